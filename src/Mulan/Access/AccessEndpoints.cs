@@ -1,0 +1,135 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Mulan.Gateway.Catalog;
+
+namespace Mulan.Access;
+
+public static class AccessEndpoints
+{
+    public static RouteGroupBuilder MapAccess(this RouteGroupBuilder api)
+    {
+        api.MapPost("/workspaces", CreateWorkspaceAsync).WithName("CreateWorkspace").WithSummary("Create a workspace (tenant).");
+        api.MapGet("/workspaces", async (IAccessStore store, CancellationToken ct) =>
+            TypedResults.Ok(new { workspaces = (await store.ListWorkspacesAsync(ct)).Select(WorkspaceDto.From) }))
+            .WithName("ListWorkspaces").WithSummary("List workspaces.");
+        api.MapPost("/keys", CreateKeyAsync).WithName("CreateKey").WithSummary("Create a virtual key; the key is returned only here.");
+        api.MapGet("/keys", ListKeysAsync).WithName("ListKeys").WithSummary("List virtual keys (never the keys themselves).");
+        api.MapDelete("/keys/{id}", RevokeKeyAsync).WithName("RevokeKey").WithSummary("Revoke a key; it stops working at once.");
+        return api;
+    }
+
+    public sealed record CreateWorkspaceRequest(string? Name);
+
+    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt)
+    {
+        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt);
+    }
+
+    public sealed record BudgetDto(decimal? Amount, string? Currency, string? Period);
+
+    public sealed record CreateKeyRequest(string? Name, string? Workspace, List<string>? Models, BudgetDto? Budget, int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt);
+
+    public sealed record KeyDto(string Id, string Name, string Workspace, string Prefix, IReadOnlyList<string>? Models, BudgetDto? Budget,
+        int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset CreatedAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
+    {
+        public static KeyDto From(VirtualKey k, string? secret = null) => new(k.Id, k.Name, k.WorkspaceId, k.DisplayPrefix, k.Models,
+            k.Budget is { } b ? new BudgetDto(b.Amount, b.Currency, b.Period.ToString().ToLowerInvariant()) : null,
+            k.Rpm, k.Tpm, k.ExpiresAt, k.RevokedAt, k.CreatedAt, secret);
+    }
+
+    private static async Task<Results<Created<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> CreateWorkspaceAsync(
+        CreateWorkspaceRequest? body, AccessService access, CancellationToken ct)
+    {
+        var name = body?.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["required, 1 to 100 characters"] });
+        }
+        var created = await access.CreateWorkspaceAsync(name, ct);
+        return created is null
+            ? TypedResults.Problem(detail: $"A workspace named '{name}' exists.", statusCode: 409)
+            : TypedResults.Created($"/api/workspaces/{created.Id}", WorkspaceDto.From(created));
+    }
+
+    private static async Task<Results<Created<KeyDto>, ValidationProblem>> CreateKeyAsync(
+        CreateKeyRequest? body, AccessService access, IAccessStore store, CatalogState catalog, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var name = body?.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
+        {
+            errors["name"] = ["required, 1 to 100 characters"];
+        }
+        var workspace = await store.FindWorkspaceAsync(body?.Workspace ?? AccessService.DefaultWorkspaceName, ct);
+        if (workspace is null)
+        {
+            errors["workspace"] = [$"no workspace '{body?.Workspace}'"];
+        }
+        var models = body?.Models?.Select(m => m.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var m in models ?? [])
+        {
+            if (!catalog.Current.Models.ContainsKey(m))
+            {
+                errors["models"] = [.. errors.GetValueOrDefault("models", []), $"no model '{m}'"];
+            }
+        }
+        KeyBudget? budget = null;
+        if (body?.Budget is { } b)
+        {
+            if (b.Amount is not > 0)
+            {
+                errors["budget.amount"] = ["must be greater than 0"];
+            }
+            if (b.Currency?.ToUpperInvariant() is not ("CNY" or "USD"))
+            {
+                errors["budget.currency"] = ["must be CNY or USD"];
+            }
+            if (!Enum.TryParse<BudgetPeriod>(b.Period, ignoreCase: true, out var period) || !Enum.IsDefined(period) || b.Period!.Any(char.IsDigit))
+            {
+                errors["budget.period"] = ["must be day, month or total"];
+            }
+            budget = new KeyBudget(b.Amount ?? 0, b.Currency?.ToUpperInvariant() ?? "", period);
+        }
+        if (body?.Rpm is <= 0)
+        {
+            errors["rpm"] = ["must be a positive number of requests per minute"];
+        }
+        if (body?.Tpm is <= 0)
+        {
+            errors["tpm"] = ["must be a positive number of tokens per minute"];
+        }
+        if (body?.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            errors["expiresAt"] = ["must be in the future"];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt, ct);
+        return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
+    }
+
+    private static async Task<Results<Ok<KeysPage>, ValidationProblem>> ListKeysAsync(string? workspace, IAccessStore store, CancellationToken ct)
+    {
+        string? workspaceId = null;
+        if (workspace is not null)
+        {
+            var w = await store.FindWorkspaceAsync(workspace, ct);
+            if (w is null)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["workspace"] = [$"no workspace '{workspace}'"] });
+            }
+            workspaceId = w.Id;
+        }
+        return TypedResults.Ok(new KeysPage([.. (await store.ListKeysAsync(workspaceId, ct)).Select(k => KeyDto.From(k))]));
+    }
+
+    public sealed record KeysPage(IReadOnlyList<KeyDto> Keys);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(string id, AccessService access, CancellationToken ct) =>
+        await access.RevokeKeyAsync(id, ct) is null
+            ? TypedResults.Problem(detail: $"No key '{id}'.", statusCode: 404)
+            : TypedResults.NoContent();
+}
+

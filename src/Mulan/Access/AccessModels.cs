@@ -1,0 +1,25 @@
+namespace Mulan.Access;
+
+public sealed record Workspace(string Id, string Name, DateTimeOffset CreatedAt);
+
+public enum BudgetPeriod { Day, Month, Total }
+
+public sealed record KeyBudget(decimal Amount, string Currency, BudgetPeriod Period);
+
+/// <summary>A virtual key as stored: never the key itself, only its hash and a display prefix.</summary>
+public sealed record VirtualKey(
+    string Id,
+    string WorkspaceId,
+    string Name,
+    string KeyHash,
+    string DisplayPrefix,
+    IReadOnlyList<string>? Models,
+    KeyBudget? Budget,
+    int? Rpm,
+    int? Tpm,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    DateTimeOffset CreatedAt)
+{
+    public bool AllowsModel(string model) => Models is null || Models.Count == 0 || Models.Contains(model, StringComparer.Ordinal);
+}

@@ -1,0 +1,78 @@
+namespace Mulan.Access;
+
+/// <summary>Workspace and key lifecycle. Every change to keys is followed by a key-ring reload under one gate,
+/// so two concurrent changes can never leave the in-memory ring older than the database.</summary>
+public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider time)
+{
+    public const string DefaultWorkspaceName = "default";
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        if (await store.FindWorkspaceAsync(DefaultWorkspaceName, ct) is null)
+        {
+            await store.TryCreateWorkspaceAsync(new Workspace(KeyMaterial.NewId("ws"), DefaultWorkspaceName, time.GetUtcNow()), ct);
+        }
+        ring.Replace(await store.LoadActiveKeysAsync(ct));
+    }
+
+    public async Task<Workspace?> CreateWorkspaceAsync(string name, CancellationToken ct)
+    {
+        var workspace = new Workspace(KeyMaterial.NewId("ws"), name, time.GetUtcNow());
+        return await store.TryCreateWorkspaceAsync(workspace, ct) ? workspace : null;
+    }
+
+    /// <returns>the stored key and the full secret, which is never available again.</returns>
+    public async Task<(VirtualKey Key, string Secret)> CreateKeyAsync(
+        Workspace workspace, string name, IReadOnlyList<string>? models, KeyBudget? budget, int? rpm, int? tpm,
+        DateTimeOffset? expiresAt, CancellationToken ct)
+    {
+        var secret = KeyMaterial.NewVirtualKey();
+        var key = new VirtualKey(KeyMaterial.NewId("key"), workspace.Id, name, KeyMaterial.Hash(secret),
+            KeyMaterial.DisplayPrefix(secret), models, budget, rpm, tpm, expiresAt, null, time.GetUtcNow());
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await store.CreateKeyAsync(key, ct);
+            ring.Replace(await store.LoadActiveKeysAsync(ct));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        return (key, secret);
+    }
+
+    public async Task<VirtualKey?> RevokeKeyAsync(string id, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var revoked = await store.RevokeKeyAsync(id, time.GetUtcNow(), ct);
+            if (revoked is not null)
+            {
+                ring.Replace(await store.LoadActiveKeysAsync(ct));
+            }
+            return revoked;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Resolves a presented bearer secret to a usable key, or null (unknown, revoked or expired).</summary>
+    public VirtualKey? Authenticate(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented) || !presented.StartsWith(KeyMaterial.VirtualKeyPrefix, StringComparison.Ordinal) || presented.Length > 200)
+        {
+            return null;
+        }
+        var key = ring.Find(KeyMaterial.Hash(presented));
+        if (key is null || (key.ExpiresAt is { } expires && expires <= time.GetUtcNow()))
+        {
+            return null;
+        }
+        return key;
+    }
+}

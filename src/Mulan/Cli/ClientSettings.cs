@@ -1,0 +1,37 @@
+using System.ComponentModel;
+using Spectre.Console.Cli;
+
+namespace Mulan.Cli;
+
+/// <summary>Options every client verb shares.</summary>
+public class ClientSettings : CommandSettings
+{
+    [CommandOption("--server <URL>")]
+    [Description("The Mulan server. Default env MULAN_URL, else http://127.0.0.1:5080.")]
+    public string? Server { get; init; }
+
+    [CommandOption("--admin-key <KEY>")]
+    [Description("The administrator key. Default env MULAN_ADMIN_KEY.")]
+    public string? AdminKey { get; init; }
+
+    [CommandOption("--json")]
+    [Description("Print machine-readable JSON instead of tables.")]
+    public bool Json { get; init; }
+
+    public Uri ServerUri
+    {
+        get
+        {
+            var value = Server ?? Environment.GetEnvironmentVariable("MULAN_URL") ?? "http://127.0.0.1:5080";
+            return Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? uri
+                : throw new CliUserException($"--server: '{value}' is not an http(s) URL");
+        }
+    }
+
+    public string ResolvedAdminKey => AdminKey ?? Environment.GetEnvironmentVariable("MULAN_ADMIN_KEY")
+        ?? throw new CliUserException("--admin-key: required (or set MULAN_ADMIN_KEY); the server printed it on its first start");
+}
+
+/// <summary>A mistake the user can fix; exit code 1.</summary>
+public sealed class CliUserException(string message) : Exception(message);

@@ -1,0 +1,64 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Mulan.Cli;
+
+/// <summary>The CLI's view of the management API. 4xx answers become <see cref="CliUserException"/> with the
+/// server's problem detail; transport failures and 5xx stay system errors.</summary>
+public sealed class MulanApiClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public MulanApiClient(ClientSettings settings)
+    {
+        _http = new HttpClient { BaseAddress = settings.ServerUri, Timeout = TimeSpan.FromSeconds(100) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.ResolvedAdminKey);
+    }
+
+    public Task<JsonNode> GetAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path), ct);
+
+    public Task<JsonNode> PostAsync(string path, object body, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: new JsonSerializerOptions(JsonSerializerDefaults.Web)) }, ct);
+
+    public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), ct);
+
+    private async Task<JsonNode> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using (request)
+        {
+            using var response = await _http.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if ((int)response.StatusCode is >= 400 and < 500)
+            {
+                throw new CliUserException($"The server refused ({(int)response.StatusCode}): {Describe(text)}");
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"The server failed ({(int)response.StatusCode}): {Describe(text)}");
+            }
+            return string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+        }
+    }
+
+    private static string Describe(string body)
+    {
+        try
+        {
+            var node = JsonNode.Parse(body);
+            var detail = node?["detail"]?.GetValue<string>() ?? node?["title"]?.GetValue<string>() ?? body;
+            if (node?["errors"] is JsonObject errors)
+            {
+                detail += " " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value!.AsArray().Select(v => v!.GetValue<string>()))}"));
+            }
+            return detail;
+        }
+        catch (JsonException)
+        {
+            return body.Length > 300 ? body[..300] : body;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

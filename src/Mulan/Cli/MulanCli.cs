@@ -1,0 +1,56 @@
+using Microsoft.Data.Sqlite;
+using Mulan.Hosting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Mulan.Cli;
+
+/// <summary>The <c>mulan</c> command: <c>serve</c> and the client verbs, with the documented exit codes.</summary>
+public static class MulanCli
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var app = new CommandApp();
+        app.Configure(c =>
+        {
+            c.SetApplicationName("mulan");
+            c.UseStrictParsing();
+            c.AddCommand<ServeCommand>("serve").WithDescription("Run the Mulan server.");
+            c.AddBranch("keys", keys =>
+            {
+                keys.SetDescription("Virtual keys.");
+                keys.AddCommand<KeysCreateCommand>("create").WithDescription("Create a key (printed once).")
+                    .WithExample("keys", "create", "--name", "web", "--models", "chat-default", "--budget", "10USD/month", "--rpm", "60");
+                keys.AddCommand<KeysListCommand>("list").WithDescription("List keys.");
+                keys.AddCommand<KeysRevokeCommand>("revoke").WithDescription("Revoke a key at once.");
+            });
+            c.AddBranch("workspaces", ws =>
+            {
+                ws.SetDescription("Workspaces (tenants).");
+                ws.AddCommand<WorkspacesCreateCommand>("create").WithDescription("Create a workspace.");
+                ws.AddCommand<WorkspacesListCommand>("list").WithDescription("List workspaces.");
+            });
+            c.AddCommand<UsageCommand>("usage").WithDescription("Usage totals and records.");
+            c.SetExceptionHandler((e, _) => Report(e));
+        });
+        return app.RunAsync(args);
+    }
+
+    private static int Report(Exception e)
+    {
+        var (code, message) = e switch
+        {
+            CommandAppException => (ExitCodes.UserError, e.Message),
+            CliUserException or StartupException => (ExitCodes.UserError, e.Message),
+            HttpRequestException h when h.HttpRequestError == HttpRequestError.ConnectionError =>
+                (ExitCodes.SystemError, $"Cannot reach the server: {e.Message}"),
+            SqliteException => (ExitCodes.SystemError, $"Storage failed: {e.Message}"),
+            IOException when e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
+                (ExitCodes.SystemError, e.Message),
+            _ => (ExitCodes.SystemError, e.Message),
+        };
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        stderr.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return code;
+    }
+}

@@ -1,0 +1,90 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Mulan.Cli;
+
+/// <summary><c>mulan usage</c>: totals and the latest records from the usage ledger.</summary>
+public sealed class UsageCommand : AsyncCommand<UsageCommand.Settings>
+{
+    public sealed class Settings : ClientSettings
+    {
+        [CommandOption("--key <ID>")]
+        public string? Key { get; init; }
+
+        [CommandOption("--workspace <WORKSPACE>")]
+        public string? Workspace { get; init; }
+
+        [CommandOption("--model <MODEL>")]
+        public string? Model { get; init; }
+
+        [CommandOption("--from <DATE>")]
+        [Description("Start (inclusive), ISO 8601 date or date-time, UTC unless an offset is given.")]
+        public string? From { get; init; }
+
+        [CommandOption("--to <DATE>")]
+        [Description("End (exclusive).")]
+        public string? To { get; init; }
+
+        [CommandOption("--page <N>")]
+        public int? Page { get; init; }
+
+        [CommandOption("--page-size <N>")]
+        public int? PageSize { get; init; }
+
+        public override ValidationResult Validate() =>
+            From is not null && !TryDate(From, out _) ? ValidationResult.Error($"--from: '{From}' is not an ISO 8601 date")
+            : To is not null && !TryDate(To, out _) ? ValidationResult.Error($"--to: '{To}' is not an ISO 8601 date")
+            : ValidationResult.Success();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        var query = new List<string>();
+        Add(query, "key", s.Key);
+        Add(query, "workspace", s.Workspace);
+        Add(query, "model", s.Model);
+        Add(query, "from", s.From is null ? null : Date(s.From));
+        Add(query, "to", s.To is null ? null : Date(s.To));
+        Add(query, "page", s.Page?.ToString(CultureInfo.InvariantCulture));
+        Add(query, "pageSize", s.PageSize?.ToString(CultureInfo.InvariantCulture));
+        using var api = new MulanApiClient(s);
+        var result = await api.GetAsync("api/usage" + (query.Count > 0 ? "?" + string.Join("&", query) : ""), ct);
+        if (s.Json)
+        {
+            Console.WriteLine(result.ToJsonString());
+            return 0;
+        }
+        var t = result["totals"]!;
+        var costs = t["costs"]!.AsArray().OfType<JsonObject>().Select(c => $"{c["amount"]} {c["currency"]}").ToList();
+        AnsiConsole.MarkupLine(Markup.Escape($"{t["requests"]} requests, {t["inputTokens"]} input tokens ({t["cachedTokens"]} cached), " +
+            $"{t["outputTokens"]} output tokens, cost {(costs.Count == 0 ? "0" : string.Join(" + ", costs))}"));
+        var table = new Table().AddColumns("time (UTC)", "request", "key", "model", "provider", "in", "out", "cost", "ms", "status", "usage");
+        foreach (var r in result["records"]!.AsArray().OfType<JsonObject>())
+        {
+            var at = r["at"]!.GetValue<DateTimeOffset>().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+            table.AddRow(at, KeysListCommand.Cell(r["requestId"]), KeysListCommand.Cell(r["key"]), KeysListCommand.Cell(r["model"]),
+                KeysListCommand.Cell(r["provider"]), KeysListCommand.Cell(r["inputTokens"]), KeysListCommand.Cell(r["outputTokens"]),
+                Markup.Escape($"{r["cost"]!["amount"]} {r["cost"]!["currency"]}"),
+                r["latencyMs"]!.GetValue<double>().ToString("0", CultureInfo.InvariantCulture),
+                KeysListCommand.Cell(r["status"]), KeysListCommand.Cell(r["usage"]));
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static void Add(List<string> query, string name, string? value)
+    {
+        if (value is not null)
+        {
+            query.Add($"{name}={Uri.EscapeDataString(value)}");
+        }
+    }
+
+    private static bool TryDate(string text, out DateTimeOffset at) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at);
+
+    private static string Date(string text) => TryDate(text, out var at) ? at.ToString("O", CultureInfo.InvariantCulture) : text;
+}

@@ -1,0 +1,41 @@
+using System.Collections.Frozen;
+
+namespace Mulan.Gateway.Catalog;
+
+public enum Currency { CNY, USD }
+
+public enum RoutingStrategy { Priority, Weighted, LowestLatency, LowestCost }
+
+public enum CatalogSource { Config, Api }
+
+/// <summary>Prices per one million tokens, in <see cref="Currency"/>.</summary>
+public sealed record Price(Currency Currency, decimal Input, decimal Output, decimal? CachedInput);
+
+/// <summary>A provider ready to call. <see cref="ApiKey"/> is the resolved secret: it lives only in memory.</summary>
+public sealed record Provider(
+    string Name, ProviderKind Kind, Uri BaseUrl, string? ApiKey,
+    IReadOnlyDictionary<string, string> Headers, CatalogSource Source);
+
+public sealed record Deployment(Provider Provider, string VendorModel, Price Price);
+
+public sealed record ModelRoute(string Name, RoutingStrategy Strategy, IReadOnlyList<Deployment> Deployments,
+    CatalogSource Source, DateTimeOffset CreatedAt);
+
+/// <summary>An immutable view of all providers and model routes; replaced whole on every change.</summary>
+public sealed class CatalogSnapshot(IEnumerable<Provider> providers, IEnumerable<ModelRoute> models)
+{
+    public static CatalogSnapshot Empty { get; } = new([], []);
+
+    public FrozenDictionary<string, Provider> Providers { get; } = providers.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
+    public FrozenDictionary<string, ModelRoute> Models { get; } = models.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal);
+}
+
+/// <summary>Holds the current snapshot; readers never lock (one volatile read), writers swap atomically.</summary>
+public sealed class CatalogState
+{
+    private CatalogSnapshot _current = CatalogSnapshot.Empty;
+
+    public CatalogSnapshot Current => Volatile.Read(ref _current);
+
+    public void Swap(CatalogSnapshot next) => Volatile.Write(ref _current, next);
+}

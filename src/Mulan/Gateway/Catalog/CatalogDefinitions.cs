@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace Mulan.Gateway.Catalog;
+
+// The JSON shapes of the configuration file and of /api/providers and /api/models (the same shapes).
+
+public sealed class ProviderDefinition
+{
+    public string? Name { get; set; }
+    public string? Kind { get; set; }
+    public string? BaseUrl { get; set; }
+    /// <summary>The vendor key, or <c>env:NAME</c> to read it from the environment. Never returned.</summary>
+    public string? ApiKey { get; set; }
+    /// <summary>Extra headers sent upstream (e.g. <c>OpenAI-Organization</c>, Qianfan's <c>appid</c>).</summary>
+    public Dictionary<string, string>? Headers { get; set; }
+}
+
+public sealed class PriceDefinition
+{
+    public string? Currency { get; set; }
+    /// <summary>Per one million input tokens.</summary>
+    public decimal? Input { get; set; }
+    /// <summary>Per one million output tokens.</summary>
+    public decimal? Output { get; set; }
+    /// <summary>Per one million cached input tokens; defaults to <see cref="Input"/>.</summary>
+    public decimal? CachedInput { get; set; }
+}
+
+public sealed class DeploymentDefinition
+{
+    public string? Provider { get; set; }
+    public string? Model { get; set; }
+    public PriceDefinition? Price { get; set; }
+}
+
+public sealed class ModelDefinition
+{
+    public string? Name { get; set; }
+    public string? Strategy { get; set; }
+    public List<DeploymentDefinition>? Deployments { get; set; }
+}
+
+public sealed class CatalogFile
+{
+    public List<ProviderDefinition>? Providers { get; set; }
+    public List<ModelDefinition>? Models { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, System.Text.Json.JsonElement>? Other { get; set; }
+}

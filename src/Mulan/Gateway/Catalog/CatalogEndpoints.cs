@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Mulan.Gateway.Catalog;
+
+public static class CatalogEndpoints
+{
+    public static RouteGroupBuilder MapCatalog(this RouteGroupBuilder api)
+    {
+        api.MapPost("/providers", CreateProviderAsync).WithName("CreateProvider").WithSummary("Add a provider; its apiKey is encrypted at rest and never returned.");
+        api.MapGet("/providers", (CatalogState state) => TypedResults.Ok(new
+        {
+            providers = state.Current.Providers.Values.OrderBy(p => p.Name, StringComparer.Ordinal).Select(ProviderView.From),
+        })).WithName("ListProviders").WithSummary("List providers (secrets are never returned).");
+        api.MapDelete("/providers/{name}", async (string name, CatalogService catalog, CancellationToken ct) =>
+            Outcome(await catalog.DeleteProviderAsync(name, ct), "provider", name)).WithName("DeleteProvider");
+        api.MapPost("/models", CreateModelAsync).WithName("CreateModel").WithSummary("Add a model route.");
+        api.MapGet("/models", (CatalogState state) => TypedResults.Ok(new
+        {
+            models = state.Current.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(ModelView.From),
+        })).WithName("ListModels.Admin").WithSummary("List model routes with their deployments and prices.");
+        api.MapDelete("/models/{name}", async (string name, CatalogService catalog, CancellationToken ct) =>
+            Outcome(await catalog.DeleteModelAsync(name, ct), "model", name)).WithName("DeleteModel");
+        return api;
+    }
+
+    public sealed record ProviderView(string Name, string Kind, string BaseUrl, bool HasApiKey, IReadOnlyCollection<string> Headers, string Source, bool Supported)
+    {
+        // Header values may hold credentials too (an organisation id, an app id): names only.
+        public static ProviderView From(Provider p) => new(p.Name, p.Kind.Name, p.BaseUrl.AbsoluteUri.TrimEnd('/'), !string.IsNullOrEmpty(p.ApiKey),
+            [.. p.Headers.Keys], p.Source == CatalogSource.Config ? "config" : "api", p.Kind.HasAdapter);
+    }
+
+    public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput);
+
+    public sealed record DeploymentView(string Provider, string Model, PriceView Price);
+
+    public sealed record ModelView(string Name, string Strategy, IReadOnlyList<DeploymentView> Deployments, string Source)
+    {
+        public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy),
+            [.. m.Deployments.Select(d => new DeploymentView(d.Provider.Name, d.VendorModel,
+                new PriceView(d.Price.Currency.ToString(), d.Price.Input, d.Price.Output, d.Price.CachedInput)))],
+            m.Source == CatalogSource.Config ? "config" : "api");
+    }
+
+    private static async Task<Results<Created<ProviderView>, ValidationProblem, ProblemHttpResult>> CreateProviderAsync(
+        ProviderDefinition? body, CatalogService catalog, CatalogState state, CancellationToken ct)
+    {
+        var (change, errors) = await catalog.AddProviderAsync(body ?? new ProviderDefinition(), ct);
+        return change switch
+        {
+            CatalogChange.Created => TypedResults.Created($"/api/providers/{body!.Name}", ProviderView.From(state.Current.Providers[body.Name!])),
+            CatalogChange.Conflict => TypedResults.Problem(detail: string.Join("; ", errors), statusCode: 409),
+            _ => Validation(errors),
+        };
+    }
+
+    private static async Task<Results<Created<ModelView>, ValidationProblem, ProblemHttpResult>> CreateModelAsync(
+        ModelDefinition? body, CatalogService catalog, CatalogState state, CancellationToken ct)
+    {
+        var (change, errors) = await catalog.AddModelAsync(body ?? new ModelDefinition(), ct);
+        return change switch
+        {
+            CatalogChange.Created => TypedResults.Created($"/api/models/{body!.Name}", ModelView.From(state.Current.Models[body.Name!])),
+            CatalogChange.Conflict => TypedResults.Problem(detail: string.Join("; ", errors), statusCode: 409),
+            _ => Validation(errors),
+        };
+    }
+
+    // "provider.baseUrl: must be ..." → { "provider.baseUrl": ["must be ..."] }
+    private static ValidationProblem Validation(IReadOnlyList<string> errors) => TypedResults.ValidationProblem(errors
+        .Select(e => e.Split(": ", 2))
+        .GroupBy(p => p[0], p => p.Length > 1 ? p[1] : p[0])
+        .ToDictionary(g => g.Key, g => g.ToArray()));
+
+    private static IResult Outcome(CatalogChange change, string what, string name) => change switch
+    {
+        CatalogChange.Deleted => TypedResults.NoContent(),
+        CatalogChange.NotFound => TypedResults.Problem(detail: $"No {what} '{name}'.", statusCode: 404),
+        CatalogChange.ReadOnly => TypedResults.Problem(detail: $"The {what} '{name}' comes from the configuration file; change it there.", statusCode: 409),
+        CatalogChange.InUse => TypedResults.Problem(detail: $"The {what} '{name}' is used by a model route; delete the route first.", statusCode: 409),
+        _ => TypedResults.Problem(statusCode: 500),
+    };
+}

@@ -1,0 +1,171 @@
+namespace Mulan.Gateway.Catalog;
+
+/// <summary>A setting that is wrong, named by its path (e.g. <c>providers[1].baseUrl</c>).</summary>
+public sealed class CatalogValidationException(IReadOnlyList<string> errors)
+    : Exception(string.Join(Environment.NewLine, errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>Turns definitions (file or API) into runtime objects, collecting every error with its path.</summary>
+public static class CatalogValidator
+{
+    public const int MaxNameLength = 128;
+
+    public static Provider ToProvider(ProviderDefinition d, string path, CatalogSource source, Func<string, string?> env, List<string> errors)
+    {
+        var name = RequireName(d.Name, $"{path}.name", errors);
+        ProviderKind? kind = null;
+        if (string.IsNullOrWhiteSpace(d.Kind))
+        {
+            errors.Add($"{path}.kind: required; one of {string.Join(", ", ProviderKind.All.Keys.Order())}");
+        }
+        else if (!ProviderKind.All.TryGetValue(d.Kind, out kind))
+        {
+            errors.Add($"{path}.kind: unknown kind '{d.Kind}'; expected one of {string.Join(", ", ProviderKind.All.Keys.Order())}");
+        }
+        var baseUrl = d.BaseUrl ?? kind?.DefaultBaseUrl;
+        Uri? uri = null;
+        if (kind is not null && baseUrl is null)
+        {
+            errors.Add($"{path}.baseUrl: required for kind '{kind.Name}'");
+        }
+        else if (baseUrl is not null && (!Uri.TryCreate(baseUrl.TrimEnd('/'), UriKind.Absolute, out uri) ||
+                 (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || !string.IsNullOrEmpty(uri.UserInfo)))
+        {
+            errors.Add($"{path}.baseUrl: must be an absolute http or https URL without credentials");
+            uri = null;
+        }
+        string? apiKey = d.ApiKey;
+        if (apiKey is not null && apiKey.StartsWith("env:", StringComparison.Ordinal))
+        {
+            var variable = apiKey[4..];
+            apiKey = env(variable);
+            if (string.IsNullOrEmpty(apiKey))
+            {
+                errors.Add($"{path}.apiKey: environment variable '{variable}' is not set");
+            }
+        }
+        foreach (var (header, value) in d.Headers ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(header) || header.Any(c => c <= ' ' || c == ':' || c > '~') || value.Any(c => c is '\r' or '\n'))
+            {
+                errors.Add($"{path}.headers.{header}: not a valid HTTP header");
+            }
+            else if (header.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || header.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{path}.headers.{header}: set by Mulan; use apiKey for credentials");
+            }
+        }
+        return new Provider(name ?? "", kind ?? ProviderKind.All["openai"], uri ?? new Uri("http://invalid/"), apiKey,
+            new Dictionary<string, string>(d.Headers ?? [], StringComparer.OrdinalIgnoreCase), source);
+    }
+
+    public static ModelRoute ToModel(ModelDefinition d, string path, CatalogSource source, IReadOnlyDictionary<string, Provider> providers,
+        DateTimeOffset createdAt, List<string> errors)
+    {
+        var name = RequireName(d.Name, $"{path}.name", errors);
+        var strategy = RoutingStrategy.Priority;
+        if (d.Strategy is not null && !TryParseStrategy(d.Strategy, out strategy))
+        {
+            errors.Add($"{path}.strategy: unknown strategy '{d.Strategy}'; expected priority, weighted, lowest-latency or lowest-cost");
+        }
+        var deployments = new List<Deployment>();
+        if (d.Deployments is not { Count: > 0 })
+        {
+            errors.Add($"{path}.deployments: at least one deployment is required");
+        }
+        for (var i = 0; i < (d.Deployments?.Count ?? 0); i++)
+        {
+            var dp = d.Deployments![i];
+            var dpath = $"{path}.deployments[{i}]";
+            Provider? provider = null;
+            if (string.IsNullOrWhiteSpace(dp.Provider))
+            {
+                errors.Add($"{dpath}.provider: required");
+            }
+            else if (!providers.TryGetValue(dp.Provider, out provider))
+            {
+                errors.Add($"{dpath}.provider: no provider named '{dp.Provider}'");
+            }
+            if (string.IsNullOrWhiteSpace(dp.Model) || dp.Model.Length > 256)
+            {
+                errors.Add($"{dpath}.model: required (the vendor's model id, at most 256 characters)");
+            }
+            var price = ToPrice(dp.Price, $"{dpath}.price", errors);
+            if (provider is not null && price is not null && !string.IsNullOrWhiteSpace(dp.Model))
+            {
+                deployments.Add(new Deployment(provider, dp.Model, price));
+            }
+        }
+        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt);
+    }
+
+    private static Price? ToPrice(PriceDefinition? p, string path, List<string> errors)
+    {
+        if (p is null)
+        {
+            errors.Add($"{path}: required ({{ \"currency\": \"CNY\"|\"USD\", \"input\": n, \"output\": n }} per one million tokens)");
+            return null;
+        }
+        var ok = true;
+        if (!Enum.TryParse<Currency>(p.Currency, ignoreCase: true, out var currency) || !Enum.IsDefined(currency) || p.Currency!.Any(char.IsDigit))
+        {
+            errors.Add($"{path}.currency: must be CNY or USD");
+            ok = false;
+        }
+        ok &= NonNegative(p.Input, $"{path}.input", required: true, errors);
+        ok &= NonNegative(p.Output, $"{path}.output", required: true, errors);
+        ok &= NonNegative(p.CachedInput, $"{path}.cachedInput", required: false, errors);
+        return ok ? new Price(currency, p.Input!.Value, p.Output!.Value, p.CachedInput) : null;
+    }
+
+    private static bool NonNegative(decimal? value, string path, bool required, List<string> errors)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                errors.Add($"{path}: required (price per one million tokens)");
+            }
+            return !required;
+        }
+        if (value < 0 || value > 1_000_000)
+        {
+            errors.Add($"{path}: must be between 0 and 1000000");
+            return false;
+        }
+        return true;
+    }
+
+    private static string? RequireName(string? name, string path, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            errors.Add($"{path}: required, at most {MaxNameLength} characters, no spaces");
+            return null;
+        }
+        return name;
+    }
+
+    public static bool TryParseStrategy(string value, out RoutingStrategy strategy)
+    {
+        strategy = value.ToLowerInvariant() switch
+        {
+            "priority" => RoutingStrategy.Priority,
+            "weighted" => RoutingStrategy.Weighted,
+            "lowest-latency" => RoutingStrategy.LowestLatency,
+            "lowest-cost" => RoutingStrategy.LowestCost,
+            _ => (RoutingStrategy)(-1),
+        };
+        return Enum.IsDefined(strategy);
+    }
+
+    public static string StrategyName(RoutingStrategy s) => s switch
+    {
+        RoutingStrategy.Weighted => "weighted",
+        RoutingStrategy.LowestLatency => "lowest-latency",
+        RoutingStrategy.LowestCost => "lowest-cost",
+        _ => "priority",
+    };
+}

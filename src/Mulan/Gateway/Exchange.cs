@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Metering;
+using Mulan.Gateway.Wire;
+
+namespace Mulan.Gateway;
+
+/// <summary>One gateway request from authentication to its usage record.</summary>
+public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at, long startTimestamp, GatewayEndpoint endpoint)
+{
+    public string RequestId { get; } = requestId;
+    public VirtualKey Key { get; } = key;
+    public GatewayEndpoint Endpoint { get; } = endpoint;
+    public GatewayRequest? Request { get; set; }
+    public string? Model { get; set; }
+    public Deployment? Deployment { get; set; }
+    public string? UpstreamId { get; set; }
+    public double? TimeToFirstTokenMs { get; set; }
+
+    public double ElapsedMs => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
+
+    public void MarkFirstToken() => TimeToFirstTokenMs ??= ElapsedMs;
+
+    public UsageRecord ToRecord(UsageStatus status, UsageFigures usage, int httpStatus, string? error = null)
+    {
+        var price = Deployment?.Price;
+        return new UsageRecord
+        {
+            RequestId = RequestId,
+            At = at,
+            WorkspaceId = Key.WorkspaceId,
+            KeyId = Key.Id,
+            Endpoint = Endpoint == GatewayEndpoint.ChatCompletions ? "chat.completions" : "embeddings",
+            Model = Model ?? "",
+            Provider = Deployment?.Provider.Name,
+            VendorModel = Deployment?.VendorModel,
+            UpstreamId = UpstreamId,
+            InputTokens = usage.Input,
+            CachedTokens = usage.Cached,
+            OutputTokens = usage.Output,
+            Cost = price is null ? 0m : Cost.Of(price, usage.Input, usage.Cached, usage.Output),
+            Currency = price?.Currency,
+            LatencyMs = ElapsedMs,
+            TimeToFirstTokenMs = TimeToFirstTokenMs,
+            Status = status,
+            Source = usage.Source,
+            Streamed = Request?.Stream ?? false,
+            HttpStatus = httpStatus,
+            Error = error is { Length: > 500 } ? error[..500] : error,
+        };
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Wire;
+
+namespace Mulan.Gateway.Forwarding;
+
+/// <summary>Sends one request to an OpenAI-compatible deployment. The target URL comes only from the catalog.</summary>
+public sealed class UpstreamCaller(IHttpClientFactory factory)
+{
+    public const string ClientName = "mulan-upstream";
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    public async Task<HttpResponseMessage> SendAsync(Deployment deployment, GatewayEndpoint endpoint, byte[] body, string requestId, CancellationToken ct)
+    {
+        var provider = deployment.Provider;
+        var path = endpoint == GatewayEndpoint.ChatCompletions ? "/chat/completions" : "/embeddings";
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(provider.BaseUrl.AbsoluteUri.TrimEnd('/') + path))
+        {
+            Version = HttpVersion.Version11,
+            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+        };
+        if (!string.IsNullOrEmpty(provider.ApiKey))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", provider.ApiKey);
+        }
+        foreach (var (name, value) in provider.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        // Lets a vendor-side log (and the test vendor's ledger) be matched to Mulan's usage record.
+        request.Headers.TryAddWithoutValidation("x-mulan-request-id", requestId);
+        var client = factory.CreateClient(ClientName);
+        // The request is not disposed here: its content may still be in flight while the response streams.
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+    }
+
+    /// <summary>The shared handler: pooled keep-alive connections, no redirects (a redirect could carry the
+    /// vendor key elsewhere), no cookies, no proxy from the environment unless configured.</summary>
+    public static SocketsHttpHandler CreateHandler(GatewayOptions options) => new()
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ConnectTimeout = TimeSpan.FromSeconds(options.ConnectTimeoutSeconds),
+        MaxConnectionsPerServer = int.MaxValue,
+        EnableMultipleHttp2Connections = true,
+    };
+}

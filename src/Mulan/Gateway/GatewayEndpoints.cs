@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Wire;
+
+namespace Mulan.Gateway;
+
+public static class GatewayEndpoints
+{
+    /// <summary>Maps the OpenAI-compatible surface. Handlers are raw request delegates: the hot path skips
+    /// model binding and writes bytes itself.</summary>
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.MapPost("/chat/completions", (HttpContext ctx, GatewayProxy proxy) => proxy.HandleAsync(ctx, GatewayEndpoint.ChatCompletions))
+            .WithName("ChatCompletions").WithSummary("OpenAI-compatible chat completions, streaming or not.");
+        v1.MapPost("/embeddings", (HttpContext ctx, GatewayProxy proxy) => proxy.HandleAsync(ctx, GatewayEndpoint.Embeddings))
+            .WithName("Embeddings").WithSummary("OpenAI-compatible embeddings.");
+        v1.MapGet("/models", ListModelsAsync).WithName("ListModels").WithSummary("The models this key may use.");
+        v1.MapGet("/models/{id}", GetModelAsync).WithName("GetModel").WithSummary("One model this key may use.");
+        v1.MapFallback((HttpContext ctx) => OpenAIError.NotFound(ctx.Request.Path).WriteAsync(ctx.Response));
+        return app;
+    }
+
+    private static async Task ListModelsAsync(HttpContext ctx, AccessService access, CatalogState catalog)
+    {
+        if (Authenticate(ctx, access) is not { } key)
+        {
+            await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
+            return;
+        }
+        ctx.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(ctx.Response.Body);
+        w.WriteStartObject();
+        w.WriteString("object", "list");
+        w.WriteStartArray("data");
+        foreach (var route in catalog.Current.Models.Values.Where(m => key.AllowsModel(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            WriteModel(w, route);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static async Task GetModelAsync(HttpContext ctx, string id, AccessService access, CatalogState catalog)
+    {
+        if (Authenticate(ctx, access) is not { } key)
+        {
+            await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
+            return;
+        }
+        if (!catalog.Current.Models.TryGetValue(id, out var route) || !key.AllowsModel(id))
+        {
+            await OpenAIError.ModelNotFound(id).WriteAsync(ctx.Response);
+            return;
+        }
+        ctx.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(ctx.Response.Body);
+        WriteModel(w, route);
+    }
+
+    private static void WriteModel(Utf8JsonWriter w, ModelRoute route)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", route.Name);
+        w.WriteString("object", "model");
+        w.WriteNumber("created", route.CreatedAt.ToUnixTimeSeconds());
+        w.WriteString("owned_by", "mulan");
+        w.WriteEndObject();
+    }
+
+    private static VirtualKey? Authenticate(HttpContext ctx, AccessService access)
+    {
+        ctx.Response.Headers[GatewayProxy.RequestIdHeader] = KeyMaterial.NewId("req");
+        var header = ctx.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? access.Authenticate(header[7..].Trim()) : null;
+    }
+}

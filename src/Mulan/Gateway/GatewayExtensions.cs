@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Options;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Forwarding;
+using Mulan.Gateway.Metering;
+using Mulan.Gateway.Streaming;
+
+namespace Mulan.Gateway;
+
+public static class GatewayExtensions
+{
+    public static IServiceCollection AddGateway(this IServiceCollection services)
+    {
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton<CatalogState>();
+        services.AddSingleton<CatalogService>();
+        services.AddSingleton<TokenCounter>();
+        services.AddSingleton<UsageLedger>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
+        services.AddSingleton<UpstreamCaller>();
+        services.AddSingleton<StreamRelay>();
+        services.AddSingleton<GatewayProxy>();
+        services.AddHttpClient(UpstreamCaller.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => UpstreamCaller.CreateHandler(sp.GetRequiredService<IOptions<GatewayOptions>>().Value))
+            // One long-lived handler: the gateway reuses upstream connections; DNS changes are handled by PooledConnectionLifetime.
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // Request URIs and timings per call are noise at this volume; failures are logged by the gateway.
+            .RemoveAllLoggers();
+        return services;
+    }
+}

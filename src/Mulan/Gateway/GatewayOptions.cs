@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+
+namespace Mulan.Gateway;
+
+/// <summary>Limits and timeouts of the <c>/v1</c> gateway. Bound from the <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Largest accepted request body in bytes; larger bodies get 413. Default 16 MiB (images as data URLs need room).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest non-streaming upstream response body in bytes. Default 64 MiB.</summary>
+    public long MaxResponseBodyBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Seconds to wait for an upstream: the whole response when not streaming, and the first byte and
+    /// then each next chunk when streaming. Default 300.</summary>
+    public int UpstreamTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Seconds to establish a TCP/TLS connection to an upstream. Default 10.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 10;
+}
+
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions o)
+    {
+        var errors = new List<string>();
+        if (o.MaxRequestBodyBytes is < 1024 or > 1024L * 1024 * 1024)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxRequestBodyBytes)}: must be between 1024 and 1073741824 (got {o.MaxRequestBodyBytes})");
+        }
+        if (o.MaxResponseBodyBytes is < 1024 or > 4L * 1024 * 1024 * 1024)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxResponseBodyBytes)}: must be between 1024 and 4294967296 (got {o.MaxResponseBodyBytes})");
+        }
+        if (o.UpstreamTimeoutSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.UpstreamTimeoutSeconds)}: must be between 1 and 3600 (got {o.UpstreamTimeoutSeconds})");
+        }
+        if (o.ConnectTimeoutSeconds is < 1 or > 120)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.ConnectTimeoutSeconds)}: must be between 1 and 120 (got {o.ConnectTimeoutSeconds})");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Forwarding;
+using Mulan.Gateway.Metering;
+using Mulan.Gateway.Streaming;
+using Mulan.Gateway.Wire;
+
+namespace Mulan.Gateway;
+
+/// <summary>
+/// The <c>/v1</c> request path: authenticate, read and check the body, pick the deployment, forward, meter.
+/// The body is parsed once; the upstream's answer is passed through byte for byte (non-streaming) or event
+/// by event (streaming).
+/// </summary>
+public sealed partial class GatewayProxy(
+    AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
+    StreamRelay relay, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
+{
+    public const string RequestIdHeader = "x-mulan-request-id";
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task HandleAsync(HttpContext ctx, GatewayEndpoint endpoint)
+    {
+        var requestId = KeyMaterial.NewId("req");
+        ctx.Response.Headers[RequestIdHeader] = requestId;
+        var key = access.Authenticate(BearerToken(ctx.Request));
+        if (key is null)
+        {
+            await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
+            return;
+        }
+        var x = new Exchange(requestId, key, time.GetUtcNow(), Stopwatch.GetTimestamp(), endpoint);
+        var (body, tooLarge) = await ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        if (tooLarge)
+        {
+            await RejectAsync(ctx, x, OpenAIError.TooLarge(_options.MaxRequestBodyBytes));
+            return;
+        }
+        if (body is null)
+        {
+            await RecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while sending"));
+            return;
+        }
+        var request = GatewayRequest.Parse(endpoint, new ReadOnlySequence<byte>(body), out var error);
+        if (error is not null)
+        {
+            await RejectAsync(ctx, x, error);
+            return;
+        }
+        x.Request = request;
+        x.Model = request.Model;
+        var snapshot = catalog.Current;
+        if (!snapshot.Models.TryGetValue(request.Model, out var route))
+        {
+            await RejectAsync(ctx, x, OpenAIError.ModelNotFound(request.Model));
+            return;
+        }
+        if (!key.AllowsModel(route.Name))
+        {
+            await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
+            return;
+        }
+        // Routing strategies and fallback across deployments are a later step; today: the first callable one.
+        var deployment = route.Deployments.FirstOrDefault(d => d.Provider.Kind.HasAdapter);
+        if (deployment is null)
+        {
+            var failure = UpstreamFailure.NoAdapter(route);
+            await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+            await failure.WriteAsync(ctx.Response);
+            return;
+        }
+        x.Deployment = deployment;
+        await ForwardAsync(ctx, x, request, deployment);
+    }
+
+    private async Task ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment)
+    {
+        var payload = request.RewriteFor(deployment.VendorModel);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.SendAsync(deployment, request.Endpoint, payload, x.RequestId, linked.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+        {
+            await FailBeforeResponseAsync(ctx, x, e);
+            return;
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var errorBody = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token);
+                var failure = UpstreamFailure.FromResponse(deployment, response.StatusCode, errorBody ?? [], response.Headers.RetryAfter?.Delta);
+                LogUpstreamStatus(logger, x.RequestId, deployment.Provider.Name, (int)response.StatusCode);
+                await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+                await failure.WriteAsync(ctx.Response);
+                return;
+            }
+            if (request.Stream)
+            {
+                await relay.RelayAsync(ctx, x, response, timeout, linked.Token);
+                return;
+            }
+            byte[]? bytes;
+            try
+            {
+                bytes = await ReadLimitedAsync(response.Content, _options.MaxResponseBodyBytes, linked.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+            {
+                await FailBeforeResponseAsync(ctx, x, e);
+                return;
+            }
+            if (bytes is null)
+            {
+                var failure = new OpenAIError(502, $"The upstream response exceeded {_options.MaxResponseBodyBytes} bytes.", "upstream_error", null, "upstream_response_too_large");
+                await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, EstimateInput(x), failure.Status, failure.Message));
+                await failure.WriteAsync(ctx.Response);
+                return;
+            }
+            await CompleteAsync(ctx, x, response, bytes);
+        }
+    }
+
+    private async Task CompleteAsync(HttpContext ctx, Exchange x, HttpResponseMessage response, byte[] bytes)
+    {
+        var usage = ReadUsage(x, bytes);
+        var record = x.ToRecord(UsageStatus.Ok, usage, 200);
+        try
+        {
+            // Durable before the client sees a byte: a completed response always has its record.
+            await ledger.RecordAsync(record);
+        }
+        catch (LedgerUnavailableException)
+        {
+            await new OpenAIError(503, "The usage ledger is unavailable; the request was not served.", "service_unavailable", null, "ledger_unavailable")
+                .WriteAsync(ctx.Response);
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
+        ctx.Response.ContentLength = bytes.Length;
+        if (record.Currency is { } currency)
+        {
+            ctx.Response.Headers["x-mulan-cost"] = record.Cost.ToString(CultureInfo.InvariantCulture);
+            ctx.Response.Headers["x-mulan-cost-currency"] = currency.ToString();
+        }
+        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
+    }
+
+    private UsageFigures ReadUsage(Exchange x, byte[] bytes)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+            {
+                x.UpstreamId = id.GetString();
+            }
+            if (UsageFigures.TryRead(doc.RootElement, out var reported))
+            {
+                return reported;
+            }
+            var input = EstimateInput(x);
+            return input with { Output = x.Endpoint == GatewayEndpoint.ChatCompletions ? ResponseText.CountOutput(doc.RootElement, tokens) : 0 };
+        }
+        catch (JsonException)
+        {
+            return EstimateInput(x);
+        }
+    }
+
+    private UsageFigures EstimateInput(Exchange x) => x.Request is null
+        ? default
+        : new UsageFigures(x.Endpoint == GatewayEndpoint.ChatCompletions ? tokens.CountChatInput(x.Request.Body) : tokens.CountEmbeddingInput(x.Request.Body),
+            0, 0, UsageSource.Estimated);
+
+    private async Task FailBeforeResponseAsync(HttpContext ctx, Exchange x, Exception e)
+    {
+        if (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The vendor may have started work; bill the input we sent, as estimated.
+            await RecordAsync(x.ToRecord(UsageStatus.ClientAborted, EstimateInput(x), 499, "client closed the connection before the upstream answered"));
+            return;
+        }
+        var failure = e is OperationCanceledException ? UpstreamFailure.Timeout(x.Deployment!) : UpstreamFailure.Unreachable(x.Deployment!, e);
+        LogUpstreamFailed(logger, x.RequestId, x.Deployment!.Provider.Name, failure.Code ?? "");
+        await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+        await failure.WriteAsync(ctx.Response);
+    }
+
+    private async Task RejectAsync(HttpContext ctx, Exchange x, OpenAIError error)
+    {
+        await RecordAsync(x.ToRecord(UsageStatus.Rejected, default, error.Status, error.Message));
+        await error.WriteAsync(ctx.Response);
+    }
+
+    internal async Task<bool> RecordAsync(UsageRecord record)
+    {
+        try
+        {
+            await ledger.RecordAsync(record);
+            return true;
+        }
+        catch (LedgerUnavailableException e)
+        {
+            LogRecordLost(logger, record.RequestId, e);
+            return false;
+        }
+    }
+
+    private async Task<(byte[]? Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        var limit = _options.MaxRequestBodyBytes;
+        if (request.ContentLength > limit)
+        {
+            return (null, true);
+        }
+        var reader = request.BodyReader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(ct);
+                if (result.Buffer.Length > limit)
+                {
+                    reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    return (null, true);
+                }
+                if (result.IsCompleted)
+                {
+                    var bytes = result.Buffer.ToArray();
+                    reader.AdvanceTo(result.Buffer.End);
+                    return (bytes, false);
+                }
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            return (null, e is BadHttpRequestException { StatusCode: 413 });
+        }
+    }
+
+    internal static async Task<byte[]?> ReadLimitedAsync(HttpContent content, long limit, CancellationToken ct)
+    {
+        var length = content.Headers.ContentLength;
+        if (length > limit)
+        {
+            return null;
+        }
+        await using var stream = await content.ReadAsStreamAsync(ct);
+        if (length is { } known)
+        {
+            var exact = new byte[known];
+            await stream.ReadExactlyAsync(exact, ct);
+            return exact;
+        }
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + n > limit)
+                {
+                    return null;
+                }
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+        return buffer.ToArray();
+    }
+
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} answered HTTP {Status}")]
+    private static partial void LogUpstreamStatus(ILogger logger, string requestId, string provider, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} failed ({Code})")]
+    private static partial void LogUpstreamFailed(ILogger logger, string requestId, string provider, string code);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Request {RequestId}: its usage record could not be written")]
+    private static partial void LogRecordLost(ILogger logger, string requestId, Exception e);
+}

@@ -1,0 +1,23 @@
+using Mulan.Gateway.Catalog;
+
+namespace Mulan.Gateway.Metering;
+
+/// <summary>Money in <see cref="decimal"/>; the ledger stores it in billionths of the currency unit.</summary>
+public static class Cost
+{
+    private const decimal PerMillion = 1_000_000m;
+    public const decimal NanosPerUnit = 1_000_000_000m;
+
+    /// <summary>Cost of one request. Cached input tokens are part of the input count and billed at the cached price when one is set.</summary>
+    public static decimal Of(Price price, long inputTokens, long cachedTokens, long outputTokens)
+    {
+        var cached = Math.Clamp(cachedTokens, 0, inputTokens);
+        var cachedPrice = price.CachedInput ?? price.Input;
+        return ((inputTokens - cached) * price.Input + cached * cachedPrice + outputTokens * price.Output) / PerMillion;
+    }
+
+    /// <summary>Rounds half-even to the ledger's resolution of 1e-9.</summary>
+    public static long ToNanos(decimal amount) => (long)Math.Round(amount * NanosPerUnit, MidpointRounding.ToEven);
+
+    public static decimal FromNanos(long nanos) => nanos / NanosPerUnit;
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Mulan.Access;
+
+namespace Mulan.Gateway.Metering;
+
+public static class UsageEndpoints
+{
+    public const int MaxPageSize = 1000;
+
+    public static RouteGroupBuilder MapUsage(this RouteGroupBuilder api)
+    {
+        api.MapGet("/usage", QueryAsync).WithName("Usage").WithSummary("Usage totals and per-request records, filtered and paged.");
+        return api;
+    }
+
+    public sealed record Money(decimal Amount, string? Currency);
+
+    public sealed record Totals(long Requests, long InputTokens, long CachedTokens, long OutputTokens, Money Cost, IReadOnlyList<Money> Costs);
+
+    public sealed record RecordView(string RequestId, DateTimeOffset At, string Workspace, string Key, string Endpoint, string Model,
+        string? Provider, string? VendorModel, string? UpstreamId, long InputTokens, long CachedTokens, long OutputTokens, Money Cost,
+        double LatencyMs, double? TimeToFirstTokenMs, string Status, string Usage, bool Streamed, int HttpStatus, string? Error);
+
+    public sealed record UsageResponse(Totals Totals, int Page, int PageSize, long Count, IReadOnlyList<RecordView> Records);
+
+    private static async Task<Results<Ok<UsageResponse>, ValidationProblem>> QueryAsync(
+        string? key, string? workspace, string? model, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
+        IUsageStore store, IAccessStore access, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1)
+        {
+            errors["page"] = ["must be 1 or more"];
+        }
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"must be between 1 and {MaxPageSize}"];
+        }
+        if (from is not null && to is not null && from >= to)
+        {
+            errors["to"] = ["must be after from"];
+        }
+        string? workspaceId = null;
+        if (workspace is not null)
+        {
+            workspaceId = (await access.FindWorkspaceAsync(workspace, ct))?.Id;
+            if (workspaceId is null)
+            {
+                errors["workspace"] = [$"no workspace '{workspace}'"];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var query = new UsageQuery(key, workspaceId, model, from, to, page ?? 1, pageSize ?? 50);
+        var result = await store.QueryAsync(query, ct);
+        var costs = result.Totals.Where(t => t.Currency is not null).Select(t => new Money(t.Cost, t.Currency)).ToList();
+        var totals = new Totals(
+            result.Totals.Sum(t => t.Requests), result.Totals.Sum(t => t.InputTokens), result.Totals.Sum(t => t.CachedTokens),
+            result.Totals.Sum(t => t.OutputTokens),
+            // One currency is the common case; with several, `cost` is the one with most requests and `costs` has them all.
+            costs.FirstOrDefault() ?? new Money(0, null), costs);
+        var records = result.Records.Select(r => new RecordView(r.RequestId, r.At, r.WorkspaceId, r.KeyId, r.Endpoint, r.Model, r.Provider,
+            r.VendorModel, r.UpstreamId, r.InputTokens, r.CachedTokens, r.OutputTokens, new Money(r.Cost, r.Currency?.ToString()), r.LatencyMs,
+            r.TimeToFirstTokenMs, UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed, r.HttpStatus, r.Error)).ToList();
+        return TypedResults.Ok(new UsageResponse(totals, query.Page, query.PageSize, result.Count, records));
+    }
+}

@@ -1,0 +1,52 @@
+using Mulan.Gateway.Catalog;
+
+namespace Mulan.Gateway.Metering;
+
+public enum UsageStatus { Ok, ClientAborted, UpstreamError, Rejected }
+
+/// <summary>Whether token counts came from the vendor or from Mulan's own tokenizer.</summary>
+public enum UsageSource { Reported, Estimated, None }
+
+/// <summary>One gateway request in the ledger. Exactly one per authenticated request.</summary>
+public sealed record UsageRecord
+{
+    public required string RequestId { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public required string WorkspaceId { get; init; }
+    public required string KeyId { get; init; }
+    public required string Endpoint { get; init; }
+    public required string Model { get; init; }
+    public string? Provider { get; init; }
+    public string? VendorModel { get; init; }
+    public string? UpstreamId { get; init; }
+    public long InputTokens { get; init; }
+    public long CachedTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public decimal Cost { get; init; }
+    public Currency? Currency { get; init; }
+    public double LatencyMs { get; init; }
+    public double? TimeToFirstTokenMs { get; init; }
+    public required UsageStatus Status { get; init; }
+    public UsageSource Source { get; init; }
+    public bool Streamed { get; init; }
+    public int HttpStatus { get; init; }
+    public string? Error { get; init; }
+}
+
+public static class UsageNames
+{
+    public static string Of(UsageStatus s) => s switch
+    {
+        UsageStatus.Ok => "ok",
+        UsageStatus.ClientAborted => "client_aborted",
+        UsageStatus.UpstreamError => "upstream_error",
+        _ => "rejected",
+    };
+
+    public static string Of(UsageSource s) => s switch
+    {
+        UsageSource.Reported => "reported",
+        UsageSource.Estimated => "estimated",
+        _ => "none",
+    };
+}

@@ -1,0 +1,135 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Mulan.Access;
+using Mulan.Gateway;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Metering;
+using Mulan.Storage;
+
+namespace Mulan.Hosting;
+
+/// <summary>The server's table of contents: what it is made of and what it maps.</summary>
+public static class MulanServer
+{
+    public static WebApplication Build(ServeArguments arguments, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddEnvironmentVariables("MULAN_");
+        if (arguments.ConfigFile is not null)
+        {
+            // The same file carries providers/models and, optionally, the Gateway and Storage sections.
+            builder.Configuration.AddJsonFile(Path.GetFullPath(arguments.ConfigFile), optional: false, reloadOnChange: false);
+        }
+        var data = arguments.DataDirectory ?? Environment.GetEnvironmentVariable("MULAN_DATA");
+        if (data is not null)
+        {
+            builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"] = data;
+        }
+        builder.WebHost.UseUrls(arguments.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        // Malformed /api bodies: a 400 problem that says what could not be read, instead of an empty one.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            if (c.Exception is BadHttpRequestException bad)
+            {
+                c.ProblemDetails.Status = bad.StatusCode;
+                c.ProblemDetails.Detail = bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+            }
+        });
+        builder.Services.AddStorage();
+        builder.Services.AddDataProtection().SetApplicationName("mulan");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>>((o, storage) =>
+            o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
+                new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        builder.Services.AddAccess();
+        builder.Services.AddGateway();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
+        app.MapGateway();
+        var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
+        api.MapAccess();
+        api.MapCatalog();
+        api.MapUsage();
+        return app;
+    }
+
+    /// <summary>Prepares storage, the bootstrap admin key and the catalog. Throws <see cref="StartupException"/> for user errors.</summary>
+    public static async Task InitializeAsync(WebApplication app, ServeArguments arguments, CatalogFile file, TextWriter console,
+        Func<string, string?>? environment = null, CancellationToken ct = default)
+    {
+        var env = environment ?? Environment.GetEnvironmentVariable;
+        var services = app.Services;
+        try
+        {
+            _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new StartupException(string.Join(Environment.NewLine, e.Failures));
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("configuration value", StringComparison.Ordinal))
+        {
+            throw new StartupException(e.Message);
+        }
+        await services.GetRequiredService<SqliteDatabase>().InitializeAsync(ct);
+        await services.GetRequiredService<AccessService>().InitializeAsync(ct);
+        await services.GetRequiredService<AdminKey>().InitializeAsync(env(AdminKey.EnvironmentVariable), console, ct);
+        try
+        {
+            await services.GetRequiredService<CatalogService>().InitializeAsync(file, env, ct);
+        }
+        catch (CatalogValidationException e)
+        {
+            throw new StartupException($"--config {arguments.ConfigFile}:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", e.Errors));
+        }
+    }
+
+    /// <summary>Reads the <c>--config</c> file before anything else, so a bad file stops start-up with its path.</summary>
+    public static CatalogFile ReadCatalog(string? path)
+    {
+        if (path is null)
+        {
+            return new CatalogFile();
+        }
+        try
+        {
+            return CatalogService.ReadFile(path);
+        }
+        catch (CatalogValidationException e)
+        {
+            throw new StartupException(string.Join(Environment.NewLine, e.Errors));
+        }
+    }
+
+    private static async Task<IResult> HealthAsync(SqliteDatabase db, CancellationToken ct)
+    {
+        try
+        {
+            await using var c = await db.OpenAsync(ct);
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT 1";
+            await cmd.ExecuteScalarAsync(ct);
+            return Results.Text("ok");
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Results.Text("storage unavailable", statusCode: 503);
+        }
+    }
+}

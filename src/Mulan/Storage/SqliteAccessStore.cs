@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Mulan.Access;
+
+namespace Mulan.Storage;
+
+public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
+{
+    public async Task<Workspace?> FindWorkspaceAsync(string idOrName, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<WorkspaceRow>(
+            "SELECT id, name, created_at AS CreatedAt FROM workspaces WHERE id = @v OR name = @v LIMIT 1", new { v = idOrName });
+        return row?.ToModel();
+    }
+
+    public async Task<IReadOnlyList<Workspace>> ListWorkspacesAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<WorkspaceRow>("SELECT id, name, created_at AS CreatedAt FROM workspaces ORDER BY created_at, id");
+        return [.. rows.Select(r => r.ToModel())];
+    }
+
+    public async Task<bool> TryCreateWorkspaceAsync(Workspace workspace, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var n = await c.ExecuteAsync(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (@Id, @Name, @At) ON CONFLICT DO NOTHING",
+            new { workspace.Id, workspace.Name, At = workspace.CreatedAt.ToUnixTimeMilliseconds() });
+        return n == 1;
+    }
+
+    public async Task CreateKeyAsync(VirtualKey key, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(
+            """
+            INSERT INTO virtual_keys (id, workspace_id, name, key_hash, display_prefix, models, budget_amount, budget_currency,
+              budget_period, rpm, tpm, expires_at, revoked_at, created_at)
+            VALUES (@Id, @WorkspaceId, @Name, @KeyHash, @DisplayPrefix, @Models, @BudgetAmount, @BudgetCurrency,
+              @BudgetPeriod, @Rpm, @Tpm, @ExpiresAt, NULL, @CreatedAt)
+            """,
+            new
+            {
+                key.Id, key.WorkspaceId, key.Name, key.KeyHash, key.DisplayPrefix,
+                Models = key.Models is null ? null : JsonSerializer.Serialize(key.Models),
+                BudgetAmount = key.Budget?.Amount.ToString(CultureInfo.InvariantCulture),
+                BudgetCurrency = key.Budget?.Currency,
+                BudgetPeriod = key.Budget?.Period.ToString(),
+                key.Rpm, key.Tpm,
+                ExpiresAt = key.ExpiresAt?.ToUnixTimeMilliseconds(),
+                CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
+            });
+    }
+
+    public async Task<IReadOnlyList<VirtualKey>> ListKeysAsync(string? workspaceId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE (@w IS NULL OR workspace_id = @w) ORDER BY created_at, id", new { w = workspaceId });
+        return [.. rows.Select(r => r.ToModel())];
+    }
+
+    public async Task<IReadOnlyList<VirtualKey>> LoadActiveKeysAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE revoked_at IS NULL");
+        return [.. rows.Select(r => r.ToModel())];
+    }
+
+    public async Task<VirtualKey?> RevokeKeyAsync(string id, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("UPDATE virtual_keys SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL",
+            new { id, at = at.ToUnixTimeMilliseconds() });
+        var row = await c.QuerySingleOrDefaultAsync<KeyRow>(KeyRow.Select + " WHERE id = @id", new { id });
+        return row?.ToModel();
+    }
+
+    public async Task<string?> GetSettingAsync(string key, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<string>("SELECT value FROM settings WHERE key = @key", new { key });
+    }
+
+    public async Task SetSettingAsync(string key, string value, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            new { key, value });
+    }
+
+    private sealed record WorkspaceRow(string Id, string Name, long CreatedAt)
+    {
+        public Workspace ToModel() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+    }
+
+    private sealed class KeyRow
+    {
+        public const string Select = """
+            SELECT id AS Id, workspace_id AS WorkspaceId, name AS Name, key_hash AS KeyHash, display_prefix AS DisplayPrefix,
+              models AS Models, budget_amount AS BudgetAmount, budget_currency AS BudgetCurrency, budget_period AS BudgetPeriod,
+              rpm AS Rpm, tpm AS Tpm, expires_at AS ExpiresAt, revoked_at AS RevokedAt, created_at AS CreatedAt
+            FROM virtual_keys
+            """;
+
+        public string Id { get; init; } = "";
+        public string WorkspaceId { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string KeyHash { get; init; } = "";
+        public string DisplayPrefix { get; init; } = "";
+        public string? Models { get; init; }
+        public string? BudgetAmount { get; init; }
+        public string? BudgetCurrency { get; init; }
+        public string? BudgetPeriod { get; init; }
+        public long? Rpm { get; init; }
+        public long? Tpm { get; init; }
+        public long? ExpiresAt { get; init; }
+        public long? RevokedAt { get; init; }
+        public long CreatedAt { get; init; }
+
+        public VirtualKey ToModel() => new(
+            Id, WorkspaceId, Name, KeyHash, DisplayPrefix,
+            Models is null ? null : JsonSerializer.Deserialize<string[]>(Models),
+            BudgetAmount is null ? null : new KeyBudget(decimal.Parse(BudgetAmount, CultureInfo.InvariantCulture), BudgetCurrency!, Enum.Parse<BudgetPeriod>(BudgetPeriod!)),
+            (int?)Rpm, (int?)Tpm,
+            ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null,
+            RevokedAt is { } r ? DateTimeOffset.FromUnixTimeMilliseconds(r) : null,
+            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+    }
+}
+
+internal static class SqliteErrors
+{
+    public static bool IsUniqueViolation(SqliteException e) => e.SqliteErrorCode == 19;
+}

@@ -1,0 +1,52 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Mulan.Storage;
+
+/// <summary>
+/// Opens connections to the embedded SQLite database. WAL lets readers run beside the single writer;
+/// <c>synchronous=FULL</c> makes every commit durable (the usage ledger relies on it).
+/// </summary>
+public sealed class SqliteDatabase
+{
+    private readonly string _connectionString;
+    private readonly int _busyTimeoutMs;
+
+    public SqliteDatabase(IOptions<StorageOptions> options)
+    {
+        var o = options.Value;
+        Directory.CreateDirectory(Path.GetFullPath(o.DataDirectory));
+        _busyTimeoutMs = o.BusyTimeoutMs;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = o.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, o.BusyTimeoutMs / 1000),
+        }.ToString();
+    }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        using var pragma = connection.CreateCommand();
+        // Per-connection settings; journal_mode is persistent but cheap to restate.
+        pragma.CommandText = $"PRAGMA busy_timeout={_busyTimeoutMs}; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+        await pragma.ExecuteNonQueryAsync(ct);
+        return connection;
+    }
+
+    /// <summary>Creates the database if needed, switches it to WAL and applies pending migrations.</summary>
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            await wal.ExecuteScalarAsync(ct);
+        }
+        await SqliteMigrations.ApplyAsync(connection, ct);
+    }
+}

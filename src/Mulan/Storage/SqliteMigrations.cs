@@ -1,0 +1,83 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Mulan.Storage;
+
+/// <summary>Forward-only schema migrations, applied in order at start-up inside one transaction each.</summary>
+internal static class SqliteMigrations
+{
+    private static readonly string[] Steps =
+    [
+        // 1: access, catalog and the usage ledger
+        """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE workspaces (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE virtual_keys (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            display_prefix TEXT NOT NULL,
+            models TEXT NULL,
+            budget_amount TEXT NULL,
+            budget_currency TEXT NULL,
+            budget_period TEXT NULL,
+            rpm INTEGER NULL,
+            tpm INTEGER NULL,
+            expires_at INTEGER NULL,
+            revoked_at INTEGER NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX virtual_keys_workspace ON virtual_keys(workspace_id);
+        CREATE TABLE providers (
+            name TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,
+            secret BLOB NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE model_routes (
+            name TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE usage_records (
+            request_id TEXT PRIMARY KEY,
+            at INTEGER NOT NULL,
+            workspace_id TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            provider TEXT NULL,
+            vendor_model TEXT NULL,
+            upstream_id TEXT NULL,
+            input_tokens INTEGER NOT NULL,
+            cached_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cost_nanos INTEGER NOT NULL,
+            currency TEXT NULL,
+            latency_ms REAL NOT NULL,
+            ttft_ms REAL NULL,
+            status TEXT NOT NULL,
+            usage_source TEXT NOT NULL,
+            streamed INTEGER NOT NULL,
+            http_status INTEGER NOT NULL,
+            error TEXT NULL);
+        CREATE INDEX usage_at ON usage_records(at);
+        CREATE INDEX usage_workspace_at ON usage_records(workspace_id, at);
+        CREATE INDEX usage_key_at ON usage_records(key_id, at);
+        """,
+    ];
+
+    public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        var current = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
+        for (var i = (int)current; i < Steps.Length; i++)
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await connection.ExecuteAsync(Steps[i], transaction: tx);
+            // PRAGMA does not take parameters; the value is our own loop counter.
+            await connection.ExecuteAsync($"PRAGMA user_version={i + 1};", transaction: tx);
+            await tx.CommitAsync(ct);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using Dapper;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Metering;
+
+namespace Mulan.Storage;
+
+public sealed class SqliteUsageStore(SqliteDatabase db) : IUsageStore
+{
+    private const string Insert = """
+        INSERT INTO usage_records (request_id, at, workspace_id, key_id, endpoint, model, provider, vendor_model, upstream_id,
+          input_tokens, cached_tokens, output_tokens, cost_nanos, currency, latency_ms, ttft_ms, status, usage_source, streamed,
+          http_status, error)
+        VALUES (@RequestId, @At, @WorkspaceId, @KeyId, @Endpoint, @Model, @Provider, @VendorModel, @UpstreamId,
+          @InputTokens, @CachedTokens, @OutputTokens, @CostNanos, @Currency, @LatencyMs, @TtftMs, @Status, @Source, @Streamed,
+          @HttpStatus, @Error)
+        """;
+
+    private const string Filter = """
+        WHERE (@KeyId IS NULL OR key_id = @KeyId) AND (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId)
+          AND (@Model IS NULL OR model = @Model) AND (@From IS NULL OR at >= @From) AND (@To IS NULL OR at < @To)
+        """;
+
+    public async Task AppendAsync(IReadOnlyList<UsageRecord> records, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        foreach (var r in records)
+        {
+            await c.ExecuteAsync(Insert, new
+            {
+                r.RequestId, At = r.At.ToUnixTimeMilliseconds(), r.WorkspaceId, r.KeyId, r.Endpoint, r.Model, r.Provider, r.VendorModel,
+                r.UpstreamId, r.InputTokens, r.CachedTokens, r.OutputTokens, CostNanos = Cost.ToNanos(r.Cost),
+                Currency = r.Currency?.ToString(), r.LatencyMs, TtftMs = r.TimeToFirstTokenMs, Status = UsageNames.Of(r.Status),
+                Source = UsageNames.Of(r.Source), Streamed = r.Streamed ? 1 : 0, r.HttpStatus, r.Error,
+            }, tx);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<UsagePage> QueryAsync(UsageQuery q, CancellationToken ct)
+    {
+        var args = new
+        {
+            q.KeyId, q.WorkspaceId, q.Model,
+            From = q.From?.ToUnixTimeMilliseconds(), To = q.To?.ToUnixTimeMilliseconds(),
+            Limit = q.PageSize, Offset = (long)(q.Page - 1) * q.PageSize,
+        };
+        await using var c = await db.OpenAsync(ct);
+        var totals = await c.QueryAsync<(string? Currency, long Requests, long Input, long Cached, long Output, long Nanos)>(
+            $"""
+            SELECT currency, COUNT(*), COALESCE(SUM(input_tokens),0), COALESCE(SUM(cached_tokens),0), COALESCE(SUM(output_tokens),0),
+              COALESCE(SUM(cost_nanos),0)
+            FROM usage_records {Filter} GROUP BY currency ORDER BY COUNT(*) DESC, currency
+            """, args);
+        var rows = await c.QueryAsync<Row>(
+            $"""
+            SELECT request_id AS RequestId, at AS At, workspace_id AS WorkspaceId, key_id AS KeyId, endpoint AS Endpoint, model AS Model,
+              provider AS Provider, vendor_model AS VendorModel, upstream_id AS UpstreamId, input_tokens AS InputTokens,
+              cached_tokens AS CachedTokens, output_tokens AS OutputTokens, cost_nanos AS CostNanos, currency AS Currency,
+              latency_ms AS LatencyMs, ttft_ms AS TtftMs, status AS Status, usage_source AS Source, streamed AS Streamed,
+              http_status AS HttpStatus, error AS Error
+            FROM usage_records {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
+            """, args);
+        var totalList = totals.Select(t => new UsageTotal(t.Currency, t.Requests, t.Input, t.Cached, t.Output, Cost.FromNanos(t.Nanos))).ToList();
+        return new UsagePage(totalList, totalList.Sum(t => t.Requests), [.. rows.Select(r => r.ToModel())]);
+    }
+
+    private sealed class Row
+    {
+        public string RequestId { get; init; } = "";
+        public long At { get; init; }
+        public string WorkspaceId { get; init; } = "";
+        public string KeyId { get; init; } = "";
+        public string Endpoint { get; init; } = "";
+        public string Model { get; init; } = "";
+        public string? Provider { get; init; }
+        public string? VendorModel { get; init; }
+        public string? UpstreamId { get; init; }
+        public long InputTokens { get; init; }
+        public long CachedTokens { get; init; }
+        public long OutputTokens { get; init; }
+        public long CostNanos { get; init; }
+        public string? Currency { get; init; }
+        public double LatencyMs { get; init; }
+        public double? TtftMs { get; init; }
+        public string Status { get; init; } = "";
+        public string Source { get; init; } = "";
+        public long Streamed { get; init; }
+        public long HttpStatus { get; init; }
+        public string? Error { get; init; }
+
+        public UsageRecord ToModel() => new()
+        {
+            RequestId = RequestId, At = DateTimeOffset.FromUnixTimeMilliseconds(At), WorkspaceId = WorkspaceId, KeyId = KeyId,
+            Endpoint = Endpoint, Model = Model, Provider = Provider, VendorModel = VendorModel, UpstreamId = UpstreamId,
+            InputTokens = InputTokens, CachedTokens = CachedTokens, OutputTokens = OutputTokens, Cost = Cost.FromNanos(CostNanos),
+            Currency = Currency is null ? null : Enum.Parse<Currency>(Currency), LatencyMs = LatencyMs, TimeToFirstTokenMs = TtftMs,
+            Status = Status switch
+            {
+                "ok" => UsageStatus.Ok,
+                "client_aborted" => UsageStatus.ClientAborted,
+                "upstream_error" => UsageStatus.UpstreamError,
+                _ => UsageStatus.Rejected,
+            },
+            Source = Source switch { "reported" => UsageSource.Reported, "estimated" => UsageSource.Estimated, _ => UsageSource.None },
+            Streamed = Streamed != 0, HttpStatus = (int)HttpStatus, Error = Error,
+        };
+    }
+}

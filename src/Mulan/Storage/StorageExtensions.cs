@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Metering;
+
+namespace Mulan.Storage;
+
+public static class StorageExtensions
+{
+    /// <summary>The embedded SQLite backend behind the storage seams.</summary>
+    public static IServiceCollection AddStorage(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<IAccessStore, SqliteAccessStore>();
+        services.AddSingleton<ICatalogStore, SqliteCatalogStore>();
+        services.AddSingleton<IUsageStore, SqliteUsageStore>();
+        return services;
+    }
+
+    private sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, StorageOptions o)
+        {
+            var errors = new List<string>();
+            if (string.IsNullOrWhiteSpace(o.DataDirectory))
+            {
+                errors.Add($"{StorageOptions.Section}:{nameof(o.DataDirectory)} (--data): must not be empty");
+            }
+            if (o.BusyTimeoutMs is < 0 or > 600_000)
+            {
+                errors.Add($"{StorageOptions.Section}:{nameof(o.BusyTimeoutMs)}: must be between 0 and 600000 (got {o.BusyTimeoutMs})");
+            }
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}

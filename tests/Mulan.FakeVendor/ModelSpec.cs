@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace Mulan.FakeVendor;
+
+/// <summary>
+/// Behaviour chosen by the model name, e.g. <c>fake-chat+chunks=64+gap=20</c>. Carrying the
+/// behaviour in the request itself keeps concurrent tests independent of each other.
+/// </summary>
+internal sealed record ModelSpec
+{
+    public const int DefaultChunks = 12;
+    public const int MaxChunks = 100_000;
+    private const int MaxDelayMs = 600_000;
+
+    public required string BaseName { get; init; }
+    public int Chunks { get; init; } = DefaultChunks;
+    public int GapMs { get; init; }
+    public bool NoUsage { get; init; }
+    public bool Moonshot { get; init; }
+    public bool Tools { get; init; }
+    public int? FailStatus { get; init; }
+    public int FirstByteMs { get; init; }
+    public int? ResetAfter { get; init; }
+    public int? ErrorEventAfter { get; init; }
+
+    /// <summary>Parses <c>base(+option)*</c>; on failure <paramref name="error"/> says which option is wrong.</summary>
+    public static bool TryParse(string model, out ModelSpec spec, out string error)
+    {
+        var parts = model.Split('+');
+        spec = new ModelSpec { BaseName = parts[0] };
+        error = "";
+        if (parts[0].Length == 0)
+        {
+            error = $"The model `{model}` does not exist: empty base name.";
+            return false;
+        }
+
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var option = parts[i];
+            var eq = option.IndexOf('=', StringComparison.Ordinal);
+            var name = eq < 0 ? option : option[..eq];
+            var value = eq < 0 ? null : option[(eq + 1)..];
+            ModelSpec? next = (name, value) switch
+            {
+                ("nousage", null) => spec with { NoUsage = true },
+                ("moonshot", null) => spec with { Moonshot = true },
+                ("tools", null) => spec with { Tools = true },
+                ("chunks", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { Chunks = n },
+                ("gap", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { GapMs = n },
+                ("fail", { } v) when TryInt(v, 400, 599, out var n) => spec with { FailStatus = n },
+                ("firstbyte", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { FirstByteMs = n },
+                ("reset", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { ResetAfter = n },
+                ("errorevent", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { ErrorEventAfter = n },
+                _ => null,
+            };
+            if (next is null)
+            {
+                error = $"Unknown or invalid model option `{option}` in model `{model}`.";
+                return false;
+            }
+
+            spec = next;
+        }
+
+        return true;
+    }
+
+    /// <summary>Folds a queued fault in; faults win over options given in the model name.</summary>
+    public ModelSpec With(FakeFault? fault) => fault switch
+    {
+        FakeFault.SlowFirstByte s => this with { FirstByteMs = FirstByteMs + (int)Math.Clamp(s.Delay.TotalMilliseconds, 0, MaxDelayMs) },
+        FakeFault.ResetAfter r => this with { ResetAfter = Math.Max(0, r.Chunks) },
+        FakeFault.ErrorEvent e => this with { ErrorEventAfter = Math.Max(0, e.AfterChunks) },
+        _ => this,
+    };
+
+    private static bool TryInt(string text, int min, int max, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+}
