@@ -88,6 +88,9 @@ internal sealed class ChatStream
             if (_spec.ResetAfter is { } reset && i == Math.Min(reset, count))
             {
                 Bill(BillOutcome.Reset); // billed first: the client sees the reset right after
+                // A real mid-stream reset follows bytes the receiver has long read. Aborting at once lets the RST
+                // overtake the last flushed chunks, and a kernel discards unread data when a RST arrives.
+                await Task.Delay(50, CancellationToken.None);
                 _context.Abort();
                 return BillOutcome.Reset;
             }

@@ -47,5 +47,8 @@ public sealed class UpstreamCaller(IHttpClientFactory factory)
         ConnectTimeout = TimeSpan.FromSeconds(options.ConnectTimeoutSeconds),
         MaxConnectionsPerServer = int.MaxValue,
         EnableMultipleHttp2Connections = true,
+        // When a client aborts a stream the upstream connection must close at once, so the vendor stops
+        // generating (and billing); draining it for reuse would keep tokens flowing that nobody reads.
+        MaxResponseDrainSize = 0,
     };
 }

@@ -13,11 +13,14 @@ public static class Cost
     {
         var cached = Math.Clamp(cachedTokens, 0, inputTokens);
         var cachedPrice = price.CachedInput ?? price.Input;
-        return ((inputTokens - cached) * price.Input + cached * cachedPrice + outputTokens * price.Output) / PerMillion;
+        return Normalize(((inputTokens - cached) * price.Input + cached * cachedPrice + outputTokens * price.Output) / PerMillion);
     }
+
+    /// <summary>Drops trailing zeros (0.00000300 → 0.000003) so amounts print the same everywhere.</summary>
+    public static decimal Normalize(decimal amount) => amount / 1.000000000000000000000000000000000m;
 
     /// <summary>Rounds half-even to the ledger's resolution of 1e-9.</summary>
     public static long ToNanos(decimal amount) => (long)Math.Round(amount * NanosPerUnit, MidpointRounding.ToEven);
 
-    public static decimal FromNanos(long nanos) => nanos / NanosPerUnit;
+    public static decimal FromNanos(long nanos) => Normalize(nanos / NanosPerUnit);
 }

@@ -216,7 +216,7 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
                     ["amount"] = Cost.Of(d.Price, u.Input, u.Cached, u.Output),
                     ["currency"] = d.Price.Currency.ToString(),
                 };
-                Write(writer, DataPrefix, JsonSerializer.SerializeToUtf8Bytes(node), EventEnd);
+                Write(writer, DataPrefix, JsonSerializer.SerializeToUtf8Bytes(node, WireJson.Serializer), EventEnd);
                 return;
             }
         }

@@ -122,7 +122,7 @@ public sealed class GatewayRequest
             }
         }
         var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WireJson.Writer))
         {
             Body.WriteTo(w);
         }

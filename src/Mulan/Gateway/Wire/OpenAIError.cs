@@ -39,7 +39,7 @@ public sealed record OpenAIError(int Status, string Message, string Type, string
     public byte[] ToJson()
     {
         using var buffer = new MemoryStream(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WireJson.Writer))
         {
             w.WriteStartObject();
             w.WriteStartObject("error");
