@@ -1,0 +1,23 @@
+using Mulan.Bench;
+using Mulan.Bench.Hosting;
+
+// Gateway overhead and streaming benchmark (docs/quality.md §1–2). See bench/README.md.
+if (!BenchOptions.TryParse(args, out var options, out var error))
+{
+    await Console.Error.WriteLineAsync(error + Environment.NewLine + BenchOptions.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
+// The load generator must sit on CPU 0 with all its threads, which only a fresh process under taskset guarantees.
+if (CorePinning.ShouldReExec(options))
+{
+    return await CorePinning.ReExecPinnedAsync(args);
+}
+
+return await BenchRun.RunAsync(options);
