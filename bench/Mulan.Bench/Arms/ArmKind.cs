@@ -1,0 +1,37 @@
+namespace Mulan.Bench.Arms;
+
+/// <summary>The systems measured side by side. Direct (the fake vendor itself) is the baseline of every figure.</summary>
+internal enum ArmKind
+{
+    Direct,
+    Nginx,
+    Mulan,
+    Portkey,
+}
+
+internal static class ArmKinds
+{
+    public static string Name(this ArmKind kind) => kind switch
+    {
+        ArmKind.Direct => "direct",
+        ArmKind.Nginx => "nginx",
+        ArmKind.Mulan => "mulan",
+        ArmKind.Portkey => "portkey",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static bool TryParse(string text, out ArmKind kind)
+    {
+        foreach (var candidate in Enum.GetValues<ArmKind>())
+        {
+            if (string.Equals(candidate.Name(), text, StringComparison.OrdinalIgnoreCase))
+            {
+                kind = candidate;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Mulan.Bench.Hosting;
+
+/// <summary>A temporary folder for one run (configs, Mulan's data, build snapshots, nginx temp paths); removed at the end.</summary>
+internal sealed class ScratchDirectory : IDisposable
+{
+    public ScratchDirectory()
+    {
+        Path = Directory.CreateTempSubdirectory("mulan-bench-").FullName;
+    }
+
+    public string Path { get; }
+
+    public string Sub(string name)
+    {
+        var dir = System.IO.Path.Combine(Path, name);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leftovers in /tmp are harmless; a failed cleanup must not hide the report.
+        }
+    }
+}
