@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
@@ -23,6 +23,7 @@ public sealed partial class GatewayProxy(
     StreamRelay relay, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
+    private const long DrainCapBytes = 64L * 1024 * 1024;
     private readonly GatewayOptions _options = options.Value;
 
     public async Task HandleAsync(HttpContext ctx, GatewayEndpoint endpoint)
@@ -36,6 +37,11 @@ public sealed partial class GatewayProxy(
             return;
         }
         var x = new Exchange(requestId, key, time.GetUtcNow(), Stopwatch.GetTimestamp(), endpoint);
+        if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            // The gateway enforces its own (configurable) limit below; Kestrel's only stops a body past the drain cap.
+            bodyLimit.MaxRequestBodySize = Math.Max(_options.MaxRequestBodyBytes, DrainCapBytes) + 1;
+        }
         var (body, tooLarge) = await ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         if (tooLarge)
         {
@@ -44,7 +50,7 @@ public sealed partial class GatewayProxy(
         }
         if (body is null)
         {
-            await RecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while sending"));
+            await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while sending"));
             return;
         }
         var request = GatewayRequest.Parse(endpoint, new ReadOnlySequence<byte>(body), out var error);
@@ -71,7 +77,7 @@ public sealed partial class GatewayProxy(
         if (deployment is null)
         {
             var failure = UpstreamFailure.NoAdapter(route);
-            await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+            await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
             await failure.WriteAsync(ctx.Response);
             return;
         }
@@ -101,13 +107,22 @@ public sealed partial class GatewayProxy(
                 var errorBody = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token);
                 var failure = UpstreamFailure.FromResponse(deployment, response.StatusCode, errorBody ?? [], response.Headers.RetryAfter?.Delta);
                 LogUpstreamStatus(logger, x.RequestId, deployment.Provider.Name, (int)response.StatusCode);
-                await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
+                return;
+            }
+            if (request.Stream && response.Content.Headers.ContentType?.MediaType is "text/event-stream" or null)
+            {
+                await relay.RelayAsync(ctx, x, response, timeout, linked.Token);
                 return;
             }
             if (request.Stream)
             {
-                await relay.RelayAsync(ctx, x, response, timeout, linked.Token);
+                // A vendor that answers a stream request with a plain body (some send errors as HTTP 200 JSON).
+                var unexpected = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token) ?? [];
+                var failure = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
+                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+                await failure.WriteAsync(ctx.Response);
                 return;
             }
             byte[]? bytes;
@@ -123,7 +138,7 @@ public sealed partial class GatewayProxy(
             if (bytes is null)
             {
                 var failure = new OpenAIError(502, $"The upstream response exceeded {_options.MaxResponseBodyBytes} bytes.", "upstream_error", null, "upstream_response_too_large");
-                await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, EstimateInput(x), failure.Status, failure.Message));
+                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, EstimateInput(x), failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
                 return;
             }
@@ -189,41 +204,27 @@ public sealed partial class GatewayProxy(
         if (ctx.RequestAborted.IsCancellationRequested)
         {
             // The vendor may have started work; bill the input we sent, as estimated.
-            await RecordAsync(x.ToRecord(UsageStatus.ClientAborted, EstimateInput(x), 499, "client closed the connection before the upstream answered"));
+            await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, EstimateInput(x), 499, "client closed the connection before the upstream answered"));
             return;
         }
         var failure = e is OperationCanceledException ? UpstreamFailure.Timeout(x.Deployment!) : UpstreamFailure.Unreachable(x.Deployment!, e);
         LogUpstreamFailed(logger, x.RequestId, x.Deployment!.Provider.Name, failure.Code ?? "");
-        await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+        await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
         await failure.WriteAsync(ctx.Response);
     }
 
     private async Task RejectAsync(HttpContext ctx, Exchange x, OpenAIError error)
     {
-        await RecordAsync(x.ToRecord(UsageStatus.Rejected, default, error.Status, error.Message));
+        await ledger.TryRecordAsync(x.ToRecord(UsageStatus.Rejected, default, error.Status, error.Message));
         await error.WriteAsync(ctx.Response);
-    }
-
-    internal async Task<bool> RecordAsync(UsageRecord record)
-    {
-        try
-        {
-            await ledger.RecordAsync(record);
-            return true;
-        }
-        catch (LedgerUnavailableException e)
-        {
-            LogRecordLost(logger, record.RequestId, e);
-            return false;
-        }
     }
 
     private async Task<(byte[]? Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
         var limit = _options.MaxRequestBodyBytes;
-        if (request.ContentLength > limit)
+        if (request.ContentLength > DrainCapBytes)
         {
-            return (null, true);
+            return (null, true); // far too large to drain: answer now and let the connection close
         }
         var reader = request.BodyReader;
         try
@@ -233,7 +234,8 @@ public sealed partial class GatewayProxy(
                 var result = await reader.ReadAsync(ct);
                 if (result.Buffer.Length > limit)
                 {
-                    reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    reader.AdvanceTo(result.Buffer.End);
+                    await DrainAsync(reader, result.Buffer.Length, ct);
                     return (null, true);
                 }
                 if (result.IsCompleted)
@@ -248,6 +250,22 @@ public sealed partial class GatewayProxy(
         catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
         {
             return (null, e is BadHttpRequestException { StatusCode: 413 });
+        }
+    }
+
+    // Reads and discards the rest of an oversized body (up to a cap), so the client, still sending, gets a clean
+    // 413 instead of a broken pipe. Past the cap Kestrel closes the connection.
+    private static async Task DrainAsync(System.IO.Pipelines.PipeReader reader, long consumed, CancellationToken ct)
+    {
+        while (consumed <= DrainCapBytes)
+        {
+            var result = await reader.ReadAsync(ct);
+            consumed += result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return;
+            }
         }
     }
 
@@ -297,7 +315,4 @@ public sealed partial class GatewayProxy(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} failed ({Code})")]
     private static partial void LogUpstreamFailed(ILogger logger, string requestId, string provider, string code);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Request {RequestId}: its usage record could not be written")]
-    private static partial void LogRecordLost(ILogger logger, string requestId, Exception e);
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
-using Microsoft.Data.Sqlite;
 using Mulan.Access;
 
 namespace Mulan.Storage;
@@ -129,9 +128,4 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
             RevokedAt is { } r ? DateTimeOffset.FromUnixTimeMilliseconds(r) : null,
             DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
     }
-}
-
-internal static class SqliteErrors
-{
-    public static bool IsUniqueViolation(SqliteException e) => e.SqliteErrorCode == 19;
 }

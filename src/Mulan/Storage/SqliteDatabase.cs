@@ -15,7 +15,16 @@ public sealed class SqliteDatabase
     public SqliteDatabase(IOptions<StorageOptions> options)
     {
         var o = options.Value;
-        Directory.CreateDirectory(Path.GetFullPath(o.DataDirectory));
+        // Owner-only: the folder holds the ledger and the key ring that decrypts provider secrets.
+        var folder = Path.GetFullPath(o.DataDirectory);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         _busyTimeoutMs = o.BusyTimeoutMs;
         _connectionString = new SqliteConnectionStringBuilder
         {

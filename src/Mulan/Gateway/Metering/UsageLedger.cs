@@ -23,6 +23,21 @@ public sealed partial class UsageLedger(IUsageStore store, ILogger<UsageLedger> 
         return pending.Done.Task;
     }
 
+    /// <summary>Records, or logs that the record is lost (the caller then fails closed instead of serving).</summary>
+    public async Task<bool> TryRecordAsync(UsageRecord record)
+    {
+        try
+        {
+            await RecordAsync(record);
+            return true;
+        }
+        catch (LedgerUnavailableException e)
+        {
+            LogRecordLost(logger, record.RequestId, e);
+            return false;
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
@@ -86,6 +101,9 @@ public sealed partial class UsageLedger(IUsageStore store, ILogger<UsageLedger> 
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Count} usage records (attempt {Attempt})")]
     private static partial void LogAppendFailed(ILogger logger, int count, int attempt, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Request {RequestId}: its usage record could not be written")]
+    private static partial void LogRecordLost(ILogger logger, string requestId, Exception e);
 }
 
 /// <summary>The ledger could not record a request: the gateway fails closed rather than serve unmetered.</summary>

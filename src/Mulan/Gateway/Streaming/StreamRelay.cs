@@ -65,13 +65,13 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
         {
             if (ctx.RequestAborted.IsCancellationRequested || e is OperationCanceledException { Message: "client went away" })
             {
-                await RecordAsync(x.ToRecord(UsageStatus.ClientAborted, Usage(x, state), 499, "client closed the stream"));
+                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, Usage(x, state), 499, "client closed the stream"));
                 return;
             }
             var reason = e is OperationCanceledException ? "the upstream stopped sending (idle timeout)" : "the upstream connection was lost mid-stream";
             LogMidStream(logger, x.RequestId, x.Deployment!.Provider.Name, reason);
             var error = new OpenAIError(502, reason, "upstream_error", null, "upstream_stream_error");
-            await RecordAsync(x.ToRecord(UsageStatus.UpstreamError, Usage(x, state), 502, reason));
+            await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, Usage(x, state), 502, reason));
             try
             {
                 // Headers are gone; the clean way to tell the client is an error event and no [DONE].
@@ -87,7 +87,7 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
 
     private async Task FinishAsync(HttpContext ctx, Exchange x, StreamState state, PipeWriter writer, UsageStatus status, string? error)
     {
-        var ok = await RecordAsync(x.ToRecord(status, Usage(x, state), status == UsageStatus.Ok ? 200 : 502, error));
+        var ok = await ledger.TryRecordAsync(x.ToRecord(status, Usage(x, state), status == UsageStatus.Ok ? 200 : 502, error));
         if (!ok)
         {
             var failure = new OpenAIError(503, "The usage ledger is unavailable; the stream was not completed.", "service_unavailable", null, "ledger_unavailable");
@@ -113,20 +113,6 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
             text.AddChunk(chunk.Span);
         }
         return new UsageFigures(input, 0, text.Count(tokens), UsageSource.Estimated);
-    }
-
-    private async Task<bool> RecordAsync(UsageRecord record)
-    {
-        try
-        {
-            await ledger.RecordAsync(record);
-            return true;
-        }
-        catch (LedgerUnavailableException e)
-        {
-            LogRecordLost(logger, record.RequestId, e);
-            return false;
-        }
     }
 
     // Consumes whole lines from the buffer; returns true at [DONE].
@@ -275,7 +261,4 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: stream from provider {Provider} failed: {Reason}")]
     private static partial void LogMidStream(ILogger logger, string requestId, string provider, string reason);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Request {RequestId}: its usage record could not be written")]
-    private static partial void LogRecordLost(ILogger logger, string requestId, Exception e);
 }

@@ -58,7 +58,7 @@ public sealed class GatewayRequest
             error = OpenAIError.BadRequest("You must provide a model parameter (a string).", "model", "missing_model");
             return null!;
         }
-        if (FindOverride(body, "") is { } smuggled)
+        if (FindOverride(body) is { } smuggled)
         {
             error = OpenAIError.BadRequest(
                 $"'{smuggled}' is not accepted: the upstream of a model is set by the gateway's configuration, never by the request.",
@@ -132,7 +132,7 @@ public sealed class GatewayRequest
     }
 
     // Walks every object key except inside schemas, where arbitrary property names are the user's data.
-    private static string? FindOverride(JsonNode? node, string path)
+    private static string? FindOverride(JsonNode? node)
     {
         switch (node)
         {
@@ -147,7 +147,7 @@ public sealed class GatewayRequest
                     {
                         continue;
                     }
-                    if (FindOverride(child, name) is { } found)
+                    if (FindOverride(child) is { } found)
                     {
                         return found;
                     }
@@ -156,7 +156,7 @@ public sealed class GatewayRequest
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    if (FindOverride(item, path) is { } found)
+                    if (FindOverride(item) is { } found)
                     {
                         return found;
                     }

@@ -1,0 +1,87 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Mulan.Bench.Hosting;
+
+namespace Mulan.Bench.Arms;
+
+/// <summary>
+/// The real <c>mulan serve</c> (Release build) with a fresh data folder: authentication, routing, metering and a
+/// durable SQLite usage record per request are all part of what is measured.
+/// </summary>
+internal static class MulanArm
+{
+    private const string AdminKey = "mka-bench";
+
+    public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, int vendorPort, CancellationToken ct)
+    {
+        var folder = scratch.Sub("mulan");
+        var config = Path.Combine(folder, "mulan.json");
+        await File.WriteAllTextAsync(config, MulanConfig.Render(vendorPort), ct);
+        var port = FreePort.Next();
+        var origin = new Uri($"http://127.0.0.1:{port}");
+        var process = ChildProcess.Start("mulan", Executables.Dotnet(),
+            [dll, "serve", "--urls", origin.GetLeftPart(UriPartial.Authority), "--data", Path.Combine(folder, "data"), "--config", config],
+            cpu: CorePinning.SystemUnderTestCpu, workingDirectory: folder,
+            environment: new Dictionary<string, string> { ["MULAN_ADMIN_KEY"] = AdminKey });
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        if (!await WaitHealthyAsync(http, origin, process, ct))
+        {
+            var tail = process.Tail();
+            await process.DisposeAsync();
+            return (null, $"mulan did not become healthy: {tail}");
+        }
+
+        var key = await CreateKeyAsync(http, origin, ct);
+        if (key is null)
+        {
+            var tail = process.Tail();
+            await process.DisposeAsync();
+            return (null, $"mulan did not create a virtual key: {tail}");
+        }
+
+        var target = new ArmTarget(ArmKind.Mulan, new Uri(origin, "/v1/chat/completions"), key, w => w.MulanRoute(), process: process);
+        return (target, null);
+    }
+
+    private static async Task<bool> WaitHealthyAsync(HttpClient http, Uri origin, ChildProcess process, CancellationToken ct)
+    {
+        for (var i = 0; i < 150 && !process.HasExited; i++)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(origin, "/healthz"), ct);
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200, ct);
+        }
+
+        return false;
+    }
+
+    private static async Task<string?> CreateKeyAsync(HttpClient http, Uri origin, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(origin, "/api/keys"))
+        {
+            Content = new StringContent("""{"name":"bench"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return doc.RootElement.TryGetProperty("key", out var key) ? key.GetString() : null;
+    }
+}
