@@ -131,6 +131,28 @@ public sealed class GatewayRequest
         return result;
     }
 
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> OverrideLookup =
+        UpstreamOverrideKeys.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    // Runs for every key of every request: no allocation, and most names are rejected by length alone.
+    private static bool IsOverrideKey(string name)
+    {
+        if (name.Length is < 6 or > 24)
+        {
+            return false;
+        }
+        Span<char> folded = stackalloc char[24];
+        var n = 0;
+        foreach (var c in name)
+        {
+            if (c is not ('_' or '-'))
+            {
+                folded[n++] = c;
+            }
+        }
+        return OverrideLookup.Contains(folded[..n]);
+    }
+
     // Walks every object key except inside schemas, where arbitrary property names are the user's data.
     private static string? FindOverride(JsonNode? node)
     {
@@ -139,7 +161,7 @@ public sealed class GatewayRequest
             case JsonObject obj:
                 foreach (var (name, child) in obj)
                 {
-                    if (UpstreamOverrideKeys.Contains(name.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal)))
+                    if (IsOverrideKey(name))
                     {
                         return name;
                     }
