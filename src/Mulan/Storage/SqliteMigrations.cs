@@ -66,6 +66,42 @@ internal static class SqliteMigrations
         CREATE INDEX usage_workspace_at ON usage_records(workspace_id, at);
         CREATE INDEX usage_key_at ON usage_records(key_id, at);
         """,
+        // 2: knowledge bases, documents (the ingestion queue is the documents' status) and chunks
+        """
+        CREATE TABLE knowledge_bases (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+            name TEXT NOT NULL,
+            description TEXT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (workspace_id, name));
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            kb_id TEXT NOT NULL REFERENCES knowledge_bases(id),
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            media_type TEXT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT NULL,
+            chunk_count INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL);
+        CREATE INDEX documents_kb ON documents(kb_id);
+        CREATE INDEX documents_queue ON documents(status, created_at);
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kb_id TEXT NOT NULL,
+            document_id TEXT NOT NULL REFERENCES documents(id),
+            ordinal INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            section TEXT NULL,
+            page INTEGER NULL,
+            UNIQUE (document_id, ordinal));
+        CREATE INDEX chunks_kb ON chunks(kb_id);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+using Mulan.Bench.Arms;
+using Mulan.Bench.Hosting;
+using Mulan.Bench.Latency;
+using Mulan.Bench.Load;
+using Mulan.Bench.Reporting;
+using Mulan.Bench.Streaming;
+using Mulan.Bench.Throughput;
+
+namespace Mulan.Bench;
+
+/// <summary>One benchmark run: build, start the arms, check them, measure, report. Children are stopped on every exit path.</summary>
+internal static class BenchRun
+{
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var plan = options.Quick ? BenchPlan.Quick : BenchPlan.Full;
+        var progress = new Progress();
+        using var stop = new CancellationTokenSource();
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        try
+        {
+            return await RunAsync(options, plan, progress, stop.Token);
+        }
+        catch (BenchException e)
+        {
+            await Console.Error.WriteLineAsync($"mulan-bench: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("mulan-bench: interrupted; child processes stopped");
+            return 130;
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true; // unwind through the finally blocks that stop the children
+            stop.Cancel();
+        }
+    }
+
+    private static async Task<int> RunAsync(BenchOptions options, BenchPlan plan, Progress progress, CancellationToken ct)
+    {
+        var repo = RepoLayout.Find(options.RepoRoot)
+            ?? throw new BenchException("cannot find the repository (Mulan.slnx); run from inside it or pass --repo DIR");
+        var pinned = !options.NoPin && CorePinning.CanPin;
+        if (pinned && CorePinning.AllowedCpus() != CorePinning.LoadCpu.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            progress.Say($"warning: this process runs on CPUs {CorePinning.AllowedCpus()}, not {CorePinning.LoadCpu}");
+        }
+
+        using var scratch = new ScratchDirectory();
+        var builds = await ReleaseBuilds.PrepareAsync(repo, scratch, !options.NoBuild, progress, ct);
+        await using var arms = await ArmSet.StartAsync(options.Arms, builds, scratch, repo, progress, ct);
+        using var client = new LoadClient();
+        await ArmCheck.VerifyAsync(arms, client, progress, ct);
+        var machine = MachineInfo.Collect(repo, scratch, pinned, TimeProvider.System);
+
+        var active = arms.Active;
+        var streaming = active.Where(a => a.CanStream).ToList();
+        var results = new BenchResults(
+            await LatencyRun.RunAsync(client, active, plan, progress, ct),
+            await ThroughputRun.RunAsync(client, active, plan, progress, ct),
+            await StreamProfileRun.RunAsync(client, streaming, Workload.StreamA, plan.StreamRounds, plan.StreamsPerRound, plan, progress, ct),
+            await StreamProfileRun.RunAsync(client, streaming, Workload.StreamB, plan.StreamRounds, plan.LongStreamsPerRound, plan, progress, ct),
+            await ConcurrentStreamsRun.RunAsync(client, streaming, plan, progress, ct));
+
+        var notes = new List<string>(builds.Notes)
+        {
+            $"load average at the end: {File.ReadAllText("/proc/loadavg").Trim()} (other work on this machine shows up here and as noise in every arm alike)",
+        };
+        var report = BenchReport.Render(options, plan, machine, arms, results, notes);
+        var path = Path.GetFullPath(options.OutputPath ?? repo.DefaultReport);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, report, ct);
+        Console.WriteLine(report);
+        progress.Say($"report written to {path}");
+        return 0;
+    }
+}
