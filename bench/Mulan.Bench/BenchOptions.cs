@@ -11,8 +11,12 @@ internal sealed record BenchOptions
           --quick              short run (~1-2 minutes): fewer rounds, shorter windows, streams up to 128
           --arms LIST          comma-separated subset of direct,nginx,mulan,portkey (default: all;
                                direct is always measured, every figure is relative to it)
+          --warmup SECONDS     closed-loop warm-up of Mulan and Portkey before measuring (default 60, quick 15;
+                               Mulan needs ~45 s of load on 2 cores to run fully optimized code)
           --out FILE           report path (default bench/results/latest.md)
           --repo DIR           repository root (default: found from the current or the program's folder)
+          --mulan-data DIR     parent folder for Mulan's fresh data folder (default: the run's temp folder);
+                               e.g. /dev/shm to see how much of Mulan's latency is the fsync of its usage ledger
           --no-build           do not build src/Mulan and tests/Mulan.FakeVendor (Release) first
           --no-pin             do not pin processes to CPUs with taskset
           -h, --help           this text
@@ -21,7 +25,13 @@ internal sealed record BenchOptions
     public bool Quick { get; init; }
     public IReadOnlyList<ArmKind> Arms { get; init; } = Enum.GetValues<ArmKind>();
     public string? OutputPath { get; init; }
+
+    /// <summary>Overrides the mode's warm-up time per arm.</summary>
+    public int? WarmupSeconds { get; init; }
     public string? RepoRoot { get; init; }
+
+    /// <summary>Where Mulan's data folder is created; null: inside the run's scratch folder.</summary>
+    public string? MulanDataParent { get; init; }
     public bool NoBuild { get; init; }
     public bool NoPin { get; init; }
     public bool Help { get; init; }
@@ -50,12 +60,20 @@ internal sealed record BenchOptions
                     options = options with { Arms = arms };
                     i++;
                     break;
+                case "--warmup" when int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds <= 3600:
+                    options = options with { WarmupSeconds = seconds };
+                    i++;
+                    break;
                 case "--out" when value is not null:
                     options = options with { OutputPath = value };
                     i++;
                     break;
                 case "--repo" when value is not null:
                     options = options with { RepoRoot = value };
+                    i++;
+                    break;
+                case "--mulan-data" when value is not null:
+                    options = options with { MulanDataParent = value };
                     i++;
                     break;
                 case "--no-build":

@@ -15,6 +15,10 @@ internal static class BenchRun
     public static async Task<int> RunAsync(BenchOptions options)
     {
         var plan = options.Quick ? BenchPlan.Quick : BenchPlan.Full;
+        if (options.WarmupSeconds is { } warmup)
+        {
+            plan = plan with { WarmupDuration = TimeSpan.FromSeconds(warmup) };
+        }
         var progress = new Progress();
         using var stop = new CancellationTokenSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -53,13 +57,19 @@ internal static class BenchRun
 
         using var scratch = new ScratchDirectory();
         var builds = await ReleaseBuilds.PrepareAsync(repo, scratch, !options.NoBuild, progress, ct);
-        await using var arms = await ArmSet.StartAsync(options.Arms, builds, scratch, repo, progress, ct);
+        // Declared before the arms, so it is removed after Mulan has stopped. A folder that does not exist yet:
+        // Mulan starts from an empty ledger, as on a first install.
+        using var dataParent = options.MulanDataParent is { } parent ? new ScratchDirectory(parent) : null;
+        var mulanData = Path.Combine((dataParent ?? scratch).Path, "mulan-data");
+        await using var arms = await ArmSet.StartAsync(options.Arms, builds, scratch, mulanData, repo, progress, ct);
         using var client = new LoadClient();
         await ArmCheck.VerifyAsync(arms, client, progress, ct);
-        var machine = MachineInfo.Collect(repo, scratch, pinned, TimeProvider.System);
+        var machine = MachineInfo.Collect(repo, mulanData, pinned, TimeProvider.System);
 
         var active = arms.Active;
         var streaming = active.Where(a => a.CanStream).ToList();
+        await Warmup.RunAsync(client, active, plan, progress, ct);
+        var load = LoadMeter.Start();
         var results = new BenchResults(
             await LatencyRun.RunAsync(client, active, plan, progress, ct),
             await ThroughputRun.RunAsync(client, active, plan, progress, ct),
@@ -67,10 +77,24 @@ internal static class BenchRun
             await StreamProfileRun.RunAsync(client, streaming, Workload.StreamB, plan.StreamRounds, plan.LongStreamsPerRound, plan, progress, ct),
             await ConcurrentStreamsRun.RunAsync(client, streaming, plan, progress, ct));
 
+        var machineLoad = load.Read();
         var notes = new List<string>(builds.Notes)
         {
+            $"other processes on this machine used {Fmt.Cores(machineLoad.OtherCores)} cores on average while the arms were measured "
+                + "(it is shared; interleaved rounds spread that over all arms, but large values widen every figure).",
             $"load average at the end: {File.ReadAllText("/proc/loadavg").Trim()} (other work on this machine shows up here and as noise in every arm alike)",
         };
+        if (plan.WarmupDuration < TimeSpan.FromSeconds(45) && arms.Find(ArmKind.Mulan) is not null)
+        {
+            notes.Add($"Mulan was warmed for {plan.WarmupDuration.TotalSeconds:0} s only; on two cores it runs tier-0/PGO-instrumented code for about "
+                + "the first 40 s of load (and about half its steady req/s), so these Mulan figures are pessimistic. Use the full mode for published numbers.");
+        }
+
+        if (arms.Find(ArmKind.Portkey) is not null)
+        {
+            notes.AddRange(PortkeyInstall.ReportNotes);
+        }
+
         var report = BenchReport.Render(options, plan, machine, arms, results, notes);
         var path = Path.GetFullPath(options.OutputPath ?? repo.DefaultReport);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -24,7 +24,7 @@ internal sealed class ArmSet : IAsyncDisposable
     public ArmTarget? Find(ArmKind kind) => _active.Find(a => a.Kind == kind);
 
     public static async Task<ArmSet> StartAsync(IReadOnlyList<ArmKind> wanted, ReleaseBuilds builds, ScratchDirectory scratch,
-        RepoLayout repo, Progress progress, CancellationToken ct)
+        string mulanData, RepoLayout repo, Progress progress, CancellationToken ct)
     {
         progress.Say("starting the fake vendor");
         var (direct, vendorPort) = await FakeVendorArm.StartAsync(builds.FakeVendorDll, ct);
@@ -38,7 +38,7 @@ internal sealed class ArmSet : IAsyncDisposable
                 var (target, skipped) = kind switch
                 {
                     ArmKind.Nginx => await NginxArm.StartAsync(scratch, vendorPort, ct),
-                    ArmKind.Mulan => await MulanArm.StartAsync(builds.MulanDll, scratch, vendorPort, ct),
+                    ArmKind.Mulan => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData, vendorPort, ct),
                     ArmKind.Portkey => await PortkeyArm.StartAsync(repo.PortkeyFolder, vendorPort, progress, ct),
                     _ => throw new ArgumentOutOfRangeException(nameof(wanted)),
                 };

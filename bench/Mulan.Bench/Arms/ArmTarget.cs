@@ -41,6 +41,9 @@ internal sealed class ArmTarget
 
     public void DisableStreaming(string reason) => StreamingUnavailable = reason;
 
-    /// <summary>CPU seconds used so far by the arm's process tree (0 when it has none).</summary>
-    public double CpuSeconds() => Process is { HasExited: false } p ? ProcessCpu.Seconds(p.Pid) : 0;
+    /// <summary>A CPU-time sample of the arm's process tree, to subtract from a later one.</summary>
+    public ProcessCpu? SampleCpu() => Process is { HasExited: false } p ? ProcessCpu.Sample(p.Pid) : null;
+
+    /// <summary>CPU seconds the arm's processes used since <paramref name="earlier"/>; NaN without a process.</summary>
+    public double CpuSecondsSince(ProcessCpu? earlier) => earlier is not null && SampleCpu() is { } now ? now.SecondsSince(earlier) : double.NaN;
 }

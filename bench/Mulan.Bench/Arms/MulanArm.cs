@@ -13,7 +13,8 @@ internal static class MulanArm
 {
     private const string AdminKey = "mka-bench";
 
-    public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, int vendorPort, CancellationToken ct)
+    /// <param name="dataFolder">A fresh folder for the database and key ring.</param>
+    public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, string dataFolder, int vendorPort, CancellationToken ct)
     {
         var folder = scratch.Sub("mulan");
         var config = Path.Combine(folder, "mulan.json");
@@ -21,7 +22,7 @@ internal static class MulanArm
         var port = FreePort.Next();
         var origin = new Uri($"http://127.0.0.1:{port}");
         var process = ChildProcess.Start("mulan", Executables.Dotnet(),
-            [dll, "serve", "--urls", origin.GetLeftPart(UriPartial.Authority), "--data", Path.Combine(folder, "data"), "--config", config],
+            [dll, "serve", "--urls", origin.GetLeftPart(UriPartial.Authority), "--data", dataFolder, "--config", config],
             cpu: CorePinning.SystemUnderTestCpu, workingDirectory: folder,
             environment: new Dictionary<string, string> { ["MULAN_ADMIN_KEY"] = AdminKey });
 

@@ -71,6 +71,15 @@ internal static class PortkeyInstall
             : (null, $"npm install @portkey-ai/gateway failed (exit {process.ExitCode}): {text.Trim()}");
     }
 
+    /// <summary>What the report must say whenever Portkey is measured.</summary>
+    public static IReadOnlyList<string> ReportNotes { get; } =
+    [
+        $"Portkey runs with @hono/node-server pinned to {HonoNodeServerVersion}: with the version npm picks by default (1.19.x) every streamed "
+            + "request fails with `TypeError: immutable` in `ResponseService.updateHeaders` (Portkey-AI/gateway#1389); non-streaming works either way.",
+        "Portkey's stream loop (`build/start-server.js`) sleeps 25 ms (`setTimeout`) before it forwards the first event of a stream; the vendor's "
+            + "role chunk comes at ≈0 ms and its first delta at 20 ms, so part of that sleep shows in Portkey's added time-to-first-token.",
+    ];
+
     /// <summary>The installed gateway version, for the report.</summary>
     public static string InstalledVersion(string folder)
     {

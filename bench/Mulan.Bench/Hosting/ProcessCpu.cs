@@ -3,78 +3,120 @@ using System.Globalization;
 namespace Mulan.Bench.Hosting;
 
 /// <summary>
-/// CPU time (user + system) a process and all its descendants have used, from /proc. Sampled around a
-/// measurement window it gives the gateway's CPU cost per request, which stays meaningful even when the
-/// load generator (not the gateway) is what limits requests per second.
+/// CPU time of a process tree (a gateway and everything it started), read from /proc. Sampled around a
+/// measurement it gives the gateway's CPU cost per request or per delta, which stays meaningful even when the
+/// load generator, not the gateway, is what limits requests per second.
 /// </summary>
-internal static class ProcessCpu
+/// <remarks>
+/// Per-thread run time in nanoseconds (<c>/proc/PID/task/TID/schedstat</c>) where the kernel provides it; the
+/// 10 ms ticks of <c>/proc/PID/stat</c> are too coarse for a few hundred short streams. Deltas are taken per
+/// thread, so a thread that exits between two samples (a retiring pool thread) takes only its own time with it.
+/// </remarks>
+internal sealed class ProcessCpu
 {
-    private static readonly Lazy<double> TicksPerSecond = new(ReadClockTicks);
+    private readonly Dictionary<(int Pid, int Tid), long> _threadNanoseconds;
+    private readonly long _ticks;
 
-    /// <summary>Seconds of CPU used so far by <paramref name="pid"/> and its live descendants; 0 if it is gone.</summary>
-    public static double Seconds(int pid)
+    private ProcessCpu(Dictionary<(int, int), long> threadNanoseconds, long ticks)
     {
-        var stats = ReadAll();
-        var total = 0L;
-        var pending = new Stack<int>([pid]);
+        _threadNanoseconds = threadNanoseconds;
+        _ticks = ticks;
+    }
+
+    public static ProcessCpu Sample(int pid)
+    {
+        var threads = new Dictionary<(int, int), long>();
+        var ticks = 0L;
+        foreach (var process in Tree(pid))
+        {
+            ticks += process.Ticks;
+            foreach (var task in SafeDirectories($"/proc/{process.Pid}/task"))
+            {
+                if (int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var tid)
+                    && TryRead(Path.Combine(task, "schedstat")) is { } text
+                    && long.TryParse(text.Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
+                {
+                    threads[(process.Pid, tid)] = ns;
+                }
+            }
+        }
+
+        return new ProcessCpu(threads, ticks);
+    }
+
+    /// <summary>CPU seconds used between <paramref name="earlier"/> and this sample.</summary>
+    public double SecondsSince(ProcessCpu earlier)
+    {
+        var precise = 0L;
+        foreach (var (thread, ns) in _threadNanoseconds)
+        {
+            precise += ns - earlier._threadNanoseconds.GetValueOrDefault(thread);
+        }
+
+        // Kernels without schedstat accounting report zeros: fall back to ticks.
+        return precise > 0 || _threadNanoseconds.Values.Any(v => v > 0)
+            ? precise / 1e9
+            : (_ticks - earlier._ticks) / ClockTicks.PerSecond;
+    }
+
+    private static List<(int Pid, long Ticks)> Tree(int root)
+    {
+        var all = new Dictionary<int, (int Parent, long Ticks)>();
+        foreach (var dir in SafeDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && TryRead(Path.Combine(dir, "stat")) is { } text)
+            {
+                // Fields after the command name, which may itself contain spaces and parentheses.
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length > 12)
+                {
+                    all[pid] = (int.Parse(fields[1], CultureInfo.InvariantCulture),
+                        long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        var tree = new List<(int, long)>();
+        var pending = new Stack<int>([root]);
         while (pending.Count > 0)
         {
             var current = pending.Pop();
-            if (stats.TryGetValue(current, out var s))
+            if (all.TryGetValue(current, out var self))
             {
-                total += s.Ticks;
+                tree.Add((current, self.Ticks));
             }
 
-            foreach (var (child, _) in stats.Where(kv => kv.Value.Parent == current))
+            foreach (var (child, _) in all.Where(kv => kv.Value.Parent == current))
             {
                 pending.Push(child);
             }
         }
 
-        return total / TicksPerSecond.Value;
+        return tree;
     }
 
-    private static Dictionary<int, (int Parent, long Ticks)> ReadAll()
+    private static IEnumerable<string> SafeDirectories(string path)
     {
-        var result = new Dictionary<int, (int, long)>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                // Fields after the command name, which may itself contain spaces and parentheses.
-                var text = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-                var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
-                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                result[pid] = (parent, ticks);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-            {
-                // A process that exited while we looked.
-            }
-        }
-
-        return result;
-    }
-
-    private static double ReadClockTicks()
-    {
-        // USER_HZ; 100 on every mainstream Linux, but ask rather than assume.
         try
         {
-            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("getconf", "CLK_TCK") { RedirectStandardOutput = true })!;
-            var text = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var hz) && hz > 0 ? hz : 100;
+            return Directory.GetDirectories(path);
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return 100;
+            return []; // the process exited while we looked
+        }
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }

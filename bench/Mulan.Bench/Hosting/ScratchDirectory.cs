@@ -3,9 +3,12 @@ namespace Mulan.Bench.Hosting;
 /// <summary>A temporary folder for one run (configs, Mulan's data, build snapshots, nginx temp paths); removed at the end.</summary>
 internal sealed class ScratchDirectory : IDisposable
 {
-    public ScratchDirectory()
+    /// <param name="parent">Where to create it; null: the system's temp folder.</param>
+    public ScratchDirectory(string? parent = null)
     {
-        Path = Directory.CreateTempSubdirectory("mulan-bench-").FullName;
+        Path = parent is null
+            ? Directory.CreateTempSubdirectory("mulan-bench-").FullName
+            : Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetFullPath(parent), $"mulan-bench-{Guid.NewGuid():N}")).FullName;
     }
 
     public string Path { get; }

@@ -21,7 +21,8 @@ internal static class LatencyReport
         var text = new StringBuilder()
             .AppendLine("## Non-streaming latency, concurrency 1")
             .AppendLine()
-            .AppendLine($"{plan.LatencyRounds} interleaved rounds × {plan.LatencyRequestsPerRound} sequential requests per arm, after {plan.WarmupRequests} warm-up requests per arm. "
+            .AppendLine($"{plan.LatencyRounds} interleaved rounds × {plan.LatencyRequestsPerRound} sequential requests per arm, after a warm-up of every arm (closed loop at concurrency 16: {plan.WarmupDuration.TotalSeconds:0} s for Mulan and Portkey, "
+                + $"{plan.ShortWarmupDuration.TotalSeconds:0} s more for direct and nginx; then {plan.WarmupRequests} sequential requests). "
                 + "Figures are medians over rounds; *added* is the arm minus direct in the same round.")
             .AppendLine()
             .Append(table);

@@ -7,7 +7,7 @@ using Mulan.Bench.Stats;
 namespace Mulan.Bench.Latency;
 
 /// <summary>
-/// Non-streaming latency at concurrency 1 (quality.md §1): a warm-up, then rounds in which every arm sends
+/// Non-streaming latency at concurrency 1 (quality.md §1), after <see cref="Warmup"/>: rounds in which every arm sends
 /// the same number of sequential requests, arms taking turns. Each round yields a p50/p99 per arm; the
 /// report takes medians over rounds of those and of each arm's difference to direct in the same round.
 /// </summary>
@@ -15,12 +15,6 @@ internal static class LatencyRun
 {
     public static async Task<LatencyResult> RunAsync(LoadClient client, IReadOnlyList<ArmTarget> arms, BenchPlan plan, Progress progress, CancellationToken ct)
     {
-        foreach (var arm in arms)
-        {
-            progress.Say($"warm-up {arm.Name}: {plan.WarmupRequests} requests");
-            await SequentialAsync(client, arm, plan.WarmupRequests, ct);
-        }
-
         var rounds = new List<IReadOnlyDictionary<ArmKind, LatencyRound>>();
         for (var round = 0; round < plan.LatencyRounds; round++)
         {

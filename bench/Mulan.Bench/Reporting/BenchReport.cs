@@ -39,7 +39,7 @@ internal static class BenchReport
             .AppendLine()
             .Append(StreamProfileReport.RenderB(r.StreamB, plan, streamingUnavailable))
             .AppendLine()
-            .Append(ConcurrentStreamsReport.Render(r.Concurrent, streamingUnavailable));
+            .Append(ConcurrentStreamsReport.Render(r.Concurrent, plan.StreamLevelRounds, streamingUnavailable));
         if (arms.Skipped.Count > 0 || notes.Count > 0)
         {
             text.AppendLine().AppendLine("## Notes").AppendLine();

@@ -98,14 +98,14 @@ internal static class Findings
     {
         foreach (var level in c.Levels)
         {
-            if (c.At(arm, level) is not { } s || s.Stalled(c.StallMs) == 0)
+            if (c.At(arm, level) is not { } s || s.Stalled == 0)
             {
                 continue;
             }
 
-            var direct = c.At(ArmKind.Direct, level)?.Stalled(c.StallMs) ?? 0;
+            var direct = c.At(ArmKind.Direct, level)?.Stalled ?? 0;
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Stalled(c.StallMs)} of {level} concurrent streams stalled or failed (direct: {direct}; max gap {Fmt.Ms(s.Gaps.Max)} ms; {s.FirstError ?? "all completed"})"));
+                $"{s.Stalled} of {s.Started} streams stalled or failed at {level} concurrent (direct: {direct}; max gap {Fmt.Ms(s.MaxGap)} ms; {s.FirstError ?? "all completed"})"));
         }
     }
 

@@ -18,6 +18,9 @@ internal static class Fmt
 
     public static string Pct(double fraction) => double.IsNaN(fraction) ? "n/a" : (fraction * 100).ToString("0", CultureInfo.InvariantCulture) + "%";
 
+    /// <summary>An amount of CPU in cores, e.g. "0.35".</summary>
+    public static string Cores(double cores) => double.IsNaN(cores) ? "n/a" : cores.ToString("0.00", CultureInfo.InvariantCulture);
+
     /// <summary>a / b, NaN when b is not a positive number.</summary>
     public static double Divide(double a, double b) => b > 0 && !double.IsNaN(a) ? a / b : double.NaN;
 }

@@ -8,7 +8,7 @@ namespace Mulan.Bench.Reporting;
 /// <summary>What the report says about where and on what it ran: needed to compare two reports at all.</summary>
 internal sealed record MachineInfo(IReadOnlyList<(string Name, string Value)> Facts)
 {
-    public static MachineInfo Collect(RepoLayout repo, ScratchDirectory scratch, bool pinned, TimeProvider time)
+    public static MachineInfo Collect(RepoLayout repo, string mulanData, bool pinned, TimeProvider time)
     {
         var facts = new List<(string, string)>
         {
@@ -25,7 +25,7 @@ internal sealed record MachineInfo(IReadOnlyList<(string Name, string Value)> Fa
             ("portkey", File.Exists(Path.Combine(repo.PortkeyFolder, "package.json"))
                 ? $"@portkey-ai/gateway {PortkeyInstall.InstalledVersion(repo.PortkeyFolder)} (with @hono/node-server {PortkeyInstall.HonoNodeServerVersion})"
                 : "not installed"),
-            ("Mulan data folder filesystem", FileSystemOf(scratch.Path)),
+            ("Mulan data folder", $"{mulanData} on {FileSystemOf(mulanData)}"),
         };
         return new MachineInfo(facts);
     }

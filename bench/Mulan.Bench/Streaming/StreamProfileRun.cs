@@ -21,7 +21,7 @@ internal static class StreamProfileRun
             foreach (var arm in Rotation.Of(arms, round))
             {
                 var batch = new List<StreamTrace>(streamsPerRound);
-                var before = arm.CpuSeconds();
+                var before = arm.SampleCpu();
                 for (var i = 0; i < streamsPerRound; i++)
                 {
                     using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -30,7 +30,7 @@ internal static class StreamProfileRun
                     ct.ThrowIfCancellationRequested();
                 }
 
-                cpu[arm.Kind] += arm.CpuSeconds() - before;
+                cpu[arm.Kind] += arm.CpuSecondsSince(before);
                 traces[arm.Kind].Add(batch);
             }
         }

@@ -5,7 +5,7 @@ namespace Mulan.Bench.Throughput;
 
 /// <summary>One arm at one concurrency in one round.</summary>
 internal sealed record ThroughputSample(ArmKind Arm, int Concurrency, int Round, double RequestsPerSecond, Distribution Latency,
-    int Errors, string? FirstError, int Answered, double ElapsedSeconds, double CpuSeconds)
+    int Errors, string? FirstError, int Answered, double ElapsedSeconds, double CpuSeconds, double LoadCoreBusy, double OtherCores)
 {
     /// <summary>CPU time of the arm's process per answered request, in µs.</summary>
     public double CpuMicrosecondsPerRequest => Answered > 0 ? CpuSeconds * 1e6 / Answered : double.NaN;
@@ -26,6 +26,12 @@ internal sealed record ThroughputResult(IReadOnlyList<ArmKind> Arms, IReadOnlyLi
     public double CpuUs(ArmKind arm, int c) => Median(arm, c, s => s.CpuMicrosecondsPerRequest);
 
     public double Utilization(ArmKind arm, int c) => Median(arm, c, s => s.CoreUtilization);
+
+    /// <summary>How busy the load generator's core (shared with the fake vendor) was, system-wide.</summary>
+    public double LoadCoreBusy(ArmKind arm, int c) => Median(arm, c, s => s.LoadCoreBusy);
+
+    /// <summary>CPU used by processes outside the benchmark during the windows, in cores.</summary>
+    public double OtherCores(ArmKind arm, int c) => Median(arm, c, s => s.OtherCores);
 
     public int Errors(ArmKind arm, int c) => Of(arm, c).Sum(s => s.Errors);
 

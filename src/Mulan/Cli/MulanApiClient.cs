@@ -24,6 +24,16 @@ public sealed class MulanApiClient : IDisposable
 
     public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), ct);
 
+    /// <summary>Uploads one file as multipart/form-data, streamed from disk.</summary>
+    public Task<JsonNode> UploadAsync(string path, string file, CancellationToken ct)
+    {
+        var content = new MultipartFormDataContent();
+        var part = new StreamContent(File.OpenRead(file));
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        content.Add(part, "files", Path.GetFileName(file));
+        return SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
+    }
+
     private async Task<JsonNode> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         using (request)

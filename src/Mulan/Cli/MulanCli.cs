@@ -31,6 +31,15 @@ public static class MulanCli
                 ws.AddCommand<WorkspacesListCommand>("list").WithDescription("List workspaces.");
             });
             c.AddCommand<UsageCommand>("usage").WithDescription("Usage totals and records.");
+            c.AddBranch("kb", kb =>
+            {
+                kb.SetDescription("Knowledge bases.");
+                kb.AddCommand<KbCreateCommand>("create").WithDescription("Create a knowledge base.");
+                kb.AddCommand<KbListCommand>("list").WithDescription("List knowledge bases.");
+                kb.AddCommand<KbIngestCommand>("ingest").WithDescription("Upload files and folders and follow their ingestion.");
+                kb.AddCommand<KbSearchCommand>("search").WithDescription("Search with explanations.");
+                kb.AddCommand<KbAskCommand>("ask").WithDescription("Ask a question; the answer cites its sources.");
+            });
             c.SetExceptionHandler((e, _) => Report(e));
         });
         return app.RunAsync(args);

@@ -6,6 +6,7 @@ using Mulan.Access;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
+using Mulan.Knowledge;
 using Mulan.Storage;
 
 namespace Mulan.Hosting;
@@ -51,6 +52,7 @@ public static class MulanServer
                 new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         builder.Services.AddAccess();
         builder.Services.AddGateway();
+        builder.Services.AddKnowledge();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -65,6 +67,7 @@ public static class MulanServer
         api.MapAccess();
         api.MapCatalog();
         api.MapUsage();
+        app.MapKnowledge();
         return app;
     }
 
@@ -90,6 +93,15 @@ public static class MulanServer
         await services.GetRequiredService<SqliteDatabase>().InitializeAsync(ct);
         await services.GetRequiredService<AccessService>().InitializeAsync(ct);
         await services.GetRequiredService<AdminKey>().InitializeAsync(env(AdminKey.EnvironmentVariable), console, ct);
+        try
+        {
+            _ = services.GetRequiredService<IOptions<KnowledgeOptions>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new StartupException(string.Join(Environment.NewLine, e.Failures));
+        }
+        await services.InitializeKnowledgeAsync(ct);
         try
         {
             await services.GetRequiredService<CatalogService>().InitializeAsync(file, env, ct);

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 
@@ -20,21 +21,124 @@ public sealed class SqliteUsageStore(SqliteDatabase db) : IUsageStore
           AND (@Model IS NULL OR model = @Model) AND (@From IS NULL OR at >= @From) AND (@To IS NULL OR at < @To)
         """;
 
+    // The ledger has one writer (the group-commit loop). It keeps one connection with a prepared insert, and
+    // checkpoints the WAL in the background, so a request's commit pays for its fsync and nothing else.
+    private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private SqliteConnection? _writer;
+    private SqliteCommand? _insert;
+    private long _lastCheckpoint = Environment.TickCount64;
+    private int _checkpointing;
+
     public async Task AppendAsync(IReadOnlyList<UsageRecord> records, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        foreach (var r in records)
+        await _writerGate.WaitAsync(ct);
+        try
         {
-            await c.ExecuteAsync(Insert, new
+            var insert = await PreparedInsertAsync(ct);
+            await using var tx = (SqliteTransaction)await _writer!.BeginTransactionAsync(ct);
+            insert.Transaction = tx;
+            foreach (var r in records)
             {
-                r.RequestId, At = r.At.ToUnixTimeMilliseconds(), r.WorkspaceId, r.KeyId, r.Endpoint, r.Model, r.Provider, r.VendorModel,
-                r.UpstreamId, r.InputTokens, r.CachedTokens, r.OutputTokens, CostNanos = Cost.ToNanos(r.Cost),
-                Currency = r.Currency?.ToString(), r.LatencyMs, TtftMs = r.TimeToFirstTokenMs, Status = UsageNames.Of(r.Status),
-                Source = UsageNames.Of(r.Source), Streamed = r.Streamed ? 1 : 0, r.HttpStatus, r.Error,
-            }, tx);
+                Bind(insert.Parameters, r);
+                await insert.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
         }
-        await tx.CommitAsync(ct);
+        catch (SqliteException)
+        {
+            // A broken connection is reopened by the next batch.
+            await ResetWriterAsync();
+            throw;
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+        CheckpointInBackground();
+    }
+
+    private async Task<SqliteCommand> PreparedInsertAsync(CancellationToken ct)
+    {
+        if (_insert is not null)
+        {
+            return _insert;
+        }
+        _writer = await db.OpenAsync(ct);
+        await using (var pragma = _writer.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA wal_autocheckpoint=0;";
+            await pragma.ExecuteNonQueryAsync(ct);
+        }
+        _insert = _writer.CreateCommand();
+        _insert.CommandText = Insert;
+        foreach (var name in Columns)
+        {
+            _insert.Parameters.Add(new SqliteParameter("@" + name, null));
+        }
+        _insert.Prepare();
+        return _insert;
+    }
+
+    private static readonly string[] Columns =
+    [
+        "RequestId", "At", "WorkspaceId", "KeyId", "Endpoint", "Model", "Provider", "VendorModel", "UpstreamId", "InputTokens", "CachedTokens",
+        "OutputTokens", "CostNanos", "Currency", "LatencyMs", "TtftMs", "Status", "Source", "Streamed", "HttpStatus", "Error",
+    ];
+
+    private static void Bind(SqliteParameterCollection p, UsageRecord r)
+    {
+        object[] values =
+        [
+            r.RequestId, r.At.ToUnixTimeMilliseconds(), r.WorkspaceId, r.KeyId, r.Endpoint, r.Model, (object?)r.Provider ?? DBNull.Value,
+            (object?)r.VendorModel ?? DBNull.Value, (object?)r.UpstreamId ?? DBNull.Value, r.InputTokens, r.CachedTokens, r.OutputTokens,
+            Cost.ToNanos(r.Cost), (object?)r.Currency?.ToString() ?? DBNull.Value, r.LatencyMs, (object?)r.TimeToFirstTokenMs ?? DBNull.Value,
+            UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed ? 1 : 0, r.HttpStatus, (object?)r.Error ?? DBNull.Value,
+        ];
+        for (var i = 0; i < values.Length; i++)
+        {
+            p[i].Value = values[i];
+        }
+    }
+
+    private async Task ResetWriterAsync()
+    {
+        if (_insert is not null)
+        {
+            await _insert.DisposeAsync();
+        }
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+        _insert = null;
+        _writer = null;
+    }
+
+    private void CheckpointInBackground()
+    {
+        if (Environment.TickCount64 - Interlocked.Read(ref _lastCheckpoint) < 1000 || Interlocked.Exchange(ref _checkpointing, 1) == 1)
+        {
+            return;
+        }
+        Interlocked.Exchange(ref _lastCheckpoint, Environment.TickCount64);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await using var c = await db.OpenAsync();
+                await using var command = c.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                await command.ExecuteNonQueryAsync();
+            }
+            catch (SqliteException)
+            {
+                // Nothing is lost: the WAL keeps every commit, and the next checkpoint (a second later) tries again.
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _checkpointing, 0);
+            }
+        });
     }
 
     public async Task<UsagePage> QueryAsync(UsageQuery q, CancellationToken ct)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Mulan.Access;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
+using Mulan.Knowledge;
 
 namespace Mulan.Storage;
 
@@ -16,6 +17,7 @@ public static class StorageExtensions
         services.AddSingleton<IAccessStore, SqliteAccessStore>();
         services.AddSingleton<ICatalogStore, SqliteCatalogStore>();
         services.AddSingleton<IUsageStore, SqliteUsageStore>();
+        services.AddSingleton<IKnowledgeStore, SqliteKnowledgeStore>();
         return services;
     }
 

@@ -39,10 +39,11 @@ public sealed class MulanHost : IAsyncDisposable
 
     /// <summary>Starts a vendor and a Mulan whose catalog points at it. <paramref name="catalogJson"/> may use
     /// <c>{VENDOR}</c> for the vendor's base URL; by default it defines the usual test routes.</summary>
-    public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null)
+    public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null,
+        string? dataDirectory = null, bool seedDemo = false)
     {
         vendor ??= await FakeVendorServer.StartAsync();
-        var data = Directory.CreateTempSubdirectory("mulan-test-").FullName;
+        var data = dataDirectory ?? Directory.CreateTempSubdirectory("mulan-test-").FullName;
         var configPath = Path.Combine(data, "mulan.json");
         await File.WriteAllTextAsync(configPath, (catalogJson ?? DefaultCatalog).Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal));
         var logs = new CapturedLogs();
@@ -53,6 +54,7 @@ public sealed class MulanHost : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
             builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Configuration["Knowledge:SeedDemo"] = seedDemo ? "true" : "false";
             configure?.Invoke(builder);
         });
         var env = new Dictionary<string, string?> { ["MULAN_ADMIN_KEY"] = AdminKey, ["FAKE_VENDOR_KEY"] = vendor.ApiKey };
@@ -126,6 +128,15 @@ public sealed class MulanHost : IAsyncDisposable
     }
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Stops the server but keeps its data folder and the vendor, to start again over the same data.</summary>
+    public async Task StopKeepingDataAsync()
+    {
+        Admin.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
 
     public async ValueTask DisposeAsync()
     {

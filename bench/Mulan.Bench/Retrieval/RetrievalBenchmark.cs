@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Mulan.Bench.Hosting;
+using Mulan.Knowledge.Indexing.Keyword;
+
+namespace Mulan.Bench.Retrieval;
+
+/// <summary>
+/// Retrieval quality of the keyword index (docs/quality.md §3): DRCD and XQuAD as passage retrieval, plain and
+/// hard variants, every analyzer side by side, Lucene.Net as a second engine; then index build speed and search
+/// latency at 100,000 chunks. Prints a Markdown report. Exit codes: 0 done, 2 bad arguments or no datasets.
+/// </summary>
+public static class RetrievalBenchmark
+{
+    private const int MaxChunk = 256;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (!RetrievalOptions.TryParse(args, out var options, out var error))
+        {
+            await Console.Error.WriteLineAsync(error + Environment.NewLine + RetrievalOptions.Usage);
+            return 2;
+        }
+
+        if (options.Help)
+        {
+            Console.WriteLine(RetrievalOptions.Usage);
+            return 0;
+        }
+
+        var datasets = options.Datasets
+            ?? (RepoLayout.Find(options.RepoRoot) is { } repo ? Path.Combine(repo.Root, "..", "shared", "datasets") : null);
+        var drcdPath = datasets is null ? null : Path.Combine(datasets, "drcd", "DRCD_dev.json");
+        if (drcdPath is null || !File.Exists(drcdPath))
+        {
+            await Console.Error.WriteLineAsync($"datasets not found (looked for {drcdPath ?? "../shared/datasets"}); pass --datasets DIR");
+            return 2;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var drcd = SquadSet.Load(drcdPath);
+        var xquadZh = SquadSet.Load(Path.Combine(datasets!, "xquad", "xquad.zh.json"));
+        var xquadEn = SquadSet.Load(Path.Combine(datasets!, "xquad", "xquad.en.json"));
+        var notes = new List<string>();
+        var groups = await BuildTasksAsync(drcd, xquadZh, xquadEn, notes);
+
+        var analyzers = BenchAnalyzers.Create(options.JiebaResources, notes)
+            .Where(a => options.Analyzers is null || options.Analyzers.Contains(a.Name))
+            .ToList();
+        var report = new RetrievalReport(args, notes);
+        foreach (var analyzer in analyzers)
+        {
+            Progress($"quality: {analyzer.Name}");
+            Evaluate(groups, analyzer.Name, () => new KeywordEngine(analyzer), report.Quality);
+        }
+
+        var defaultAnalyzer = TextAnalyzers.Default;
+        if (options.Lucene)
+        {
+            Progress($"quality: Lucene.Net with {defaultAnalyzer.Name}");
+            Evaluate(groups, defaultAnalyzer.Name, () => new LuceneEngine(defaultAnalyzer), report.Engines);
+            report.Engines.AddRange(report.Quality.Where(r => r.Analyzer == defaultAnalyzer.Name));
+        }
+
+        if (options.Chunks > 0)
+        {
+            var pooled = groups[^1][0];
+            var corpus = SpeedRun.Replicate(pooled.Passages, options.Chunks);
+            var queries = pooled.Queries.Select(q => q.Text).ToList();
+            foreach (var analyzer in analyzers.Where(a => options.SpeedAnalyzers is null || options.SpeedAnalyzers.Contains(a.Name)))
+            {
+                Progress($"speed: {analyzer.Name} at {corpus.Count:N0} chunks");
+                report.Speed.Add(SpeedRun.Measure(analyzer.Name, () => new KeywordEngine(analyzer), corpus, queries, options.Rounds));
+            }
+
+            if (options.Lucene)
+            {
+                Progress($"speed: Lucene.Net with {defaultAnalyzer.Name} at {corpus.Count:N0} chunks");
+                report.Speed.Add(SpeedRun.Measure(defaultAnalyzer.Name, () => new LuceneEngine(defaultAnalyzer), corpus, queries, options.Rounds));
+            }
+        }
+
+        report.Corpora.AddRange(groups.Select(g => (g[0].Name, g[0].Passages.Count, g.Sum(t => t.Queries.Count))));
+        var markdown = report.ToMarkdown(clock.Elapsed, RuntimeInformation.FrameworkDescription, defaultAnalyzer.Name);
+        Console.WriteLine(markdown);
+        if (options.OutputPath is not null)
+        {
+            await File.WriteAllTextAsync(options.OutputPath, markdown, Encoding.UTF8);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The variants, grouped by corpus so that each index is built once per analyzer.</summary>
+    private static async Task<List<List<RetrievalTask>>> BuildTasksAsync(
+        IReadOnlyList<SquadParagraph> drcd, IReadOnlyList<SquadParagraph> xquadZh, IReadOnlyList<SquadParagraph> xquadEn, List<string> notes)
+    {
+        var drcdTask = RetrievalTasks.Paragraphs("DRCD dev (Traditional)", drcd);
+        var zhTask = RetrievalTasks.Paragraphs("XQuAD zh (Simplified)", xquadZh);
+        var enTask = RetrievalTasks.Paragraphs("XQuAD en", xquadEn);
+        var pooledTask = RetrievalTasks.Pooled($"pooled, chunks ≤{MaxChunk} chars", [.. drcd, .. xquadZh, .. xquadEn], MaxChunk);
+
+        async Task<RetrievalTask> Convert(RetrievalTask task, string name, string config, Func<string, string> fallback)
+        {
+            var (texts, converter) = await ScriptConversion.ConvertAsync([.. task.Queries.Select(q => q.Text)], config, fallback);
+            notes.Add($"{name}: questions converted with {converter}");
+            return task.WithQueries(name, texts);
+        }
+
+        return
+        [
+            [drcdTask, await Convert(drcdTask, "DRCD, Simplified questions", "t2s.json", ChineseScript.ToSimplified)],
+            [
+                zhTask,
+                await Convert(zhTask, "XQuAD zh, Traditional questions", "s2t.json", ChineseScript.ToTraditional),
+                await Convert(zhTask, "XQuAD zh, Taiwan-phrase questions", "s2twp.json", ChineseScript.ToTraditional),
+            ],
+            [enTask],
+            [pooledTask, await Convert(pooledTask, $"pooled ≤{MaxChunk}, Simplified questions", "t2s.json", ChineseScript.ToSimplified)],
+        ];
+    }
+
+    private static void Evaluate(
+        List<List<RetrievalTask>> groups, string analyzer, Func<IRetrievalEngine> create, List<QualityResult> results)
+    {
+        foreach (var group in groups)
+        {
+            using var engine = create();
+            Parallel.ForEach(group[0].Passages, p => engine.Add(p.Id, p.Text));
+            engine.Commit();
+            foreach (var task in group)
+            {
+                results.Add(new QualityResult(task.Name, analyzer, engine.Name, RetrievalScores.Evaluate(task, engine.Search)));
+            }
+        }
+    }
+
+    private static void Progress(string message) =>
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[retrieval] {message}"));
+}

@@ -1,0 +1,229 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Mulan.Cli;
+
+public class KbSettings : ClientSettings
+{
+    [CommandArgument(0, "<NAME>")]
+    [Description("Knowledge base name or id.")]
+    public string Name { get; init; } = "";
+
+    internal string Path(string rest = "") => $"api/knowledge-bases/{Uri.EscapeDataString(Name)}{rest}";
+}
+
+public sealed class KbCreateCommand : AsyncCommand<KbCreateCommand.Settings>
+{
+    public sealed class Settings : KbSettings
+    {
+        [CommandOption("--workspace <WORKSPACE>")]
+        public string? Workspace { get; init; }
+
+        [CommandOption("--description <TEXT>")]
+        public string? Description { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var created = await api.PostAsync("api/knowledge-bases", new { name = s.Name, workspace = s.Workspace, description = s.Description }, ct);
+        Console.WriteLine(s.Json ? created.ToJsonString() : $"Created knowledge base {created["name"]} ({created["id"]}).");
+        return 0;
+    }
+}
+
+public sealed class KbListCommand : AsyncCommand<ClientSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, ClientSettings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var list = await api.GetAsync("api/knowledge-bases", ct);
+        if (s.Json)
+        {
+            Console.WriteLine(list.ToJsonString());
+            return 0;
+        }
+        var table = new Table().AddColumns("id", "name", "workspace", "description");
+        foreach (var k in list["knowledgeBases"]!.AsArray().OfType<JsonObject>())
+        {
+            table.AddRow(KeysListCommand.Cell(k["id"]), KeysListCommand.Cell(k["name"]), KeysListCommand.Cell(k["workspace"]), KeysListCommand.Cell(k["description"]));
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}
+
+/// <summary><c>mulan kb ingest NAME PATH...</c>: uploads files and folders, then follows ingestion to the end.</summary>
+public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
+{
+    public sealed class Settings : KbSettings
+    {
+        [CommandArgument(1, "<PATH>")]
+        [Description("Files and folders (folders are read recursively, hidden files skipped).")]
+        public string[] Paths { get; init; } = [];
+
+        [CommandOption("--no-wait")]
+        [Description("Return once uploaded, without waiting for ingestion.")]
+        public bool NoWait { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        var files = new List<string>();
+        foreach (var path in s.Paths)
+        {
+            if (File.Exists(path))
+            {
+                files.Add(path);
+            }
+            else if (Directory.Exists(path))
+            {
+                files.AddRange(Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System })
+                    .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal));
+            }
+            else
+            {
+                throw new CliUserException($"PATH: '{path}' is neither a file nor a folder");
+            }
+        }
+        if (files.Count == 0)
+        {
+            throw new CliUserException("PATH: no files to ingest");
+        }
+        using var api = new MulanApiClient(s);
+        await api.GetAsync(s.Path(), ct); // fails early (exit 1) when the knowledge base does not exist
+        var clock = Stopwatch.StartNew();
+        var ids = new Dictionary<string, string>();
+        var bytes = files.Sum(f => new FileInfo(f).Length);
+        var progress = AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn());
+        if (s.Json || Console.IsOutputRedirected)
+        {
+            progress = progress.AutoRefresh(false);
+        }
+        var states = new Dictionary<string, JsonObject>();
+        await progress.StartAsync(async p =>
+        {
+            var upload = p.AddTask($"Uploading {files.Count} files", maxValue: files.Count);
+            foreach (var file in files)
+            {
+                var queued = await api.UploadAsync(s.Path("/documents"), file, ct);
+                ids[queued["documents"]![0]!["id"]!.GetValue<string>()] = file;
+                upload.Increment(1);
+            }
+            if (s.NoWait)
+            {
+                return;
+            }
+            var ingest = p.AddTask("Ingesting", maxValue: files.Count);
+            while (true)
+            {
+                var docs = (await api.GetAsync(s.Path("/documents"), ct))["documents"]!.AsArray().OfType<JsonObject>();
+                foreach (var d in docs.Where(d => ids.ContainsKey(d["id"]!.GetValue<string>())))
+                {
+                    states[d["id"]!.GetValue<string>()] = d;
+                }
+                var finished = states.Values.Count(d => d["status"]!.GetValue<string>() is "ready" or "failed");
+                ingest.Value = finished;
+                if (finished == ids.Count)
+                {
+                    break;
+                }
+                await Task.Delay(250, ct);
+            }
+        });
+        var ready = states.Values.Where(d => d["status"]!.GetValue<string>() == "ready").ToList();
+        var failed = states.Values.Where(d => d["status"]!.GetValue<string>() == "failed").ToList();
+        var chunks = ready.Sum(d => d["chunks"]!.GetValue<int>());
+        if (s.Json)
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["files"] = files.Count, ["ready"] = ready.Count, ["failed"] = failed.Count, ["chunks"] = chunks,
+                ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
+                ["failures"] = new JsonArray([.. failed.Select(f => (JsonNode)new JsonObject { ["file"] = ids[f["id"]!.GetValue<string>()], ["error"] = f["error"]?.GetValue<string>() })]),
+            }.ToJsonString());
+        }
+        else
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
+                $"{ready.Count} ready ({chunks} chunks), {failed.Count} failed" + (s.NoWait ? " (not waited for)" : "")));
+            foreach (var f in failed)
+            {
+                AnsiConsole.MarkupLine($"  [red]failed[/] {Markup.Escape(ids[f["id"]!.GetValue<string>()])}: {Markup.Escape(f["error"]?.GetValue<string>() ?? "")}");
+            }
+        }
+        return failed.Count == 0 ? 0 : ExitCodeForFailures;
+    }
+
+    /// <summary>Some documents could not be read: a user-side problem with those files.</summary>
+    private const int ExitCodeForFailures = 1;
+}
+
+public sealed class KbSearchCommand : AsyncCommand<KbSearchCommand.Settings>
+{
+    public sealed class Settings : KbSettings
+    {
+        [CommandArgument(1, "<QUERY>")]
+        public string Query { get; init; } = "";
+
+        [CommandOption("--top <N>")]
+        public int? Top { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var result = await api.PostAsync(s.Path("/search"), new { query = s.Query, topK = s.Top }, ct);
+        if (s.Json)
+        {
+            Console.WriteLine(result.ToJsonString());
+            return 0;
+        }
+        var rank = 0;
+        foreach (var r in result["results"]!.AsArray().OfType<JsonObject>())
+        {
+            rank++;
+            var where = string.Join(", ", new[] { r["section"]?.GetValue<string>(), r["page"] is null ? null : $"p. {r["page"]}" }.Where(x => x is not null));
+            AnsiConsole.MarkupLine($"[bold]{rank}. {Markup.Escape(r["title"]!.GetValue<string>())}[/] {Markup.Escape(where)} [grey](score {r["score"]!.GetValue<double>():0.00}; " +
+                $"terms {Markup.Escape(string.Join(" ", r["explanation"]!["matchedTerms"]!.AsObject().Select(t => t.Key)))})[/]");
+            AnsiConsole.WriteLine(r["text"]!.GetValue<string>());
+            AnsiConsole.WriteLine();
+        }
+        if (rank == 0)
+        {
+            AnsiConsole.MarkupLine("[grey]No results.[/]");
+        }
+        return 0;
+    }
+}
+
+public sealed class KbAskCommand : AsyncCommand<KbAskCommand.Settings>
+{
+    public sealed class Settings : KbSettings
+    {
+        [CommandArgument(1, "<QUESTION>")]
+        public string Question { get; init; } = "";
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var answer = await api.PostAsync(s.Path("/ask"), new { question = s.Question }, ct);
+        if (s.Json)
+        {
+            Console.WriteLine(answer.ToJsonString());
+            return 0;
+        }
+        AnsiConsole.WriteLine(answer["answer"]!.GetValue<string>());
+        foreach (var c in answer["citations"]!.AsArray().OfType<JsonObject>())
+        {
+            var where = string.Join(", ", new[] { c["section"]?.GetValue<string>(), c["page"] is null ? null : $"p. {c["page"]}" }.Where(x => x is not null));
+            AnsiConsole.MarkupLine($"  [grey][[{c["marker"]}]] {Markup.Escape(c["title"]!.GetValue<string>())} {Markup.Escape(where)}[/]");
+        }
+        return 0;
+    }
+}

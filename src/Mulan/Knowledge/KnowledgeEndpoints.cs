@@ -1,0 +1,279 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Mulan.Access;
+using Mulan.Knowledge.Answering;
+using Mulan.Knowledge.Ingestion;
+using Mulan.Knowledge.Retrieval;
+using Mulan.Outbound;
+
+namespace Mulan.Knowledge;
+
+public static class KnowledgeEndpoints
+{
+    public static IEndpointRouteBuilder MapKnowledge(this IEndpointRouteBuilder app)
+    {
+        var kb = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/knowledge-bases"))
+            .WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
+        kb.MapPost("/", CreateAsync).WithName("CreateKnowledgeBase").WithSummary("Create a knowledge base.");
+        kb.MapGet("/", ListAsync).WithName("ListKnowledgeBases");
+        kb.MapGet("/{id}", GetAsync).WithName("GetKnowledgeBase");
+        kb.MapPost("/{id}/documents", AddDocumentsAsync).WithName("AddDocuments")
+            .WithSummary("Upload files (multipart), or JSON {title, text} or {url}; ingestion runs in the background.")
+            .WithMetadata(new RequestSizeLimitAttribute(long.MaxValue)).DisableAntiforgery();
+        kb.MapGet("/{id}/documents", ListDocumentsAsync).WithName("ListDocuments");
+        kb.MapGet("/{id}/documents/{docId}", GetDocumentAsync).WithName("GetDocument");
+        kb.MapPost("/{id}/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Keyword search with a per-result explanation.");
+        kb.MapPost("/{id}/ask", AskAsync).WithName("AskKnowledgeBase").WithSummary("A grounded answer with citations, or found=false.");
+        return app;
+    }
+
+    public sealed record CreateRequest(string? Name, string? Workspace, string? Description);
+
+    public sealed record KnowledgeBaseView(string Id, string Name, string Workspace, string? Description, DateTimeOffset CreatedAt)
+    {
+        public static KnowledgeBaseView From(KnowledgeBase k) => new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt);
+    }
+
+    public sealed record DocumentView(string Id, string Title, string Source, string Status,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error, int Chunks, long Size, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public static DocumentView From(KnowledgeDocument d) => new(d.Id, d.Title, d.Source, DocumentStatusNames.Of(d.Status), d.Error, d.ChunkCount, d.Size, d.CreatedAt, d.UpdatedAt);
+    }
+
+    public sealed record QueuedDocument(string Id, string Status, string Source);
+
+    public sealed record AddTextRequest(string? Title, string? Text, string? Url);
+
+    public sealed record SearchRequest(string? Query, int? TopK);
+
+    public sealed record ResultView(long ChunkId, string DocumentId, string Title, string Text, double Score, string? Section, int? Page, ExplanationView Explanation);
+
+    public sealed record ExplanationView(double KeywordScore, int KeywordRank, IReadOnlyDictionary<string, double> MatchedTerms, double? VectorScore, int? VectorRank, int FusedRank);
+
+    public sealed record AskRequest(string? Question, string? Model, int? TopK);
+
+    public sealed record CitationView(int Marker, long ChunkId, string DocumentId, string Title, string Text, string? Section, int? Page);
+
+    public sealed record AnswerView(string Answer, bool Found, IReadOnlyList<CitationView> Citations, string Mode);
+
+    private static async Task<Results<Created<KnowledgeBaseView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, TimeProvider time, CancellationToken ct)
+    {
+        var caller = KnowledgeCaller.Of(ctx);
+        if (!caller.IsAdmin)
+        {
+            return TypedResults.Problem(statusCode: 403, detail: "Creating knowledge bases needs the administrator key.");
+        }
+        var name = body?.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["required, 1 to 100 characters"] });
+        }
+        if (body?.Description is { Length: > 2000 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["description"] = ["at most 2000 characters"] });
+        }
+        var workspace = await access.FindWorkspaceAsync(body?.Workspace ?? AccessService.DefaultWorkspaceName, ct);
+        if (workspace is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["workspace"] = [$"no workspace '{body?.Workspace}'"] });
+        }
+        var kb = new KnowledgeBase(KeyMaterial.NewId("kb"), workspace.Id, name, body?.Description, time.GetUtcNow());
+        return await store.TryCreateKnowledgeBaseAsync(kb, ct)
+            ? TypedResults.Created($"/api/knowledge-bases/{kb.Id}", KnowledgeBaseView.From(kb))
+            : TypedResults.Problem(statusCode: 409, detail: $"The workspace already has a knowledge base named '{name}'.");
+    }
+
+    private static async Task<Ok<KnowledgeBasesPage>> ListAsync(HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
+        TypedResults.Ok(new KnowledgeBasesPage([.. (await store.ListKnowledgeBasesAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct)).Select(KnowledgeBaseView.From)]));
+
+    public sealed record KnowledgeBasesPage(IReadOnlyList<KnowledgeBaseView> KnowledgeBases);
+
+    private static async Task<Results<Ok<KnowledgeBaseView>, ProblemHttpResult>> GetAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
+        await FindAsync(id, ctx, store, ct) is { } kb ? TypedResults.Ok(KnowledgeBaseView.From(kb)) : NotFound(id);
+
+    private static async Task<IResult> AddDocumentsAsync(string id, HttpContext ctx, IKnowledgeStore store, IngestionService ingestion,
+        IOptions<KnowledgeOptions> options, CancellationToken ct)
+    {
+        if (await FindAsync(id, ctx, store, ct) is not { } kb)
+        {
+            return NotFound(id);
+        }
+        if (!KnowledgeCaller.Of(ctx).IsAdmin)
+        {
+            return TypedResults.Problem(statusCode: 403, detail: "Adding documents needs the administrator key.");
+        }
+        var request = ctx.Request;
+        if (request.ContentLength > options.Value.MaxUploadBytes)
+        {
+            return TypedResults.Problem(statusCode: 413, detail: $"Uploads are limited to {options.Value.MaxUploadBytes} bytes.");
+        }
+        if (request.HasFormContentType && MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.Boundary.HasValue)
+        {
+            return await AddFilesAsync(kb, request, HeaderUtilities.RemoveQuotes(type.Boundary).Value!, ingestion, options.Value, ct);
+        }
+        AddTextRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<AddTextRequest>(ct);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return TypedResults.Problem(statusCode: 400, detail: $"Send multipart files, or JSON {{title, text}} or {{url}}: {e.Message}");
+        }
+        catch (InvalidOperationException)
+        {
+            return TypedResults.Problem(statusCode: 415, detail: "Send multipart/form-data files, or application/json {title, text} or {url}.");
+        }
+        if (body?.Url is { } url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = ["must be an absolute http or https URL"] });
+            }
+            try
+            {
+                var fetched = await ingestion.AddUrlAsync(kb, uri, ct);
+                return fetched is null
+                    ? TypedResults.Problem(statusCode: 413, detail: "The fetched resource is larger than the file limit.")
+                    : Accepted([fetched]);
+            }
+            catch (BlockedUrlException e)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = [e.Message] });
+            }
+            catch (HttpRequestException e)
+            {
+                return TypedResults.Problem(statusCode: 502, detail: $"The URL could not be fetched: {e.Message}");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(body?.Text))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["text"] = ["send {title, text}, {url}, or multipart files"] });
+        }
+        var title = string.IsNullOrWhiteSpace(body.Title) ? "untitled" : body.Title.Trim();
+        var document = await ingestion.AddTextAsync(kb, title, body.Text, ct);
+        return document is null ? TypedResults.Problem(statusCode: 413, detail: "The text is larger than the file limit.") : Accepted([document]);
+    }
+
+    private static async Task<IResult> AddFilesAsync(KnowledgeBase kb, HttpRequest request, string boundary, IngestionService ingestion, KnowledgeOptions options, CancellationToken ct)
+    {
+        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
+        var queued = new List<KnowledgeDocument>();
+        try
+        {
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+                {
+                    continue;
+                }
+                var fileName = Path.GetFileName((disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "upload").Trim('"', ' ');
+                if (fileName.Length == 0)
+                {
+                    fileName = "upload";
+                }
+                var document = await ingestion.AddAsync(kb, fileName, fileName, section.ContentType, section.Body, ct);
+                if (document is null)
+                {
+                    return TypedResults.Problem(statusCode: 413,
+                        detail: $"'{fileName}' is larger than {options.MaxFileBytes} bytes; {queued.Count} earlier file(s) were queued: {string.Join(", ", queued.Select(q => q.Id))}");
+                }
+                queued.Add(document);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            return TypedResults.Problem(statusCode: 400, detail: $"Malformed multipart body: {e.Message}");
+        }
+        return queued.Count == 0
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["files"] = ["no file parts in the multipart body"] })
+            : Accepted(queued);
+    }
+
+    private static IResult Accepted(IEnumerable<KnowledgeDocument> documents) =>
+        TypedResults.Json(new { documents = documents.Select(d => new QueuedDocument(d.Id, DocumentStatusNames.Of(d.Status), d.Source)) }, statusCode: 202);
+
+    private static async Task<IResult> ListDocumentsAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
+        await FindAsync(id, ctx, store, ct) is { } kb
+            ? TypedResults.Ok(new { documents = (await store.ListDocumentsAsync(kb.Id, ct)).Select(DocumentView.From) })
+            : NotFound(id);
+
+    private static async Task<IResult> GetDocumentAsync(string id, string docId, HttpContext ctx, IKnowledgeStore store, CancellationToken ct)
+    {
+        if (await FindAsync(id, ctx, store, ct) is not { } kb)
+        {
+            return NotFound(id);
+        }
+        return await store.GetDocumentAsync(kb.Id, docId, ct) is { } document
+            ? TypedResults.Ok(DocumentView.From(document))
+            : TypedResults.Problem(statusCode: 404, detail: $"No document '{docId}' in this knowledge base.");
+    }
+
+    private static async Task<IResult> SearchAsync(string id, SearchRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeSearch search,
+        IOptions<KnowledgeOptions> options, CancellationToken ct)
+    {
+        if (await FindAsync(id, ctx, store, ct) is not { } kb)
+        {
+            return NotFound(id);
+        }
+        if (Invalid(body?.Query, body?.TopK, "query") is { } problem)
+        {
+            return problem;
+        }
+        var results = search.Search(kb.Id, body!.Query!, body.TopK ?? options.Value.DefaultTopK);
+        return TypedResults.Ok(new { results = results.Select(ToView) });
+    }
+
+    private static async Task<IResult> AskAsync(string id, AskRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeSearch search,
+        ExtractiveAnswerer extractive, IOptions<KnowledgeOptions> options, CancellationToken ct)
+    {
+        if (await FindAsync(id, ctx, store, ct) is not { } kb)
+        {
+            return NotFound(id);
+        }
+        if (Invalid(body?.Question, body?.TopK, "question") is { } problem)
+        {
+            return problem;
+        }
+        if (body!.Model is not null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["model"] = ["generative answers through a chat model are not available in this version; omit 'model' for an extractive answer"],
+            });
+        }
+        var results = search.Search(kb.Id, body.Question!, body.TopK ?? Math.Max(5, options.Value.DefaultTopK));
+        var answer = extractive.Answer(body.Question!, results);
+        return TypedResults.Ok(new AnswerView(answer.Text, answer.Found,
+            [.. answer.Citations.Select(c => new CitationView(c.Marker, c.Chunk.Id, c.Chunk.DocumentId, c.Chunk.Title, c.Chunk.Text, c.Chunk.Section, c.Chunk.Page))],
+            answer.Mode));
+    }
+
+    private static IResult? Invalid(string? text, int? topK, string field)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(text) || text.Length > 4000)
+        {
+            errors[field] = ["required, at most 4000 characters"];
+        }
+        if (topK is < 1 or > KnowledgeSearch.MaxTopK)
+        {
+            errors["topK"] = [$"must be between 1 and {KnowledgeSearch.MaxTopK}"];
+        }
+        return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : null;
+    }
+
+    private static ResultView ToView(SearchResult r) => new(r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Text, r.Score, r.Chunk.Section, r.Chunk.Page,
+        new ExplanationView(r.Explanation.KeywordScore, r.Explanation.KeywordRank, r.Explanation.MatchedTerms.ToDictionary(t => t.Term, t => t.Score),
+            r.Explanation.VectorScore, r.Explanation.VectorRank, r.Explanation.FusedRank));
+
+    private static Task<KnowledgeBase?> FindAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
+        store.FindKnowledgeBaseAsync(id, KnowledgeCaller.Of(ctx).WorkspaceId, ct);
+
+    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{id}'.");
+}

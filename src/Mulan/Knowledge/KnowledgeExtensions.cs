@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+using Mulan.Knowledge.Answering;
+using Mulan.Knowledge.Demo;
+using Mulan.Knowledge.Ingestion;
+using Mulan.Knowledge.Ingestion.Parsing;
+using Mulan.Knowledge.Retrieval;
+using Mulan.Outbound;
+
+namespace Mulan.Knowledge;
+
+public static class KnowledgeExtensions
+{
+    public static IServiceCollection AddKnowledge(this IServiceCollection services)
+    {
+        services.AddOptions<KnowledgeOptions>().BindConfiguration(KnowledgeOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KnowledgeOptions>, KnowledgeOptionsValidator>();
+        services.AddSingleton<DocumentFiles>();
+        services.AddSingleton(_ => DocumentParsers.CreateDefault(OcrEngine.Detect()));
+        services.AddSingleton<KnowledgeIndex>();
+        services.AddSingleton<KnowledgeSearch>();
+        services.AddSingleton<ExtractiveAnswerer>();
+        services.AddSingleton<IngestionSignal>();
+        services.AddSingleton<IngestionService>();
+        services.AddSingleton(_ => new GuardedHttpClient(TimeSpan.FromSeconds(60)));
+        services.AddSingleton<DemoKnowledgeBase>();
+        services.AddHostedService<IngestionWorker>();
+        return services;
+    }
+
+    /// <summary>Loads every ready chunk into the in-process indexes (before the server takes requests).</summary>
+    public static async Task InitializeKnowledgeAsync(this IServiceProvider services, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<IKnowledgeStore>();
+        var index = services.GetRequiredService<KnowledgeIndex>();
+        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kb in await store.ListKnowledgeBasesAsync(null, ct))
+        {
+            foreach (var d in await store.ListDocumentsAsync(kb.Id, ct))
+            {
+                titles[d.Id] = d.Title;
+            }
+        }
+        foreach (var group in (await store.LoadChunksAsync(ct)).GroupBy(c => c.DocumentId))
+        {
+            index.AddDocument(titles.GetValueOrDefault(group.Key, ""), [.. group]);
+        }
+        if (services.GetRequiredService<IOptions<KnowledgeOptions>>().Value.SeedDemo)
+        {
+            await services.GetRequiredService<DemoKnowledgeBase>().SeedOnceAsync(ct);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+using Mulan.Knowledge.Chunking;
+
+namespace Mulan.Knowledge;
+
+/// <summary>Knowledge base settings. Bound from the <c>Knowledge</c> configuration section.</summary>
+public sealed class KnowledgeOptions
+{
+    public const string Section = "Knowledge";
+
+    /// <summary>Ingestion workers. Default: one per processor core.</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Largest uploaded file in bytes. Default 100 MiB.</summary>
+    public long MaxFileBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>Largest upload request (all files together) in bytes. Default 512 MiB.</summary>
+    public long MaxUploadBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>How many times a document is tried before it is failed for good (a crash mid-way counts). Default 3.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Results returned by search when the request does not say. Default 5; at most 50.</summary>
+    public int DefaultTopK { get; set; } = 5;
+
+    /// <summary>Create the demo workspace and its handbook knowledge base on the first start. Default true.</summary>
+    public bool SeedDemo { get; set; } = true;
+
+    public ChunkingOptions Chunking { get; set; } = new();
+}
+
+internal sealed class KnowledgeOptionsValidator : IValidateOptions<KnowledgeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KnowledgeOptions o)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string setting, string rule, object value)
+        {
+            if (!ok)
+            {
+                errors.Add($"{KnowledgeOptions.Section}:{setting}: {rule} (got {value})");
+            }
+        }
+        Check(o.Workers is >= 1 and <= 64, nameof(o.Workers), "must be between 1 and 64", o.Workers);
+        Check(o.MaxFileBytes is >= 1024 and <= 4L * 1024 * 1024 * 1024, nameof(o.MaxFileBytes), "must be between 1024 and 4294967296", o.MaxFileBytes);
+        Check(o.MaxUploadBytes >= o.MaxFileBytes, nameof(o.MaxUploadBytes), "must be at least MaxFileBytes", o.MaxUploadBytes);
+        Check(o.MaxAttempts is >= 1 and <= 20, nameof(o.MaxAttempts), "must be between 1 and 20", o.MaxAttempts);
+        Check(o.DefaultTopK is >= 1 and <= 50, nameof(o.DefaultTopK), "must be between 1 and 50", o.DefaultTopK);
+        Check(o.Chunking.MaxChars is >= 64 and <= 8192, "Chunking:MaxChars", "must be between 64 and 8192", o.Chunking.MaxChars);
+        Check(o.Chunking.OverlapChars >= 0 && o.Chunking.OverlapChars < o.Chunking.MaxChars / 2, "Chunking:OverlapChars",
+            "must be at least 0 and less than half of MaxChars", o.Chunking.OverlapChars);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,117 @@
+namespace Mulan.Tests.Knowledge.Parsing;
+
+/// <summary>
+/// A 560×150 8-bit greyscale PNG reading "Mulan OCR sample 2025" over "知識庫測試文件" (DejaVu Sans and AR PL Mingti2L),
+/// made once with ImageMagick and kept inline so the test needs no image tools.
+/// </summary>
+internal static class OcrSample
+{
+    public static byte[] Png => Convert.FromBase64String(Base64);
+
+    private const string Base64 =
+        "iVBORw0KGgoAAAANSUhEUgAAAjAAAACWCAAAAADlQO1pAAAeeElEQVR42u2dd3wVxfqHn5NeSaUlQAJSggS9gBQRBeRSFbEgiAXk" +
+        "iqiocMV2sSCIDXtH0PsTUEAlCiqoQECK1NCkF5EeWiBAEnJS398fe3bPnposKsU7z+cDeWfmndnZPd8zO2XPjk1QKCpPwPmugOLi" +
+        "QglGYQklGIUllGAUllCCUVhCCUZhCSUYhSWUYBSWUIJRWEIJRmEJJRiFJZRgFJZQglFYQglGYQklGIUllGAUllCCUVhCCUZhCSUY" +
+        "hSWUYBSWUIJRWEIJRmEJJRiFJZRgFJZQglFYQglGYQklGIUllGAUlvgTBXOFzZZ5vk/nHPM/eMq+BHObzWazPWuK2GSz2Wy20r+4" +
+        "Ojmf9mmSGFrzH4Nn2t2Timb9u3VKZHhy20d+LDNX0mazhddoN3z1+bh6lSdv5kNtqwbHNLjtsyKX+PJvel8SkXD5E1sr8s2wmUg/" +
+        "j2ci3ukLkFLujHgUgBLxTQuYJ3+I/FFRRr1qf1puTioZV9tZ56Q3ip2V1Ol5+I8d/Gyo7Cnv7BNm1DN5tilhz9WO2KBR5f59p5vP" +
+        "tcm5P1WdIH9i2ruwo26WTfnrtXugx0YgLjX22K5C9g+c/Znzyh3vvRAguWrYkewish+dvtyRkJAOnNmdA993/qXKX1/Hs2P1VwBV" +
+        "Ewv3Cgev/7+79fhjnXZBanr+6vzSUaff8O8LUZfoVv3zeC4+hNQXLoUBRngWNOGvbWH2JwMdFpSKSMGX9YEOxXrS0fpAvfEHRUTO" +
+        "zL4rkGS9kr00h0VNgCfP+detsqc8jaDrpmaLSM7oEAjeqsd3g4gp5SK5dwNf+/WdDp3O+fl5wY9g7ruEyDw93Bte/WsFU9IOGKuH" +
+        "7H2AxxyBsn8CQw35yI6u7oKRnCSIKzvXV6+ypzzjgX26+WMA9HfYmcBXmnkdNCzx53sxCGY0THQET4Ry6c9/rWDeBJ5xBkv/CbaV" +
+        "mv0+MNzsWz5Br2QvPeolYP25vnpnc8q3Q4LDvAHaO8zfbDDLn++FIhh/w+r+NiY5zGlFDDDiD9hssUbgfpvtFfeMRyfe3SIhuEr9" +
+        "ftPKjLgaNts2csa2TAxLvWull4OVvAlNRzrDgZ9EIK8CUPoqNH3Z7Gy71yN/G+Cgl3JPvNWlVnh4rWY3vb+jotodeK5ZfFijx3MA" +
+        "cl5pVS280fAjLg67R1wWF5k2bLvXq1UwrldqZFS9fhkVvDWwOxwvACB/LugncklH+NqP74WDDyH1hfukPbY9WrAlgQeNFmY/xBiO" +
+        "98HLbl+3FwON0tO26H7VYevPNRzRozwPmAFMdokZBAEHRUS+Bj7zUcleur0KoxdgZma881Rz/dfu+1gtNnmnyAxH/zl+jcnh80gt" +
+        "MvQtPZuphfmsml5q89/9fkUzgHwREZkDZOvRL0IdP74XTAvjd5R09yL57BmArVl0TtpBJdlXRmLTmuGnNuxgW7t1dYz41YMLI1om" +
+        "HMoqZVSj29wzzYeIW12P/gnli/o5kvpUdNDDQHWP2JW3lBF2Zb3wgj2/nqigdsvvK4m7InL7Vg522fpz77IqLavs3MSJG7YZI/05" +
+        "w8urd4jbt8Be9Ej5cPcDjR4F4a3q2LatLl/belWqn4pugaqa8jZDUk09+grYlxft0xfgyHOrcyKqtex2Pmdh/LcweZHUFxGRJ2Ca" +
+        "VLqFGfHEWi1mRVPo7vyKRgaMPiMiuy6DFI/+aVO4yjXGHgIPiIikw9W+KtlLt4dAeL6HR3e4LkdERMqW33Pab+0igt8qEZGMEBhV" +
+        "NfDlIhH5NgxeMRyCGV0iIke6Q9A6t1P+CgKePCEisvFyaFUuPiltYHRkB0NbI34bkOXb1zwP02XHWbUNfw5+BSP94RcRKU0iprDy" +
+        "gnFyPAnbduOK87Fm7gqBxe4HjIIhblHpjg/US5JRyV4Oc1UYDPb0iMJ21Oe5u9Xuc818CmC8Zo+Cy5wOT2umvaUhNP2UC6rCBEep" +
+        "J1Jhpu8L/joE/KqZt8DNRvwpYI5vX5eJu+g5ct7wv5Y0ACYBc7PpG8ZZED8YmWeE2g7S/tbrAqvcPEvyId49Nxx3JMX5PUzhptEd" +
+        "7DT36HxTlk9QbCVrd80d2t/+QIvBmn03bDqjOyQ5VkpC34Y5e11KmniMDnr3Ne45+MznMbOehfsu0+x8CDcSwoE8375Q59HZe8/Y" +
+        "d3/eFvJ6bzmbT+NPwb9gOqbwlR0mYRojWaIxrDUCd+pGS9jj5ngaiHKLi9aivSUZfGuz2WwRTUedCe4/31NVgcmUfFDJ2vVz/G0Y" +
+        "DnoPKyWG8n26w22hDqNtA8oXuhQ0y3yBesASX0c8eGMh6Y4pXQohxEgJtkGhb1+67X69R53w0NQ7lr4GecM5X/jt9GK764VTM287" +
+        "+S0N2loqddOXy7efLNDGlzlG7OW6URVOueWIBvLd4vKgCtq/fCpiwDsRXmJve4NHvr+jU0olaqd/lW1xhYZNwilnTa80XK/cyVqX" +
+        "b9BS2Pe5EQosO1oUijdyumRTc6berIRDsZFUIub2xsPX9JV57MA7zNneyNIH8ufhXzAMeIGJt31ht9bA5N9vXnhytrOxuhFsvlIa" +
+        "IVH5nHCLOwEJQHBUPrm+jpWQDsUHD5TzybYfvTRDo5auYMECktp2vFkf0lemdma7RLedA6o6cMx8lILT8JzLcXNr4IUTnbdQdb6x" +
+        "IhRlblMK0b41PnzNjPyglLkXqGDqt12WmT0J210WiizrsQSaXJUSG25j7XuUGwl+b3+pm/jVNaZoB6Q6kjb6ytZuJsCeF/7LL/d5" +
+        "WR+NWvT+B79DdkbG0H6vV6907bzWNNJsuXQ3Tnr4en0M5GSX9STMb2yEE7TJAI3DuHTi3H3NxP9jNbsq+2n82VQgGO5eVvbsCq6t" +
+        "49Oh3CPm0yUkTHcsc4e9V9mKtNvE2kKXNnl1MbQDuGYTa4pD/GVO/ST6babecrNnSsjw4ZsX/7JkP2WfL1yRfNa1AygwWy4zJlHA" +
+        "7tSK8p/svIa4eU2dEWnmrtweoJFvXxeq4dEanzMqeuKuTxj/597lDTZ/gzxvFl/AS/pjEYcqXZFrodDlmQ8mQkAHgE5wZnoF2cc2" +
+        "gRHeH+9q8sCUfZuHB3PgqbOvHcA+s1XVnBITCtsqyn6y82pi5jQzVwyyjSqshjrRvn1di9I6dueFigQTcyMQ5frVjYYCY7C53iPL" +
+        "NrhWt5dVuiK9kuC1ElPE3qlwYxJAzzpuSV4IeR12fOoz+dI3xsJ3Z187gOWGtQKauyS1gR8qyH2y82qif2ppjmobBgv0wALo5MfX" +
+        "jH091LJU9T+RCp/pvRu4NdIlKqIaZDnsVb955DANDg99X+mKhDwCm553hssGnYEnAAh+DH592uwsn3jk73Y1vORHVb3gZMlZ1w7g" +
+        "C72jvnwHtg4uST1hYo7fzKe6rCbqpzYucVGdQT+R3T/DzX58zXx0xiT6c02FgumclZX1qltcG/hIswqHeOaoBXM0q+zeIirNv6+E" +
+        "F4wjFd2eCY+01gJDOsJrjzpvOLu6j/LMPwb2THSLszvlcRBig8++dkD2i9rf4kegq+tAfXACebc7Sys96p73VJcsIn9wn5sYCgu/" +
+        "0cxh5TTo5sd3z0nDnD8C0q+wVPU/Ex8zwNrSgAvO52G+BF4oFZENrYn0WBp4AmJ+EBE52JMw44mP6mA8aPYx9PU85N6aQEfHE3cN" +
+        "gKuNR6aO1AXqf5wtIlI4Z2CQxxN3IiLXQmqxa5FbE//jeEbm1zS4s3K1SzEt6jSCJbpDsO2lUhE51hOC1rieskwDWmiesuPFOh+7" +
+        "ndqp1hCx0POUu0HktHKRkwOBDH++n0YP/ilXRGTzw4FgO39rA2clmLLWQPXrbrgUug7yEMyheKD5gCGdQ4h/04JgZG8TgLjmHZuG" +
+        "A9x0xpl07BoAajVrc0ko6IuRroJZirFapbMVqN590NDbmwPxeytXO1+CecNG8p0P94oAXhXXUxYZawPq3HjPHV1qelZDRgHxlztZ" +
+        "54g/Ug+o2/PaKOARv76fAlRvlBYHYHv3r5aFb85KMHKwiaN9uvmUl8XHZfqjIQ3WzLAiGMl7xtlZSv7EZUG7+P1kZ6uY8mGpXsle" +
+        "Jp+uUNe1idkV7Mx02WapXO18CWbrRMeoP+R1Pdm03jq7nvNQddwbCJcOGHqZIrK7nSMmaGSZX99JppjU87j2KBXNw3gnac346ZsL" +
+        "ajQb2Mtb6pWb35u1s6h6w1vvjNxnqdioMUO/+3Hz0bz46i17dHeZkyH4wUFzMpcfyZG41Dbd/um95/X8HHZPGmSOqZczf8na33OK" +
+        "I2s3v/mGgD9YOwZcNeHH/cW1uj6Y5iWxR9cZPy4/ciq8alrrzlfaKltk6qIZU9cdCq/VdeCl/h37/+PnrK37TxGT3KrH9YGVK/wv" +
+        "waa2Ia4UNY6wNe2PF3Pxo35brbCEEozCEkowCksowSgsoQSjsIQSjMISalitsIRqYRSWUIJRWEIJRmEJJRiFJZRgFJZQglFYQglG" +
+        "YQklGIUllGAUllCCUVhCCUZhCSUYhSWUYBSWUIJRWEIJRmEJJRiFJZRgFJZQglFYQglGYQklGIUllGAUllCCUVhCCUZhCb+CObC0" +
+        "EiW8ZXoX5YEvdSv3+TV+c+VmlPHHOOhtY7RV47f7y3P7jxUUutLlDeW/3pNZjsIVf28beoeb91b4SqIN4dMMu7j+gCLNOgBt/G0Q" +
+        "Wdqj7hRv8UWdx9lFRGTPT3rU/BHOgu79yq6bh5L+65n9K2hRLD7ZFP5//k8mrd5XptAv0OCQ1Vc0/c3xK5iBBA+vuIg7Ar817E/p" +
+        "pb16KxcypdRPrryG/Mtb/I7U5CkiIgcDX5g5c+bMmTM/jOSaY3pqbarO1e2P+I9H7qWwaN9i8cnjtsnih8JgEhc5gxuIWfpHLu7f" +
+        "Eb+CSeG9ShSxhJgjup0fxGyRTXaxEy9y9SQ/2eaAsZd92X+c29pvj2dAqUhZgK2GRiBRP+iJjXnMePVdaUPP6v1GouS1b/adr4Me" +
+        "iwjJEt8soEq2KbiT5n/ahf674E8w66lZVIkiSmMZZwQa27bI+qieJWJrKLIhom+BkTLP/YtfP8q4vbxEowNGfAZ8JCIxUY5wGhuN" +
+        "tGasdhYwijj3vfJOkSJypjkDfG1h3Zd2fk7lMZ4SEZF1hSIiso9Wf9qF/rvg76WI3zAkpBK9oMD6qy8FNk6rVjWIkvQNWU/lf//w" +
+        "uOAQaDr68QNz9W2Mjvf/j+uL/2rGznRYe0ey/ZqFtR2hWzrP+x0IdvaKG0D5pzdUBYLNO360J8H97YNVAksg/Mv0Sbf09F7Z67/M" +
+        "ElOmfVVd3r04I+hBAG46ff/jsRCkBpGe+BFT/agTDmvEDhHJMe0jPvdpU4+2R1850+mLkpZB1VNSHbSXyMtEpLimc7fGOYSn+sN4" +
+        "l6l8x3cikuhsYewihQTdtF2kLfudxz3MZyL7nndpZRLiREQe4kcf57TK2BdUROR0vXanXRIdb4ON5ZJMETlMm/P8fb7w8COY5Tzm" +
+        "sMZTc4tITpXxMx28G077YyKy43CpiOwtKbmRoDn2Ym1EkTu3TERim4qIjCBdL24F3VyKXzZshY8Dl40sE3fBSCh3HBZpxwGT488i" +
+        "J9MZas5bL0REZH31HK0um/a5jZlOVN3uDJTcCq1zneGhrBQRkRxYK6IE4w0/t6SPiddeJ3x0JIfaL0hPKL7P2GesmNWresC77weE" +
+        "24BSO6X37C/p9HZnYOn19Z/tT1ApQPuXr9GzhLsVf/idd5oviNHs7Q3N95aA0ZR73Asiij5x7lO6sn/VqkHAB2zaxrutb3e6VSku" +
+        "DoHLt921YXEKMPUlW4TrbaukhdMuLoaVfecYwantWgGwjnTXrWfmB3Y4P+3/hYdvweROS5oMJ45WiycVyEgn9rCxu0/jbb/8A3il" +
+        "Wr1EvYSaBN/XY1pvOMCufAgsBmjV0HixtXt3KJJq7zv0sq35nR+5KqT38+67eYdi2kaxdc8dNTUhpF6PLe21uGr6K8RLmV0F5LNZ" +
+        "dF8ZDSOj6yQEART3+cZ8hJvyZuob/jl3R/8+51HNWEFfl2Nn983/+rrz8/lcePhse8ZGHxWRt3nbiEl1Omu3CXdyQ0LXizzMWyJS" +
+        "s7Zb4ja6Sd7GY0aPYzmdHdaJy+CuUhGRkW9q+wucqFYiiURp2LCLSG1E3G9JOk9BuMM50LDilrj4tDEPp49Qw0sxnRK1wZF0YUJm" +
+        "ZmZm5lc0zszMzPyhDQR/c46b/gsVn4IprPGiSGUFczpX+9uWZ0TaNCwXkeRqbgVuo5sU1CXY8XlGhRPosIIAbTyb07zOTBGRj28V" +
+        "SQzL1KiNXURSvAvmcIGIFG81hv93scD7+Tw7xhSYSxdPj60QPzRHRIqjHJWMIECvbVSD8/QBXWj4vCX9t8qjAJV6BZ69++mF8QAp" +
+        "yzpxImucDQjKAyhdeZXZMeKLpalRjlvDnkHNzDuTNwBI+KnFjY+9BtPuBIIcO5Rpdxvvr+/PuTr5h3CCnS91j8fHRledRzzjDPyK" +
+        "l+0UP4zOyw0IAZblT9M2rj5So9VyFC74EkzemCmhAKX4nYpZs7xaYqC8tZQbFgYB1R/uwNfJ/QGC7QAvjR7vsltEq1blp2M1czuJ" +
+        "miJ2Jjn3MKk66drXGww+tOhz/JP3YbVqYVA2cufOuzLMCXEc9Z6j7Y7sJCOwGs99uI9/OuLp2m8B/Fjjlr/6sl+8+BLMyz21T7OE" +
+        "MH/Z6/ZwfD5ZOxaX1ozpHjifCd1+ASguzrSxbUz54IJhLjkOtfnOdQSS3yV0mjOm43Wzlw6enl6zgmpHb5hqCw8Aolh+MtaUUJUj" +
+        "3nMEdv7sSd2WBdruoy68Xe9fT2v96owHglH4wIdgNs5ytMUlhPrLHv9LeVK4DbAFbOpLWBDAtqkAhfQKgDB4vl81c47IA6208UkZ" +
+        "mXEAdjttpt9gpN8z+wq+6FZhvSeMruuxCUzJqMdja5i2gnal10hDMBuPNY93Tz713jeRBAKszBn6l17yixsfgnlwsuM2YScK4O0B" +
+        "cd4dGwBQVh5Mn6YpEaaE7j9tqustQzDJ4wHYf+/l2iaKD+/sdaUzvUeXAXtXvFxhvSPra3+LQpydm0GTFyyoQbaPHNcPXK4fZj6e" +
+        "inyx27V2zRo3NPbPvsp/I3wI5pOGDiOfKGDyI5PmJfoupPzWU7PDaLzZsU/bluQYiONEXTBtXW50n6O7ArCdqpoRw7umXaBD5zA+" +
+        "qi1A6bdaTJ7vA2O/tt7kgNmPVksMhCNLWDHsGfb7cI24foIumAz6uafumrTe0a/OXvLrObr2FyXeBbM7o2YNrbP7G5uFA0NY32F+" +
+        "dS+O2auqVQuWsTO4I8NG5/92B8jtEjylLXEch9za9w/Xu5olvrvPbl2GrzoFAxTdrwWPecuSkVA9EsoeXb686lvXfXsySd6tcfdV" +
+        "0CY5cK+vo9zVe6x2c/x92WXu04IMf0XvNo19PspL5p2XqHVIDa+D7bI2BEQ6JsIiHBMRo7zNwxTU18vZKFLHFhYWFhYWCIHTZAyT" +
+        "ROZC3E5HljX0FhHJ11eXtulrS1eQ43LwXXwk4rGW5DYP84BxAkG5IiI5XKEl1OW4jxmE0qQRmvE8r7unTb1OROykiYjz+UHTWtLu" +
+        "6Nv9PQ32P4T3FiZgVkFtrYFuv/hgrB+5Rcw+kBJpA0JjIVq+jAF4eOOAriRzEOZx24Roh6vRfd6ixZQzTzPOuJU5na5augulrsFX" +
+        "uzSI03q9EdEuCQ13/9bKe10DB78+PBEo+aTKvW5Jh8csdFjFW6/1XMcir2/e1OKpauyEzz5MQoLDOBIe6zd/w4ZOO4yrEgBieC6O" +
+        "uuyFGTxpfJyncfSb62i7we/7l2PibsgO1yIzGqUC2J2fTyBQgvk5FqJu9FGhtDlbfQiGoW8+9wEwZd+TVdxS1ryvj+SC7s0KMiYS" +
+        "ylmlVd9eChlJ7/yZF/5ipaJdZbNT/SafOqPd+s9EYJ6MDYQ0drLyt6b/MOJO6oKJ0mZ4jIk7t09v92qt72J3judtQDFlldoBtyUb" +
+        "fCXFPfzKoGaUvxL1b/cU58piwOTv6sXoTcyJPo3eczrVQ1GhYPblcSrGT3pux1lNgEMtB45xS6kRt4UJDDa5Ut1XKS6/OJlKO4Bi" +
+        "052hLBCKKDXV9eBaxxN1W4Pru5bVCt+/b3nk/QFZoe9sf7MGvkkz7R17hJhOf+zy/v2oQDBZJLacdKXv9Pg9l4cDhWUvhDwLaMOb" +
+        "bQBcunTTF9H9na7ZpGhGeREARZRpRjl2w0ls+eNoCZjioCQEsVNinnO+eUxLgMIHiue7jngaxGcV+xqOJbzXf9iwp5qrebk/QAWC" +
+        "+YlRRzu8/rDP9CiqTAdO9KneD6BfFMCb+QAdlt5zZrjpdrOXVABhi/7Bz9ONk3UcxgdPpuZmh9UHKCTXMfF3kMJI7EKRqXcbX/qU" +
+        "NrNYIHeud61S+xmLOvuq7l0zx38b/MX53Cf8ose/YIpmxLQLOX3fpnG+JiECQkM7AUeoWx+EQQkAX/wO0O3FVWGPAb820Y6xJ7gh" +
+        "wBku+RqA3Te1/RCA27cYMy33pL+fQWoAQCERjsXs4dn5iZxxbXPCA6ppD3M13vaTW5X6zviiM8Dn4V6WEN/69vC/G5zva35R418w" +
+        "Xx9/MITB6z46OSUIj4Eu4PrUgWv6lbEnH64JDJqtjUA2NQoBKEj59+UAhFFFM6KvrsWMttUBwtq3/9en2rSvncC+rw+KBUZln4EC" +
+        "Al2etHAOodzXLHpGTn+rCpB5vWdtc28vC3wn6fHzfM0vavzOX5aNCRoGvNPsq/vBZaCrDXVxfV6m3MU6Wk5zoPS4ppfsHO3p3rp7" +
+        "HnIUrjsvWtwoq097fQnoVsfyeFHEvTuf6HQCO73nXwpVRu2pTYWUZ716OuLGvAkAmxt7JO+7etlr34c+cV+Jj9wVRij8tzAfbnuw" +
+        "ARDyxrX/bToM7CXGylCR3rSYr6lzsGMHHjrNK7fB5lQtaiVdGR9X09mp2cFpfdEmd0Dp9msWaB2ZSEfjcenh6Dtl7Y2L2zw6BiD2" +
+        "OdeqeXmwa/+8OZm1H4rmoSmvDa5C6aY67g4Zg+2T7+S7mycsm+C1H1/qXmpp5Z4f+9/Czyzwjsj6eZrVnfBskeCQhTp1cDwUGVhD" +
+        "RJ9DTyMtPT09PT2CVSKfMOwKMkTGDdQch1QpkGf8VaSP5veT8fTkChvvn5bticNMk/LG0kCQ46FcxxrFoUkEEPkv7YcrnXhcZG2Y" +
+        "29mcuofGG0VE1tXFNiTXy/kep6FrxC71y0cP/AjmVOPEHQ7zZ3hbygg10tJw/AAMk2Au4b2JEydOnNiA2bI45KayhSSfklsfFxGR" +
+        "suT7RYoWH8i368ylk92M48etU7hGM0qb86yIyLfc5lSMIRibUzBLR91SD2gzQf9N2oagoOXyRpzr2UyuEfqM9oS5nLwDYked9Djh" +
+        "Q1ziGrGVFuf787ng8C2YgqsTjN8xl9XgacknxEhMQ/v9fQk27WnpNiJSy7GK2O6ydatibigSGcDAU9FPi4jIfNuvbuXPo4O3w47m" +
+        "cs14mVu1Xxj04X4jVRdMGfErVqxYsWJFCvYN8VBjxFZTGWOou7tluLnUua25/jdncFY9qPKge432kOIasY7Lzu2ncRHgUzCnO9Ta" +
+        "4gw9yE+SQ5ARTuN3ERE5Q5z2e4w2IpLoEMwpWRrbr1hECpoSyUMiItLrFvcDzKatt+Ne7/gFSFZIV8cPE7YHYry0pY1DMEXOW5ld" +
+        "fmBIvksZZTcBGO8IKf/hKrotd/GwvxoHNHveRTNbSHKtyzIuPdefxwWPL8Ecbnb1YVNwUZ9y2U+AEU4L0O5WufotqYWIhLV0/K7n" +
+        "+4gntcZhbwp0FRHZHLzR/QgZ3t+l0QBboYgcTe1WqEfdwB0iP6fWb9GxQ3CY9pvu0xi3pDyRNe6FFPYA5ml23kdpIf1Wehwnd1Qc" +
+        "QHyPkb/oUWtIcPWZ736PUvgSzJqU4R4vcvotaKBhj9ul/T2kCyZJRPQf678dOVH3O9CC2BIRuc7zxUSTSPN25A5wRCSvzR3O489i" +
+        "mojkT78K9JcQHXMKZoe3UoqHwhMiIosHRtV78Yg3F8l7uy5Q99ENesQSIlw9vndvchQ+BLOo4XzPyOLDnnG/2W4XEclpaHqFz+QU" +
+        "0ztcip5PXCeyv0GeR9Zx+qsSXNndu69IacexpqjShQ7jo4AbHB3bPdTRjGvG+ngTzMIOV4jIsFrDV4pPymb1fsc0BJvjro8v1S3J" +
+        "A5vXmYac0GgqRdH++h5x+UEuv0wRm/6fK7uKG/sstnxnI6/xh/V15mMf3u9z7dsoJABKA20VuTn5feUtrsuWW7b2qtQjFf9L2NTU" +
+        "lMIK6tFmhSWUYBSWUIJRWEIJRmEJJRiFJZRgFJZQglFYQglGYQklGIUllGAUllCCUVhCCUZhCSUYhSWUYBSWUIJRWEIJRmEJJRiF" +
+        "JZRgFJZQglFYQglGYQklGIUllGAUllCCUVhCCUZhCSUYhSX+H2so+2N1mtfqAAAAAElFTkSuQmCC";
+}
