@@ -17,6 +17,9 @@ internal sealed record BenchOptions
           --repo DIR           repository root (default: found from the current or the program's folder)
           --mulan-data DIR     parent folder for Mulan's fresh data folder (default: the run's temp folder);
                                e.g. /dev/shm to see how much of Mulan's latency is the fsync of its usage ledger
+          --mulan-env NAME=VALUE
+                               extra environment variable for the Mulan process only (repeatable), to try
+                               runtime settings such as DOTNET_TieredPGO=0 without rebuilding
           --no-build           do not build src/Mulan and tests/Mulan.FakeVendor (Release) first
           --no-pin             do not pin processes to CPUs with taskset
           -h, --help           this text
@@ -29,6 +32,9 @@ internal sealed record BenchOptions
     /// <summary>Overrides the mode's warm-up time per arm.</summary>
     public int? WarmupSeconds { get; init; }
     public string? RepoRoot { get; init; }
+
+    /// <summary>Extra environment for the Mulan process only.</summary>
+    public IReadOnlyDictionary<string, string> MulanEnvironment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Where Mulan's data folder is created; null: inside the run's scratch folder.</summary>
     public string? MulanDataParent { get; init; }
@@ -74,6 +80,16 @@ internal sealed record BenchOptions
                     break;
                 case "--mulan-data" when value is not null:
                     options = options with { MulanDataParent = value };
+                    i++;
+                    break;
+                case "--mulan-env" when value is not null && value.IndexOf('=', StringComparison.Ordinal) > 0:
+                    options = options with
+                    {
+                        MulanEnvironment = new Dictionary<string, string>(options.MulanEnvironment)
+                        {
+                            [value[..value.IndexOf('=', StringComparison.Ordinal)]] = value[(value.IndexOf('=', StringComparison.Ordinal) + 1)..],
+                        },
+                    };
                     i++;
                     break;
                 case "--no-build":

@@ -61,7 +61,7 @@ internal static class BenchRun
         // Mulan starts from an empty ledger, as on a first install.
         using var dataParent = options.MulanDataParent is { } parent ? new ScratchDirectory(parent) : null;
         var mulanData = Path.Combine((dataParent ?? scratch).Path, "mulan-data");
-        await using var arms = await ArmSet.StartAsync(options.Arms, builds, scratch, mulanData, repo, progress, ct);
+        await using var arms = await ArmSet.StartAsync(options, builds, scratch, mulanData, repo, progress, ct);
         using var client = new LoadClient();
         await ArmCheck.VerifyAsync(arms, client, progress, ct);
         var machine = MachineInfo.Collect(repo, mulanData, pinned, TimeProvider.System);

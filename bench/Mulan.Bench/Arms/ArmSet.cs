@@ -23,7 +23,7 @@ internal sealed class ArmSet : IAsyncDisposable
 
     public ArmTarget? Find(ArmKind kind) => _active.Find(a => a.Kind == kind);
 
-    public static async Task<ArmSet> StartAsync(IReadOnlyList<ArmKind> wanted, ReleaseBuilds builds, ScratchDirectory scratch,
+    public static async Task<ArmSet> StartAsync(BenchOptions options, ReleaseBuilds builds, ScratchDirectory scratch,
         string mulanData, RepoLayout repo, Progress progress, CancellationToken ct)
     {
         progress.Say("starting the fake vendor");
@@ -32,15 +32,15 @@ internal sealed class ArmSet : IAsyncDisposable
         set.Add(direct);
         try
         {
-            foreach (var kind in wanted.Where(k => k != ArmKind.Direct))
+            foreach (var kind in options.Arms.Where(k => k != ArmKind.Direct))
             {
                 progress.Say($"starting {kind.Name()}");
                 var (target, skipped) = kind switch
                 {
                     ArmKind.Nginx => await NginxArm.StartAsync(scratch, vendorPort, ct),
-                    ArmKind.Mulan => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData, vendorPort, ct),
+                    ArmKind.Mulan => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData, options.MulanEnvironment, vendorPort, ct),
                     ArmKind.Portkey => await PortkeyArm.StartAsync(repo.PortkeyFolder, vendorPort, progress, ct),
-                    _ => throw new ArgumentOutOfRangeException(nameof(wanted)),
+                    _ => throw new ArgumentOutOfRangeException(nameof(options)),
                 };
                 if (target is null)
                 {

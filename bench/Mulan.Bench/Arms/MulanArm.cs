@@ -14,7 +14,9 @@ internal static class MulanArm
     private const string AdminKey = "mka-bench";
 
     /// <param name="dataFolder">A fresh folder for the database and key ring.</param>
-    public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, string dataFolder, int vendorPort, CancellationToken ct)
+    /// <param name="environment">Extra variables (runtime settings under test), on top of the admin key.</param>
+    public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, string dataFolder,
+        IReadOnlyDictionary<string, string> environment, int vendorPort, CancellationToken ct)
     {
         var folder = scratch.Sub("mulan");
         var config = Path.Combine(folder, "mulan.json");
@@ -24,7 +26,7 @@ internal static class MulanArm
         var process = ChildProcess.Start("mulan", Executables.Dotnet(),
             [dll, "serve", "--urls", origin.GetLeftPart(UriPartial.Authority), "--data", dataFolder, "--config", config],
             cpu: CorePinning.SystemUnderTestCpu, workingDirectory: folder,
-            environment: new Dictionary<string, string> { ["MULAN_ADMIN_KEY"] = AdminKey });
+            environment: new Dictionary<string, string>(environment) { ["MULAN_ADMIN_KEY"] = AdminKey });
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         if (!await WaitHealthyAsync(http, origin, process, ct))

@@ -18,6 +18,7 @@ internal static class BenchReport
             .AppendLine()
             .AppendLine($"- command: `dotnet run -c Release --project bench/Mulan.Bench --{(options.Raw.Count > 0 ? " " + string.Join(' ', options.Raw) : "")}`")
             .AppendLine($"- mode: {plan.Mode}; arms: {string.Join(", ", active.Select(a => a.Name()))}")
+            .Append(options.MulanEnvironment.Count == 0 ? "" : $"- Mulan's extra environment: {string.Join(", ", options.MulanEnvironment.Select(kv => $"`{kv.Key}={kv.Value}`"))}{Environment.NewLine}")
             .Append(machine.Render())
             .AppendLine()
             .AppendLine("All arms forward to the same fake vendor process and are measured in this one run, interleaved. "

@@ -69,7 +69,8 @@ public static class RetrievalBenchmark
             var pooled = groups[^1][0];
             var corpus = SpeedRun.Replicate(pooled.Passages, options.Chunks);
             var queries = pooled.Queries.Select(q => q.Text).ToList();
-            foreach (var analyzer in analyzers.Where(a => options.SpeedAnalyzers is null || options.SpeedAnalyzers.Contains(a.Name)))
+            var speedAnalyzers = options.SpeedAnalyzers ?? TextAnalyzers.Names.ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var analyzer in analyzers.Where(a => speedAnalyzers.Contains("all") || speedAnalyzers.Contains(a.Name)))
             {
                 Progress($"speed: {analyzer.Name} at {corpus.Count:N0} chunks");
                 report.Speed.Add(SpeedRun.Measure(analyzer.Name, () => new KeywordEngine(analyzer), corpus, queries, options.Rounds));

@@ -8,9 +8,10 @@ internal sealed record RetrievalOptions
         usage: Mulan.Bench retrieval [options]   (docs/quality.md §3)
           --datasets DIR         DRCD and XQuAD (default: ../shared/datasets beside the repository root)
           --analyzers LIST       comma-separated analyzer names (default: all measured)
-          --speed-analyzers LIST analyzers for the build/latency run (default: all)
+          --speed-analyzers LIST analyzers for the build/latency run (default: the ones Mulan ships;
+                                 "all" for every measured analyzer)
           --chunks N             corpus size for the build/latency run (default 100000; 0 skips it)
-          --rounds N             latency rounds, medians reported (default 3)
+          --rounds N             build and latency rounds, medians reported (default 3)
           --no-lucene            skip the Lucene.Net comparison arm
           --jieba-resources DIR  jieba.NET's Resources folder (default: beside the program, else the NuGet cache)
           --out FILE             also write the Markdown report to FILE

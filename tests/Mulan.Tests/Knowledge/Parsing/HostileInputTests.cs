@@ -25,9 +25,18 @@ public sealed class HostileInputTests
     }
 
     [Fact]
-    public void EncryptedPdf_FailsAsEncrypted()
+    public void EncryptedPdf_NeedingAPassword_FailsAsEncrypted()
     {
-        Assert.Equal("encrypted PDF", TestDocuments.Fails(PdfFiles.Encrypted(), "secret.pdf").Reason);
+        Assert.Equal("encrypted PDF", TestDocuments.Fails(EncryptedPdfSamples.UserPassword, "secret.pdf").Reason);
+        Assert.Equal("encrypted PDF", TestDocuments.Fails(PdfFiles.Encrypted(), "hand-made.pdf").Reason);
+    }
+
+    [Fact]
+    public void EncryptedPdf_WithOnlyAnOwnerPassword_IsReadLikeAnyOther()
+    {
+        var document = TestDocuments.Parse(EncryptedPdfSamples.OwnerPasswordOnly, "restricted.pdf");
+
+        Assert.Equal("Readable without a password.", document.AllText());
     }
 
     [Fact]
@@ -79,6 +88,25 @@ public sealed class HostileInputTests
         var failure = TestDocuments.Fails(HostileFiles.ManyEntries(10_001), "many.docx");
 
         Assert.Equal("archive has more than 10,000 entries", failure.Reason);
+    }
+
+    [Fact]
+    public void DeeplyNestedOfficeXml_IsRefusedBeforeTheRecursiveReaderSeesIt()
+    {
+        // 20,000 levels overflow the Open XML SDK's recursion on a 1 MB stack and end the process: it must never get there.
+        var ratioOff = new ParseLimits { MaxCompressionRatio = 1_000_000 };
+
+        var failure = TestDocuments.Fails(HostileFiles.DeeplyNestedDocx(20_000), "deep.docx", ratioOff);
+
+        Assert.Equal("document structure is nested more than 1,000 levels deep", failure.Reason);
+        Assert.Equal("deep", TestDocuments.Parse(HostileFiles.DeeplyNestedDocx(100), "ok.docx").AllText());
+    }
+
+    [Fact]
+    public void BinaryDataNamedAsText_IsRefusedRatherThanDecodedIntoNoise()
+    {
+        Assert.Equal("binary data, not text", TestDocuments.Fails(HostileFiles.RandomBytes(8192, seed: 5), "data.txt").Reason);
+        Assert.Equal("binary data, not text", TestDocuments.Fails(HostileFiles.RandomBytes(8192, seed: 6), "data.csv").Reason);
     }
 
     [Fact]

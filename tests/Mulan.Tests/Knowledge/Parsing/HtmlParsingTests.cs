@@ -83,7 +83,7 @@ public sealed class HtmlParsingTests
         Assert.Equal("方案 | 價格\n基本 | 99\n專業 | 299 含稅", table.Text);
         var code = Document.Block("code line 1");
         Assert.Equal(BlockKind.Code, code.Kind);
-        Assert.Equal("  code line 1\n  indented line 2", code.Text.Replace("      ", "", StringComparison.Ordinal));
+        Assert.Equal("  code line 1\n  indented line 2", code.Text);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ internal sealed class BlockCollector(ParseLimits limits, CancellationToken ct)
             return;
         }
 
-        EnterSection(level, clean);
+        PushSection(level, clean);
         FirstHeading ??= clean;
         Append(BlockKind.Heading, clean, page);
     }
@@ -37,12 +37,15 @@ internal sealed class BlockCollector(ParseLimits limits, CancellationToken ct)
     public void EnterSection(int level, string text)
     {
         var clean = TextNormalizer.Inline(text);
-        if (clean.Length == 0)
+        if (clean.Length > 0)
         {
-            return;
+            Charge(clean.Length);
+            PushSection(level, clean);
         }
+    }
 
-        Charge(clean.Length);
+    private void PushSection(int level, string clean)
+    {
         while (_sections.Count > 0 && _sections[^1].Level >= level)
         {
             _sections.RemoveAt(_sections.Count - 1);

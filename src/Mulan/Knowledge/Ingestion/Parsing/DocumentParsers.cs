@@ -37,7 +37,7 @@ public sealed class DocumentParsers
     {
         ArgumentNullException.ThrowIfNull(fileName);
         var data = InputBuffer.Read(input, limits, ct);
-        var parser = Choose(data, fileName, mediaType, limits);
+        var parser = ParseFailure.Guard("unreadable file", () => Choose(data, fileName, mediaType, limits));
         using var buffered = InputBuffer.AsStream(data);
         return ParseFailure.Guard($"unreadable {parser.Format} file", () => parser.Parse(buffered, fileName, limits, ct));
     }

@@ -45,12 +45,12 @@ public sealed partial class HtmlDocumentParser : IDocumentParser
         return parser.ParseDocumentAsync(html, ct).GetAwaiter().GetResult();
     }
 
-    /// <summary>The charset a page declares near its start; UTF-16 labels on ASCII-compatible bytes are ignored, as browsers do.</summary>
+    /// <summary>The charset a page declares near its start (meta charset, http-equiv, XML declaration).</summary>
     internal static string? DeclaredCharset(ReadOnlySpan<byte> data)
     {
         var head = Encoding.Latin1.GetString(data[..Math.Min(data.Length, CharsetSniffBytes)]);
         var match = CharsetDeclaration().Match(head);
-        return match.Success && !match.Groups[1].Value.StartsWith("utf-16", StringComparison.OrdinalIgnoreCase) ? match.Groups[1].Value : null;
+        return match.Success ? match.Groups[1].Value : null;
     }
 
     [GeneratedRegex(@"(?:charset|encoding)\s*=\s*[""']?\s*([A-Za-z0-9_.:\-]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]

@@ -14,18 +14,18 @@ internal static class HtmlNestingGuard
     private const long MaxWork = 10_000_000_000;
 
     // Elements that never nest (void), or that the parser closes implicitly when a sibling starts.
-    private static readonly HashSet<string> NotNesting = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> NotNesting = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
         "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "colgroup",
         "rb", "rt", "rp", "rtc", "html", "head", "body",
-    };
+    }.GetAlternateLookup<ReadOnlySpan<char>>();
 
     // Their content is text, not markup, until the matching end tag.
-    private static readonly HashSet<string> RawText = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> RawText = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext",
-    };
+    }.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public static void Check(string html, CancellationToken ct)
     {
@@ -70,7 +70,7 @@ internal static class HtmlNestingGuard
                     depth--;
                 }
             }
-            else if (!NotNesting.GetAlternateLookup<ReadOnlySpan<char>>().Contains(name))
+            else if (!NotNesting.Contains(name))
             {
                 open[name] = open.TryGetValue(name, out var count) ? count + 1 : 1;
                 maxDepth = Math.Max(maxDepth, ++depth);
@@ -80,7 +80,7 @@ internal static class HtmlNestingGuard
                 }
             }
 
-            at = !closing && RawText.GetAlternateLookup<ReadOnlySpan<char>>().Contains(name) ? SkipRawText(html, end, name) : end;
+            at = !closing && RawText.Contains(name) ? SkipRawText(html, end, name) : end;
         }
 
         if (tags * maxDepth > MaxWork)

@@ -5,8 +5,8 @@ using UglyToad.PdfPig.Exceptions;
 namespace Mulan.Knowledge.Ingestion.Parsing;
 
 /// <summary>
-/// PDF through PdfPig: text per page in reading order (word extraction, Docstrum blocks, unsupervised
-/// reading order), headings by font size, pages without a text layer through OCR when available.
+/// PDF through PdfPig: text per page in reading order (nearest-neighbour words, recursive X-Y cut blocks,
+/// unsupervised reading order), headings by font size, pages without a text layer through OCR when available.
 /// Password-protected PDFs fail as "encrypted PDF"; PDFs encrypted with an empty user password (only
 /// permissions restricted) open and are read like any other.
 /// </summary>
@@ -157,7 +157,7 @@ public sealed class PdfDocumentParser(OcrEngine? ocr = null) : IDocumentParser
     }
 
     /// <summary>Every complete PDF ends with %%EOF (give or take trailing whitespace or junk); a cut upload does not.</summary>
-    private static bool HasEndMarker(ReadOnlySpan<byte> data) => data[Math.Max(0, data.Length - 2048)..].LastIndexOf("%%EOF"u8) >= 0;
+    private static bool HasEndMarker(ReadOnlySpan<byte> data) => data[Math.Max(0, data.Length - (32 * 1024))..].LastIndexOf("%%EOF"u8) >= 0;
 
     private static bool DeclaresEncryption(ReadOnlySpan<byte> data) => data.IndexOf("/Encrypt"u8) >= 0;
 }

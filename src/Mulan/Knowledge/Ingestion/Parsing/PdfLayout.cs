@@ -46,7 +46,7 @@ internal sealed class PdfLayout(ParseLimits limits)
 
         // Recursive X-Y cut splits on whitespace gaps, so it keeps columns apart and does not depend on
         // inter-word spacing statistics, which Chinese lines (one long "word" each) do not provide.
-        var blocks = JoinSplitLines(RecursiveXYCut.Instance.GetBlocks(words));
+        var blocks = RecursiveXYCut.Instance.GetBlocks(words);
         foreach (var block in UnsupervisedReadingOrderDetector.Instance.Get(blocks))
         {
             collector.CancellationToken.ThrowIfCancellationRequested();
@@ -122,46 +122,6 @@ internal sealed class PdfLayout(ParseLimits limits)
         && run.Lines.Any(l => l.Any(char.IsLetter));
 
     /// <summary>
-    /// A heading whose words are far apart ("第二章    检索") can be cut into two one-line blocks, which
-    /// reading order may then separate. Single-line blocks on one baseline, in one size and close together
-    /// are joined; one pass over the blocks sorted by baseline keeps this linear after the sort.
-    /// </summary>
-    private static List<TextBlock> JoinSplitLines(IReadOnlyList<TextBlock> blocks)
-    {
-        var joined = blocks.Where(b => b.TextLines.Count != 1).ToList();
-        TextLine? current = null;
-        double currentSize = 0;
-        foreach (var line in blocks.Where(b => b.TextLines.Count == 1).Select(b => b.TextLines[0])
-                     .OrderByDescending(l => Math.Round(l.BoundingBox.Bottom)).ThenBy(l => l.BoundingBox.Left))
-        {
-            var size = DominantSize(line.Words.SelectMany(w => w.Letters));
-            if (current is not null
-                && SameSize(currentSize, size)
-                && Math.Abs(line.BoundingBox.Bottom - current.BoundingBox.Bottom) <= size * 0.3
-                && line.BoundingBox.Left - current.BoundingBox.Right is var gap && gap >= -size && gap <= size * 3)
-            {
-                current = new TextLine([.. current.Words, .. line.Words], " ");
-                continue;
-            }
-
-            if (current is not null)
-            {
-                joined.Add(new TextBlock([current], "\n"));
-            }
-
-            current = line;
-            currentSize = size;
-        }
-
-        if (current is not null)
-        {
-            joined.Add(new TextBlock([current], "\n"));
-        }
-
-        return joined;
-    }
-
-    /// <summary>
     /// Words of one line, left to right. Between two CJK characters a space is only written where the page
     /// shows one (a gap of at least 0.4 em); otherwise glyphs placed one by one would come out "中 文".
     /// </summary>
@@ -188,8 +148,8 @@ internal sealed class PdfLayout(ParseLimits limits)
     }
 
     /// <summary>
-    /// A line split where the font size changes: the segmenter can put a heading and the body line below it
-    /// on one line when a page has few words, and a heading must not hide inside a paragraph.
+    /// A line split where the font size changes (a run-in heading, or rows a segmenter put together on a
+    /// sparse page): a heading must not hide inside a paragraph.
     /// </summary>
     private static IEnumerable<(double Size, List<Word> Words)> SizeSegments(TextLine line)
     {

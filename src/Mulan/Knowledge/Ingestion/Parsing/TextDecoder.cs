@@ -4,9 +4,10 @@ using System.Text;
 namespace Mulan.Knowledge.Ingestion.Parsing;
 
 /// <summary>
-/// Decodes uploaded text whose encoding nobody declared: a BOM (UTF-8/16/32) wins; then strict UTF-8;
-/// then GB18030 against Big5, judged by how many invalid sequences and how many of the most frequent
-/// Chinese characters each yields; Windows-1252 when neither looks like Chinese.
+/// Decodes uploaded text whose encoding nobody declared: a BOM (UTF-8/16/32) wins; then a declared charset
+/// (HTML); then strict UTF-8; then GB18030 against Big5, judged by how many invalid sequences and how many
+/// of the most frequent Chinese characters each yields; Windows-1252 when neither looks like Chinese.
+/// Binary data (many control bytes) is refused rather than decoded into noise.
 /// </summary>
 internal static class TextDecoder
 {
@@ -34,6 +35,11 @@ internal static class TextDecoder
             return withBom;
         }
 
+        if (LooksBinary(bytes[..Math.Min(bytes.Length, SampleBytes)]))
+        {
+            throw new DocumentParseException("binary data, not text");
+        }
+
         if (declaredCharset is not null && Declared(declaredCharset) is { } declared)
         {
             return declared.GetString(bytes);
@@ -54,18 +60,27 @@ internal static class TextDecoder
         return DecodeAs(bytes, encoding);
     }
 
-    /// <summary>An encoding a document declares (HTML meta charset), if .NET knows it.</summary>
+    /// <summary>
+    /// An encoding a document declares (HTML meta charset), if .NET knows it and it is ASCII-compatible: a page
+    /// whose bytes were read far enough to find the declaration cannot be UTF-16 or UTF-32, and UTF-7 is refused
+    /// as browsers refuse it.
+    /// </summary>
     public static Encoding? Declared(string charset)
     {
         _ = CodePages.Value;
+        var name = charset.Trim().Trim('"', '\'').ToLowerInvariant();
+        if (name is "gb2312" or "gbk" or "x-gbk" or "gb_2312-80")
+        {
+            // Browsers read GB2312 and GBK labels as GB18030, a strict superset.
+            return Encoding.GetEncoding("GB18030");
+        }
+
         try
         {
-            var name = charset.Trim().Trim('"', '\'');
-
-            // Browsers read GB2312 and GBK labels as GB18030, a strict superset.
-            return name.ToLowerInvariant() is "gb2312" or "gbk" or "x-gbk" or "gb_2312-80" ? Encoding.GetEncoding("GB18030") : Encoding.GetEncoding(name);
+            var encoding = Encoding.GetEncoding(name);
+            return encoding.CodePage is 1200 or 1201 or 12000 or 12001 or 65000 ? null : encoding;
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
             return null;
         }
@@ -94,6 +109,18 @@ internal static class TextDecoder
         }
 
         return bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? Encoding.BigEndianUnicode.GetString(bytes[2..]) : null;
+    }
+
+    /// <summary>Text without a BOM (UTF-16 and UTF-32 carry one) has next to no control bytes; binary data has about one in ten.</summary>
+    private static bool LooksBinary(ReadOnlySpan<byte> sample)
+    {
+        var controls = 0;
+        foreach (var b in sample)
+        {
+            controls += b is < 0x09 or (> 0x0D and < 0x20) or 0x7F ? 1 : 0;
+        }
+
+        return controls > Math.Max(8, sample.Length / 20);
     }
 
     private static bool TryUtf8(ReadOnlySpan<byte> bytes, out string text)

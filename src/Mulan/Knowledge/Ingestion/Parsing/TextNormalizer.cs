@@ -163,8 +163,10 @@ internal static class TextNormalizer
         return Nfc(sb.ToString());
     }
 
-    // Byte order marks, zero-width spaces, word joiners and soft hyphens carry no text.
-    private static bool IsInvisible(char c) => c is '\uFEFF' or '\u200B' or '\u2060' or '\u00AD' or '\uFFFE' or '\uFFFF';
+    // Byte order marks, zero-width spaces, word joiners and soft hyphens carry no text; bidirectional
+    // embeddings, overrides and isolates only serve to make displayed text differ from stored text.
+    private static bool IsInvisible(char c) =>
+        c is '\uFEFF' or '\u200B' or '\u2060' or '\u00AD' or '\uFFFE' or '\uFFFF' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
     private static string Nfc(string text) => text.IsNormalized(NormalizationForm.FormC) ? text : text.Normalize(NormalizationForm.FormC);
 }

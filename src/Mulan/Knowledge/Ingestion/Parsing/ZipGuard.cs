@@ -7,12 +7,16 @@ namespace Mulan.Knowledge.Ingestion.Parsing;
 /// <summary>
 /// Decompression-bomb check for zip packages (DOCX, XLSX, PPTX), run before any package reader opens them.
 /// Declared sizes are ignored: every entry is inflated through a counting loop with hard caps on total
-/// bytes, entry count and compression ratio, so the work done here is itself bounded.
+/// bytes, entry count and compression ratio, so the work done here is itself bounded. XML entries are
+/// also measured for nesting depth, which would otherwise overflow the readers' recursion.
 /// </summary>
 internal static class ZipGuard
 {
     /// <summary>Ratios are only judged past this many inflated bytes: tiny repetitive parts legitimately compress very well.</summary>
     internal const long RatioGraceBytes = 1024 * 1024;
+
+    /// <summary>Real Office parts nest a few dozen levels (tables in tables, groups in groups); readers recurse per level.</summary>
+    internal const int MaxXmlDepth = 1_000;
 
     public static void Check(ArraySegment<byte> data, string corruptReason, ParseLimits limits, CancellationToken ct)
     {
@@ -84,7 +88,7 @@ internal static class ZipGuard
             }
 
             var record = BinaryPrimitives.ReadUInt64LittleEndian(zip[(locator + 8)..]);
-            if (record > (ulong)(zip.Length - 56) || BinaryPrimitives.ReadUInt32LittleEndian(zip[(int)record..]) != Zip64EocdSignature)
+            if (zip.Length < 56 || record > (ulong)(zip.Length - 56) || BinaryPrimitives.ReadUInt32LittleEndian(zip[(int)record..]) != Zip64EocdSignature)
             {
                 return null;
             }
@@ -103,10 +107,18 @@ internal static class ZipGuard
         // The declared compressed size only feeds the ratio, and can be no larger than the archive itself.
         var compressed = Math.Clamp(entry.CompressedLength, 1, Math.Max(1, archiveBytes));
         long inflated = 0;
+        XmlDepthMeter? xml = null;
         using var stream = entry.Open();
         int read;
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
+            if (inflated == 0 && XmlDepthMeter.LooksLikeXml(buffer.AsSpan(0, read)))
+            {
+                // Judged by content, not name: a package may declare any part name as its main document.
+                xml = new XmlDepthMeter(MaxXmlDepth);
+            }
+
+            xml?.Feed(buffer.AsSpan(0, read));
             inflated += read;
             if (inflatedSoFar + inflated > limits.MaxInflatedBytes)
             {
