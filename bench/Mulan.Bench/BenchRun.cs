@@ -77,24 +77,7 @@ internal static class BenchRun
             await StreamProfileRun.RunAsync(client, streaming, Workload.StreamB, plan.StreamRounds, plan.LongStreamsPerRound, plan, progress, ct),
             await ConcurrentStreamsRun.RunAsync(client, streaming, plan, progress, ct));
 
-        var machineLoad = load.Read();
-        var notes = new List<string>(builds.Notes)
-        {
-            $"other processes on this machine used {Fmt.Cores(machineLoad.OtherCores)} cores on average while the arms were measured "
-                + "(it is shared; interleaved rounds spread that over all arms, but large values widen every figure).",
-            $"load average at the end: {File.ReadAllText("/proc/loadavg").Trim()} (other work on this machine shows up here and as noise in every arm alike)",
-        };
-        if (plan.WarmupDuration < TimeSpan.FromSeconds(45) && arms.Find(ArmKind.Mulan) is not null)
-        {
-            notes.Add($"Mulan was warmed for {plan.WarmupDuration.TotalSeconds:0} s only; on two cores it runs tier-0/PGO-instrumented code for about "
-                + "the first 40 s of load (and about half its steady req/s), so these Mulan figures are pessimistic. Use the full mode for published numbers.");
-        }
-
-        if (arms.Find(ArmKind.Portkey) is not null)
-        {
-            notes.AddRange(PortkeyInstall.ReportNotes);
-        }
-
+        var notes = RunNotes.Collect(builds, plan, arms, load.Read());
         var report = BenchReport.Render(options, plan, machine, arms, results, notes);
         var path = Path.GetFullPath(options.OutputPath ?? repo.DefaultReport);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -72,8 +72,13 @@ internal static class BenchReport
             () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.Mulan), r.Latency.AddedP50(ArmKind.Portkey))));
         foreach (var other in new[] { ArmKind.Portkey, ArmKind.Nginx })
         {
-            Ratio(table, arms, ArmKind.Mulan, other, $"Mulan ÷ {other.Name()} req/s ({string.Join(" / ", r.Throughput.Concurrency.Select(c => $"c={c}"))})",
+            var levels = string.Join(" / ", r.Throughput.Concurrency.Select(c => $"c={c}"));
+            Ratio(table, arms, ArmKind.Mulan, other, $"Mulan ÷ {other.Name()} req/s ({levels})",
                 () => string.Join(" / ", r.Throughput.Concurrency.Select(c => Fmt.Ratio(r.Throughput.RatioRps(ArmKind.Mulan, other, c)))));
+
+            // CPU per request holds even when the client side, not the gateway, limited req/s.
+            Ratio(table, arms, ArmKind.Mulan, other, $"Mulan ÷ {other.Name()} CPU per request ({levels})",
+                () => string.Join(" / ", r.Throughput.Concurrency.Select(c => Fmt.Ratio(Fmt.Divide(r.Throughput.CpuUs(ArmKind.Mulan, c), r.Throughput.CpuUs(other, c))))));
         }
 
         foreach (var arm in arms.Where(a => a != ArmKind.Direct && r.StreamA.Has(a)))

@@ -116,7 +116,7 @@ internal static class Findings
             if (share > 0.05 && share > 5 * directShare)
             {
                 merging.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{Fmt.Pct(share)} at {level} (direct {Fmt.Pct(directShare)}; gap p99 {Fmt.Ms(s.GapP99)} vs {Fmt.Ms(direct.GapP99)} ms)"));
+                    $"{Fmt.Pct(share)} at {level} (direct {Fmt.Pct(directShare)}; gap p99 {Fmt.Ms(s.GapP99)} vs {Fmt.Ms(direct.GapP99)} ms; other load {Fmt.Cores(s.OtherCores)} cores)"));
             }
         }
 

@@ -70,17 +70,17 @@ public static class RetrievalBenchmark
             var corpus = SpeedRun.Replicate(pooled.Passages, options.Chunks);
             var queries = pooled.Queries.Select(q => q.Text).ToList();
             var speedAnalyzers = options.SpeedAnalyzers ?? TextAnalyzers.Names.ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var analyzer in analyzers.Where(a => speedAnalyzers.Contains("all") || speedAnalyzers.Contains(a.Name)))
-            {
-                Progress($"speed: {analyzer.Name} at {corpus.Count:N0} chunks");
-                report.Speed.Add(SpeedRun.Measure(analyzer.Name, () => new KeywordEngine(analyzer), corpus, queries, options.Rounds));
-            }
-
+            var arms = analyzers
+                .Where(a => speedAnalyzers.Contains("all") || speedAnalyzers.Contains(a.Name))
+                .Select(a => new SpeedArm(a.Name, () => new KeywordEngine(a)))
+                .ToList();
             if (options.Lucene)
             {
-                Progress($"speed: Lucene.Net with {defaultAnalyzer.Name} at {corpus.Count:N0} chunks");
-                report.Speed.Add(SpeedRun.Measure(defaultAnalyzer.Name, () => new LuceneEngine(defaultAnalyzer), corpus, queries, options.Rounds));
+                arms.Add(new SpeedArm(defaultAnalyzer.Name, () => new LuceneEngine(defaultAnalyzer)));
             }
+
+            Progress($"speed: {arms.Count} arms at {corpus.Count:N0} chunks, {options.Rounds} rounds");
+            report.Speed.AddRange(SpeedRun.Measure(arms, corpus, queries, options.Rounds, Progress));
         }
 
         report.Corpora.AddRange(groups.Select(g => (g[0].Name, g[0].Passages.Count, g.Sum(t => t.Queries.Count))));

@@ -21,7 +21,7 @@ internal sealed class RetrievalReport(string[] args, IReadOnlyList<string> notes
     {
         var text = new StringBuilder();
         text.AppendLine("## Retrieval quality (docs/quality.md §3), keyword arm").AppendLine();
-        text.AppendLine(Invariant($"Arguments: `retrieval {string.Join(' ', args)}`; {Environment.ProcessorCount} cores, {runtime}; {elapsed.TotalSeconds:F0} s; load average at the end {LoadAverage()}. Default analyzer: `{defaultAnalyzer}`."));
+        text.AppendLine(Invariant($"Arguments: `{string.Join(' ', args)}`; {Environment.ProcessorCount} cores, {runtime}; {elapsed.TotalSeconds:F0} s; load average at the end {LoadAverage()}. Default analyzer: `{defaultAnalyzer}`."));
         text.AppendLine();
         foreach (var (corpus, passages, queries) in Corpora)
         {
@@ -60,7 +60,7 @@ internal sealed class RetrievalReport(string[] args, IReadOnlyList<string> notes
 
         if (Speed.Count > 0)
         {
-            text.AppendLine().AppendLine(Invariant($"### Build and search speed at {Speed[0].Chunks:N0} chunks (pooled corpus replicated)")).AppendLine();
+            text.AppendLine().AppendLine(Invariant($"### Build and search speed at {Speed[0].Chunks:N0} chunks (pooled corpus replicated; arms interleaved, medians over rounds)")).AppendLine();
             var speed = new MarkdownTable("analyzer", "engine", "build MB/s, 1 thread", $"build MB/s, {Environment.ProcessorCount} threads",
                 "search p50 ms", "p95 ms", "p99 ms", $"queries/s, {Environment.ProcessorCount} threads", "heap MB");
             foreach (var s in Speed)

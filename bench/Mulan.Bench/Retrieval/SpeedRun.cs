@@ -17,74 +17,100 @@ internal sealed record SpeedResult(
     double ParallelQueriesPerSecond,
     double HeapMegabytes);
 
+/// <summary>An engine and analyzer under test in the speed run.</summary>
+internal sealed record SpeedArm(string Analyzer, Func<IRetrievalEngine> Create);
+
 internal static class SpeedRun
 {
     /// <summary>
-    /// Builds the index <paramref name="rounds"/> times on one thread and as many on
-    /// <see cref="Environment.ProcessorCount"/> threads (MB/s of UTF-8 text until searchable), then asks every
-    /// query once per round in a shuffled order on one thread. Every figure is the median over the rounds. The heap
-    /// figure is the managed heap the last index adds, measured after a full collection.
+    /// Measures every arm side by side, interleaved round by round so that they share the machine's noise:
+    /// each round builds each arm's index on one thread and on <see cref="Environment.ProcessorCount"/> threads
+    /// (MB/s of UTF-8 text until searchable), then each round asks every query once, in a shuffled order, on one
+    /// thread (latency) and on all threads (throughput). Every figure is the median over the rounds; the heap
+    /// figure is the managed heap an arm's last index adds, measured after a full collection.
     /// </summary>
-    public static SpeedResult Measure(
-        string analyzer, Func<IRetrievalEngine> create, IReadOnlyList<Passage> chunks, IReadOnlyList<string> queries, int rounds)
+    public static IReadOnlyList<SpeedResult> Measure(
+        IReadOnlyList<SpeedArm> arms, IReadOnlyList<Passage> chunks, IReadOnlyList<string> queries, int rounds, Action<string> progress)
     {
         double megabytes = chunks.Sum(c => (long)Encoding.UTF8.GetByteCount(c.Text)) / 1e6;
-        var buildRates = new List<double>();
-        var parallelRates = new List<double>();
-        IRetrievalEngine? index = null;
-        double heap = 0;
+        var measured = arms.Select(_ => new Samples()).ToArray();
+        var indexes = new IRetrievalEngine?[arms.Count];
         for (var round = 0; round < rounds; round++)
         {
-            parallelRates.Add(megabytes / ParallelBuild(create, chunks).TotalSeconds);
-            index?.Dispose();
-            index = null;
-            var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
-            var build = Stopwatch.StartNew();
-            index = create();
-            foreach (var chunk in chunks)
+            for (var a = 0; a < arms.Count; a++)
             {
-                index.Add(chunk.Id, chunk.Text);
+                progress($"speed: build round {round + 1}/{rounds}, {arms[a].Analyzer}");
+                measured[a].ParallelBuild.Add(megabytes / ParallelBuild(arms[a].Create, chunks).TotalSeconds);
+                indexes[a]?.Dispose();
+                indexes[a] = null;
+                var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+                var build = Stopwatch.StartNew();
+                var index = arms[a].Create();
+                foreach (var chunk in chunks)
+                {
+                    index.Add(chunk.Id, chunk.Text);
+                }
+
+                index.Commit();
+                measured[a].Build.Add(megabytes / build.Elapsed.TotalSeconds);
+                indexes[a] = index;
+                measured[a].Heap = (GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1e6;
             }
-
-            index.Commit();
-            buildRates.Add(megabytes / build.Elapsed.TotalSeconds);
-            heap = (GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1e6;
         }
 
-        using var searched = index!;
-        foreach (var query in queries.Take(300))
+        foreach (var index in indexes)
         {
-            searched.Search(query, RetrievalScores.Depth);
+            foreach (var query in queries.Take(300))
+            {
+                index!.Search(query, RetrievalScores.Depth);
+            }
         }
 
-        var p50 = new List<double>();
-        var p95 = new List<double>();
-        var p99 = new List<double>();
-        var perSecond = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
             var order = queries.ToArray();
             new Random(round).Shuffle(order);
-            var times = new double[order.Length];
-            for (var i = 0; i < order.Length; i++)
+            for (var a = 0; a < arms.Count; a++)
             {
-                var start = Stopwatch.GetTimestamp();
-                searched.Search(order[i], RetrievalScores.Depth);
-                times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                progress($"speed: search round {round + 1}/{rounds}, {arms[a].Analyzer}");
+                Search(indexes[a]!, order, measured[a]);
             }
-
-            Array.Sort(times);
-            p50.Add(Percentile(times, 0.50));
-            p95.Add(Percentile(times, 0.95));
-            p99.Add(Percentile(times, 0.99));
-
-            var parallel = Stopwatch.StartNew();
-            Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, q => searched.Search(q, RetrievalScores.Depth));
-            perSecond.Add(order.Length / parallel.Elapsed.TotalSeconds);
         }
 
-        return new SpeedResult(analyzer, searched.Name, chunks.Count, Median(buildRates), Median(parallelRates),
-            Median(p50), Median(p95), Median(p99), Median(perSecond), heap);
+        var results = new List<SpeedResult>();
+        for (var a = 0; a < arms.Count; a++)
+        {
+            var m = measured[a];
+            results.Add(new SpeedResult(arms[a].Analyzer, indexes[a]!.Name, chunks.Count, Median(m.Build), Median(m.ParallelBuild),
+                Median(m.P50), Median(m.P95), Median(m.P99), Median(m.PerSecond), m.Heap));
+            indexes[a]!.Dispose();
+        }
+
+        return results;
+    }
+
+    /// <summary>The corpus repeated (with fresh ids) until it has <paramref name="size"/> chunks.</summary>
+    public static IReadOnlyList<Passage> Replicate(IReadOnlyList<Passage> passages, int size) =>
+        [.. Enumerable.Range(0, size).Select(i => new Passage(i, passages[i % passages.Count].Text))];
+
+    private static void Search(IRetrievalEngine index, string[] order, Samples samples)
+    {
+        var times = new double[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            index.Search(order[i], RetrievalScores.Depth);
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        samples.P50.Add(Percentile(times, 0.50));
+        samples.P95.Add(Percentile(times, 0.95));
+        samples.P99.Add(Percentile(times, 0.99));
+
+        var parallel = Stopwatch.StartNew();
+        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, q => index.Search(q, RetrievalScores.Depth));
+        samples.PerSecond.Add(order.Length / parallel.Elapsed.TotalSeconds);
     }
 
     // Not inlined, so the index it builds is garbage before the heap is measured.
@@ -98,10 +124,6 @@ internal static class SpeedRun
         return clock.Elapsed;
     }
 
-    /// <summary>The corpus repeated (with fresh ids) until it has <paramref name="size"/> chunks.</summary>
-    public static IReadOnlyList<Passage> Replicate(IReadOnlyList<Passage> passages, int size) =>
-        [.. Enumerable.Range(0, size).Select(i => new Passage(i, passages[i % passages.Count].Text))];
-
     /// <summary>Nearest rank: a latency that was actually observed.</summary>
     private static double Percentile(double[] sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
@@ -110,5 +132,16 @@ internal static class SpeedRun
     {
         values.Sort();
         return values[values.Count / 2];
+    }
+
+    private sealed class Samples
+    {
+        public List<double> Build { get; } = [];
+        public List<double> ParallelBuild { get; } = [];
+        public List<double> P50 { get; } = [];
+        public List<double> P95 { get; } = [];
+        public List<double> P99 { get; } = [];
+        public List<double> PerSecond { get; } = [];
+        public double Heap { get; set; }
     }
 }

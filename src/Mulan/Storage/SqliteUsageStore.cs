@@ -5,7 +5,7 @@ using Mulan.Gateway.Metering;
 
 namespace Mulan.Storage;
 
-public sealed class SqliteUsageStore(SqliteDatabase db) : IUsageStore
+public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IUsageStore
 {
     private const string Insert = """
         INSERT INTO usage_records (request_id, at, workspace_id, key_id, endpoint, model, provider, vendor_model, upstream_id,
@@ -66,7 +66,9 @@ public sealed class SqliteUsageStore(SqliteDatabase db) : IUsageStore
         _writer = await db.OpenAsync(ct);
         await using (var pragma = _writer.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA wal_autocheckpoint=0;";
+            pragma.CommandText = options.Value.LedgerSync == LedgerSync.Normal
+                ? "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;"
+                : "PRAGMA wal_autocheckpoint=0;";
             await pragma.ExecuteNonQueryAsync(ct);
         }
         _insert = _writer.CreateCommand();

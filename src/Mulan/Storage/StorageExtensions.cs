@@ -30,6 +30,10 @@ public static class StorageExtensions
             {
                 errors.Add($"{StorageOptions.Section}:{nameof(o.DataDirectory)} (--data): must not be empty");
             }
+            if (!Enum.IsDefined(o.LedgerSync))
+            {
+                errors.Add($"{StorageOptions.Section}:{nameof(o.LedgerSync)}: must be Full or Normal");
+            }
             if (o.BusyTimeoutMs is < 0 or > 600_000)
             {
                 errors.Add($"{StorageOptions.Section}:{nameof(o.BusyTimeoutMs)}: must be between 0 and 600000 (got {o.BusyTimeoutMs})");

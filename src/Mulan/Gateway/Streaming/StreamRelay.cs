@@ -210,8 +210,16 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
         {
             state.Keep(payload);
         }
+        if (!state.ClientWantsUsage && payload.EndsWith(NullUsage))
+        {
+            // Present only because the gateway asked for usage; a client that did not ask never sees it.
+            Write(writer, DataPrefix, payload[..^NullUsage.Length], "}\n\n"u8);
+            return;
+        }
         Write(writer, DataPrefix, payload, EventEnd);
     }
+
+    private static ReadOnlySpan<byte> NullUsage => ",\"usage\":null}"u8;
 
     private static bool HasUsageObject(ReadOnlySpan<byte> payload)
     {

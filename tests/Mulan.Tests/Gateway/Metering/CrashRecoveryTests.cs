@@ -21,14 +21,20 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    [Fact]
-    public async Task Kill_9_during_load_loses_no_completed_request_and_duplicates_none()
+    [Theory]
+    [InlineData("Full")]
+    [InlineData("Normal")]
+    public async Task Kill_9_during_load_loses_no_completed_request_and_duplicates_none(string ledgerSync)
     {
         var config = Path.Combine(_dir, "config.json");
         await File.WriteAllTextAsync(config, MulanHost.DefaultCatalog.Replace("{VENDOR}", _vendor.BaseUrl.ToString(), StringComparison.Ordinal));
         var url = $"http://127.0.0.1:{MulanProcess.FreePort()}/";
-        var env = new Dictionary<string, string?> { ["MULAN_ADMIN_KEY"] = MulanHost.AdminKey, ["FAKE_VENDOR_KEY"] = _vendor.ApiKey };
-        string[] args = ["serve", "--data", Path.Combine(_dir, "data"), "--config", config, "--urls", url.TrimEnd('/')];
+        var data = Path.Combine(_dir, ledgerSync);
+        var env = new Dictionary<string, string?>
+        {
+            ["MULAN_ADMIN_KEY"] = MulanHost.AdminKey, ["FAKE_VENDOR_KEY"] = _vendor.ApiKey, ["MULAN_STORAGE__LEDGERSYNC"] = ledgerSync,
+        };
+        string[] args = ["serve", "--data", data, "--config", config, "--urls", url.TrimEnd('/')];
         var completed = new ConcurrentBag<string>();
         using var admin = new HttpClient { BaseAddress = new Uri(url) };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", MulanHost.AdminKey);
