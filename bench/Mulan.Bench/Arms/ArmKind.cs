@@ -6,6 +6,8 @@ internal enum ArmKind
     Direct,
     Nginx,
     Mulan,
+    /// <summary>Mulan with <c>Storage:LedgerSync=Normal</c>: the same gateway without an fsync per ledger commit.</summary>
+    MulanNormalSync,
     Portkey,
 }
 
@@ -16,6 +18,7 @@ internal static class ArmKinds
         ArmKind.Direct => "direct",
         ArmKind.Nginx => "nginx",
         ArmKind.Mulan => "mulan",
+        ArmKind.MulanNormalSync => "mulan-normal-sync",
         ArmKind.Portkey => "portkey",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };

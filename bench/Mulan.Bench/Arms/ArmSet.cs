@@ -39,6 +39,8 @@ internal sealed class ArmSet : IAsyncDisposable
                 {
                     ArmKind.Nginx => await NginxArm.StartAsync(scratch, vendorPort, ct),
                     ArmKind.Mulan => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData, options.MulanEnvironment, vendorPort, ct),
+                    ArmKind.MulanNormalSync => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData + "-normal-sync", options.MulanEnvironment,
+                        vendorPort, ct, ArmKind.MulanNormalSync),
                     ArmKind.Portkey => await PortkeyArm.StartAsync(repo.PortkeyFolder, vendorPort, progress, ct),
                     _ => throw new ArgumentOutOfRangeException(nameof(options)),
                 };

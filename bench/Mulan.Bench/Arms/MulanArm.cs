@@ -16,9 +16,9 @@ internal static class MulanArm
     /// <param name="dataFolder">A fresh folder for the database and key ring.</param>
     /// <param name="environment">Extra variables (runtime settings under test), on top of the admin key.</param>
     public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, string dataFolder,
-        IReadOnlyDictionary<string, string> environment, int vendorPort, CancellationToken ct)
+        IReadOnlyDictionary<string, string> environment, int vendorPort, CancellationToken ct, ArmKind kind = ArmKind.Mulan)
     {
-        var folder = scratch.Sub("mulan");
+        var folder = scratch.Sub(kind.Name());
         var config = Path.Combine(folder, "mulan.json");
         await File.WriteAllTextAsync(config, MulanConfig.Render(vendorPort), ct);
         var port = FreePort.Next();
@@ -26,7 +26,11 @@ internal static class MulanArm
         var process = ChildProcess.Start("mulan", Executables.Dotnet(),
             [dll, "serve", "--urls", origin.GetLeftPart(UriPartial.Authority), "--data", dataFolder, "--config", config],
             cpu: CorePinning.SystemUnderTestCpu, workingDirectory: folder,
-            environment: new Dictionary<string, string>(environment) { ["MULAN_ADMIN_KEY"] = AdminKey });
+            environment: new Dictionary<string, string>(environment)
+            {
+                ["MULAN_ADMIN_KEY"] = AdminKey,
+                ["MULAN_STORAGE__LEDGERSYNC"] = kind == ArmKind.MulanNormalSync ? "Normal" : "Full",
+            });
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         if (!await WaitHealthyAsync(http, origin, process, ct))
@@ -44,7 +48,7 @@ internal static class MulanArm
             return (null, $"mulan did not create a virtual key: {tail}");
         }
 
-        var target = new ArmTarget(ArmKind.Mulan, new Uri(origin, "/v1/chat/completions"), key, w => w.MulanRoute(), process: process);
+        var target = new ArmTarget(kind, new Uri(origin, "/v1/chat/completions"), key, w => w.MulanRoute(), process: process);
         return (target, null);
     }
 

@@ -68,6 +68,8 @@ internal static class BenchReport
 
         Ratio(table, arms, ArmKind.Mulan, ArmKind.Nginx, "Mulan added p50 ÷ nginx added p50",
             () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.Mulan), r.Latency.AddedP50(ArmKind.Nginx))));
+        Ratio(table, arms, ArmKind.MulanNormalSync, ArmKind.Nginx, "Mulan (LedgerSync=Normal) added p50 ÷ nginx added p50",
+            () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.MulanNormalSync), r.Latency.AddedP50(ArmKind.Nginx))));
         Ratio(table, arms, ArmKind.Mulan, ArmKind.Portkey, "Mulan added p50 ÷ Portkey added p50",
             () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.Mulan), r.Latency.AddedP50(ArmKind.Portkey))));
         foreach (var other in new[] { ArmKind.Portkey, ArmKind.Nginx })
