@@ -7,8 +7,7 @@ public static class AdminAuthorization
         group.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var header = http.Request.Headers.Authorization.ToString();
-            var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+            var presented = BearerToken.Of(http.Request);
             if (!http.RequestServices.GetRequiredService<AdminKey>().Matches(presented))
             {
                 return Results.Problem(statusCode: 401, title: "Unauthorized",

@@ -72,7 +72,6 @@ public static class GatewayEndpoints
     private static VirtualKey? Authenticate(HttpContext ctx, AccessService access)
     {
         ctx.Response.Headers[GatewayProxy.RequestIdHeader] = KeyMaterial.NewId("req");
-        var header = ctx.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? access.Authenticate(header[7..].Trim()) : null;
+        return access.Authenticate(BearerToken.Of(ctx.Request));
     }
 }

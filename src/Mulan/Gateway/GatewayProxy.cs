@@ -30,7 +30,7 @@ public sealed partial class GatewayProxy(
     {
         var requestId = KeyMaterial.NewId("req");
         ctx.Response.Headers[RequestIdHeader] = requestId;
-        var key = access.Authenticate(BearerToken(ctx.Request));
+        var key = access.Authenticate(BearerToken.Of(ctx.Request));
         if (key is null)
         {
             await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
@@ -302,12 +302,6 @@ public sealed partial class GatewayProxy(
             ArrayPool<byte>.Shared.Return(chunk);
         }
         return buffer.ToArray();
-    }
-
-    private static string? BearerToken(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} answered HTTP {Status}")]

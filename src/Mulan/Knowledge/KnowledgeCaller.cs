@@ -14,8 +14,7 @@ public sealed record KnowledgeCaller(string? WorkspaceId, bool IsAdmin)
         group.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var header = http.Request.Headers.Authorization.ToString();
-            var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+            var presented = BearerToken.Of(http.Request);
             KnowledgeCaller? caller = null;
             if (http.RequestServices.GetRequiredService<AdminKey>().Matches(presented))
             {
