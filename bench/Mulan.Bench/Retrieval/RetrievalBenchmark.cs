@@ -88,7 +88,7 @@ public static class RetrievalBenchmark
         Console.WriteLine(markdown);
         if (options.OutputPath is not null)
         {
-            await File.WriteAllTextAsync(options.OutputPath, markdown, Encoding.UTF8);
+            await File.WriteAllTextAsync(options.OutputPath, markdown, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         }
 
         return 0;

@@ -6,14 +6,18 @@ namespace Mulan.Knowledge.Indexing.Keyword;
 /// <summary>
 /// An in-memory BM25 index over chunks of text, for keyword retrieval in knowledge bases.
 /// <para>
-/// Why our own inverted index rather than Lucene.Net: on the retrieval benchmark
-/// (<c>bench/Mulan.Bench/Retrieval</c>, docs/benchmarks.md) both give the same recall with the same analyzer,
-/// while this one builds several times faster, searches 100,000 chunks faster, needs no commit/reopen cycle to make
-/// an added chunk searchable, and explains every hit exactly at no extra cost.
+/// Why our own inverted index rather than Lucene.Net 4.8: measured side by side with the same analyzer
+/// (<c>bench/Mulan.Bench/Retrieval</c>), both find the same passages (MRR@10 0.911 here, 0.908 Lucene on the pooled
+/// set; Lucene rounds document lengths to one byte), while at 100,000 chunks this one searches about six times faster
+/// (p50 0.8 ms, p95 1.5 ms against 5.2 and 10 ms), builds about 1.4 times faster (8.4 against 5.9 MB/s, one
+/// thread), makes a chunk searchable the moment Add returns (no commit and reopen), and explains every hit exactly
+/// at no extra cost. The price is memory: uncompressed postings take about 2 KB per 256-character chunk, seven
+/// times Lucene's.
 /// </para>
 /// <para>
 /// Concurrency: any number of searches run in parallel with writes and never take a lock. Writers (Add, Remove)
-/// are serialized; Add analyzes its text before taking the write lock, so concurrent adders use every core.
+/// are serialized; Add analyzes its text before taking the write lock, so concurrent adders overlap analysis with
+/// insertion.
 /// Each write publishes a new immutable <see cref="IndexSnapshot"/>; a search reads one snapshot and sees every
 /// write before it and none after it (an updated chunk is either the old or the new text, never both).
 /// </para>
@@ -50,7 +54,11 @@ public sealed partial class KeywordIndex
     public KeywordIndex(ITextAnalyzer analyzer, double k1 = 1.2, double b = 0.75)
     {
         ArgumentNullException.ThrowIfNull(analyzer);
-        ArgumentOutOfRangeException.ThrowIfNegative(k1);
+        if (k1 < 0 || double.IsNaN(k1) || double.IsInfinity(k1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(k1), k1, "k1 must be a finite number, 0 or more.");
+        }
+
         if (b is < 0 or > 1 || double.IsNaN(b))
         {
             throw new ArgumentOutOfRangeException(nameof(b), b, "b must be between 0 and 1.");

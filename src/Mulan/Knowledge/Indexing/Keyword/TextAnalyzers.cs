@@ -32,7 +32,12 @@ public static class TextAnalyzers
     private static readonly FrozenDictionary<string, ITextAnalyzer> All =
         new[] { Bigram, CjkBigram, CjkUnigramBigram }.ToFrozenDictionary(a => a.Name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The analyzer to use unless there is a reason not to.</summary>
+    /// <summary>
+    /// The analyzer to use unless there is a reason not to: <see cref="CjkUnigramBigram"/>. On every benchmark
+    /// variant it has the best MRR@10 or is within the bootstrap interval of the best (pooled 256-character chunks
+    /// 0.911; adding jieba words gives 0.913, not a measurable difference), Simplified and Traditional questions
+    /// score alike, it needs no dictionary, and it indexes about four times faster than any dictionary segmenter.
+    /// </summary>
     public static ITextAnalyzer Default => CjkUnigramBigram;
 
     /// <summary>Every registered name, <see cref="Default"/> among them.</summary>
