@@ -230,7 +230,7 @@ public static class KnowledgeEndpoints
     }
 
     private static async Task<IResult> AskAsync(string id, AskRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeSearch search,
-        ExtractiveAnswerer extractive, IOptions<KnowledgeOptions> options, CancellationToken ct)
+        ExtractiveAnswerer extractive, GroundedAnswerer grounded, IOptions<KnowledgeOptions> options, CancellationToken ct)
     {
         if (await FindAsync(id, ctx, store, ct) is not { } kb)
         {
@@ -240,15 +240,31 @@ public static class KnowledgeEndpoints
         {
             return problem;
         }
-        if (body!.Model is not null)
+        var results = search.Search(kb.Id, body!.Question!, body.TopK ?? Math.Max(5, options.Value.DefaultTopK));
+        Answer answer;
+        if (body.Model is { } model)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            // Generative answers are a gateway call, billed to the caller's virtual key like any other.
+            if (KnowledgeCaller.Of(ctx).IsAdmin)
             {
-                ["model"] = ["generative answers through a chat model are not available in this version; omit 'model' for an extractive answer"],
-            });
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["model"] = ["answers through a chat model are billed to a virtual key: call ask with a virtual key of this workspace, or omit 'model' for an extractive answer"],
+                });
+            }
+            try
+            {
+                answer = await grounded.AnswerAsync(body.Question!, results, model, BearerToken.Of(ctx.Request)!, ct);
+            }
+            catch (GatewayAnswerException e)
+            {
+                return TypedResults.Problem(statusCode: e.Status is >= 400 and < 500 ? e.Status : 502, detail: $"The chat model could not answer: {e.Message}");
+            }
         }
-        var results = search.Search(kb.Id, body.Question!, body.TopK ?? Math.Max(5, options.Value.DefaultTopK));
-        var answer = extractive.Answer(body.Question!, results);
+        else
+        {
+            answer = extractive.Answer(body.Question!, results);
+        }
         return TypedResults.Ok(new AnswerView(answer.Text, answer.Found,
             [.. answer.Citations.Select(c => new CitationView(c.Marker, c.Chunk.Id, c.Chunk.DocumentId, c.Chunk.Title, c.Chunk.Text, c.Chunk.Section, c.Chunk.Page))],
             answer.Mode));

@@ -32,6 +32,7 @@ public static class KnowledgeExtensions
         services.AddSingleton<KnowledgeIndex>();
         services.AddSingleton<KnowledgeSearch>();
         services.AddSingleton<ExtractiveAnswerer>();
+        services.AddSingleton<GroundedAnswerer>();
         services.AddSingleton<IngestionSignal>();
         services.AddSingleton<IngestionService>();
         services.AddSingleton(_ => new GuardedHttpClient(TimeSpan.FromSeconds(60)));
