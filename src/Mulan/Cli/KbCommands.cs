@@ -37,26 +37,10 @@ public sealed class KbCreateCommand : AsyncCommand<KbCreateCommand.Settings>
 
 public sealed class KbListCommand : AsyncCommand<ClientSettings>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ClientSettings s, CancellationToken ct)
-    {
-        using var api = new MulanApiClient(s);
-        var list = await api.GetAsync("api/knowledge-bases", ct);
-        if (s.Json)
-        {
-            Console.WriteLine(list.ToJsonString());
-            return 0;
-        }
-        var table = new Table().AddColumns("id", "name", "workspace", "description");
-        foreach (var k in list["knowledgeBases"]!.AsArray().OfType<JsonObject>())
-        {
-            table.AddRow(KeysListCommand.Cell(k["id"]), KeysListCommand.Cell(k["name"]), KeysListCommand.Cell(k["workspace"]), KeysListCommand.Cell(k["description"]));
-        }
-        AnsiConsole.Write(table);
-        return 0;
-    }
+    public override Task<int> ExecuteAsync(CommandContext context, ClientSettings s, CancellationToken ct) =>
+        JsonTables.ListAsync(s, "api/knowledge-bases", "knowledgeBases", ct, ("id", "id"), ("name", "name"), ("workspace", "workspace"), ("description", "description"));
 }
 
-/// <summary><c>mulan kb ingest NAME PATH...</c>: uploads files and folders, then follows ingestion to the end.</summary>
 public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
 {
     public sealed class Settings : KbSettings

@@ -140,15 +140,13 @@ public sealed class KeysListCommand : AsyncCommand<KeysListCommand.Settings>
         var table = new Table().AddColumns("id", "name", "prefix", "workspace", "models", "expires", "state");
         foreach (var k in page["keys"]!.AsArray().OfType<JsonObject>())
         {
-            table.AddRow(Cell(k["id"]), Cell(k["name"]), Cell(k["prefix"]), Cell(k["workspace"]),
+            table.AddRow(JsonTables.Cell(k["id"]), JsonTables.Cell(k["name"]), JsonTables.Cell(k["prefix"]), JsonTables.Cell(k["workspace"]),
                 k["models"] is JsonArray models ? Markup.Escape(string.Join(",", models)) : "all",
-                Cell(k["expiresAt"]), k["revokedAt"] is null ? "[green]active[/]" : "[red]revoked[/]");
+                JsonTables.Cell(k["expiresAt"]), k["revokedAt"] is null ? "[green]active[/]" : "[red]revoked[/]");
         }
         AnsiConsole.Write(table);
         return 0;
     }
-
-    internal static string Cell(JsonNode? node) => node is null ? "" : Markup.Escape(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString());
 }
 
 public sealed class KeysRevokeCommand : AsyncCommand<KeysRevokeCommand.Settings>

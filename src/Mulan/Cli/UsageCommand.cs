@@ -65,11 +65,11 @@ public sealed class UsageCommand : AsyncCommand<UsageCommand.Settings>
         foreach (var r in result["records"]!.AsArray().OfType<JsonObject>())
         {
             var at = r["at"]!.GetValue<DateTimeOffset>().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-            table.AddRow(at, KeysListCommand.Cell(r["requestId"]), KeysListCommand.Cell(r["key"]), KeysListCommand.Cell(r["model"]),
-                KeysListCommand.Cell(r["provider"]), KeysListCommand.Cell(r["inputTokens"]), KeysListCommand.Cell(r["outputTokens"]),
+            table.AddRow(at, JsonTables.Cell(r["requestId"]), JsonTables.Cell(r["key"]), JsonTables.Cell(r["model"]),
+                JsonTables.Cell(r["provider"]), JsonTables.Cell(r["inputTokens"]), JsonTables.Cell(r["outputTokens"]),
                 Markup.Escape($"{r["cost"]!["amount"]} {r["cost"]!["currency"]}"),
                 r["latencyMs"]!.GetValue<double>().ToString("0", CultureInfo.InvariantCulture),
-                KeysListCommand.Cell(r["status"]), KeysListCommand.Cell(r["usage"]));
+                JsonTables.Cell(r["status"]), JsonTables.Cell(r["usage"]));
         }
         AnsiConsole.Write(table);
         return 0;

@@ -25,21 +25,6 @@ public sealed class WorkspacesCreateCommand : AsyncCommand<WorkspacesCreateComma
 
 public sealed class WorkspacesListCommand : AsyncCommand<ClientSettings>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ClientSettings s, CancellationToken ct)
-    {
-        using var api = new MulanApiClient(s);
-        var list = await api.GetAsync("api/workspaces", ct);
-        if (s.Json)
-        {
-            Console.WriteLine(list.ToJsonString());
-            return 0;
-        }
-        var table = new Table().AddColumns("id", "name", "created");
-        foreach (var w in list["workspaces"]!.AsArray().OfType<JsonObject>())
-        {
-            table.AddRow(KeysListCommand.Cell(w["id"]), KeysListCommand.Cell(w["name"]), KeysListCommand.Cell(w["createdAt"]));
-        }
-        AnsiConsole.Write(table);
-        return 0;
-    }
+    public override Task<int> ExecuteAsync(CommandContext context, ClientSettings s, CancellationToken ct) =>
+        JsonTables.ListAsync(s, "api/workspaces", "workspaces", ct, ("id", "id"), ("name", "name"), ("created", "createdAt"));
 }

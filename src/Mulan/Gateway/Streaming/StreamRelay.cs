@@ -182,22 +182,26 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
         }
         if (HasUsageObject(payload))
         {
-            var node = JsonNode.Parse(payload) as JsonObject;
-            using (var doc = JsonDocument.Parse(payload.ToArray()))
+            bool usageOnly, topLevelUsage;
+            var reader = new Utf8JsonReader(payload);
+            using (var doc = JsonDocument.ParseValue(ref reader))
             {
-                if (UsageFigures.TryRead(doc.RootElement, out var figures))
+                var root = doc.RootElement;
+                if (UsageFigures.TryRead(root, out var figures))
                 {
                     state.Usage = figures;
                 }
+                usageOnly = root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() == 0;
+                topLevelUsage = root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object;
             }
-            var usageOnly = node?["choices"] is JsonArray { Count: 0 };
             if (usageOnly && !state.ClientWantsUsage)
             {
                 return; // requested by the gateway for metering, not by the client
             }
-            if (node?["usage"] is JsonObject usage && x.Deployment is { } d && state.Usage is { } u)
+            // Only the chunk that carries the usage the client asked for is rewritten (once per stream), to add the cost.
+            if (topLevelUsage && x.Deployment is { } d && state.Usage is { } u && JsonNode.Parse(payload) is JsonObject node)
             {
-                usage["cost"] = new JsonObject
+                node["usage"]!.AsObject()["cost"] = new JsonObject
                 {
                     ["amount"] = Cost.Of(d.Price, u.Input, u.Cached, u.Output),
                     ["currency"] = d.Price.Currency.ToString(),

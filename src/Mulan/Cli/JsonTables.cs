@@ -1,0 +1,30 @@
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace Mulan.Cli;
+
+/// <summary>How the client verbs show what the API answered: the JSON itself with --json, else a table.</summary>
+internal static class JsonTables
+{
+    public static string Cell(JsonNode? node) =>
+        node is null ? "" : Markup.Escape(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString());
+
+    /// <summary>GETs <paramref name="path"/> and prints the objects under <paramref name="property"/> as a table of the given fields.</summary>
+    public static async Task<int> ListAsync(ClientSettings settings, string path, string property, CancellationToken ct, params (string Header, string Field)[] columns)
+    {
+        using var api = new MulanApiClient(settings);
+        var list = await api.GetAsync(path, ct);
+        if (settings.Json)
+        {
+            Console.WriteLine(list.ToJsonString());
+            return 0;
+        }
+        var table = new Table().AddColumns([.. columns.Select(c => c.Header)]);
+        foreach (var row in list[property]!.AsArray().OfType<JsonObject>())
+        {
+            table.AddRow([.. columns.Select(c => Cell(row[c.Field]))]);
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}
