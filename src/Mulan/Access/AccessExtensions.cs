@@ -6,6 +6,7 @@ public static class AccessExtensions
     {
         services.AddSingleton<KeyRing>();
         services.AddSingleton<AccessService>();
+        services.AddSingleton<ServiceKeys>();
         services.AddSingleton<AdminKey>();
         return services;
     }

@@ -24,13 +24,58 @@ public sealed class KbCreateCommand : AsyncCommand<KbCreateCommand.Settings>
 
         [CommandOption("--description <TEXT>")]
         public string? Description { get; init; }
+
+        [CommandOption("--embedding-model <MODEL>")]
+        [Description("local-minilm (bundled, English), an embedding model of the catalog, or none (keyword search only). Default: the server's Knowledge:DefaultEmbeddingModel.")]
+        public string? EmbeddingModel { get; init; }
+
+        [CommandOption("--rerank-model <MODEL>")]
+        [Description("A chat model of the catalog that reorders the best candidates of every search. Default: none.")]
+        public string? RerankModel { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
         using var api = new MulanApiClient(s);
-        var created = await api.PostAsync("api/knowledge-bases", new { name = s.Name, workspace = s.Workspace, description = s.Description }, ct);
-        Console.WriteLine(s.Json ? created.ToJsonString() : $"Created knowledge base {created["name"]} ({created["id"]}).");
+        var created = await api.PostAsync("api/knowledge-bases",
+            new { name = s.Name, workspace = s.Workspace, description = s.Description, embeddingModel = s.EmbeddingModel, rerankModel = s.RerankModel }, ct);
+        Console.WriteLine(s.Json ? created.ToJsonString() : $"Created knowledge base {created["name"]} ({created["id"]}), embedding model {created["embeddingModel"]}.");
+        return 0;
+    }
+}
+
+public sealed class KbUpdateCommand : AsyncCommand<KbUpdateCommand.Settings>
+{
+    public sealed class Settings : KbSettings
+    {
+        [CommandOption("--embedding-model <MODEL>")]
+        [Description("local-minilm, an embedding model of the catalog, or none. Re-embeds in the background; searches use the old vectors until it is done.")]
+        public string? EmbeddingModel { get; init; }
+
+        [CommandOption("--rerank-model <MODEL>")]
+        [Description("A chat model of the catalog that reorders the best candidates of every search, or none.")]
+        public string? RerankModel { get; init; }
+
+        public override ValidationResult Validate() =>
+            EmbeddingModel is null && RerankModel is null ? ValidationResult.Error("Give --embedding-model, --rerank-model or both.") : base.Validate();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var kb = await api.PatchAsync(s.Path(), new { embeddingModel = s.EmbeddingModel, rerankModel = s.RerankModel }, ct);
+        if (s.Json)
+        {
+            Console.WriteLine(kb.ToJsonString());
+        }
+        else if (kb["reembedding"] is { } pending)
+        {
+            Console.WriteLine($"Re-embedding {kb["name"]} with {pending["model"]} in the background; searches use {kb["embeddingModel"]} until it is done. Rerank model: {kb["rerankModel"]}.");
+        }
+        else
+        {
+            Console.WriteLine($"{kb["name"]}: embedding model {kb["embeddingModel"]}, rerank model {kb["rerankModel"]}.");
+        }
         return 0;
     }
 }
@@ -38,7 +83,7 @@ public sealed class KbCreateCommand : AsyncCommand<KbCreateCommand.Settings>
 public sealed class KbListCommand : AsyncCommand<ClientSettings>
 {
     public override Task<int> ExecuteAsync(CommandContext context, ClientSettings s, CancellationToken ct) =>
-        JsonTables.ListAsync(s, "api/knowledge-bases", "knowledgeBases", ct, ("id", "id"), ("name", "name"), ("workspace", "workspace"), ("description", "description"));
+        JsonTables.ListAsync(s, "api/knowledge-bases", "knowledgeBases", ct, ("id", "id"), ("name", "name"), ("workspace", "workspace"), ("embedding model", "embeddingModel"), ("rerank model", "rerankModel"), ("description", "description"));
 }
 
 public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
@@ -147,7 +192,7 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
     private const int ExitCodeForFailures = 1;
 }
 
-public sealed class KbSearchCommand : AsyncCommand<KbSearchCommand.Settings>
+public sealed partial class KbSearchCommand : AsyncCommand<KbSearchCommand.Settings>
 {
     public sealed class Settings : KbSettings
     {
@@ -156,24 +201,31 @@ public sealed class KbSearchCommand : AsyncCommand<KbSearchCommand.Settings>
 
         [CommandOption("--top <N>")]
         public int? Top { get; init; }
+
+        [CommandOption("--mode <MODE>")]
+        [Description("hybrid (default), keyword or vector.")]
+        public string? Mode { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
         using var api = new MulanApiClient(s);
-        var result = await api.PostAsync(s.Path("/search"), new { query = s.Query, topK = s.Top }, ct);
+        var result = await api.PostAsync(s.Path("/search"), new { query = s.Query, topK = s.Top, mode = s.Mode }, ct);
         if (s.Json)
         {
             Console.WriteLine(result.ToJsonString());
             return 0;
+        }
+        if (result["warning"] is { } warning)
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning.GetValue<string>())}[/]");
         }
         var rank = 0;
         foreach (var r in result["results"]!.AsArray().OfType<JsonObject>())
         {
             rank++;
             var where = string.Join(", ", new[] { r["section"]?.GetValue<string>(), r["page"] is null ? null : $"p. {r["page"]}" }.Where(x => x is not null));
-            AnsiConsole.MarkupLine($"[bold]{rank}. {Markup.Escape(r["title"]!.GetValue<string>())}[/] {Markup.Escape(where)} [grey](score {r["score"]!.GetValue<double>():0.00}; " +
-                $"terms {Markup.Escape(string.Join(" ", r["explanation"]!["matchedTerms"]!.AsObject().Select(t => t.Key)))})[/]");
+            AnsiConsole.MarkupLine($"[bold]{rank}. {Markup.Escape(r["title"]!.GetValue<string>())}[/] {Markup.Escape(where)} [grey]({Markup.Escape(Why(r["explanation"]!))})[/]");
             AnsiConsole.WriteLine(r["text"]!.GetValue<string>());
             AnsiConsole.WriteLine();
         }
@@ -182,6 +234,29 @@ public sealed class KbSearchCommand : AsyncCommand<KbSearchCommand.Settings>
             AnsiConsole.MarkupLine("[grey]No results.[/]");
         }
         return 0;
+    }
+}
+
+public sealed partial class KbSearchCommand
+{
+    /// <summary>One line per result: which retriever found it, at what rank and score, and the matched terms.</summary>
+    private static string Why(JsonNode e)
+    {
+        var parts = new List<string>();
+        if (e["keywordRank"] is { } kr)
+        {
+            parts.Add($"keyword #{kr} {e["keywordScore"]!.GetValue<double>():0.00}");
+        }
+        if (e["vectorRank"] is { } vr)
+        {
+            parts.Add($"vector #{vr} {e["vectorScore"]!.GetValue<double>():0.000}");
+        }
+        var terms = e["matchedTerms"]!.AsObject().Select(t => t.Key).ToList();
+        if (terms.Count > 0)
+        {
+            parts.Add("terms " + string.Join(" ", terms));
+        }
+        return string.Join("; ", parts);
     }
 }
 

@@ -22,6 +22,9 @@ public sealed class MulanApiClient : IDisposable
     public Task<JsonNode> PostAsync(string path, object body, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: new JsonSerializerOptions(JsonSerializerDefaults.Web)) }, ct);
 
+    public Task<JsonNode> PatchAsync(string path, object body, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Patch, path) { Content = JsonContent.Create(body) }, ct);
+
     public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), ct);
 
     /// <summary>Uploads one file as multipart/form-data, streamed from disk.</summary>

@@ -36,6 +36,7 @@ public static class MulanCli
                 kb.SetDescription("Knowledge bases.");
                 kb.AddCommand<KbCreateCommand>("create").WithDescription("Create a knowledge base.");
                 kb.AddCommand<KbListCommand>("list").WithDescription("List knowledge bases.");
+                kb.AddCommand<KbUpdateCommand>("update").WithDescription("Change the embedding model (re-embeds in the background, no downtime) or the rerank model.");
                 kb.AddCommand<KbIngestCommand>("ingest").WithDescription("Upload files and folders and follow their ingestion.");
                 kb.AddCommand<KbSearchCommand>("search").WithDescription("Search with explanations.");
                 kb.AddCommand<KbAskCommand>("ask").WithDescription("Ask a question; the answer cites its sources.");

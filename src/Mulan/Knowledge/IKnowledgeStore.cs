@@ -13,12 +13,33 @@ public interface IKnowledgeStore
 
     /// <summary>Claims the oldest queued document for processing, or null when none is queued.</summary>
     Task<KnowledgeDocument?> ClaimNextAsync(DateTimeOffset now, CancellationToken ct);
+    /// <summary>Puts one claimed document back in the queue (to be tried again).</summary>
+    Task RequeueAsync(string documentId, CancellationToken ct);
     /// <summary>After a crash, documents left "processing" go back to the queue.</summary>
     Task<int> RequeueInterruptedAsync(CancellationToken ct);
-    /// <summary>Replaces the document's chunks and marks it ready, in one transaction (re-running is idempotent).</summary>
-    Task<IReadOnlyList<StoredChunk>> CompleteAsync(string documentId, string title, IReadOnlyList<(string Text, string? Section, int? Page)> chunks, DateTimeOffset now, CancellationToken ct);
+    /// <summary>
+    /// Replaces the document's chunks (and their vectors, one list per model, in chunk order) and marks it ready, in
+    /// one transaction; re-running is idempotent. Returns null, changing nothing, when <paramref name="vectors"/> lacks
+    /// the knowledge base's active embedding model (it changed meanwhile). Vectors of the pending model are optional.
+    /// </summary>
+    Task<IReadOnlyList<StoredChunk>?> CompleteAsync(string documentId, string title, IReadOnlyList<(string Text, string? Section, int? Page)> chunks,
+        IReadOnlyDictionary<string, float[][]> vectors, DateTimeOffset now, CancellationToken ct);
     Task FailAsync(string documentId, string reason, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Every chunk of every ready document, to rebuild the in-memory indexes at start-up.</summary>
     Task<IReadOnlyList<StoredChunk>> LoadChunksAsync(CancellationToken ct);
+
+    /// <summary>Sets the active and pending embedding models of a knowledge base. Activating a model deletes the
+    /// vectors of every other model of that knowledge base.</summary>
+    Task SetEmbeddingModelsAsync(string knowledgeBaseId, string? active, string? pending, CancellationToken ct);
+    Task SetRerankModelAsync(string knowledgeBaseId, string? model, CancellationToken ct);
+    /// <summary>Makes the pending model active, in one transaction, only if every chunk of a ready document has a
+    /// vector from it; returns false (changing nothing) otherwise.</summary>
+    Task<bool> TryActivatePendingAsync(string knowledgeBaseId, CancellationToken ct);
+    /// <summary>Chunks of ready documents with no vector from <paramref name="model"/>, in id order after <paramref name="afterId"/>.</summary>
+    Task<IReadOnlyList<ChunkText>> ChunksWithoutVectorAsync(string knowledgeBaseId, string model, long afterId, int limit, CancellationToken ct);
+    /// <summary>Stores vectors for chunks that still exist (a chunk deleted meanwhile is skipped).</summary>
+    Task SaveVectorsAsync(string model, IReadOnlyList<(long ChunkId, float[] Vector)> vectors, CancellationToken ct);
+    /// <summary>Every stored vector of a knowledge base for one model, to rebuild the vector index at start-up.</summary>
+    IAsyncEnumerable<(long ChunkId, float[] Vector)> LoadVectorsAsync(string knowledgeBaseId, string model, CancellationToken ct);
 }

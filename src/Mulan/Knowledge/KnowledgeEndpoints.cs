@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Mulan.Access;
+using Mulan.Gateway.Catalog;
 using Mulan.Knowledge.Answering;
+using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion;
 using Mulan.Knowledge.Retrieval;
 using Mulan.Outbound;
@@ -21,22 +23,38 @@ public static class KnowledgeEndpoints
         kb.MapPost("/", CreateAsync).WithName("CreateKnowledgeBase").WithSummary("Create a knowledge base.");
         kb.MapGet("/", ListAsync).WithName("ListKnowledgeBases");
         kb.MapGet("/{id}", GetAsync).WithName("GetKnowledgeBase");
+        kb.MapPatch("/{id}", UpdateAsync).WithName("UpdateKnowledgeBase")
+            .WithSummary("Change the embedding model (re-embeds in the background, switching over without downtime) or the rerank model.");
         kb.MapPost("/{id}/documents", AddDocumentsAsync).WithName("AddDocuments")
             .WithSummary("Upload files (multipart), or JSON {title, text} or {url}; ingestion runs in the background.")
             .WithMetadata(new RequestSizeLimitAttribute(long.MaxValue)).DisableAntiforgery();
         kb.MapGet("/{id}/documents", ListDocumentsAsync).WithName("ListDocuments");
         kb.MapGet("/{id}/documents/{docId}", GetDocumentAsync).WithName("GetDocument");
-        kb.MapPost("/{id}/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Keyword search with a per-result explanation.");
+        kb.MapPost("/{id}/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Hybrid (keyword + vector) search with a per-result explanation.");
         kb.MapPost("/{id}/ask", AskAsync).WithName("AskKnowledgeBase").WithSummary("A grounded answer with citations, or found=false.");
         return app;
     }
 
-    public sealed record CreateRequest(string? Name, string? Workspace, string? Description);
+    public sealed record CreateRequest(string? Name, string? Workspace, string? Description, string? EmbeddingModel, string? RerankModel);
 
-    public sealed record KnowledgeBaseView(string Id, string Name, string Workspace, string? Description, DateTimeOffset CreatedAt)
+    public sealed record UpdateRequest(string? EmbeddingModel, string? RerankModel);
+
+    /// <param name="EmbeddingModel">the model searches use, or "none" (keyword only).</param>
+    /// <param name="Reembedding">present while a new embedding model is being filled in.</param>
+    public sealed record KnowledgeBaseView(string Id, string Name, string Workspace, string? Description, DateTimeOffset CreatedAt, string EmbeddingModel,
+        string RerankModel, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReembeddingView? Reembedding)
     {
-        public static KnowledgeBaseView From(KnowledgeBase k) => new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt);
+        public static KnowledgeBaseView From(KnowledgeBase k, ReembeddingWorker? reembedding = null) =>
+            new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt, k.EmbeddingModel ?? NoModel, k.RerankModel ?? NoModel,
+                k.PendingEmbeddingModel is { } pending
+                    ? new ReembeddingView(pending, reembedding?.ProgressOf(k.Id) is { Model: var m } p && m == pending ? p.Embedded : 0,
+                        reembedding?.ProgressOf(k.Id) is { Model: var m2, LastError: var error } && m2 == pending ? error : null)
+                    : null);
     }
+
+    public sealed record ReembeddingView(string Model, int Embedded, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError);
+
+    private const string NoModel = "none";
 
     public sealed record DocumentView(string Id, string Title, string Source, string Status,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error, int Chunks, long Size, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
@@ -48,20 +66,24 @@ public static class KnowledgeEndpoints
 
     public sealed record AddTextRequest(string? Title, string? Text, string? Url);
 
-    public sealed record SearchRequest(string? Query, int? TopK);
+    public sealed record SearchRequest(string? Query, int? TopK, string? Mode, bool? Rerank);
 
     public sealed record ResultView(long ChunkId, string DocumentId, string Title, string Text, double Score, string? Section, int? Page, ExplanationView Explanation);
 
-    public sealed record ExplanationView(double KeywordScore, int KeywordRank, IReadOnlyDictionary<string, double> MatchedTerms, double? VectorScore, int? VectorRank, int FusedRank);
+    public sealed record ExplanationView(double? KeywordScore, int? KeywordRank, IReadOnlyDictionary<string, double> MatchedTerms, double? VectorScore, int? VectorRank,
+        int FusedRank, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RerankRank);
 
-    public sealed record AskRequest(string? Question, string? Model, int? TopK);
+    public sealed record SearchView(IReadOnlyList<ResultView> Results, string Mode, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Warning);
+
+    public sealed record AskRequest(string? Question, string? Model, int? TopK, string? Mode, bool? Rerank);
 
     public sealed record CitationView(int Marker, long ChunkId, string DocumentId, string Title, string Text, string? Section, int? Page);
 
     public sealed record AnswerView(string Answer, bool Found, IReadOnlyList<CitationView> Citations, string Mode);
 
     private static async Task<Results<Created<KnowledgeBaseView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, TimeProvider time, CancellationToken ct)
+        CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, KnowledgeEmbedder embedder, CatalogState catalog,
+        IOptions<KnowledgeOptions> options, TimeProvider time, CancellationToken ct)
     {
         var caller = KnowledgeCaller.Of(ctx);
         if (!caller.IsAdmin)
@@ -82,19 +104,120 @@ public static class KnowledgeEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["workspace"] = [$"no workspace '{body?.Workspace}'"] });
         }
-        var kb = new KnowledgeBase(KeyMaterial.NewId("kb"), workspace.Id, name, body?.Description, time.GetUtcNow());
+        var model = body?.EmbeddingModel?.Trim() ?? options.Value.DefaultEmbeddingModel;
+        if (await CheckEmbeddingModelAsync(model, workspace.Id, embedder, ct) is { } invalid)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["embeddingModel"] = [invalid] });
+        }
+        var rerank = body?.RerankModel?.Trim() ?? NoModel;
+        if (CheckRerankModel(rerank, catalog) is { } invalidRerank)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["rerankModel"] = [invalidRerank] });
+        }
+        var kb = new KnowledgeBase(KeyMaterial.NewId("kb"), workspace.Id, name, body?.Description, time.GetUtcNow(), model == NoModel ? null : model,
+            RerankModel: rerank == NoModel ? null : rerank);
         return await store.TryCreateKnowledgeBaseAsync(kb, ct)
             ? TypedResults.Created($"/api/knowledge-bases/{kb.Id}", KnowledgeBaseView.From(kb))
             : TypedResults.Problem(statusCode: 409, detail: $"The workspace already has a knowledge base named '{name}'.");
     }
 
-    private static async Task<Ok<KnowledgeBasesPage>> ListAsync(HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
-        TypedResults.Ok(new KnowledgeBasesPage([.. (await store.ListKnowledgeBasesAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct)).Select(KnowledgeBaseView.From)]));
+    private static async Task<Ok<KnowledgeBasesPage>> ListAsync(HttpContext ctx, IKnowledgeStore store, ReembeddingWorker reembedding, CancellationToken ct) =>
+        TypedResults.Ok(new KnowledgeBasesPage([.. (await store.ListKnowledgeBasesAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct)).Select(k => KnowledgeBaseView.From(k, reembedding))]));
 
     public sealed record KnowledgeBasesPage(IReadOnlyList<KnowledgeBaseView> KnowledgeBases);
 
-    private static async Task<Results<Ok<KnowledgeBaseView>, ProblemHttpResult>> GetAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
-        await FindAsync(id, ctx, store, ct) is { } kb ? TypedResults.Ok(KnowledgeBaseView.From(kb)) : NotFound(id);
+    private static async Task<Results<Ok<KnowledgeBaseView>, ProblemHttpResult>> GetAsync(string id, HttpContext ctx, IKnowledgeStore store,
+        ReembeddingWorker reembedding, CancellationToken ct) =>
+        await FindAsync(id, ctx, store, ct) is { } kb ? TypedResults.Ok(KnowledgeBaseView.From(kb, reembedding)) : NotFound(id);
+
+    private static async Task<IResult> UpdateAsync(string id, UpdateRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeEmbedder embedder,
+        CatalogState catalog, KnowledgeIndex index, ReembeddingWorker reembedding, CancellationToken ct)
+    {
+        if (await FindAsync(id, ctx, store, ct) is not { } kb)
+        {
+            return NotFound(id);
+        }
+        if (!KnowledgeCaller.Of(ctx).IsAdmin)
+        {
+            return TypedResults.Problem(statusCode: 403, detail: "Changing a knowledge base needs the administrator key.");
+        }
+        var model = body?.EmbeddingModel?.Trim();
+        var rerank = body?.RerankModel?.Trim();
+        if (string.IsNullOrEmpty(model) && string.IsNullOrEmpty(rerank))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["embeddingModel"] = ["give embeddingModel, rerankModel or both: a model name, or 'none'"],
+            });
+        }
+        if (!string.IsNullOrEmpty(rerank))
+        {
+            if (CheckRerankModel(rerank, catalog) is { } invalidRerank)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["rerankModel"] = [invalidRerank] });
+            }
+        }
+        if (!string.IsNullOrEmpty(model) && model != NoModel && model != kb.EmbeddingModel && model != kb.PendingEmbeddingModel
+            && await CheckEmbeddingModelAsync(model, kb.WorkspaceId, embedder, ct) is { } invalid)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["embeddingModel"] = [invalid] });
+        }
+        // Both are valid: only now change anything.
+        if (!string.IsNullOrEmpty(rerank))
+        {
+            await store.SetRerankModelAsync(kb.Id, rerank == NoModel ? null : rerank, ct);
+        }
+        if (model == NoModel)
+        {
+            await store.SetEmbeddingModelsAsync(kb.Id, null, null, ct);
+            index.RetainVectors(kb.Id, []);
+        }
+        else if (!string.IsNullOrEmpty(model) && model == kb.EmbeddingModel)
+        {
+            // Back to the active model: any re-embedding in progress is abandoned.
+            await store.SetEmbeddingModelsAsync(kb.Id, model, null, ct);
+            index.RetainVectors(kb.Id, [model]);
+        }
+        else if (!string.IsNullOrEmpty(model) && model != kb.PendingEmbeddingModel)
+        {
+            await store.SetEmbeddingModelsAsync(kb.Id, kb.EmbeddingModel, model, ct);
+            index.RetainVectors(kb.Id, kb.EmbeddingModel is null ? [] : [kb.EmbeddingModel]);
+            reembedding.Wake();
+        }
+        var updated = await store.FindKnowledgeBaseAsync(kb.Id, null, ct);
+        return updated!.PendingEmbeddingModel is null
+            ? TypedResults.Ok(KnowledgeBaseView.From(updated, reembedding))
+            : TypedResults.Accepted($"/api/knowledge-bases/{kb.Id}", KnowledgeBaseView.From(updated, reembedding));
+    }
+
+    private static string? CheckRerankModel(string model, CatalogState catalog) =>
+        model == NoModel || catalog.Current.Models.ContainsKey(model) ? null : $"no model '{model}': name a chat model of the catalog, or 'none'";
+
+    /// <summary>A model is accepted only if it embeds a probe text now, so a typo fails here and not in the background.</summary>
+    private static async Task<string?> CheckEmbeddingModelAsync(string model, string workspaceId, KnowledgeEmbedder embedder, CancellationToken ct)
+    {
+        if (model == NoModel)
+        {
+            return null;
+        }
+        if (model.Length > 200)
+        {
+            return "at most 200 characters";
+        }
+        if (embedder.Unusable(model) is { } unusable)
+        {
+            return unusable;
+        }
+        try
+        {
+            await embedder.EmbedAsync(model, workspaceId, ["probe"], ct);
+            return null;
+        }
+        catch (EmbeddingException e)
+        {
+            return $"'{model}' could not embed a probe text: {e.Message}";
+        }
+    }
 
     private static async Task<IResult> AddDocumentsAsync(string id, HttpContext ctx, IKnowledgeStore store, IngestionService ingestion,
         IOptions<KnowledgeOptions> options, CancellationToken ct)
@@ -225,9 +348,31 @@ public static class KnowledgeEndpoints
         {
             return problem;
         }
-        var results = search.Search(kb.Id, body!.Query!, body.TopK ?? options.Value.DefaultTopK);
-        return TypedResults.Ok(new { results = results.Select(ToView) });
+        if (!TryParseMode(body!.Mode, out var mode))
+        {
+            return InvalidMode();
+        }
+        var outcome = await search.SearchAsync(kb, body.Query!, body.TopK ?? options.Value.DefaultTopK, mode, body.Rerank, ct);
+        return TypedResults.Ok(new SearchView([.. outcome.Results.Select(ToView)], ModeName(outcome.Mode), outcome.Warning));
     }
+
+    /// <summary>The mode asked for; null when none was (hybrid if the knowledge base has vectors, else keyword).</summary>
+    private static bool TryParseMode(string? text, out SearchMode? mode)
+    {
+        mode = text switch
+        {
+            "hybrid" => SearchMode.Hybrid,
+            "keyword" => SearchMode.Keyword,
+            "vector" => SearchMode.Vector,
+            _ => null,
+        };
+        return text is null || mode is not null;
+    }
+
+    private static string ModeName(SearchMode mode) => mode.ToString().ToLowerInvariant();
+
+    private static IResult InvalidMode() =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["mode"] = ["one of hybrid, keyword, vector (default: hybrid when the knowledge base has an embedding model, else keyword)"] });
 
     private static async Task<IResult> AskAsync(string id, AskRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeSearch search,
         ExtractiveAnswerer extractive, GroundedAnswerer grounded, IOptions<KnowledgeOptions> options, CancellationToken ct)
@@ -240,7 +385,11 @@ public static class KnowledgeEndpoints
         {
             return problem;
         }
-        var results = search.Search(kb.Id, body!.Question!, body.TopK ?? Math.Max(5, options.Value.DefaultTopK));
+        if (!TryParseMode(body!.Mode, out var mode))
+        {
+            return InvalidMode();
+        }
+        var results = (await search.SearchAsync(kb, body.Question!, body.TopK ?? Math.Max(5, options.Value.DefaultTopK), mode, body.Rerank, ct)).Results;
         Answer answer;
         if (body.Model is { } model)
         {
@@ -256,7 +405,7 @@ public static class KnowledgeEndpoints
             {
                 answer = await grounded.AnswerAsync(body.Question!, results, model, BearerToken.Of(ctx.Request)!, ct);
             }
-            catch (GatewayAnswerException e)
+            catch (GatewayCallException e)
             {
                 return TypedResults.Problem(statusCode: e.Status is >= 400 and < 500 ? e.Status : 502, detail: $"The chat model could not answer: {e.Message}");
             }
@@ -286,7 +435,7 @@ public static class KnowledgeEndpoints
 
     private static ResultView ToView(SearchResult r) => new(r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Text, r.Score, r.Chunk.Section, r.Chunk.Page,
         new ExplanationView(r.Explanation.KeywordScore, r.Explanation.KeywordRank, r.Explanation.MatchedTerms.ToDictionary(t => t.Term, t => t.Score),
-            r.Explanation.VectorScore, r.Explanation.VectorRank, r.Explanation.FusedRank));
+            r.Explanation.VectorScore, r.Explanation.VectorRank, r.Explanation.FusedRank, r.Explanation.RerankRank));
 
     private static Task<KnowledgeBase?> FindAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
         store.FindKnowledgeBaseAsync(id, KnowledgeCaller.Of(ctx).WorkspaceId, ct);

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Mulan.Knowledge.Answering;
+using Mulan.Hosting;
 using Mulan.Knowledge.Demo;
+using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion;
 using Mulan.Knowledge.Ingestion.Parsing;
 using Mulan.Knowledge.Retrieval;
@@ -31,6 +33,12 @@ public static class KnowledgeExtensions
         });
         services.AddSingleton<KnowledgeIndex>();
         services.AddSingleton<KnowledgeSearch>();
+        services.AddSingleton<LlmReranker>();
+        services.AddSingleton<SelfAddress>();
+        services.AddSingleton<SelfGateway>();
+        services.AddSingleton<KnowledgeEmbedder>();
+        services.AddSingleton<ReembeddingWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReembeddingWorker>());
         services.AddSingleton<ExtractiveAnswerer>();
         services.AddSingleton<GroundedAnswerer>();
         services.AddSingleton<IngestionSignal>();
@@ -48,7 +56,8 @@ public static class KnowledgeExtensions
         var store = services.GetRequiredService<IKnowledgeStore>();
         var index = services.GetRequiredService<KnowledgeIndex>();
         var titles = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var kb in await store.ListKnowledgeBasesAsync(null, ct))
+        var knowledgeBases = await store.ListKnowledgeBasesAsync(null, ct);
+        foreach (var kb in knowledgeBases)
         {
             foreach (var d in await store.ListDocumentsAsync(kb.Id, ct))
             {
@@ -58,6 +67,18 @@ public static class KnowledgeExtensions
         foreach (var group in (await store.LoadChunksAsync(ct)).GroupBy(c => c.DocumentId))
         {
             index.AddDocument(titles.GetValueOrDefault(group.Key, ""), [.. group]);
+        }
+        foreach (var kb in knowledgeBases)
+        {
+            foreach (var model in kb.VectorModels)
+            {
+                var vectors = new List<(long, float[])>();
+                await foreach (var v in store.LoadVectorsAsync(kb.Id, model, ct))
+                {
+                    vectors.Add(v);
+                }
+                index.AddVectors(kb.Id, model, vectors);
+            }
         }
         if (services.GetRequiredService<IOptions<KnowledgeOptions>>().Value.SeedDemo)
         {

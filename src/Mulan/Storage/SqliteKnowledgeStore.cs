@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Mulan.Knowledge;
 
 namespace Mulan.Storage;
@@ -10,20 +12,28 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         status AS Status, error AS Error, chunk_count AS ChunkCount, attempts AS Attempts, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
+    private const string KbColumns = """
+        id AS Id, workspace_id AS WorkspaceId, name AS Name, description AS Description, created_at AS CreatedAt,
+        embedding_model AS EmbeddingModel, pending_embedding_model AS PendingEmbeddingModel, rerank_model AS RerankModel
+        """;
+
     public async Task<bool> TryCreateKnowledgeBaseAsync(KnowledgeBase kb, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         return await c.ExecuteAsync(
-            "INSERT INTO knowledge_bases (id, workspace_id, name, description, created_at) VALUES (@Id, @WorkspaceId, @Name, @Description, @At) ON CONFLICT DO NOTHING",
-            new { kb.Id, kb.WorkspaceId, kb.Name, kb.Description, At = kb.CreatedAt.ToUnixTimeMilliseconds() }) == 1;
+            """
+            INSERT INTO knowledge_bases (id, workspace_id, name, description, created_at, embedding_model, pending_embedding_model, rerank_model)
+            VALUES (@Id, @WorkspaceId, @Name, @Description, @At, @EmbeddingModel, @PendingEmbeddingModel, @RerankModel) ON CONFLICT DO NOTHING
+            """,
+            new { kb.Id, kb.WorkspaceId, kb.Name, kb.Description, At = kb.CreatedAt.ToUnixTimeMilliseconds(), kb.EmbeddingModel, kb.PendingEmbeddingModel, kb.RerankModel }) == 1;
     }
 
     public async Task<KnowledgeBase?> FindKnowledgeBaseAsync(string idOrName, string? workspaceId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         var rows = await c.QueryAsync<KbRow>(
-            """
-            SELECT id AS Id, workspace_id AS WorkspaceId, name AS Name, description AS Description, created_at AS CreatedAt
+            $"""
+            SELECT {KbColumns}
             FROM knowledge_bases WHERE (id = @v OR name = @v) AND (@w IS NULL OR workspace_id = @w) ORDER BY id = @v DESC LIMIT 2
             """, new { v = idOrName, w = workspaceId });
         var list = rows.ToList();
@@ -35,8 +45,8 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
     {
         await using var c = await db.OpenAsync(ct);
         var rows = await c.QueryAsync<KbRow>(
-            """
-            SELECT id AS Id, workspace_id AS WorkspaceId, name AS Name, description AS Description, created_at AS CreatedAt
+            $"""
+            SELECT {KbColumns}
             FROM knowledge_bases WHERE (@w IS NULL OR workspace_id = @w) ORDER BY created_at, id
             """, new { w = workspaceId });
         return [.. rows.Select(r => r.ToModel())];
@@ -81,28 +91,67 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         return row?.ToModel();
     }
 
+    public async Task RequeueAsync(string documentId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("UPDATE documents SET status = 'queued' WHERE id = @documentId AND status = 'processing'", new { documentId });
+    }
+
     public async Task<int> RequeueInterruptedAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         return await c.ExecuteAsync("UPDATE documents SET status = 'queued' WHERE status = 'processing'");
     }
 
-    public async Task<IReadOnlyList<StoredChunk>> CompleteAsync(string documentId, string title,
-        IReadOnlyList<(string Text, string? Section, int? Page)> chunks, DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<StoredChunk>?> CompleteAsync(string documentId, string title,
+        IReadOnlyList<(string Text, string? Section, int? Page)> chunks, IReadOnlyDictionary<string, float[][]> vectors, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var kbId = await c.ExecuteScalarAsync<string>("SELECT kb_id FROM documents WHERE id = @documentId", new { documentId }, tx)
-            ?? throw new InvalidOperationException($"Document {documentId} no longer exists.");
+        var kb = await c.QuerySingleOrDefaultAsync<(string KbId, string? Active, string? Pending)>(
+            """
+            SELECT d.kb_id, k.embedding_model, k.pending_embedding_model FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id WHERE d.id = @documentId
+            """, new { documentId }, tx);
+        if (kb.KbId is null)
+        {
+            throw new InvalidOperationException($"Document {documentId} no longer exists.");
+        }
+        // Checked inside the write transaction, so a model switch is ordered either before (the caller retries with
+        // the new model) or after (the switch finds these chunks, and waits for their vectors from the pending model
+        // if they came without).
+        if (kb.Active is not null && !vectors.ContainsKey(kb.Active))
+        {
+            return null;
+        }
         await c.ExecuteAsync("DELETE FROM chunks WHERE document_id = @documentId", new { documentId }, tx);
+        using var insert = c.CreateCommand();
+        insert.Transaction = (SqliteTransaction)tx;
+        insert.CommandText = "INSERT INTO chunks (kb_id, document_id, ordinal, text, section, page) VALUES ($kb, $doc, $i, $text, $section, $page) RETURNING id";
+        insert.Parameters.AddWithValue("$kb", kb.KbId);
+        insert.Parameters.AddWithValue("$doc", documentId);
+        var pI = insert.Parameters.Add("$i", SqliteType.Integer);
+        var pText = insert.Parameters.Add("$text", SqliteType.Text);
+        var pSection = insert.Parameters.Add("$section", SqliteType.Text);
+        var pPage = insert.Parameters.Add("$page", SqliteType.Integer);
         var stored = new List<StoredChunk>(chunks.Count);
         for (var i = 0; i < chunks.Count; i++)
         {
             var (text, section, page) = chunks[i];
-            var id = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO chunks (kb_id, document_id, ordinal, text, section, page) VALUES (@kbId, @documentId, @i, @text, @section, @page) RETURNING id",
-                new { kbId, documentId, i, text, section, page }, tx);
-            stored.Add(new StoredChunk(id, kbId, documentId, i, text, section, page));
+            pI.Value = i;
+            pText.Value = text;
+            pSection.Value = (object?)section ?? DBNull.Value;
+            pPage.Value = (object?)page ?? DBNull.Value;
+            var id = (long)(await insert.ExecuteScalarAsync(ct))!;
+            stored.Add(new StoredChunk(id, kb.KbId, documentId, i, text, section, page));
+        }
+        foreach (var model in new[] { kb.Active, kb.Pending }.OfType<string>().Distinct(StringComparer.Ordinal).Where(vectors.ContainsKey))
+        {
+            var modelVectors = vectors[model];
+            if (modelVectors.Length != stored.Count)
+            {
+                throw new ArgumentException($"{modelVectors.Length} vectors for {stored.Count} chunks from model {model}", nameof(vectors));
+            }
+            await InsertVectorsAsync(c, (SqliteTransaction)tx, model, [.. stored.Select((s, i) => (s.Id, modelVectors[i]))], onlyExisting: false, ct);
         }
         await c.ExecuteAsync(
             "UPDATE documents SET status = 'ready', error = NULL, title = @title, chunk_count = @n, updated_at = @now WHERE id = @documentId",
@@ -129,9 +178,115 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         return [.. rows.Select(r => new StoredChunk(r.Id, r.KbId, r.DocumentId, (int)r.Ordinal, r.Text, r.Section, (int?)r.Page))];
     }
 
-    private sealed record KbRow(string Id, string WorkspaceId, string Name, string? Description, long CreatedAt)
+    public async Task SetEmbeddingModelsAsync(string knowledgeBaseId, string? active, string? pending, CancellationToken ct)
     {
-        public KnowledgeBase ToModel() => new(Id, WorkspaceId, Name, Description, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync("UPDATE knowledge_bases SET embedding_model = @active, pending_embedding_model = @pending WHERE id = @knowledgeBaseId",
+            new { knowledgeBaseId, active, pending }, tx);
+        await c.ExecuteAsync(
+            """
+            DELETE FROM chunk_vectors WHERE (@active IS NULL OR model <> @active) AND (@pending IS NULL OR model <> @pending)
+              AND chunk_id IN (SELECT id FROM chunks WHERE kb_id = @knowledgeBaseId)
+            """, new { knowledgeBaseId, active, pending }, tx);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task SetRerankModelAsync(string knowledgeBaseId, string? model, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("UPDATE knowledge_bases SET rerank_model = @model WHERE id = @knowledgeBaseId", new { knowledgeBaseId, model });
+    }
+
+    public async Task<bool> TryActivatePendingAsync(string knowledgeBaseId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var pending = await c.ExecuteScalarAsync<string?>("SELECT pending_embedding_model FROM knowledge_bases WHERE id = @knowledgeBaseId", new { knowledgeBaseId }, tx);
+        if (pending is null)
+        {
+            return false;
+        }
+        var missing = await c.ExecuteScalarAsync<long>(
+            """
+            SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.kb_id = @knowledgeBaseId AND d.status = 'ready'
+              AND NOT EXISTS (SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id AND v.model = @pending)
+            """, new { knowledgeBaseId, pending }, tx);
+        if (missing > 0)
+        {
+            return false;
+        }
+        await c.ExecuteAsync("UPDATE knowledge_bases SET embedding_model = @pending, pending_embedding_model = NULL WHERE id = @knowledgeBaseId",
+            new { knowledgeBaseId, pending }, tx);
+        await c.ExecuteAsync("DELETE FROM chunk_vectors WHERE model <> @pending AND chunk_id IN (SELECT id FROM chunks WHERE kb_id = @knowledgeBaseId)",
+            new { knowledgeBaseId, pending }, tx);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<ChunkText>> ChunksWithoutVectorAsync(string knowledgeBaseId, string model, long afterId, int limit, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<ChunkText>(
+            """
+            SELECT c.id AS Id, c.text AS Text, c.section AS Section FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.kb_id = @knowledgeBaseId AND c.id > @afterId AND d.status = 'ready'
+              AND NOT EXISTS (SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id AND v.model = @model)
+            ORDER BY c.id LIMIT @limit
+            """, new { knowledgeBaseId, model, afterId, limit });
+        return [.. rows];
+    }
+
+    public async Task SaveVectorsAsync(string model, IReadOnlyList<(long ChunkId, float[] Vector)> vectors, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await InsertVectorsAsync(c, (SqliteTransaction)tx, model, vectors, onlyExisting: true, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async IAsyncEnumerable<(long ChunkId, float[] Vector)> LoadVectorsAsync(string knowledgeBaseId, string model, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        using var command = c.CreateCommand();
+        command.CommandText = """
+            SELECT v.chunk_id, v.vector FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id JOIN documents d ON d.id = c.document_id
+            WHERE c.kb_id = $kb AND v.model = $model AND d.status = 'ready'
+            """;
+        command.Parameters.AddWithValue("$kb", knowledgeBaseId);
+        command.Parameters.AddWithValue("$model", model);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            yield return (reader.GetInt64(0), VectorBlob.Decode((byte[])reader.GetValue(1)));
+        }
+    }
+
+    private static async Task InsertVectorsAsync(SqliteConnection c, SqliteTransaction tx, string model, IReadOnlyList<(long ChunkId, float[] Vector)> vectors,
+        bool onlyExisting, CancellationToken ct)
+    {
+        using var insert = c.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = onlyExisting
+            ? "INSERT OR REPLACE INTO chunk_vectors (chunk_id, model, vector) SELECT $id, $model, $vector WHERE EXISTS (SELECT 1 FROM chunks WHERE id = $id)"
+            : "INSERT OR REPLACE INTO chunk_vectors (chunk_id, model, vector) VALUES ($id, $model, $vector)";
+        var pId = insert.Parameters.Add("$id", SqliteType.Integer);
+        insert.Parameters.AddWithValue("$model", model);
+        var pVector = insert.Parameters.Add("$vector", SqliteType.Blob);
+        foreach (var (id, vector) in vectors)
+        {
+            pId.Value = id;
+            pVector.Value = VectorBlob.Encode(vector);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private sealed record KbRow(string Id, string WorkspaceId, string Name, string? Description, long CreatedAt, string? EmbeddingModel, string? PendingEmbeddingModel,
+        string? RerankModel)
+    {
+        public KnowledgeBase ToModel() => new(Id, WorkspaceId, Name, Description, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), EmbeddingModel, PendingEmbeddingModel,
+            RerankModel);
     }
 
     private sealed record ChunkRow(long Id, string KbId, string DocumentId, long Ordinal, string Text, string? Section, long? Page);

@@ -102,6 +102,19 @@ internal static class SqliteMigrations
             UNIQUE (document_id, ordinal));
         CREATE INDEX chunks_kb ON chunks(kb_id);
         """,
+        // 3: vectors. A knowledge base searches with its active embedding model; a pending one is being filled in
+        // the background and replaces it when every chunk has a vector.
+        """
+        ALTER TABLE knowledge_bases ADD COLUMN embedding_model TEXT NULL;
+        ALTER TABLE knowledge_bases ADD COLUMN pending_embedding_model TEXT NULL;
+        ALTER TABLE knowledge_bases ADD COLUMN rerank_model TEXT NULL;
+        CREATE TABLE chunk_vectors (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (chunk_id, model)) WITHOUT ROWID;
+        CREATE INDEX chunk_vectors_model ON chunk_vectors(model, chunk_id);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

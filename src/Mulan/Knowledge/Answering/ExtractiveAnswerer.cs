@@ -16,7 +16,7 @@ public sealed record Answer(string Text, bool Found, IReadOnlyList<Citation> Cit
 /// </summary>
 public sealed class ExtractiveAnswerer
 {
-    /// <summary>Share of the question's distinct terms the best chunk must contain to count as an answer.</summary>
+    /// <summary>Share of the question's distinct terms one of the top chunks must contain to count as an answer.</summary>
     public const double MinCoverage = 0.3;
     private const int MaxSentences = 3;
     private readonly ITextAnalyzer _analyzer = TextAnalyzers.Default;
@@ -24,7 +24,8 @@ public sealed class ExtractiveAnswerer
     public Answer Answer(string question, IReadOnlyList<SearchResult> results)
     {
         var questionTerms = Terms(question);
-        if (results.Count == 0 || questionTerms.Count == 0 || Coverage(questionTerms, results[0]) < MinCoverage)
+        // The best of the top three: with hybrid search a chunk found by meaning alone may rank first.
+        if (results.Count == 0 || questionTerms.Count == 0 || results.Take(3).Max(r => Coverage(questionTerms, r)) < MinCoverage)
         {
             return NotFound(question);
         }

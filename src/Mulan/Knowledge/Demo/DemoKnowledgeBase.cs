@@ -1,5 +1,7 @@
 using System.Reflection;
+using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion;
 
 namespace Mulan.Knowledge.Demo;
@@ -8,7 +10,7 @@ namespace Mulan.Knowledge.Demo;
 /// On the very first start, a "demo" workspace with a small bilingual handbook of a fictional company, so a
 /// fresh machine can try <c>mulan kb ask handbook "..."</c> offline at once. Seeded once; deleting it is final.
 /// </summary>
-public sealed class DemoKnowledgeBase(IAccessStore access, IKnowledgeStore store, IngestionService ingestion, TimeProvider time)
+public sealed class DemoKnowledgeBase(IAccessStore access, IKnowledgeStore store, IngestionService ingestion, IOptions<KnowledgeOptions> options, TimeProvider time)
 {
     public const string WorkspaceName = "demo";
     public const string KnowledgeBaseName = "handbook";
@@ -27,7 +29,9 @@ public sealed class DemoKnowledgeBase(IAccessStore access, IKnowledgeStore store
             await access.TryCreateWorkspaceAsync(workspace, ct);
         }
         var kb = new KnowledgeBase(KeyMaterial.NewId("kb"), workspace.Id, KnowledgeBaseName,
-            "Demo: the handbook of a fictional company, in Simplified Chinese, Traditional Chinese and English.", time.GetUtcNow());
+            "Demo: the handbook of a fictional company, in Simplified Chinese, Traditional Chinese and English.", time.GetUtcNow(),
+            // Offline on a fresh machine: the bundled encoder if it is the default, else keyword search only.
+            options.Value.DefaultEmbeddingModel == KnowledgeEmbedder.LocalModel ? KnowledgeEmbedder.LocalModel : null);
         if (await store.TryCreateKnowledgeBaseAsync(kb, ct))
         {
             var assembly = typeof(DemoKnowledgeBase).Assembly;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mulan.Knowledge.Chunking;
+using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion.Parsing;
 using Mulan.Knowledge.Retrieval;
 
@@ -9,10 +10,11 @@ namespace Mulan.Knowledge.Ingestion;
 /// The durable ingestion queue's consumers. The queue is the documents table itself: a worker claims the oldest
 /// queued document in one statement, parses and chunks it, and replaces its chunks and marks it ready in one
 /// transaction. After a crash, documents left "processing" are queued again, and re-running one replaces its
-/// chunks rather than adding to them, so nothing is duplicated.
+/// chunks rather than adding to them, so nothing is duplicated. Vectors for the knowledge base's embedding models are
+/// computed before that transaction and stored in it, so a ready document is always searchable both ways.
 /// </summary>
 public sealed partial class IngestionWorker(
-    IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, KnowledgeIndex index, IngestionSignal signal,
+    IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, KnowledgeIndex index, KnowledgeEmbedder embedder, IngestionSignal signal,
     IOptions<KnowledgeOptions> options, TimeProvider time, ILogger<IngestionWorker> logger) : BackgroundService
 {
     private readonly KnowledgeOptions _options = options.Value;
@@ -98,13 +100,83 @@ public sealed partial class IngestionWorker(
         {
             title = title[..300];
         }
-        var stored = await store.CompleteAsync(document.Id, title, [.. chunks.Select(c => (c.Text, c.Section, c.Page))], time.GetUtcNow(), ct);
-        index.AddDocument(title, stored);
-        LogReady(logger, document.Id, stored.Count);
+        var rows = chunks.Select(c => (c.Text, c.Section, c.Page)).ToList();
+        var texts = chunks.Select(c => Chunker.IndexText(c.Section, c.Text)).ToList();
+        var vectors = new Dictionary<string, float[][]>(StringComparer.Ordinal);
+        // The knowledge base's models can change while this runs: the store refuses a completion that lacks a vector
+        // model the knowledge base now needs, and the vectors for that model are added here before trying again.
+        for (var round = 0; round < 5; round++)
+        {
+            var kb = await store.FindKnowledgeBaseAsync(document.KnowledgeBaseId, null, ct)
+                ?? throw new InvalidOperationException($"Knowledge base {document.KnowledgeBaseId} no longer exists.");
+            if (kb.EmbeddingModel is { } active && !vectors.ContainsKey(active))
+            {
+                try
+                {
+                    vectors[active] = await EmbedAsync(active, kb.WorkspaceId, texts, ct);
+                }
+                catch (EmbeddingException e)
+                {
+                    await EmbeddingFailedAsync(document, e, ct);
+                    return;
+                }
+            }
+            if (kb.PendingEmbeddingModel is { } pending && !vectors.ContainsKey(pending))
+            {
+                try
+                {
+                    vectors[pending] = await EmbedAsync(pending, kb.WorkspaceId, texts, ct);
+                }
+                catch (EmbeddingException e)
+                {
+                    // Not needed to search yet: the re-embedding fills it in (and retries) before switching over.
+                    LogPendingSkipped(logger, document.Id, e.Message);
+                }
+            }
+            var stored = await store.CompleteAsync(document.Id, title, rows, vectors, time.GetUtcNow(), ct);
+            if (stored is not null)
+            {
+                index.AddDocument(title, stored, vectors.Where(v => kb.VectorModels.Contains(v.Key)).ToDictionary());
+                LogReady(logger, document.Id, stored.Count);
+                return;
+            }
+        }
+        await store.RequeueAsync(document.Id, ct);
+    }
+
+    private async Task<float[][]> EmbedAsync(string model, string workspaceId, List<string> texts, CancellationToken ct)
+    {
+        var vectors = new List<float[]>(texts.Count);
+        for (var start = 0; start < texts.Count; start += _options.EmbeddingBatchSize)
+        {
+            vectors.AddRange(await embedder.EmbedAsync(model, workspaceId, texts.GetRange(start, Math.Min(_options.EmbeddingBatchSize, texts.Count - start)), ct));
+        }
+        return [.. vectors];
+    }
+
+    private async Task EmbeddingFailedAsync(KnowledgeDocument document, EmbeddingException e, CancellationToken ct)
+    {
+        if (!e.Transient || document.Attempts >= _options.MaxAttempts)
+        {
+            var reason = $"embedding failed: {e.Message}";
+            await store.FailAsync(document.Id, reason, time.GetUtcNow(), ct);
+            LogFailed(logger, document.Id, reason);
+            return;
+        }
+        // The vendor may be back soon: wait (longer each attempt) before the document goes back to the queue.
+        LogEmbeddingRetry(logger, document.Id, e.Message);
+        await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 1 << document.Attempts)), time, ct);
+        await store.RequeueAsync(document.Id, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Requeued {Count} documents interrupted by the last stop")]
     private static partial void LogRequeued(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: no vectors from the pending embedding model yet: {Reason}")]
+    private static partial void LogPendingSkipped(ILogger logger, string documentId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId}: embedding failed, will try again: {Reason}")]
+    private static partial void LogEmbeddingRetry(ILogger logger, string documentId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} ready: {Chunks} chunks")]
     private static partial void LogReady(ILogger logger, string documentId, int chunks);

@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+
+namespace Mulan.Access;
+
+/// <summary>
+/// Keys the server itself uses to call its own gateway for a workspace — knowledge-base embeddings at ingestion,
+/// re-embedding and query time — so those calls go through the same routing, metering and (later) limits as any
+/// client's. One per workspace, minted in memory at first use and never stored or shown: a restart mints a new one.
+/// Their usage records carry the key id <c>service-knowledge-&lt;workspace id&gt;</c>.
+/// </summary>
+public sealed class ServiceKeys(KeyRing ring, TimeProvider time)
+{
+    public const string KeyIdPrefix = "service-knowledge-";
+    private readonly ConcurrentDictionary<string, Lazy<string>> _secrets = new(StringComparer.Ordinal);
+
+    /// <summary>The bearer secret of the workspace's knowledge service key.</summary>
+    public string BearerFor(string workspaceId) => _secrets.GetOrAdd(workspaceId, id => new Lazy<string>(() => Mint(id))).Value;
+
+    private string Mint(string workspaceId)
+    {
+        var secret = KeyMaterial.NewVirtualKey();
+        ring.AddService(new VirtualKey(KeyIdPrefix + workspaceId, workspaceId, "knowledge base embeddings", KeyMaterial.Hash(secret),
+            KeyMaterial.DisplayPrefix(secret), null, null, null, null, null, null, time.GetUtcNow()));
+        return secret;
+    }
+}

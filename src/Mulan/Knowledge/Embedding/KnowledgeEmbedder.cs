@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Knowledge.Embedding.Local;
+
+namespace Mulan.Knowledge.Embedding;
+
+/// <summary>An embedding call failed. <see cref="Transient"/>: worth trying again later (vendor down, rate limited).</summary>
+public sealed class EmbeddingException(string message, bool transient) : Exception(message)
+{
+    public bool Transient { get; } = transient;
+}
+
+/// <summary>
+/// Turns texts into vectors for a knowledge base: with the bundled local encoder (<see cref="LocalModel"/>), or with
+/// any embedding model on the gateway. Gateway calls go to this server's own <c>/v1/embeddings</c> on the
+/// workspace's service key (<see cref="ServiceKeys"/>), so they are routed, metered and limited like any client's.
+/// </summary>
+public sealed class KnowledgeEmbedder(SelfGateway gateway, ServiceKeys keys, CatalogState catalog,
+    IOptions<KnowledgeOptions> options) : IDisposable
+{
+    public const string LocalModel = LocalSentenceEncoder.ModelName;
+    private const int MaxGatewayBatch = 64;
+    private readonly Lazy<LocalSentenceEncoder> _local = new(() => LocalSentenceEncoder.Load(options.Value.LocalEncoderThreads));
+
+    /// <summary>Why <paramref name="model"/> cannot embed for a knowledge base, or null when it can be tried.</summary>
+    public string? Unusable(string model) =>
+        model == LocalModel || catalog.Current.Models.ContainsKey(model)
+            ? null
+            : $"no model '{model}': use '{LocalModel}' (bundled, English) or the name of an embedding model in the catalog";
+
+    public async Task<float[][]> EmbedAsync(string model, string workspaceId, IReadOnlyList<string> texts, CancellationToken ct)
+    {
+        if (texts.Count == 0)
+        {
+            return [];
+        }
+        if (model == LocalModel)
+        {
+            // CPU-bound: the encoder blocks this thread for the batch, which is what an ingestion worker is for.
+            return _local.Value.Embed(texts);
+        }
+        var vectors = new List<float[]>(texts.Count);
+        for (var start = 0; start < texts.Count; start += MaxGatewayBatch)
+        {
+            var batch = texts.Skip(start).Take(MaxGatewayBatch).ToList();
+            vectors.AddRange(await CallGatewayAsync(model, workspaceId, batch, ct));
+        }
+        var dimensions = vectors[0].Length;
+        if (vectors.Any(v => v.Length != dimensions || v.Length == 0))
+        {
+            throw new EmbeddingException($"model '{model}' returned vectors of different lengths", transient: false);
+        }
+        return [.. vectors];
+    }
+
+    private async Task<float[][]> CallGatewayAsync(string model, string workspaceId, List<string> batch, CancellationToken ct)
+    {
+        // An empty input is an error for some vendors; a space embeds as "nothing" everywhere.
+        var body = new JsonObject { ["model"] = model, ["input"] = new JsonArray([.. batch.Select(t => JsonValue.Create(t.Length == 0 ? " " : t))]) };
+        try
+        {
+            return Parse(model, await gateway.PostAsync("v1/embeddings", body, keys.BearerFor(workspaceId), ct), batch.Count);
+        }
+        catch (GatewayCallException e)
+        {
+            throw new EmbeddingException($"model '{model}' could not embed ({(e.Status == 0 ? "" : $"{e.Status}: ")}{e.Message})", e.Transient);
+        }
+    }
+
+    private static float[][] Parse(string model, JsonNode answer, int expected)
+    {
+        try
+        {
+            var data = answer["data"]?.AsArray() ?? throw new EmbeddingException($"model '{model}' answered without 'data'", false);
+            var vectors = new float[expected][];
+            foreach (var item in data)
+            {
+                var index = item?["index"]?.GetValue<int>() ?? -1;
+                var embedding = item?["embedding"]?.AsArray();
+                if (index < 0 || index >= expected || embedding is null || vectors[index] is not null)
+                {
+                    throw new EmbeddingException($"model '{model}' answered with a malformed embedding list", false);
+                }
+                vectors[index] = [.. embedding.Select(v => v!.GetValue<float>())];
+            }
+            return vectors.Any(v => v is null)
+                ? throw new EmbeddingException($"model '{model}' returned {data.Count} embeddings for {expected} inputs", false)
+                : vectors;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new EmbeddingException($"model '{model}' answered with something that is not an embedding list", false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_local.IsValueCreated)
+        {
+            _local.Value.Dispose();
+        }
+    }
+}

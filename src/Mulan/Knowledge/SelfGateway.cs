@@ -1,0 +1,91 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mulan.Hosting;
+
+namespace Mulan.Knowledge;
+
+/// <summary>The gateway refused or failed a call made on a knowledge base's behalf; status and message come from it.</summary>
+public sealed class GatewayCallException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+
+    /// <summary>Worth trying again later: rate limited, vendor down, or the gateway unreachable (status 0).</summary>
+    public bool Transient => Status is 0 or 429 or >= 500;
+}
+
+/// <summary>
+/// Calls this server's own <c>/v1</c> gateway as any client would, so answers, embeddings and reranking made for a
+/// knowledge base are routed, metered and limited like every other call, on the key that is passed.
+/// </summary>
+public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
+{
+    public async Task<JsonNode> PostAsync(string path, JsonObject body, string bearer, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(self.Get(), path))
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.CreateClient().SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new GatewayCallException(0, $"the gateway could not be reached ({e.Message})");
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new GatewayCallException((int)response.StatusCode, ErrorMessage(text));
+            }
+            try
+            {
+                return JsonNode.Parse(text) ?? throw new GatewayCallException(502, "the gateway answered with an empty body");
+            }
+            catch (JsonException)
+            {
+                throw new GatewayCallException(502, "the gateway answered with something that is not JSON");
+            }
+        }
+    }
+
+    /// <summary>The text of the first choice of a chat completion.</summary>
+    public async Task<string> ChatAsync(string model, string system, string user, string bearer, CancellationToken ct)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = model,
+            ["temperature"] = 0,
+            ["messages"] = new JsonArray(
+                new JsonObject { ["role"] = "system", ["content"] = system },
+                new JsonObject { ["role"] = "user", ["content"] = user }),
+        };
+        var answer = await PostAsync("v1/chat/completions", body, bearer, ct);
+        try
+        {
+            return answer["choices"]?[0]?["message"]?["content"]?.GetValue<string>() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            throw new GatewayCallException(502, "the chat model answered without text content");
+        }
+    }
+
+    private static string ErrorMessage(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body)?["error"]?["message"]?.GetValue<string>() ?? "the gateway refused the request";
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return "the gateway refused the request";
+        }
+    }
+}
