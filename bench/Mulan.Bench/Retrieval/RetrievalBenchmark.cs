@@ -3,13 +3,15 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Mulan.Bench.Hosting;
+using Mulan.Knowledge.Embedding.Local;
 using Mulan.Knowledge.Indexing.Keyword;
 
 namespace Mulan.Bench.Retrieval;
 
 /// <summary>
-/// Retrieval quality of the keyword index (docs/quality.md §3): DRCD and XQuAD as passage retrieval, plain and
-/// hard variants, every analyzer side by side, Lucene.Net as a second engine; then index build speed and search
+/// Retrieval quality (docs/quality.md §3): DRCD and XQuAD as passage retrieval, plain and hard variants (pooled,
+/// converted script, cross-lingual), every keyword analyzer side by side, the local vector encoder and hybrid fusion
+/// arms, Lucene.Net as a second engine; then index build speed and search
 /// latency at 100,000 chunks. Prints a Markdown report. Exit codes: 0 done, 2 bad arguments or no datasets.
 /// </summary>
 public static class RetrievalBenchmark
@@ -57,6 +59,23 @@ public static class RetrievalBenchmark
         }
 
         var defaultAnalyzer = TextAnalyzers.Default;
+        if (options.Vectors)
+        {
+            Progress("quality: vector arm (local encoder; embedding every passage and question once)");
+            using var cache = new EmbeddingCache(LocalSentenceEncoder.Load(intraOpThreads: 1));
+            var vectorName = $"vector: {cache.Model}";
+            Evaluate(groups, vectorName, () => new VectorEngine(cache), report.Quality);
+            notes.Add($"`{vectorName}`: the bundled all-MiniLM-L6-v2 (English-trained), exact cosine search");
+            // RRF over both rankings for every query, then as the server runs it (the English-only encoder is not asked
+            // about mostly-Chinese queries), with the default and a lighter vector weight.
+            foreach (var (weight, asServed) in new[] { (1.0, false), (1.0, true), (0.5, true) })
+            {
+                var name = Invariant($"hybrid{(asServed ? " as served" : ", every query")}: RRF k=60, keyword 1 : vector {weight:0.##}");
+                Progress($"quality: {name}");
+                Evaluate(groups, name, () => new HybridEngine(new KeywordEngine(defaultAnalyzer), new VectorEngine(cache), 60, 1, weight, asServed), report.Quality);
+            }
+        }
+
         if (options.Lucene)
         {
             Progress($"quality: Lucene.Net with {defaultAnalyzer.Name}");
@@ -81,6 +100,11 @@ public static class RetrievalBenchmark
 
             Progress($"speed: {arms.Count} arms at {corpus.Count:N0} chunks, {options.Rounds} rounds");
             report.Speed.AddRange(SpeedRun.Measure(arms, corpus, queries, options.Rounds, Progress));
+        }
+
+        if (options.VectorSizes.Count > 0)
+        {
+            report.VectorSpeed.AddRange(VectorSpeed.Measure(options.VectorSizes, 384, 200, Progress));
         }
 
         report.Corpora.AddRange(groups.Select(g => (g[0].Name, g[0].Passages.Count, g.Sum(t => t.Queries.Count))));
@@ -118,7 +142,9 @@ public static class RetrievalBenchmark
                 await Convert(zhTask, "XQuAD zh, Traditional questions", "s2t.json", ChineseScript.ToTraditional),
                 await Convert(zhTask, "XQuAD zh, Taiwan-phrase questions", "s2twp.json", ChineseScript.ToTraditional),
             ],
-            [enTask],
+            xquadZh.Sum(p => p.Questions.Count) == enTask.Queries.Count
+                ? [enTask, enTask.WithQueries("cross-lingual: XQuAD zh questions, en paragraphs", [.. xquadZh.SelectMany(p => p.Questions).Select(q => q.Text)])]
+                : [enTask],
             [pooledTask, await Convert(pooledTask, $"pooled ≤{MaxChunk}, Simplified questions", "t2s.json", ChineseScript.ToSimplified)],
         ];
     }
@@ -137,6 +163,8 @@ public static class RetrievalBenchmark
             }
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static void Progress(string message) =>
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[retrieval] {message}"));

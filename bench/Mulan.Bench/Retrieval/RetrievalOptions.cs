@@ -13,6 +13,8 @@ internal sealed record RetrievalOptions
           --chunks N             corpus size for the build/latency run (default 100000; 0 skips it)
           --rounds N             build and latency rounds, medians reported (default 3)
           --no-lucene            skip the Lucene.Net comparison arm
+          --no-vectors           skip the vector and hybrid arms (the local encoder takes minutes)
+          --vector-sizes LIST    vector index sizes for the exact-search latency run (default 100000,1000000; 0 skips it)
           --jieba-resources DIR  jieba.NET's Resources folder (default: beside the program, else the NuGet cache)
           --out FILE             also write the Markdown report to FILE
           --repo DIR             repository root (default: found by walking up to Mulan.slnx)
@@ -25,6 +27,8 @@ internal sealed record RetrievalOptions
     public int Chunks { get; init; } = 100_000;
     public int Rounds { get; init; } = 3;
     public bool Lucene { get; init; } = true;
+    public bool Vectors { get; init; } = true;
+    public IReadOnlyList<int> VectorSizes { get; init; } = [100_000, 1_000_000];
     public string? JiebaResources { get; init; }
     public string? OutputPath { get; init; }
     public string? RepoRoot { get; init; }
@@ -58,6 +62,12 @@ internal sealed record RetrievalOptions
                     break;
                 case "--no-lucene":
                     options = options with { Lucene = false };
+                    continue;
+                case "--vector-sizes" when value is not null && value.Split(',').All(v => int.TryParse(v, out var n) && n >= 0):
+                    options = options with { VectorSizes = [.. value.Split(',').Select(int.Parse).Where(n => n > 0)] };
+                    break;
+                case "--no-vectors":
+                    options = options with { Vectors = false };
                     continue;
                 case "--jieba-resources" when value is not null:
                     options = options with { JiebaResources = value };

@@ -15,6 +15,8 @@ internal sealed class RetrievalReport(string[] args, IReadOnlyList<string> notes
 
     public List<SpeedResult> Speed { get; } = [];
 
+    public List<VectorSpeedResult> VectorSpeed { get; } = [];
+
     public List<(string Corpus, int Passages, int Queries)> Corpora { get; } = [];
 
     public string ToMarkdown(TimeSpan elapsed, string runtime, string defaultAnalyzer)
@@ -70,6 +72,19 @@ internal sealed class RetrievalReport(string[] args, IReadOnlyList<string> notes
             }
 
             text.Append(speed);
+        }
+
+        if (VectorSpeed.Count > 0)
+        {
+            text.AppendLine().AppendLine("### Exact vector search (VectorIndex, top 50, one query at a time)").AppendLine();
+            var vectors = new MarkdownTable("vectors", "dimensions", "adds/s", "search p50 ms", "p95 ms", "p99 ms", "heap MB");
+            foreach (var v in VectorSpeed)
+            {
+                vectors.Row(Invariant($"{v.Vectors:N0}"), Invariant($"{v.Dimensions}"), Invariant($"{v.AddsPerSecond:N0}"), F2(v.P50Milliseconds),
+                    F2(v.P95Milliseconds), F2(v.P99Milliseconds), Invariant($"{v.HeapMegabytes:F0}"));
+            }
+
+            text.Append(vectors);
         }
 
         return text.ToString();

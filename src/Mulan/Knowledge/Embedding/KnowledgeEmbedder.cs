@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
@@ -23,6 +24,37 @@ public sealed class KnowledgeEmbedder(SelfGateway gateway, ServiceKeys keys, Cat
     public const string LocalModel = LocalSentenceEncoder.ModelName;
     private const int MaxGatewayBatch = 64;
     private readonly Lazy<LocalSentenceEncoder> _local = new(() => LocalSentenceEncoder.Load(options.Value.LocalEncoderThreads));
+
+    /// <summary>Share of a query's letters that may be CJK before the English-only local encoder stops being asked.</summary>
+    public const double LocalMaxCjkShare = 0.3;
+
+    /// <summary>
+    /// Why <paramref name="model"/> should not rank <paramref name="query"/>, or null when it may. The bundled encoder
+    /// was trained on English: on Chinese text its ranking is close to random (docs/benchmarks.md), and fusing it
+    /// would only pull good keyword results down. Gateway models are taken to be as multilingual as their vendor says.
+    /// </summary>
+    public static string? Unsuited(string model, string query)
+    {
+        if (model != LocalModel)
+        {
+            return null;
+        }
+        int letters = 0, cjk = 0;
+        foreach (var rune in query.EnumerateRunes())
+        {
+            if (Rune.IsLetter(rune))
+            {
+                letters++;
+                if (rune.Value is >= 0x3400 and <= 0x9FFF or >= 0xF900 and <= 0xFAFF or >= 0x20000 and <= 0x3134F)
+                {
+                    cjk++;
+                }
+            }
+        }
+        return letters > 0 && cjk >= LocalMaxCjkShare * letters
+            ? $"'{LocalModel}' is an English model: this Chinese query was answered by keyword search only (a multilingual embedding model on the gateway enables hybrid search in Chinese)"
+            : null;
+    }
 
     /// <summary>Why <paramref name="model"/> cannot embed for a knowledge base, or null when it can be tried.</summary>
     public string? Unusable(string model) =>

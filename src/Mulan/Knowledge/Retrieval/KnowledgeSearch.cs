@@ -18,8 +18,9 @@ public sealed record SearchOutcome(IReadOnlyList<SearchResult> Results, SearchMo
 
 /// <summary>
 /// Retrieval over one knowledge base: BM25 over Chinese-aware analysis, exact vector search with the knowledge
-/// base's embedding model, and reciprocal rank fusion of the two. RRF needs no score calibration between BM25
-/// and cosine, which live on unrelated scales; its weights and constant are settings, measured in the benchmark.
+/// base's embedding model, and reciprocal rank fusion of the two (<see cref="RankFusion"/>); its weights and constant
+/// are settings, measured in the benchmark. The bundled encoder is English-only, so a query that is mostly Chinese is
+/// answered by keyword search alone when a knowledge base uses it.
 /// A knowledge base with a rerank model then has the best fused candidates reordered by it.
 /// </summary>
 public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embedder, LlmReranker reranker, IOptions<KnowledgeOptions> options)
@@ -50,6 +51,11 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
         {
             var warning = mode is SearchMode.Hybrid or SearchMode.Vector ? "this knowledge base has no embedding model: keyword search only" : null;
             return new SearchOutcome(Keyword(kb.Id, query, topK), SearchMode.Keyword, warning);
+        }
+        if (KnowledgeEmbedder.Unsuited(kb.EmbeddingModel, query) is { } unsuited)
+        {
+            // Measured: fusing an English-only encoder's near-random ranking of Chinese text halves MRR (docs/benchmarks.md).
+            return new SearchOutcome(Keyword(kb.Id, query, topK), SearchMode.Keyword, mode is SearchMode.Hybrid or SearchMode.Vector ? unsuited : null);
         }
         float[] vector;
         try
@@ -84,27 +90,28 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
         var depth = Math.Max(topK, o.Depth);
         var keyword = index.SearchKeyword(knowledgeBaseId, query, depth);
         var semantic = index.SearchVector(knowledgeBaseId, model, vector, depth);
-        var fused = new Dictionary<long, Candidate>();
+        var candidates = new Dictionary<long, Candidate>();
         for (var i = 0; i < keyword.Count; i++)
         {
             var (chunk, hit) = keyword[i];
-            fused[chunk.Id] = new Candidate(chunk) { KeywordScore = hit.Score, KeywordRank = i + 1, Terms = hit.Terms, Fused = o.KeywordWeight / (o.RankConstant + i + 1) };
+            candidates[chunk.Id] = new Candidate(chunk) { KeywordScore = hit.Score, KeywordRank = i + 1, Terms = hit.Terms };
         }
         for (var i = 0; i < semantic.Count; i++)
         {
             var (chunk, hit) = semantic[i];
-            if (!fused.TryGetValue(chunk.Id, out var c))
+            if (!candidates.TryGetValue(chunk.Id, out var c))
             {
-                fused[chunk.Id] = c = new Candidate(chunk);
+                candidates[chunk.Id] = c = new Candidate(chunk);
             }
             c.VectorScore = hit.Score;
             c.VectorRank = i + 1;
-            c.Fused += o.VectorWeight / (o.RankConstant + i + 1);
         }
-        return [.. fused.Values
-            .OrderByDescending(c => c.Fused).ThenBy(c => c.KeywordRank ?? int.MaxValue).ThenBy(c => c.VectorRank ?? int.MaxValue).ThenBy(c => c.Chunk.Id)
-            .Take(topK)
-            .Select((c, i) => new SearchResult(c.Chunk, c.Fused, new SearchExplanation(c.KeywordScore, c.KeywordRank, c.Terms, c.VectorScore, c.VectorRank, i + 1)))];
+        var fused = RankFusion.Fuse([.. keyword.Select(k => k.Chunk.Id)], [.. semantic.Select(v => v.Chunk.Id)], o.RankConstant, o.KeywordWeight, o.VectorWeight);
+        return [.. fused.Take(topK).Select((f, i) =>
+        {
+            var c = candidates[f.Id];
+            return new SearchResult(c.Chunk, f.Score, new SearchExplanation(c.KeywordScore, c.KeywordRank, c.Terms, c.VectorScore, c.VectorRank, i + 1));
+        })];
     }
 
     private sealed class Candidate(IndexedChunk chunk)
@@ -115,6 +122,5 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
         public IReadOnlyList<TermContribution> Terms { get; set; } = [];
         public double? VectorScore { get; set; }
         public int? VectorRank { get; set; }
-        public double Fused { get; set; }
     }
 }
