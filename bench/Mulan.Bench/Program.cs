@@ -1,11 +1,16 @@
 using Mulan.Bench;
 using Mulan.Bench.Hosting;
 
-// Gateway overhead and streaming (docs/quality.md §1–2), or with `retrieval` first, retrieval quality and keyword
-// index speed (§3). See bench/README.md.
+// Gateway overhead and streaming (docs/quality.md §1–2); with `retrieval` first, retrieval quality and keyword
+// index speed (§3); with `ingestion` first, ingestion throughput (§4). See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
     return await Mulan.Bench.Retrieval.RetrievalBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "ingestion")
+{
+    return await Mulan.Bench.Ingestion.IngestionBenchmark.RunAsync(args);
 }
 
 if (!BenchOptions.TryParse(args, out var options, out var error))
