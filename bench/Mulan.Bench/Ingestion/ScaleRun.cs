@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Mulan.Bench.Hosting;
 using Mulan.Knowledge;
 using Mulan.Knowledge.Chunking;
+using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Embedding.Local;
 using Mulan.Knowledge.Ingestion;
 using Mulan.Knowledge.Ingestion.Parsing;
@@ -257,13 +258,16 @@ internal sealed class ScaleRun(IngestionCorpus corpus, string dataParent, LocalS
         return new ChunkedDocument(title, [.. drafts.Select(c => (c.Text, c.Section, c.Page))], [.. drafts.Select(c => Chunker.IndexText(c.Section, c.Text))]);
     }
 
-    /// <summary>The worker's embedding: the document's index texts in batches of <see cref="KnowledgeOptions.EmbeddingBatchSize"/>.</summary>
+    /// <summary>
+    /// The worker's embedding: the document's index texts in batches of <see cref="KnowledgeOptions.EmbeddingBatchSize"/>,
+    /// mostly-Chinese ones skipped as the server skips them for the English-only local encoder.
+    /// </summary>
     private static float[][] Embed(LocalSentenceEncoder encoder, List<string> texts)
     {
         var vectors = new List<float[]>(texts.Count);
         for (var start = 0; start < texts.Count; start += Knowledge.EmbeddingBatchSize)
         {
-            vectors.AddRange(encoder.Embed(texts.GetRange(start, Math.Min(Knowledge.EmbeddingBatchSize, texts.Count - start))));
+            vectors.AddRange(KnowledgeEmbedder.EmbedLocally(encoder, texts.GetRange(start, Math.Min(Knowledge.EmbeddingBatchSize, texts.Count - start))));
         }
 
         return [.. vectors];

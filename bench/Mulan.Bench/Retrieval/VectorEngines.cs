@@ -39,8 +39,11 @@ internal sealed class EmbeddingCache(LocalSentenceEncoder encoder) : IDisposable
     public void Dispose() => encoder.Dispose();
 }
 
-/// <summary>Exact vector search (Mulan's <see cref="VectorIndex"/>) over the local encoder's vectors.</summary>
-internal sealed class VectorEngine(EmbeddingCache cache) : IRetrievalEngine
+/// <summary>
+/// Exact vector search (Mulan's <see cref="VectorIndex"/>) over the local encoder's vectors. With
+/// <paramref name="asServed"/>, passages the encoder is unsuited to (mostly Chinese) get no vector, as in the server.
+/// </summary>
+internal sealed class VectorEngine(EmbeddingCache cache, bool asServed = false) : IRetrievalEngine
 {
     private readonly VectorIndex _index = new(cache.Dimensions);
     private readonly ConcurrentQueue<(long Id, string Text)> _pending = new();
@@ -51,7 +54,7 @@ internal sealed class VectorEngine(EmbeddingCache cache) : IRetrievalEngine
 
     public void Commit()
     {
-        var items = _pending.ToList();
+        var items = _pending.Where(i => !asServed || KnowledgeEmbedder.Unsuited(cache.Model, i.Text) is null).ToList();
         _pending.Clear();
         cache.Fill(items.Select(i => i.Text));
         foreach (var (id, text) in items)

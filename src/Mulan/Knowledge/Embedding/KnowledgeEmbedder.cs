@@ -29,7 +29,7 @@ public sealed class KnowledgeEmbedder(SelfGateway gateway, ServiceKeys keys, Cat
     public const double LocalMaxCjkShare = 0.3;
 
     /// <summary>
-    /// Why <paramref name="model"/> should not rank <paramref name="query"/>, or null when it may. The bundled encoder
+    /// Why <paramref name="model"/> should not embed <paramref name="query"/> (a question or a chunk), or null when it may. The bundled encoder
     /// was trained on English: on Chinese text its ranking is close to random (docs/benchmarks.md), and fusing it
     /// would only pull good keyword results down. Gateway models are taken to be as multilingual as their vendor says.
     /// </summary>
@@ -56,12 +56,33 @@ public sealed class KnowledgeEmbedder(SelfGateway gateway, ServiceKeys keys, Cat
             : null;
     }
 
+    /// <summary>
+    /// The local encoder's vectors, with an empty one for text it is unsuited to (mostly Chinese): its embedding would
+    /// be noise that English queries could match, and skipping it makes Chinese documents as fast to ingest as with
+    /// keyword search only.
+    /// </summary>
+    public static float[][] EmbedLocally(LocalSentenceEncoder encoder, IReadOnlyList<string> texts)
+    {
+        var suited = Enumerable.Range(0, texts.Count).Where(i => Unsuited(LocalModel, texts[i]) is null).ToList();
+        var result = Enumerable.Repeat(Array.Empty<float>(), texts.Count).ToArray();
+        if (suited.Count > 0)
+        {
+            var embedded = encoder.Embed([.. suited.Select(i => texts[i])]);
+            for (var j = 0; j < suited.Count; j++)
+            {
+                result[suited[j]] = embedded[j];
+            }
+        }
+        return result;
+    }
+
     /// <summary>Why <paramref name="model"/> cannot embed for a knowledge base, or null when it can be tried.</summary>
     public string? Unusable(string model) =>
         model == LocalModel || catalog.Current.Models.ContainsKey(model)
             ? null
             : $"no model '{model}': use '{LocalModel}' (bundled, English) or the name of an embedding model in the catalog";
 
+    /// <returns>one vector per text; with the local model, an empty one for text it is unsuited to (see <see cref="Unsuited"/>).</returns>
     public async Task<float[][]> EmbedAsync(string model, string workspaceId, IReadOnlyList<string> texts, CancellationToken ct)
     {
         if (texts.Count == 0)
@@ -71,7 +92,7 @@ public sealed class KnowledgeEmbedder(SelfGateway gateway, ServiceKeys keys, Cat
         if (model == LocalModel)
         {
             // CPU-bound: the encoder blocks this thread for the batch, which is what an ingestion worker is for.
-            return _local.Value.Embed(texts);
+            return EmbedLocally(_local.Value, texts);
         }
         var vectors = new List<float[]>(texts.Count);
         for (var start = 0; start < texts.Count; start += MaxGatewayBatch)

@@ -50,6 +50,10 @@ public sealed class KnowledgeIndex
         VectorIndex? index = null;
         foreach (var (id, vector) in vectors)
         {
+            if (vector.Length == 0)
+            {
+                continue; // a chunk the model was not asked to embed (see KnowledgeEmbedder.Unsuited)
+            }
             // The first vector fixes the dimensions; a model that changes them is a different index.
             index ??= _vectors.AddOrUpdate((knowledgeBaseId, model), _ => new VectorIndex(vector.Length),
                 (_, existing) => existing.Dimensions == vector.Length ? existing : new VectorIndex(vector.Length));

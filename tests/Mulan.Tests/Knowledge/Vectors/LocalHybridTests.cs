@@ -15,6 +15,7 @@ public sealed class LocalHybridTests : IAsyncLifetime
         "Expense claims must be filed before the 25th of the month.",
         "Visitors sign in at the front desk and wear a badge at all times.",
         "Annual leave is fifteen paid days, booked three working days ahead.",
+        "员工每周可以在家办公两天，需经经理同意。",
     ];
 
     private MulanHost _host = null!;
@@ -48,6 +49,13 @@ public sealed class LocalHybridTests : IAsyncLifetime
         Assert.Equal(1, top["explanation"]!["vectorRank"]!.GetValue<int>());
         Assert.Null(top["explanation"]!["keywordRank"]);
 
+        // Chinese chunks get no vector from the English-only encoder, so they never surface by "meaning" alone.
+        var vector = await SearchAsync(id, Question, "vector");
+        Assert.Equal(3, vector["results"]!.AsArray().Count);
+        Assert.DoesNotContain(vector["results"]!.AsArray(), r => r!["text"]!.GetValue<string>() == Policies[^1]);
+        var all = await SearchAsync(id, Question, "vector", topK: 10);
+        Assert.Equal(Policies.Length - 1, all["results"]!.AsArray().Count);
+
         // The bundled encoder is English-only: a Chinese query is answered by keywords, and says so when hybrid was asked for.
         var chinese = await SearchAsync(id, "年假有几天？", null);
         Assert.Equal("keyword", chinese["mode"]!.GetValue<string>());
@@ -74,9 +82,9 @@ public sealed class LocalHybridTests : IAsyncLifetime
         Assert.Null(Mulan.Knowledge.Embedding.KnowledgeEmbedder.Unsuited("text-embedding-3-small", query));
     }
 
-    private async Task<JsonObject> SearchAsync(string kb, string query, string? mode)
+    private async Task<JsonObject> SearchAsync(string kb, string query, string? mode, int topK = 3)
     {
-        var response = await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/search", new { query, mode, topK = 3 });
+        var response = await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/search", new { query, mode, topK });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
