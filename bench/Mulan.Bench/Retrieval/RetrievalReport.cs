@@ -22,7 +22,7 @@ internal sealed class RetrievalReport(string[] args, IReadOnlyList<string> notes
     public string ToMarkdown(TimeSpan elapsed, string runtime, string defaultAnalyzer)
     {
         var text = new StringBuilder();
-        text.AppendLine("## Retrieval quality (docs/quality.md §3), keyword arm").AppendLine();
+        text.AppendLine("## Retrieval quality (docs/quality.md §3)").AppendLine();
         text.AppendLine(Invariant($"Arguments: `{string.Join(' ', args)}`; {Environment.ProcessorCount} cores, {runtime}; {elapsed.TotalSeconds:F0} s; load average at the end {LoadAverage()}. Default analyzer: `{defaultAnalyzer}`."));
         text.AppendLine();
         foreach (var (corpus, passages, queries) in Corpora)

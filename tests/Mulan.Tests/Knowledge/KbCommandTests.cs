@@ -49,6 +49,20 @@ public sealed class KbCommandTests : IDisposable
         Assert.Contains("five days ahead", ask);
         Assert.Contains("[1]", ask);
 
+        var (hybridCode, hybrid, _) = await MulanProcess.RunAsync(["kb", "search", "office", "How early must train tickets be booked?"], env);
+        Assert.Equal(0, hybridCode);
+        Assert.Contains("vector #", hybrid); // the default knowledge base explains both rankings
+
+        var (updateCode, update, updateErr) = await MulanProcess.RunAsync(["kb", "update", "office", "--embedding-model", "none"], env);
+        Assert.True(updateCode == 0, updateErr);
+        Assert.Contains("embedding model none", update);
+        var (noFlagsCode, _, noFlagsErr) = await MulanProcess.RunAsync(["kb", "update", "office"], env);
+        Assert.Equal(1, noFlagsCode);
+        Assert.Contains("--embedding-model", noFlagsErr);
+        var (badModelCode, _, badModelErr) = await MulanProcess.RunAsync(["kb", "update", "office", "--rerank-model", "no-such-model"], env);
+        Assert.Equal(1, badModelCode);
+        Assert.Contains("no model 'no-such-model'", badModelErr);
+
         var (missingCode, _, missingErr) = await MulanProcess.RunAsync(["kb", "ingest", "nope", folder], env);
         Assert.Equal(1, missingCode);
         Assert.Contains("404", missingErr);
