@@ -191,7 +191,9 @@ public static class KnowledgeEndpoints
     }
 
     private static string? CheckRerankModel(string model, CatalogState catalog) =>
-        model == NoModel || catalog.Current.Models.ContainsKey(model) ? null : $"no model '{model}': name a chat model of the catalog, or 'none'";
+        model.Length > 200 ? "at most 200 characters"
+        : model == NoModel || catalog.Current.Models.ContainsKey(model) ? null
+        : $"no model '{model}': name a chat model of the catalog, or 'none'";
 
     /// <summary>A model is accepted only if it embeds a probe text now, so a typo fails here and not in the background.</summary>
     private static async Task<string?> CheckEmbeddingModelAsync(string model, string workspaceId, KnowledgeEmbedder embedder, CancellationToken ct)

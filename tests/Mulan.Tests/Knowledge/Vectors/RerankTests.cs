@@ -93,6 +93,10 @@ public sealed class RerankTests : IAsyncLifetime
         Assert.Contains("rerankModel", await bad.Content.ReadAsStringAsync());
         Assert.Equal("chat-500", (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}"))!["rerankModel"]!.GetValue<string>());
 
+        var huge = await _host.Admin.PatchAsJsonAsync($"api/knowledge-bases/{kb}", new { rerankModel = new string('x', 5000) });
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+        Assert.DoesNotContain(new string('x', 300), await huge.Content.ReadAsStringAsync());
+
         var cleared = await _host.Admin.PatchAsJsonAsync($"api/knowledge-bases/{kb}", new { rerankModel = "none" });
         Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
         Assert.Equal("none", (await cleared.Content.ReadFromJsonAsync<JsonObject>())!["rerankModel"]!.GetValue<string>());
