@@ -13,6 +13,16 @@ public class KbSettings : ClientSettings
     public string Name { get; init; } = "";
 
     internal string Path(string rest = "") => $"api/knowledge-bases/{Uri.EscapeDataString(Name)}{rest}";
+
+    /// <summary>Where a result or citation comes from: the section path (which starts with the title when the document
+    /// has one as its top heading, so the title is not repeated), else the title, and the page.</summary>
+    internal static string Source(JsonNode item)
+    {
+        var title = item["title"]!.GetValue<string>();
+        var section = item["section"]?.GetValue<string>();
+        var where = section is null ? title : section.StartsWith(title, StringComparison.Ordinal) ? section : $"{title} › {section}";
+        return item["page"] is { } page ? $"{where}, p. {page}" : where;
+    }
 }
 
 public sealed class KbCreateCommand : AsyncCommand<KbCreateCommand.Settings>
@@ -224,8 +234,7 @@ public sealed partial class KbSearchCommand : AsyncCommand<KbSearchCommand.Setti
         foreach (var r in result["results"]!.AsArray().OfType<JsonObject>())
         {
             rank++;
-            var where = string.Join(", ", new[] { r["section"]?.GetValue<string>(), r["page"] is null ? null : $"p. {r["page"]}" }.Where(x => x is not null));
-            AnsiConsole.MarkupLine($"[bold]{rank}. {Markup.Escape(r["title"]!.GetValue<string>())}[/] {Markup.Escape(where)} [grey]({Markup.Escape(Why(r["explanation"]!))})[/]");
+            AnsiConsole.MarkupLine($"[bold]{rank}. {Markup.Escape(KbSettings.Source(r))}[/] [grey]({Markup.Escape(Why(r["explanation"]!))})[/]");
             AnsiConsole.WriteLine(r["text"]!.GetValue<string>());
             AnsiConsole.WriteLine();
         }
@@ -280,8 +289,7 @@ public sealed class KbAskCommand : AsyncCommand<KbAskCommand.Settings>
         AnsiConsole.WriteLine(answer["answer"]!.GetValue<string>());
         foreach (var c in answer["citations"]!.AsArray().OfType<JsonObject>())
         {
-            var where = string.Join(", ", new[] { c["section"]?.GetValue<string>(), c["page"] is null ? null : $"p. {c["page"]}" }.Where(x => x is not null));
-            AnsiConsole.MarkupLine($"  [grey][[{c["marker"]}]] {Markup.Escape(c["title"]!.GetValue<string>())} {Markup.Escape(where)}[/]");
+            AnsiConsole.MarkupLine($"  [grey][[{c["marker"]}]] {Markup.Escape(KbSettings.Source(c))}[/]");
         }
         return 0;
     }
