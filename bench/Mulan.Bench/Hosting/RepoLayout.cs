@@ -16,6 +16,17 @@ internal sealed record RepoLayout(string Root)
 
     public string DefaultReport => Path.Combine(Root, "bench", "results", "latest.md");
 
+    /// <summary>
+    /// The retrieval datasets folder: <paramref name="explicitDir"/>, else ../shared/datasets beside the repository; null
+    /// (with the place looked in) when it holds no DRCD dev set.
+    /// </summary>
+    public static string? Datasets(string? explicitDir, string? explicitRoot, out string lookedIn)
+    {
+        var folder = explicitDir ?? (Find(explicitRoot) is { } repo ? Path.Combine(repo.Root, "..", "shared", "datasets") : null);
+        lookedIn = folder ?? "../shared/datasets";
+        return folder is not null && File.Exists(Path.Combine(folder, "drcd", "DRCD_dev.json")) ? folder : null;
+    }
+
     public static RepoLayout? Find(string? explicitRoot)
     {
         if (explicitRoot is not null)

@@ -30,11 +30,9 @@ public static class IngestionBenchmark
             return 0;
         }
 
-        var datasets = options.Datasets
-            ?? (RepoLayout.Find(options.RepoRoot) is { } repo ? Path.Combine(repo.Root, "..", "shared", "datasets") : null);
-        if (datasets is null || !File.Exists(Path.Combine(datasets, "drcd", "DRCD_dev.json")))
+        if (RepoLayout.Datasets(options.Datasets, options.RepoRoot, out var lookedIn) is not { } datasets)
         {
-            await Console.Error.WriteLineAsync($"datasets not found (looked in {datasets ?? "../shared/datasets"}); pass --datasets DIR");
+            await Console.Error.WriteLineAsync($"datasets not found (looked in {lookedIn}); pass --datasets DIR");
             return 2;
         }
 

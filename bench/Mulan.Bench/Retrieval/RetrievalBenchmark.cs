@@ -32,19 +32,16 @@ public static class RetrievalBenchmark
             return 0;
         }
 
-        var datasets = options.Datasets
-            ?? (RepoLayout.Find(options.RepoRoot) is { } repo ? Path.Combine(repo.Root, "..", "shared", "datasets") : null);
-        var drcdPath = datasets is null ? null : Path.Combine(datasets, "drcd", "DRCD_dev.json");
-        if (drcdPath is null || !File.Exists(drcdPath))
+        if (RepoLayout.Datasets(options.Datasets, options.RepoRoot, out var lookedIn) is not { } datasets)
         {
-            await Console.Error.WriteLineAsync($"datasets not found (looked for {drcdPath ?? "../shared/datasets"}); pass --datasets DIR");
+            await Console.Error.WriteLineAsync($"datasets not found (looked in {lookedIn}); pass --datasets DIR");
             return 2;
         }
 
         var clock = Stopwatch.StartNew();
-        var drcd = SquadSet.Load(drcdPath);
-        var xquadZh = SquadSet.Load(Path.Combine(datasets!, "xquad", "xquad.zh.json"));
-        var xquadEn = SquadSet.Load(Path.Combine(datasets!, "xquad", "xquad.en.json"));
+        var drcd = SquadSet.Load(Path.Combine(datasets, "drcd", "DRCD_dev.json"));
+        var xquadZh = SquadSet.Load(Path.Combine(datasets, "xquad", "xquad.zh.json"));
+        var xquadEn = SquadSet.Load(Path.Combine(datasets, "xquad", "xquad.en.json"));
         var notes = new List<string>();
         var groups = await BuildTasksAsync(drcd, xquadZh, xquadEn, notes);
 
