@@ -80,7 +80,8 @@ public sealed class KbUpdateCommand : AsyncCommand<KbUpdateCommand.Settings>
         }
         else if (kb["reembedding"] is { } pending)
         {
-            Console.WriteLine($"Re-embedding {kb["name"]} with {pending["model"]} in the background; searches use {kb["embeddingModel"]} until it is done. Rerank model: {kb["rerankModel"]}.");
+            Console.WriteLine($"Re-embedding {kb["name"]} with {pending["model"]} in the background ({pending["embedded"]} of {pending["chunks"]} chunks so far); " +
+                $"searches use {kb["embeddingModel"]} until it is done. Rerank model: {kb["rerankModel"]}.");
         }
         else
         {

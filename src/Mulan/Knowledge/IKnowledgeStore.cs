@@ -38,6 +38,8 @@ public interface IKnowledgeStore
     Task<bool> TryActivatePendingAsync(string knowledgeBaseId, CancellationToken ct);
     /// <summary>Chunks of ready documents with no vector from <paramref name="model"/>, in id order after <paramref name="afterId"/>.</summary>
     Task<IReadOnlyList<ChunkText>> ChunksWithoutVectorAsync(string knowledgeBaseId, string model, long afterId, int limit, CancellationToken ct);
+    /// <summary>Chunks of ready documents, and how many of them have a vector from <paramref name="model"/>.</summary>
+    Task<(int Chunks, int Embedded)> VectorProgressAsync(string knowledgeBaseId, string model, CancellationToken ct);
     /// <summary>Stores vectors for chunks that still exist (a chunk deleted meanwhile is skipped).</summary>
     Task SaveVectorsAsync(string model, IReadOnlyList<(long ChunkId, float[] Vector)> vectors, CancellationToken ct);
     /// <summary>Every stored vector of a knowledge base for one model, to rebuild the vector index at start-up.</summary>

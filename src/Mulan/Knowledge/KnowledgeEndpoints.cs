@@ -44,15 +44,23 @@ public static class KnowledgeEndpoints
     public sealed record KnowledgeBaseView(string Id, string Name, string Workspace, string? Description, DateTimeOffset CreatedAt, string EmbeddingModel,
         string RerankModel, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReembeddingView? Reembedding)
     {
-        public static KnowledgeBaseView From(KnowledgeBase k, ReembeddingWorker? reembedding = null) =>
-            new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt, k.EmbeddingModel ?? NoModel, k.RerankModel ?? NoModel,
-                k.PendingEmbeddingModel is { } pending
-                    ? new ReembeddingView(pending, reembedding?.ProgressOf(k.Id) is { Model: var m } p && m == pending ? p.Embedded : 0,
-                        reembedding?.ProgressOf(k.Id) is { Model: var m2, LastError: var error } && m2 == pending ? error : null)
-                    : null);
+        public static KnowledgeBaseView From(KnowledgeBase k, ReembeddingView? reembedding = null) =>
+            new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt, k.EmbeddingModel ?? NoModel, k.RerankModel ?? NoModel, reembedding);
+
+        /// <summary>The view, with re-embedding progress counted from storage (so it survives a restart).</summary>
+        public static async Task<KnowledgeBaseView> WithProgressAsync(KnowledgeBase k, IKnowledgeStore store, ReembeddingWorker reembedding, CancellationToken ct)
+        {
+            if (k.PendingEmbeddingModel is not { } pending)
+            {
+                return From(k);
+            }
+            var (chunks, embedded) = await store.VectorProgressAsync(k.Id, pending, ct);
+            var error = reembedding.ProgressOf(k.Id) is { Model: var m, LastError: var e } && m == pending ? e : null;
+            return From(k, new ReembeddingView(pending, embedded, chunks, error));
+        }
     }
 
-    public sealed record ReembeddingView(string Model, int Embedded, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError);
+    public sealed record ReembeddingView(string Model, int Embedded, int Chunks, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError);
 
     private const string NoModel = "none";
 
@@ -122,13 +130,14 @@ public static class KnowledgeEndpoints
     }
 
     private static async Task<Ok<KnowledgeBasesPage>> ListAsync(HttpContext ctx, IKnowledgeStore store, ReembeddingWorker reembedding, CancellationToken ct) =>
-        TypedResults.Ok(new KnowledgeBasesPage([.. (await store.ListKnowledgeBasesAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct)).Select(k => KnowledgeBaseView.From(k, reembedding))]));
+        TypedResults.Ok(new KnowledgeBasesPage(await Task.WhenAll((await store.ListKnowledgeBasesAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct))
+            .Select(k => KnowledgeBaseView.WithProgressAsync(k, store, reembedding, ct)))));
 
     public sealed record KnowledgeBasesPage(IReadOnlyList<KnowledgeBaseView> KnowledgeBases);
 
     private static async Task<Results<Ok<KnowledgeBaseView>, ProblemHttpResult>> GetAsync(string id, HttpContext ctx, IKnowledgeStore store,
         ReembeddingWorker reembedding, CancellationToken ct) =>
-        await FindAsync(id, ctx, store, ct) is { } kb ? TypedResults.Ok(KnowledgeBaseView.From(kb, reembedding)) : NotFound(id);
+        await FindAsync(id, ctx, store, ct) is { } kb ? TypedResults.Ok(await KnowledgeBaseView.WithProgressAsync(kb, store, reembedding, ct)) : NotFound(id);
 
     private static async Task<IResult> UpdateAsync(string id, UpdateRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeEmbedder embedder,
         CatalogState catalog, KnowledgeIndex index, ReembeddingWorker reembedding, CancellationToken ct)
@@ -186,8 +195,8 @@ public static class KnowledgeEndpoints
         }
         var updated = await store.FindKnowledgeBaseAsync(kb.Id, null, ct);
         return updated!.PendingEmbeddingModel is null
-            ? TypedResults.Ok(KnowledgeBaseView.From(updated, reembedding))
-            : TypedResults.Accepted($"/api/knowledge-bases/{kb.Id}", KnowledgeBaseView.From(updated, reembedding));
+            ? TypedResults.Ok(await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct))
+            : TypedResults.Accepted($"/api/knowledge-bases/{kb.Id}", await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct));
     }
 
     private static string? CheckRerankModel(string model, CatalogState catalog) =>

@@ -238,6 +238,18 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         return [.. rows];
     }
 
+    public async Task<(int Chunks, int Embedded)> VectorProgressAsync(string knowledgeBaseId, string model, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleAsync<(long Chunks, long Embedded)>(
+            """
+            SELECT count(*), count(v.chunk_id) FROM chunks c JOIN documents d ON d.id = c.document_id
+            LEFT JOIN chunk_vectors v ON v.chunk_id = c.id AND v.model = @model
+            WHERE c.kb_id = @knowledgeBaseId AND d.status = 'ready'
+            """, new { knowledgeBaseId, model });
+        return ((int)row.Chunks, (int)row.Embedded);
+    }
+
     public async Task SaveVectorsAsync(string model, IReadOnlyList<(long ChunkId, float[] Vector)> vectors, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

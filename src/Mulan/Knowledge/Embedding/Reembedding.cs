@@ -5,7 +5,7 @@ using Mulan.Knowledge.Retrieval;
 
 namespace Mulan.Knowledge.Embedding;
 
-/// <summary>Progress of a knowledge base's switch to a new embedding model, as the API shows it.</summary>
+/// <summary>The last trouble of a knowledge base's switch to a new embedding model (progress itself is counted in storage).</summary>
 public sealed record ReembeddingProgress(string Model, int Embedded, string? LastError);
 
 /// <summary>

@@ -143,7 +143,10 @@ public sealed class GatewayEmbeddingTests : IAsyncLifetime
             var state = (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}"))!;
             if (state["reembedding"] is { } progress)
             {
-                sawProgress |= progress["embedded"]!.GetValue<int>() > 0;
+                var embedded = progress["embedded"]!.GetValue<int>();
+                Assert.Equal(many.Count, progress["chunks"]!.GetValue<int>()); // one chunk per short document
+                Assert.InRange(embedded, 0, many.Count);
+                sawProgress |= embedded > 0;
             }
             else
             {
