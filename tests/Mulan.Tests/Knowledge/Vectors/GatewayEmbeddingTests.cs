@@ -168,6 +168,43 @@ public sealed class GatewayEmbeddingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restart_in_the_middle_of_re_embedding_resumes_where_it_stopped()
+    {
+        var kb = await CreateAsync("resume", "embed");
+        var many = Enumerable.Range(0, 5).SelectMany(round => Paragraphs.Select(p => $"{p} (v{round})")).ToList();
+        await IngestAsync(kb, many);
+        Assert.Equal(HttpStatusCode.Accepted, (await _host.Admin.PatchAsJsonAsync($"api/knowledge-bases/{kb}", new { embeddingModel = "embed-slow" })).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int embeddedBefore;
+        do
+        {
+            await Task.Delay(100);
+            embeddedBefore = (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}"))!["reembedding"]!["embedded"]!.GetValue<int>();
+        }
+        while (embeddedBefore < 6 && DateTime.UtcNow < deadline);
+        Assert.InRange(embeddedBefore, 6, many.Count - 2);
+
+        var data = _host.DataDirectory;
+        var vendor = _host.Vendor;
+        await _host.StopKeepingDataAsync();
+        var slowCalls = vendor.Ledger.Bills.Count(b => b.Model.Contains("firstbyte", StringComparison.Ordinal));
+        _host = await MulanHost.StartAsync(Catalog, b => b.Configuration["Knowledge:EmbeddingBatchSize"] = "2", vendor, data);
+
+        var state = (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}"))!;
+        Assert.True(state["reembedding"] is null || state["reembedding"]!["embedded"]!.GetValue<int>() >= embeddedBefore);
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (state["reembedding"] is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            state = (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}"))!;
+        }
+        Assert.Equal("embed-slow", state["embeddingModel"]!.GetValue<string>());
+        // After the restart only the chunks still missing were embedded (batches of 2; at most one batch was in flight).
+        var afterRestart = vendor.Ledger.Bills.Count(b => b.Model.Contains("firstbyte", StringComparison.Ordinal)) - slowCalls;
+        Assert.InRange(afterRestart, (many.Count - embeddedBefore - 2) / 2, ((many.Count - embeddedBefore) / 2) + 1);
+    }
+
+    [Fact]
     public async Task Vectors_survive_a_restart_without_being_embedded_again()
     {
         var kb = await CreateAsync("restart", "embed");
