@@ -19,7 +19,9 @@ public sealed class VectorIndexTests
     }
 
     [Theory]
+    [InlineData(5)]
     [InlineData(500)]
+    [InlineData(4100)] // one full block and a small one
     [InlineData(40_000)] // above the parallel threshold: the fan-out must give the same answer
     public void Search_returns_exactly_the_brute_force_top_k(int rows)
     {
@@ -70,6 +72,20 @@ public sealed class VectorIndexTests
         Assert.Equal(1, index.Count);
         var hit = Assert.Single(index.Search([0, 1], 5));
         Assert.Equal(1f, hit.Score, 5);
+    }
+
+    [Fact]
+    public void A_small_index_does_not_allocate_a_full_block()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var index = new VectorIndex(384);
+        for (var i = 0; i < 10; i++)
+        {
+            index.Add(i, Enumerable.Repeat(1f, 384).ToArray());
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 1, 200_000); // a full block would be 4096 x 384 floats, 6 MB
+        Assert.Equal(10, index.Search(Enumerable.Repeat(1f, 384).ToArray(), 20).Count);
     }
 
     [Fact]

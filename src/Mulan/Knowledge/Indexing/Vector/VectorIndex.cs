@@ -11,14 +11,17 @@ public readonly record struct VectorHit(long ChunkId, float Score);
 /// SIMD pass over it (TensorPrimitives.Dot) is tens of milliseconds on two cores, with no recall loss, no
 /// build step and no tuning — an approximate graph would only pay off well beyond the sizes this process serves.
 /// <para>
-/// Rows live in fixed-size blocks that are never reallocated, so a search runs without a lock while a writer
-/// appends: a reader sees the row count published after the row is written. Removal marks the row's id as
+/// Rows live in blocks of 4,096; full blocks never move, and only the last one grows (from 16 rows, doubling, by
+/// copying it into a new block list), so a small knowledge base costs kilobytes and a search runs without a lock
+/// while a writer appends: a reader sees the row count published after the row is written, and scans no further
+/// than the blocks it holds. Removal marks the row's id as
 /// deleted; removed rows are reused by later additions.
 /// </para>
 /// </summary>
 public sealed class VectorIndex
 {
     private const int BlockRows = 4096;
+    private const int FirstBlockRows = 16;
     private const long Deleted = -1;
     // Below this many rows one core is faster than the cost of fanning out.
     private const int ParallelThreshold = 32_768;
@@ -92,12 +95,13 @@ public sealed class VectorIndex
         }
         var blocks = Volatile.Read(ref _blocks);
         var rows = Volatile.Read(ref _rows);
+        var blockCountSeen = blocks.Length;
         if (rows == 0 || topK < 1)
         {
             return [];
         }
         var q = Normalized(query);
-        var blockCount = (rows + BlockRows - 1) / BlockRows;
+        var blockCount = Math.Min(blockCountSeen, (rows + BlockRows - 1) / BlockRows);
         if (rows < ParallelThreshold)
         {
             var top = new TopK(topK);
@@ -130,6 +134,8 @@ public sealed class VectorIndex
 
     private void ScanBlock(Block block, int rows, float[] query, TopK top)
     {
+        // The row count may be newer than this block list: a row beyond a (since grown) block is not there yet for us.
+        rows = Math.Min(rows, block.Ids.Length);
         var vectors = block.Vectors.AsSpan();
         for (var r = 0; r < rows; r++)
         {
@@ -145,11 +151,22 @@ public sealed class VectorIndex
     private int Append()
     {
         var row = _rows;
-        if (row / BlockRows == _blocks.Length)
+        var b = row / BlockRows;
+        var offset = row % BlockRows;
+        if (b == _blocks.Length || offset == _blocks[b].Ids.Length)
         {
-            var grown = new Block[_blocks.Length + 1];
-            Array.Copy(_blocks, grown, _blocks.Length);
-            grown[^1] = new Block(new float[BlockRows * Dimensions], Enumerable.Repeat(Deleted, BlockRows).ToArray());
+            // A small knowledge base must not cost a full block: the last block starts small and doubles up to
+            // BlockRows. Growing copies it into a new list; a search still holding the old one scans what it saw.
+            var grown = new Block[b + 1];
+            Array.Copy(_blocks, grown, b);
+            var capacity = b == _blocks.Length ? FirstBlockRows : Math.Min(BlockRows, _blocks[b].Ids.Length * 2);
+            var block = new Block(new float[capacity * Dimensions], Enumerable.Repeat(Deleted, capacity).ToArray());
+            if (b < _blocks.Length)
+            {
+                _blocks[b].Vectors.CopyTo(block.Vectors, 0);
+                _blocks[b].Ids.CopyTo(block.Ids, 0);
+            }
+            grown[b] = block;
             Volatile.Write(ref _blocks, grown);
         }
         return row;
