@@ -19,6 +19,7 @@ public static class GatewayExtensions
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddSingleton<UpstreamCaller>();
         services.AddSingleton<StreamRelay>();
+        services.AddSingleton<Routing.DeploymentHealth>();
         services.AddSingleton<GatewayProxy>();
         services.AddHttpClient(UpstreamCaller.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => UpstreamCaller.CreateHandler(sp.GetRequiredService<IOptions<GatewayOptions>>().Value))

@@ -19,6 +19,15 @@ public sealed class GatewayOptions
 
     /// <summary>Seconds to establish a TCP/TLS connection to an upstream. Default 10.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Deployments of a model tried for one request before its failure is returned (fallback). Default 3.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Consecutive failures after which a deployment cools down (tried after the healthy ones). Default 3.</summary>
+    public int FailuresBeforeCooldown { get; set; } = 3;
+
+    /// <summary>Seconds a failing deployment cools down; a longer Retry-After from the vendor wins. Default 30.</summary>
+    public int CooldownSeconds { get; set; } = 30;
 }
 
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -41,6 +50,18 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (o.ConnectTimeoutSeconds is < 1 or > 120)
         {
             errors.Add($"{GatewayOptions.Section}:{nameof(o.ConnectTimeoutSeconds)}: must be between 1 and 120 (got {o.ConnectTimeoutSeconds})");
+        }
+        if (o.MaxAttempts is < 1 or > 10)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxAttempts)}: must be between 1 and 10 (got {o.MaxAttempts})");
+        }
+        if (o.FailuresBeforeCooldown is < 1 or > 100)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.FailuresBeforeCooldown)}: must be between 1 and 100 (got {o.FailuresBeforeCooldown})");
+        }
+        if (o.CooldownSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.CooldownSeconds)}: must be between 1 and 3600 (got {o.CooldownSeconds})");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -8,6 +8,7 @@ using Mulan.Access;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Forwarding;
 using Mulan.Gateway.Metering;
+using Mulan.Gateway.Routing;
 using Mulan.Gateway.Streaming;
 using Mulan.Gateway.Wire;
 
@@ -20,9 +21,11 @@ namespace Mulan.Gateway;
 /// </summary>
 public sealed partial class GatewayProxy(
     AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
-    StreamRelay relay, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
+    StreamRelay relay, DeploymentHealth health, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
+    /// <summary>Names the provider whose deployment served the request.</summary>
+    public const string ProviderHeader = "x-mulan-provider";
     private const long DrainCapBytes = 64L * 1024 * 1024;
     private readonly GatewayOptions _options = options.Value;
 
@@ -72,20 +75,36 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
-        // Routing strategies and fallback across deployments are a later step; today: the first callable one.
-        var deployment = route.Deployments.FirstOrDefault(d => d.Provider.Kind.HasAdapter);
-        if (deployment is null)
+        // Priority order, with deployments cooling down after failures tried last (routing strategies come later).
+        var callable = route.Deployments.Where(d => d.Provider.Kind.HasAdapter).ToList();
+        if (callable.Count == 0)
         {
             var failure = UpstreamFailure.NoAdapter(route);
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
             await failure.WriteAsync(ctx.Response);
             return;
         }
-        x.Deployment = deployment;
-        await ForwardAsync(ctx, x, request, deployment);
+        var order = health.Order(callable);
+        var attempts = Math.Min(order.Count, _options.MaxAttempts);
+        for (var attempt = 0; attempt < attempts; attempt++)
+        {
+            x.Deployment = order[attempt];
+            if (await ForwardAsync(ctx, x, request, order[attempt], canFallBack: attempt + 1 < attempts) == Attempt.Done)
+            {
+                return;
+            }
+            LogFallback(logger, x.RequestId, order[attempt].Provider.Name, order[attempt + 1].Provider.Name);
+        }
     }
 
-    private async Task ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment)
+    private enum Attempt { Done, FellBack }
+
+    /// <summary>Retryable on another deployment: nothing reached the client, and the vendor said "not now" rather than "no".</summary>
+    private static bool Retryable(int status) => status is 408 or 409 or 425 or 429 or >= 500;
+
+    /// <param name="canFallBack">when this attempt fails before any byte reached the client in a way another deployment
+    /// may not, return <see cref="Attempt.FellBack"/> (recording and answering nothing) instead of answering the failure.</param>
+    private async Task<Attempt> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, bool canFallBack)
     {
         var payload = request.RewriteFor(deployment.VendorModel);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds));
@@ -97,33 +116,58 @@ public sealed partial class GatewayProxy(
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
         {
+            if (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                health.Failed(deployment, null);
+                if (canFallBack)
+                {
+                    LogUpstreamFailed(logger, x.RequestId, deployment.Provider.Name, e is OperationCanceledException ? "timeout" : "unreachable");
+                    return Attempt.FellBack;
+                }
+            }
             await FailBeforeResponseAsync(ctx, x, e);
-            return;
+            return Attempt.Done;
         }
         using (response)
         {
             if (!response.IsSuccessStatusCode)
             {
                 var errorBody = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token);
-                var failure = UpstreamFailure.FromResponse(deployment, response.StatusCode, errorBody ?? [], response.Headers.RetryAfter?.Delta);
+                var retryAfter = response.Headers.RetryAfter?.Delta;
+                var failure = UpstreamFailure.FromResponse(deployment, response.StatusCode, errorBody ?? [], retryAfter);
                 LogUpstreamStatus(logger, x.RequestId, deployment.Provider.Name, (int)response.StatusCode);
+                if (Retryable((int)response.StatusCode))
+                {
+                    health.Failed(deployment, retryAfter);
+                    if (canFallBack)
+                    {
+                        return Attempt.FellBack;
+                    }
+                }
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
-                return;
+                return Attempt.Done;
             }
-            if (request.Stream && response.Content.Headers.ContentType?.MediaType is "text/event-stream" or null)
-            {
-                await relay.RelayAsync(ctx, x, response, timeout, linked.Token);
-                return;
-            }
-            if (request.Stream)
+            if (request.Stream && response.Content.Headers.ContentType?.MediaType is not ("text/event-stream" or null))
             {
                 // A vendor that answers a stream request with a plain body (some send errors as HTTP 200 JSON).
                 var unexpected = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token) ?? [];
+                health.Failed(deployment, null);
+                if (canFallBack)
+                {
+                    return Attempt.FellBack;
+                }
                 var failure = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
-                return;
+                return Attempt.Done;
+            }
+            health.Succeeded(deployment);
+            ctx.Response.Headers[ProviderHeader] = deployment.Provider.Name;
+            if (request.Stream)
+            {
+                await relay.RelayAsync(ctx, x, response, timeout, linked.Token);
+                return Attempt.Done;
             }
             byte[]? bytes;
             try
@@ -133,16 +177,17 @@ public sealed partial class GatewayProxy(
             catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
             {
                 await FailBeforeResponseAsync(ctx, x, e);
-                return;
+                return Attempt.Done;
             }
             if (bytes is null)
             {
                 var failure = new OpenAIError(502, $"The upstream response exceeded {_options.MaxResponseBodyBytes} bytes.", "upstream_error", null, "upstream_response_too_large");
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, EstimateInput(x), failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
-                return;
+                return Attempt.Done;
             }
             await CompleteAsync(ctx, x, response, bytes);
+            return Attempt.Done;
         }
     }
 
@@ -306,6 +351,9 @@ public sealed partial class GatewayProxy(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} answered HTTP {Status}")]
     private static partial void LogUpstreamStatus(ILogger logger, string requestId, string provider, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} failed, falling back to {Next}")]
+    private static partial void LogFallback(ILogger logger, string requestId, string provider, string next);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} failed ({Code})")]
     private static partial void LogUpstreamFailed(ILogger logger, string requestId, string provider, string code);
