@@ -100,7 +100,7 @@ public sealed partial class GatewayProxy(
     private enum Attempt { Done, FellBack }
 
     /// <summary>Retryable on another deployment: nothing reached the client, and the vendor said "not now" rather than "no".</summary>
-    private static bool Retryable(int status) => status is 408 or 409 or 425 or 429 or >= 500;
+    private static bool Retryable(int status) => status is 408 or 425 or 429 or >= 500;
 
     /// <param name="canFallBack">when this attempt fails before any byte reached the client in a way another deployment
     /// may not, return <see cref="Attempt.FellBack"/> (recording and answering nothing) instead of answering the failure.</param>
