@@ -6,6 +6,7 @@ using Mulan.Access;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
+using Mulan.Gateway.Routing;
 using Mulan.Knowledge;
 using Mulan.Storage;
 
@@ -66,6 +67,7 @@ public static class MulanServer
         var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
         api.MapAccess();
         api.MapCatalog();
+        api.MapRouting();
         api.MapUsage();
         app.MapKnowledge();
         return app;

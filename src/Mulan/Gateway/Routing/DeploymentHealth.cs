@@ -56,6 +56,16 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
         }
     }
 
+    /// <summary>What operators see of one deployment: its consecutive failures and, while cooling down, until when.</summary>
+    public (int ConsecutiveFailures, DateTimeOffset? CooldownUntil) StateOf(Deployment deployment)
+    {
+        if (!_states.TryGetValue(Key(deployment), out var s))
+        {
+            return (0, null);
+        }
+        return (s.Failures, s.CooldownUntil > time.GetUtcNow() ? s.CooldownUntil : null);
+    }
+
     private static (string, string) Key(Deployment d) => (d.Provider.Name, d.VendorModel);
 
     private sealed record State(int Failures, DateTimeOffset? CooldownUntil);

@@ -96,6 +96,16 @@ public sealed class FallbackTests : IAsyncLifetime
         }
         // Three refusals opened the breaker: the fourth request went to the backup first and never tried "dead".
         Assert.Equal(3, _host.Logs.Text.Split('\n').Count(l => l.Contains("provider dead failed, falling back", StringComparison.Ordinal)));
+
+        // Operators see it.
+        var deployments = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/deployments"))!["deployments"]!.AsArray()
+            .Where(d => d!["model"]!.GetValue<string>() == "unreachable-first").ToList();
+        Assert.Equal("cooling_down", deployments[0]!["status"]!.GetValue<string>());
+        Assert.Equal("dead", deployments[0]!["provider"]!.GetValue<string>());
+        Assert.Equal(3, deployments[0]!["consecutiveFailures"]!.GetValue<int>());
+        Assert.True(deployments[0]!["cooldownUntil"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddSeconds(30));
+        Assert.Equal("healthy", deployments[1]!["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _client.GetAsync("api/deployments")).StatusCode);
     }
 
     [Fact]
