@@ -19,6 +19,9 @@ internal sealed record ModelSpec
     public bool Moonshot { get; init; }
     public bool Tools { get; init; }
     public int? FailStatus { get; init; }
+
+    /// <summary>Percent of requests answered 500 at random (<c>failrate=N</c>), for load tests of fallback.</summary>
+    public int FailRate { get; init; }
     public int FirstByteMs { get; init; }
     public int? ResetAfter { get; init; }
     public int? ErrorEventAfter { get; init; }
@@ -49,6 +52,7 @@ internal sealed record ModelSpec
                 ("chunks", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { Chunks = n },
                 ("gap", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { GapMs = n },
                 ("fail", { } v) when TryInt(v, 400, 599, out var n) => spec with { FailStatus = n },
+                ("failrate", { } v) when TryInt(v, 0, 100, out var n) => spec with { FailRate = n },
                 ("firstbyte", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { FirstByteMs = n },
                 ("reset", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { ResetAfter = n },
                 ("errorevent", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { ErrorEventAfter = n },
@@ -66,8 +70,10 @@ internal sealed record ModelSpec
         return true;
     }
 
-    /// <summary>Folds a queued fault in; faults win over options given in the model name.</summary>
-    public ModelSpec With(FakeFault? fault) => fault switch
+    /// <summary>Folds a queued fault in (faults win over options given in the model name), and draws <c>failrate</c>.</summary>
+    public ModelSpec With(FakeFault? fault) => (FailRate > 0 && FailStatus is null && Random.Shared.Next(100) < FailRate ? this with { FailStatus = 500 } : this).Apply(fault);
+
+    private ModelSpec Apply(FakeFault? fault) => fault switch
     {
         FakeFault.SlowFirstByte s => this with { FirstByteMs = FirstByteMs + (int)Math.Clamp(s.Delay.TotalMilliseconds, 0, MaxDelayMs) },
         FakeFault.ResetAfter r => this with { ResetAfter = Math.Max(0, r.Chunks) },
