@@ -75,7 +75,7 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
-        // Priority order, with deployments cooling down after failures tried last (routing strategies come later).
+        // The route's strategy order (priority, lowest-cost, lowest-latency), deployments cooling down after failures last.
         var callable = route.Deployments.Where(d => d.Provider.Kind.HasAdapter).ToList();
         if (callable.Count == 0)
         {
@@ -84,7 +84,7 @@ public sealed partial class GatewayProxy(
             await failure.WriteAsync(ctx.Response);
             return;
         }
-        var order = health.Order(callable);
+        var order = health.Order(route, callable);
         var attempts = Math.Min(order.Count, _options.MaxAttempts);
         for (var attempt = 0; attempt < attempts; attempt++)
         {
@@ -110,6 +110,7 @@ public sealed partial class GatewayProxy(
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token);
         HttpResponseMessage response;
+        var sent = Stopwatch.GetTimestamp();
         try
         {
             response = await upstream.SendAsync(deployment, request.Endpoint, payload, x.RequestId, linked.Token);
@@ -162,7 +163,7 @@ public sealed partial class GatewayProxy(
                 await failure.WriteAsync(ctx.Response);
                 return Attempt.Done;
             }
-            health.Succeeded(deployment);
+            health.Succeeded(deployment, Stopwatch.GetElapsedTime(sent));
             ctx.Response.Headers[ProviderHeader] = deployment.Provider.Name;
             if (request.Stream)
             {

@@ -5,68 +5,77 @@ using Mulan.Gateway.Catalog;
 namespace Mulan.Gateway.Routing;
 
 /// <summary>
-/// Per-deployment circuit breaker. After <see cref="GatewayOptions.FailuresBeforeCooldown"/> consecutive failures a
-/// deployment cools down for <see cref="GatewayOptions.CooldownSeconds"/> (or the vendor's Retry-After, if longer) and
-/// is tried after the healthy ones; once the cooldown ends, the next request probes it (half-open): a success closes
-/// the breaker, a failure opens it again at once.
+/// Per-deployment health and the order a model's deployments are tried in. After
+/// <see cref="GatewayOptions.FailuresBeforeCooldown"/> consecutive failures a deployment cools down for
+/// <see cref="GatewayOptions.CooldownSeconds"/> (or the vendor's Retry-After, if longer) and is tried after the healthy
+/// ones; once the cooldown ends, the next request probes it (half-open): a success closes the breaker, a failure opens
+/// it again at once. Successful calls feed a moving average of the time to the response headers, which the
+/// <c>lowest-latency</c> strategy orders by.
 /// </summary>
 public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvider time)
 {
+    // Weight of the newest sample in the moving average: about the last ten calls count.
+    private const double LatencyAlpha = 0.2;
     private readonly ConcurrentDictionary<(string Provider, string Model), State> _states = new();
 
-    /// <summary>The deployments in priority order, those cooling down moved to the end (still tried, last).</summary>
-    public IReadOnlyList<Deployment> Order(IReadOnlyList<Deployment> deployments)
+    /// <summary>The deployments in the route's strategy order, those cooling down moved to the end (still tried, last).</summary>
+    public IReadOnlyList<Deployment> Order(ModelRoute route, IReadOnlyList<Deployment> deployments)
     {
+        IReadOnlyList<Deployment> ranked = route.Strategy switch
+        {
+            // Prices in different currencies cannot be compared without an exchange rate: keep the listed order then.
+            RoutingStrategy.LowestCost when deployments.Select(d => d.Price.Currency).Distinct().Count() == 1 =>
+                [.. deployments.OrderBy(d => d.Price.Input + d.Price.Output)],
+            // A deployment never measured counts as fastest, so each one is tried and measured.
+            RoutingStrategy.LowestLatency => [.. deployments.OrderBy(d => _states.TryGetValue(Key(d), out var s) ? s.LatencyMs ?? 0 : 0)],
+            _ => deployments,
+        };
         var now = time.GetUtcNow();
-        var cooling = deployments.Where(d => IsCooling(d, now)).ToList();
-        return cooling.Count == 0 ? deployments : [.. deployments.Except(cooling), .. cooling];
+        var cooling = ranked.Where(d => IsCooling(d, now)).ToList();
+        return cooling.Count == 0 ? ranked : [.. ranked.Except(cooling), .. cooling];
     }
 
     public bool IsCooling(Deployment deployment, DateTimeOffset now) =>
         _states.TryGetValue(Key(deployment), out var s) && s.CooldownUntil > now;
 
-    public void Succeeded(Deployment deployment)
-    {
-        if (_states.TryGetValue(Key(deployment), out var s) && (s.Failures > 0 || s.CooldownUntil is not null))
-        {
-            _states[Key(deployment)] = new State(0, null);
-        }
-    }
+    /// <param name="latency">time until the response headers arrived.</param>
+    public void Succeeded(Deployment deployment, TimeSpan latency) =>
+        _states.AddOrUpdate(Key(deployment),
+            _ => new State(0, null, latency.TotalMilliseconds),
+            (_, s) => new State(0, null, s.LatencyMs is { } avg ? avg + (LatencyAlpha * (latency.TotalMilliseconds - avg)) : latency.TotalMilliseconds));
 
     public void Failed(Deployment deployment, TimeSpan? retryAfter)
     {
         var o = options.Value;
-        _states.AddOrUpdate(Key(deployment),
-            _ => Next(new State(0, null)),
-            (_, s) => Next(s));
+        _states.AddOrUpdate(Key(deployment), _ => Next(new State(0, null, null)), (_, s) => Next(s));
 
         State Next(State s)
         {
             var failures = s.Failures + 1;
             if (failures < o.FailuresBeforeCooldown && retryAfter is null)
             {
-                return new State(failures, s.CooldownUntil);
+                return s with { Failures = failures };
             }
             var cooldown = TimeSpan.FromSeconds(o.CooldownSeconds);
             if (retryAfter > cooldown)
             {
                 cooldown = retryAfter.Value;
             }
-            return new State(failures, time.GetUtcNow() + cooldown);
+            return s with { Failures = failures, CooldownUntil = time.GetUtcNow() + cooldown };
         }
     }
 
-    /// <summary>What operators see of one deployment: its consecutive failures and, while cooling down, until when.</summary>
-    public (int ConsecutiveFailures, DateTimeOffset? CooldownUntil) StateOf(Deployment deployment)
+    /// <summary>What operators see of one deployment: consecutive failures, the end of its cooldown, its moving-average latency.</summary>
+    public (int ConsecutiveFailures, DateTimeOffset? CooldownUntil, double? LatencyMs) StateOf(Deployment deployment)
     {
         if (!_states.TryGetValue(Key(deployment), out var s))
         {
-            return (0, null);
+            return (0, null, null);
         }
-        return (s.Failures, s.CooldownUntil > time.GetUtcNow() ? s.CooldownUntil : null);
+        return (s.Failures, s.CooldownUntil > time.GetUtcNow() ? s.CooldownUntil : null, s.LatencyMs);
     }
 
     private static (string, string) Key(Deployment d) => (d.Provider.Name, d.VendorModel);
 
-    private sealed record State(int Failures, DateTimeOffset? CooldownUntil);
+    private sealed record State(int Failures, DateTimeOffset? CooldownUntil, double? LatencyMs);
 }
