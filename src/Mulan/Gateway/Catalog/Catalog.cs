@@ -16,7 +16,8 @@ public sealed record Provider(
     string Name, ProviderKind Kind, Uri BaseUrl, string? ApiKey,
     IReadOnlyDictionary<string, string> Headers, CatalogSource Source);
 
-public sealed record Deployment(Provider Provider, string VendorModel, Price Price);
+/// <param name="Weight">share of traffic under the weighted strategy.</param>
+public sealed record Deployment(Provider Provider, string VendorModel, Price Price, int Weight = 1);
 
 public sealed record ModelRoute(string Name, RoutingStrategy Strategy, IReadOnlyList<Deployment> Deployments,
     CatalogSource Source, DateTimeOffset CreatedAt);

@@ -31,6 +31,9 @@ public sealed class DeploymentDefinition
     public string? Provider { get; set; }
     public string? Model { get; set; }
     public PriceDefinition? Price { get; set; }
+
+    /// <summary>Share of traffic under the <c>weighted</c> strategy, 1 to 1000. Default 1.</summary>
+    public int? Weight { get; set; }
 }
 
 public sealed class ModelDefinition

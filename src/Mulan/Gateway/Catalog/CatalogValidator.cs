@@ -93,9 +93,13 @@ public static class CatalogValidator
                 errors.Add($"{dpath}.model: required (the vendor's model id, at most 256 characters)");
             }
             var price = ToPrice(dp.Price, $"{dpath}.price", errors);
+            if (dp.Weight is < 1 or > 1000)
+            {
+                errors.Add($"{dpath}.weight: must be between 1 and 1000 (got {dp.Weight})");
+            }
             if (provider is not null && price is not null && !string.IsNullOrWhiteSpace(dp.Model))
             {
-                deployments.Add(new Deployment(provider, dp.Model, price));
+                deployments.Add(new Deployment(provider, dp.Model, price, dp.Weight ?? 1));
             }
         }
         return new ModelRoute(name ?? "", strategy, deployments, source, createdAt);

@@ -28,11 +28,27 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
                 [.. deployments.OrderBy(d => d.Price.Input + d.Price.Output)],
             // A deployment never measured counts as fastest, so each one is tried and measured.
             RoutingStrategy.LowestLatency => [.. deployments.OrderBy(d => _states.TryGetValue(Key(d), out var s) ? s.LatencyMs ?? 0 : 0)],
+            RoutingStrategy.Weighted => Weighted(deployments),
             _ => deployments,
         };
         var now = time.GetUtcNow();
         var cooling = ranked.Where(d => IsCooling(d, now)).ToList();
         return cooling.Count == 0 ? ranked : [.. ranked.Except(cooling), .. cooling];
+    }
+
+    /// <summary>A weighted random first choice; the others follow in listed order as fallbacks.</summary>
+    private static IReadOnlyList<Deployment> Weighted(IReadOnlyList<Deployment> deployments)
+    {
+        var pick = Random.Shared.Next(deployments.Sum(d => d.Weight));
+        foreach (var d in deployments)
+        {
+            pick -= d.Weight;
+            if (pick < 0)
+            {
+                return [d, .. deployments.Where(other => !ReferenceEquals(other, d))];
+            }
+        }
+        return deployments;
     }
 
     public bool IsCooling(Deployment deployment, DateTimeOffset now) =>

@@ -21,6 +21,9 @@ public sealed class RoutingStrategyTests : IAsyncLifetime
             { "name": "by-cost-two-currencies", "strategy": "lowest-cost", "deployments": [
               { "provider": "pricey", "model": "fake-chat+chunks=3", "price": { "currency": "USD", "input": 10, "output": 20 } },
               { "provider": "yuan", "model": "fake-chat+chunks=3", "price": { "currency": "CNY", "input": 1, "output": 2 } } ] },
+            { "name": "by-weight", "strategy": "weighted", "deployments": [
+              { "provider": "pricey", "model": "fake-chat+chunks=1", "price": { "currency": "USD", "input": 1, "output": 2 }, "weight": 1 },
+              { "provider": "cheap", "model": "fake-chat+chunks=1", "price": { "currency": "USD", "input": 1, "output": 2 }, "weight": 3 } ] },
             { "name": "by-latency", "strategy": "lowest-latency", "deployments": [
               { "provider": "pricey", "model": "fake-chat+chunks=3+firstbyte=150", "price": { "currency": "USD", "input": 1, "output": 2 } },
               { "provider": "cheap", "model": "fake-chat+chunks=3", "price": { "currency": "USD", "input": 1, "output": 2 } } ] }
@@ -55,6 +58,35 @@ public sealed class RoutingStrategyTests : IAsyncLifetime
     {
         Assert.Equal("cheap", await ServedByAsync("by-cost"));
         Assert.Equal("pricey", await ServedByAsync("by-cost-two-currencies"));
+    }
+
+    [Fact]
+    public async Task Weighted_routing_splits_traffic_by_weight()
+    {
+        var cheap = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            cheap += await ServedByAsync("by-weight") == "cheap" ? 1 : 0;
+        }
+        // Expected 300 of 400 (weights 1:3); the bounds are more than three standard deviations (8.7) away.
+        Assert.InRange(cheap, 265, 335);
+        var model = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/models"))!["models"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == "by-weight")!;
+        Assert.Equal(3, model["deployments"]![1]!["weight"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_weight_out_of_range_is_refused_and_named()
+    {
+        var response = await _host.Admin.PostAsJsonAsync("api/models", new
+        {
+            name = "bad-weight",
+            strategy = "weighted",
+            deployments = new[] { new { provider = "cheap", model = "m", price = new { currency = "USD", input = 1, output = 1 }, weight = 0 } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync();
+        Assert.Contains("deployments[0].weight\"", problem);
+        Assert.Contains("must be between 1 and 1000 (got 0)", problem);
     }
 
     [Fact]
