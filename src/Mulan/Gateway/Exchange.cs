@@ -15,6 +15,8 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     public GatewayRequest? Request { get; set; }
     public string? Model { get; set; }
     public Deployment? Deployment { get; set; }
+    /// <summary>The last failed attempt's Retry-After, for the retry that follows it.</summary>
+    public TimeSpan? RetryAfter { get; set; }
     public string? UpstreamId { get; set; }
     public double? TimeToFirstTokenMs { get; set; }
 

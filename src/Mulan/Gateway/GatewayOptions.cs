@@ -23,6 +23,15 @@ public sealed class GatewayOptions
     /// <summary>Deployments of a model tried for one request before its failure is returned (fallback). Default 3.</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>Extra tries of the same deployment before falling back to the next. Default 0 (clients' SDKs retry too).</summary>
+    public int RetriesPerDeployment { get; set; }
+
+    /// <summary>Base of the exponential backoff between tries of one deployment, in milliseconds (full jitter). Default 250.</summary>
+    public int RetryBaseDelayMs { get; set; } = 250;
+
+    /// <summary>Longest wait before a retry, Retry-After included. Default 10.</summary>
+    public int MaxRetryDelaySeconds { get; set; } = 10;
+
     /// <summary>Consecutive failures after which a deployment cools down (tried after the healthy ones). Default 3.</summary>
     public int FailuresBeforeCooldown { get; set; } = 3;
 
@@ -54,6 +63,18 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (o.MaxAttempts is < 1 or > 10)
         {
             errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxAttempts)}: must be between 1 and 10 (got {o.MaxAttempts})");
+        }
+        if (o.RetriesPerDeployment is < 0 or > 5)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.RetriesPerDeployment)}: must be between 0 and 5 (got {o.RetriesPerDeployment})");
+        }
+        if (o.RetryBaseDelayMs is < 1 or > 60_000)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.RetryBaseDelayMs)}: must be between 1 and 60000 (got {o.RetryBaseDelayMs})");
+        }
+        if (o.MaxRetryDelaySeconds is < 0 or > 300)
+        {
+            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxRetryDelaySeconds)}: must be between 0 and 300 (got {o.MaxRetryDelaySeconds})");
         }
         if (o.FailuresBeforeCooldown is < 1 or > 100)
         {

@@ -84,17 +84,48 @@ public sealed partial class GatewayProxy(
             await failure.WriteAsync(ctx.Response);
             return;
         }
-        var order = health.Order(route, callable);
-        var attempts = Math.Min(order.Count, _options.MaxAttempts);
-        for (var attempt = 0; attempt < attempts; attempt++)
+        // Each deployment tried 1 + RetriesPerDeployment times, up to MaxAttempts deployments: bounded by construction.
+        var plan = health.Order(route, callable).Take(_options.MaxAttempts)
+            .SelectMany(d => Enumerable.Range(0, 1 + _options.RetriesPerDeployment).Select(retry => (Deployment: d, Retry: retry))).ToList();
+        for (var i = 0; i < plan.Count; i++)
         {
-            x.Deployment = order[attempt];
-            if (await ForwardAsync(ctx, x, request, order[attempt], canFallBack: attempt + 1 < attempts) == Attempt.Done)
+            var (deployment, _) = plan[i];
+            x.Deployment = deployment;
+            x.RetryAfter = null;
+            if (await ForwardAsync(ctx, x, request, deployment, canFallBack: i + 1 < plan.Count) == Attempt.Done)
             {
                 return;
             }
-            LogFallback(logger, x.RequestId, order[attempt].Provider.Name, order[attempt + 1].Provider.Name);
+            var next = plan[i + 1];
+            if (!ReferenceEquals(next.Deployment, deployment))
+            {
+                LogFallback(logger, x.RequestId, deployment.Provider.Name, next.Deployment.Provider.Name);
+                continue;
+            }
+            var delay = RetryDelay(next.Retry, x.RetryAfter);
+            LogRetry(logger, x.RequestId, deployment.Provider.Name, (int)delay.TotalMilliseconds);
+            try
+            {
+                await Task.Delay(delay, time, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while the gateway waited to retry"));
+                return;
+            }
         }
+    }
+
+    /// <summary>The vendor's Retry-After if it gave one, else exponential backoff with full jitter; at most MaxRetryDelaySeconds.</summary>
+    private TimeSpan RetryDelay(int retry, TimeSpan? retryAfter)
+    {
+        var cap = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds);
+        if (retryAfter is { } asked)
+        {
+            return asked < cap ? asked : cap;
+        }
+        var backoff = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs * Math.Pow(2, retry - 1) * (0.5 + (Random.Shared.NextDouble() / 2)));
+        return backoff < cap ? backoff : cap;
     }
 
     private enum Attempt { Done, FellBack }
@@ -139,6 +170,7 @@ public sealed partial class GatewayProxy(
                 LogUpstreamStatus(logger, x.RequestId, deployment.Provider.Name, (int)response.StatusCode);
                 if (Retryable((int)response.StatusCode))
                 {
+                    x.RetryAfter = retryAfter;
                     health.Failed(deployment, retryAfter);
                     if (canFallBack)
                     {
@@ -352,6 +384,9 @@ public sealed partial class GatewayProxy(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} answered HTTP {Status}")]
     private static partial void LogUpstreamStatus(ILogger logger, string requestId, string provider, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} failed, retrying it in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, string requestId, string provider, int delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: provider {Provider} failed, falling back to {Next}")]
     private static partial void LogFallback(ILogger logger, string requestId, string provider, string next);
