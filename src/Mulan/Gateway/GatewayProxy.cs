@@ -76,7 +76,7 @@ public sealed partial class GatewayProxy(
             return;
         }
         // The route's strategy order (priority, lowest-cost, lowest-latency), deployments cooling down after failures last.
-        var callable = route.Deployments.Where(d => d.Provider.Kind.HasAdapter).ToList();
+        var callable = route.Deployments.All(d => d.Provider.Kind.HasAdapter) ? route.Deployments : [.. route.Deployments.Where(d => d.Provider.Kind.HasAdapter)];
         if (callable.Count == 0)
         {
             var failure = UpstreamFailure.NoAdapter(route);

@@ -31,6 +31,10 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
             RoutingStrategy.Weighted => Weighted(deployments),
             _ => deployments,
         };
+        if (_states.IsEmpty)
+        {
+            return ranked; // the usual case: nothing has failed yet, nothing to reorder
+        }
         var now = time.GetUtcNow();
         var cooling = ranked.Where(d => IsCooling(d, now)).ToList();
         return cooling.Count == 0 ? ranked : [.. ranked.Except(cooling), .. cooling];
