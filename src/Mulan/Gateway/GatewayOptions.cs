@@ -44,46 +44,25 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     public ValidateOptionsResult Validate(string? name, GatewayOptions o)
     {
         var errors = new List<string>();
-        if (o.MaxRequestBodyBytes is < 1024 or > 1024L * 1024 * 1024)
+        // Messages name the setting by its configuration path and say the allowed range, e.g.
+        // "Gateway:MaxAttempts: must be between 1 and 10 (got 0)".
+        void Range(long value, long min, long max, string setting)
         {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxRequestBodyBytes)}: must be between 1024 and 1073741824 (got {o.MaxRequestBodyBytes})");
+            if (value < min || value > max)
+            {
+                errors.Add($"{GatewayOptions.Section}:{setting}: must be between {min} and {max} (got {value})");
+            }
         }
-        if (o.MaxResponseBodyBytes is < 1024 or > 4L * 1024 * 1024 * 1024)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxResponseBodyBytes)}: must be between 1024 and 4294967296 (got {o.MaxResponseBodyBytes})");
-        }
-        if (o.UpstreamTimeoutSeconds is < 1 or > 3600)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.UpstreamTimeoutSeconds)}: must be between 1 and 3600 (got {o.UpstreamTimeoutSeconds})");
-        }
-        if (o.ConnectTimeoutSeconds is < 1 or > 120)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.ConnectTimeoutSeconds)}: must be between 1 and 120 (got {o.ConnectTimeoutSeconds})");
-        }
-        if (o.MaxAttempts is < 1 or > 10)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxAttempts)}: must be between 1 and 10 (got {o.MaxAttempts})");
-        }
-        if (o.RetriesPerDeployment is < 0 or > 5)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.RetriesPerDeployment)}: must be between 0 and 5 (got {o.RetriesPerDeployment})");
-        }
-        if (o.RetryBaseDelayMs is < 1 or > 60_000)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.RetryBaseDelayMs)}: must be between 1 and 60000 (got {o.RetryBaseDelayMs})");
-        }
-        if (o.MaxRetryDelaySeconds is < 0 or > 300)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.MaxRetryDelaySeconds)}: must be between 0 and 300 (got {o.MaxRetryDelaySeconds})");
-        }
-        if (o.FailuresBeforeCooldown is < 1 or > 100)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.FailuresBeforeCooldown)}: must be between 1 and 100 (got {o.FailuresBeforeCooldown})");
-        }
-        if (o.CooldownSeconds is < 1 or > 3600)
-        {
-            errors.Add($"{GatewayOptions.Section}:{nameof(o.CooldownSeconds)}: must be between 1 and 3600 (got {o.CooldownSeconds})");
-        }
+        Range(o.MaxRequestBodyBytes, 1024, 1024L * 1024 * 1024, nameof(o.MaxRequestBodyBytes));
+        Range(o.MaxResponseBodyBytes, 1024, 4L * 1024 * 1024 * 1024, nameof(o.MaxResponseBodyBytes));
+        Range(o.UpstreamTimeoutSeconds, 1, 3600, nameof(o.UpstreamTimeoutSeconds));
+        Range(o.ConnectTimeoutSeconds, 1, 120, nameof(o.ConnectTimeoutSeconds));
+        Range(o.MaxAttempts, 1, 10, nameof(o.MaxAttempts));
+        Range(o.RetriesPerDeployment, 0, 5, nameof(o.RetriesPerDeployment));
+        Range(o.RetryBaseDelayMs, 1, 60_000, nameof(o.RetryBaseDelayMs));
+        Range(o.MaxRetryDelaySeconds, 0, 300, nameof(o.MaxRetryDelaySeconds));
+        Range(o.FailuresBeforeCooldown, 1, 100, nameof(o.FailuresBeforeCooldown));
+        Range(o.CooldownSeconds, 1, 3600, nameof(o.CooldownSeconds));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -96,19 +96,25 @@ public sealed class KnowledgeIndex
         {
             return;
         }
+        string? knowledgeBaseId = null;
         foreach (var id in ids)
         {
             if (!_chunks.TryRemove(id, out var chunk))
             {
                 continue;
             }
+            knowledgeBaseId = chunk.KnowledgeBaseId;
             if (_keyword.TryGetValue(chunk.KnowledgeBaseId, out var keyword))
             {
                 keyword.Remove(id);
             }
-            foreach (var (key, vectors) in _vectors)
+        }
+        // A document's chunks all belong to one knowledge base: its vector indexes are looked up once, not per chunk.
+        foreach (var (key, vectors) in _vectors)
+        {
+            if (key.KnowledgeBaseId == knowledgeBaseId)
             {
-                if (key.KnowledgeBaseId == chunk.KnowledgeBaseId)
+                foreach (var id in ids)
                 {
                     vectors.Remove(id);
                 }
