@@ -18,6 +18,10 @@ internal sealed record ModelSpec
     public bool NoUsage { get; init; }
     public bool Moonshot { get; init; }
     public bool Tools { get; init; }
+
+    /// <summary>Native fakes: answer "quota exhausted" / "content filtered" in the vendor's own words.</summary>
+    public bool Quota { get; init; }
+    public bool Filter { get; init; }
     public int? FailStatus { get; init; }
 
     /// <summary>Percent of requests answered 500 at random (<c>failrate=N</c>), for load tests of fallback.</summary>
@@ -49,6 +53,8 @@ internal sealed record ModelSpec
                 ("nousage", null) => spec with { NoUsage = true },
                 ("moonshot", null) => spec with { Moonshot = true },
                 ("tools", null) => spec with { Tools = true },
+                ("quota", null) => spec with { Quota = true },
+                ("filter", null) => spec with { Filter = true },
                 ("chunks", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { Chunks = n },
                 ("gap", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { GapMs = n },
                 ("fail", { } v) when TryInt(v, 400, 599, out var n) => spec with { FailStatus = n },

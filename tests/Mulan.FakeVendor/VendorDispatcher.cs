@@ -28,6 +28,12 @@ internal sealed class VendorDispatcher(VendorState state)
             Record(context, path, body);
         }
 
+        if (Native.NativeProtocols.Find(request) is { } native)
+        {
+            await native.HandleAsync(context, state, body.Memory);
+            return;
+        }
+
         var endpoint = (request.Method, path) switch
         {
             ("POST", ChatPath) => "chat",

@@ -92,9 +92,25 @@ public sealed partial class GatewayProxy(
             var (deployment, _) = plan[i];
             x.Deployment = deployment;
             x.RetryAfter = null;
+            x.SkipRetries = false;
             if (await ForwardAsync(ctx, x, request, deployment, canFallBack: i + 1 < plan.Count) == Attempt.Done)
             {
                 return;
+            }
+            if (x.SkipRetries)
+            {
+                // Credentials, quota or a missing endpoint: retrying the same deployment cannot help.
+                while (i + 1 < plan.Count && ReferenceEquals(plan[i + 1].Deployment, deployment))
+                {
+                    i++;
+                }
+                if (i + 1 == plan.Count)
+                {
+                    var failure = x.PendingFailure!;
+                    await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+                    await failure.WriteAsync(ctx.Response);
+                    return;
+                }
             }
             var next = plan[i + 1];
             if (!ReferenceEquals(next.Deployment, deployment))
@@ -130,21 +146,17 @@ public sealed partial class GatewayProxy(
 
     private enum Attempt { Done, FellBack }
 
-    /// <summary>Retryable on another deployment: nothing reached the client, and the vendor said "not now" rather than "no".</summary>
-    private static bool Retryable(int status) => status is 408 or 425 or 429 or >= 500;
-
     /// <param name="canFallBack">when this attempt fails before any byte reached the client in a way another deployment
     /// may not, return <see cref="Attempt.FellBack"/> (recording and answering nothing) instead of answering the failure.</param>
     private async Task<Attempt> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, bool canFallBack)
     {
-        var payload = request.RewriteFor(deployment.VendorModel);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token);
         HttpResponseMessage response;
         var sent = Stopwatch.GetTimestamp();
         try
         {
-            response = await upstream.SendAsync(deployment, request.Endpoint, payload, x.RequestId, linked.Token);
+            response = await upstream.SendAsync(deployment, request, x.RequestId, linked.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
         {
@@ -166,14 +178,16 @@ public sealed partial class GatewayProxy(
             {
                 var errorBody = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token);
                 var retryAfter = response.Headers.RetryAfter?.Delta;
-                var failure = UpstreamFailure.FromResponse(deployment, response.StatusCode, errorBody ?? [], retryAfter);
+                var (failure, next) = UpstreamFailure.FromResponse(deployment, response.StatusCode, errorBody ?? [], retryAfter);
                 LogUpstreamStatus(logger, x.RequestId, deployment.Provider.Name, (int)response.StatusCode);
-                if (Retryable((int)response.StatusCode))
+                if (next != UpstreamFailure.Next.Answer)
                 {
                     x.RetryAfter = retryAfter;
                     health.Failed(deployment, retryAfter);
                     if (canFallBack)
                     {
+                        x.SkipRetries = next == UpstreamFailure.Next.FallBack;
+                        x.PendingFailure = failure;
                         return Attempt.FellBack;
                     }
                 }
@@ -190,7 +204,7 @@ public sealed partial class GatewayProxy(
                 {
                     return Attempt.FellBack;
                 }
-                var failure = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
+                var (failure, _) = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
                 return Attempt.Done;

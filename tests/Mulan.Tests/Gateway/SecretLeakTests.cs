@@ -64,7 +64,7 @@ public sealed class SecretLeakTests : IAsyncLifetime
         var provider = new Provider("p", ProviderKind.All["openai"], new Uri("http://127.0.0.1/"), "sk-abcdef123456",
             new Dictionary<string, string>(), CatalogSource.Config);
         var deployment = new Deployment(provider, "m", new Price(Currency.USD, 1, 1, null));
-        var error = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadRequest,
+        var (error, _) = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadRequest,
             """{"error":{"message":"Incorrect API key provided: sk-abcdef123456.","code":"x"}}"""u8, null);
         Assert.DoesNotContain("sk-abcdef123456", error.Message);
         Assert.Contains("***", error.Message);

@@ -69,13 +69,13 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_provider_kind_without_an_adapter_is_a_clear_502()
+    public async Task A_native_vendor_refusing_the_key_is_a_clear_502_that_names_the_provider()
     {
         var (response, error) = await SendAsync("chat-claude");
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Equal("no_available_deployment", error["code"]!.GetValue<string>());
-        Assert.Contains("anthropic", error["message"]!.GetValue<string>());
-        Assert.Empty(_host.Vendor.Requests);
+        Assert.Equal("upstream_auth_failed", error["code"]!.GetValue<string>());
+        Assert.Contains("'claude'", error["message"]!.GetValue<string>());
+        Assert.Equal("/v1/messages", Assert.Single(_host.Vendor.Requests).Path);
     }
 
     [Fact]

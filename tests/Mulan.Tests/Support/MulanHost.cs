@@ -38,14 +38,15 @@ public sealed class MulanHost : IAsyncDisposable
     public HttpClient Admin { get; }
 
     /// <summary>Starts a vendor and a Mulan whose catalog points at it. <paramref name="catalogJson"/> may use
-    /// <c>{VENDOR}</c> for the vendor's base URL; by default it defines the usual test routes.</summary>
+    /// <c>{VENDOR}</c> for the vendor's OpenAI base URL and <c>{ORIGIN}</c> for its origin (native protocols); by default it defines the usual test routes.</summary>
     public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null,
         string? dataDirectory = null, bool seedDemo = false)
     {
         vendor ??= await FakeVendorServer.StartAsync();
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("mulan-test-").FullName;
         var configPath = Path.Combine(data, "mulan.json");
-        await File.WriteAllTextAsync(configPath, (catalogJson ?? DefaultCatalog).Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal));
+        await File.WriteAllTextAsync(configPath, (catalogJson ?? DefaultCatalog)
+            .Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal).Replace("{ORIGIN}", vendor.Origin.ToString().TrimEnd('/'), StringComparison.Ordinal));
         var logs = new CapturedLogs();
         var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath);
         var file = MulanServer.ReadCatalog(configPath);
@@ -68,7 +69,7 @@ public sealed class MulanHost : IAsyncDisposable
         {
           "providers": [
             { "name": "fake", "kind": "openai", "baseUrl": "{VENDOR}", "apiKey": "env:FAKE_VENDOR_KEY" },
-            { "name": "claude", "kind": "anthropic", "apiKey": "sk-ant-not-used" }
+            { "name": "claude", "kind": "anthropic", "baseUrl": "{VENDOR}", "apiKey": "sk-ant-not-used" }
           ],
           "models": [
             { "name": "chat", "deployments": [ { "provider": "fake", "model": "fake-chat", "price": { "currency": "USD", "input": 0.15, "output": 0.60 } } ] },

@@ -2,13 +2,14 @@ using System.Collections.Frozen;
 
 namespace Mulan.Gateway.Catalog;
 
-/// <summary>The wire protocol a provider speaks; each has (or will have) one adapter.</summary>
-public enum WireProtocol { OpenAICompatible, Anthropic, Gemini, AzureOpenAI }
+/// <summary>The wire protocol a provider speaks; each has one adapter (OpenAI-compatible ones are passed through).</summary>
+public enum WireProtocol { OpenAICompatible, Anthropic, Gemini, AzureOpenAI, Ollama, Hunyuan, Spark, DashScope }
 
 /// <summary>A provider kind as written in configuration, with the protocol it speaks and its default base URL.</summary>
 public sealed record ProviderKind(string Name, WireProtocol Protocol, string? DefaultBaseUrl, bool IsLocal = false)
 {
-    /// <summary>Every kind Mulan knows. Vendor presets are OpenAI-compatible endpoints with a known base URL.</summary>
+    /// <summary>Every kind Mulan knows. Native kinds speak the vendor's own protocol; the others are OpenAI-compatible
+    /// endpoints with a known base URL (<c>-openai</c> names the compatible endpoint of a vendor that has both).</summary>
     public static readonly FrozenDictionary<string, ProviderKind> All = new ProviderKind[]
     {
         new("openai", WireProtocol.OpenAICompatible, "https://api.openai.com/v1"),
@@ -20,15 +21,19 @@ public sealed record ProviderKind(string Name, WireProtocol Protocol, string? De
         new("moonshot", WireProtocol.OpenAICompatible, "https://api.moonshot.cn/v1"),
         new("zhipu", WireProtocol.OpenAICompatible, "https://open.bigmodel.cn/api/paas/v4"),
         new("qianfan", WireProtocol.OpenAICompatible, "https://qianfan.baidubce.com/v2"),
-        new("hunyuan", WireProtocol.OpenAICompatible, "https://api.hunyuan.cloud.tencent.com/v1"),
-        new("spark", WireProtocol.OpenAICompatible, "https://spark-api-open.xf-yun.com/v1"),
+        new("hunyuan", WireProtocol.Hunyuan, "https://hunyuan.tencentcloudapi.com"),
+        new("hunyuan-openai", WireProtocol.OpenAICompatible, "https://api.hunyuan.cloud.tencent.com/v1"),
+        new("spark", WireProtocol.Spark, "https://spark-api.xf-yun.com"),
+        new("spark-openai", WireProtocol.OpenAICompatible, "https://spark-api-open.xf-yun.com/v1"),
+        new("dashscope", WireProtocol.DashScope, "https://dashscope.aliyuncs.com"),
         new("siliconflow", WireProtocol.OpenAICompatible, "https://api.siliconflow.cn/v1"),
-        new("ollama", WireProtocol.OpenAICompatible, "http://127.0.0.1:11434/v1", IsLocal: true),
+        new("ollama", WireProtocol.Ollama, "http://127.0.0.1:11434", IsLocal: true),
+        new("ollama-openai", WireProtocol.OpenAICompatible, "http://127.0.0.1:11434/v1", IsLocal: true),
         new("vllm", WireProtocol.OpenAICompatible, "http://127.0.0.1:8000/v1", IsLocal: true),
         new("llamacpp", WireProtocol.OpenAICompatible, "http://127.0.0.1:8080/v1", IsLocal: true),
     }.ToFrozenDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Protocols this build can forward to. The others are accepted in configuration and reported
     /// as unavailable when a request reaches them.</summary>
-    public bool HasAdapter => Protocol == WireProtocol.OpenAICompatible;
+    public bool HasAdapter => Protocol is WireProtocol.OpenAICompatible or WireProtocol.Anthropic;
 }

@@ -1,17 +1,48 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Mulan.Gateway.Adapters;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Wire;
 
 namespace Mulan.Gateway.Forwarding;
 
-/// <summary>Sends one request to an OpenAI-compatible deployment. The target URL comes only from the catalog.</summary>
-public sealed class UpstreamCaller(IHttpClientFactory factory)
+/// <summary>
+/// Sends one request to a deployment: passed through to an OpenAI-compatible vendor, or translated by the
+/// protocol's <see cref="IVendorAdapter"/>. Either way the answer is OpenAI-shaped. The target URL comes only
+/// from the catalog.
+/// </summary>
+public sealed class UpstreamCaller(IHttpClientFactory factory, IEnumerable<IVendorAdapter> adapters, IOptions<GatewayOptions> options)
 {
     public const string ClientName = "mulan-upstream";
     private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private readonly Dictionary<WireProtocol, IVendorAdapter> _adapters = adapters.ToDictionary(a => a.Protocol);
+    private readonly long _maxResponseBytes = options.Value.MaxResponseBodyBytes;
 
-    public async Task<HttpResponseMessage> SendAsync(Deployment deployment, GatewayEndpoint endpoint, byte[] body, string requestId, CancellationToken ct)
+    /// <exception cref="HttpRequestException">the vendor could not be reached, or broke off before answering.</exception>
+    public async Task<HttpResponseMessage> SendAsync(Deployment deployment, GatewayRequest request, string requestId, CancellationToken ct)
+    {
+        if (deployment.Provider.Kind.Protocol == WireProtocol.OpenAICompatible)
+        {
+            return await PassThroughAsync(deployment, request.Endpoint, request.RewriteFor(deployment.VendorModel), requestId, ct);
+        }
+        var adapter = _adapters[deployment.Provider.Kind.Protocol];
+        try
+        {
+            return await adapter.SendAsync(new AdapterCall(deployment, request, requestId, factory.CreateClient(ClientName), _maxResponseBytes), ct);
+        }
+        catch (VendorError e)
+        {
+            return e.ToResponse();
+        }
+        catch (Exception e) when (e is IOException or JsonException or System.Net.WebSockets.WebSocketException)
+        {
+            throw new HttpRequestException($"the vendor broke off: {e.Message}", e);
+        }
+    }
+
+    private async Task<HttpResponseMessage> PassThroughAsync(Deployment deployment, GatewayEndpoint endpoint, byte[] body, string requestId, CancellationToken ct)
     {
         var provider = deployment.Provider;
         var path = endpoint == GatewayEndpoint.ChatCompletions ? "/chat/completions" : "/embeddings";

@@ -11,24 +11,68 @@ namespace Mulan.Gateway.Wire;
 /// </summary>
 public static class UpstreamFailure
 {
-    public static OpenAIError FromResponse(Deployment deployment, HttpStatusCode status, ReadOnlySpan<byte> body, TimeSpan? retryAfter)
+    /// <summary>What the gateway does after a failed attempt.</summary>
+    public enum Next
+    {
+        /// <summary>The request itself is at fault (or its content was refused): answer the client now.</summary>
+        Answer,
+        /// <summary>A passing failure (rate limit, overload, 5xx): retry this deployment (if allowed), then fall back.</summary>
+        Retry,
+        /// <summary>This deployment cannot serve anyone (credentials, exhausted quota, endpoint not offered): fall back at once.</summary>
+        FallBack,
+    }
+
+    // Vendor codes that mean "the account has no money or quota left", which a retry cannot fix: OpenAI and Azure
+    // insufficient_quota, Moonshot exceeded_current_quota_error, Zhipu 1113, DashScope Arrearage (HTTP 400).
+    private static readonly HashSet<string> QuotaCodes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "insufficient_quota", "exceeded_current_quota_error", "1113", "Arrearage", "billing_hard_limit_reached",
+    };
+
+    // Vendor codes for content refused by a moderation filter: Azure content_filter, DashScope data_inspection_failed
+    // (native DataInspectionFailed), Zhipu 1301, Moonshot content_filter.
+    private static readonly HashSet<string> FilterCodes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "content_filter", "data_inspection_failed", "DataInspectionFailed", "1301", "content_policy_violation",
+    };
+
+    public static (OpenAIError Error, Next Next) FromResponse(Deployment deployment, HttpStatusCode status, ReadOnlySpan<byte> body, TimeSpan? retryAfter)
     {
         var code = (int)status;
-        var (vendorMessage, vendorCode) = ReadError(body);
+        var (vendorMessage, vendorCode, vendorType) = ReadError(body);
         var reason = Scrub(deployment.Provider, vendorMessage ?? status.ToString());
         var where = $"provider '{deployment.Provider.Name}' (model '{deployment.VendorModel}')";
+        if (code == 402 || IsOneOf(QuotaCodes, vendorCode, vendorType))
+        {
+            return (new OpenAIError(502, $"Every deployment failed; last: {where} has no quota or balance left (HTTP {code}): {reason}",
+                "upstream_error", null, "upstream_quota_exhausted"), Next.FallBack);
+        }
+        if (IsOneOf(FilterCodes, vendorCode, vendorType))
+        {
+            return (new OpenAIError(400, $"The provider's content filter refused the request: {reason}", "invalid_request_error", null, "content_filter"), Next.Answer);
+        }
         return code switch
         {
-            400 or 404 or 409 or 413 or 422 => new OpenAIError(code, $"The upstream rejected the request: {reason}", "invalid_request_error", null, vendorCode),
-            401 or 403 => new OpenAIError(502, $"{where} refused Mulan's credentials (HTTP {code}); check the provider's apiKey.", "upstream_error", null, "upstream_auth_failed"),
-            429 => new OpenAIError(503, $"Every deployment failed; last: {where} is rate limited (HTTP 429): {reason}", "upstream_error", null, "upstream_rate_limited")
+            400 or 404 or 409 or 413 or 422 => (new OpenAIError(code, $"The upstream rejected the request: {reason}", "invalid_request_error", null,
+                vendorCode is Adapters.VendorError.InvalidRequest ? null : vendorCode), Next.Answer),
+            401 or 403 => (new OpenAIError(502, $"{where} refused Mulan's credentials (HTTP {code}); check the provider's apiKey.", "upstream_error", null, "upstream_auth_failed"), Next.FallBack),
+            429 => (new OpenAIError(503, $"Every deployment failed; last: {where} is rate limited (HTTP 429): {reason}", "upstream_error", null, "upstream_rate_limited")
             {
                 RetryAfterSeconds = retryAfter is { } r ? (int)Math.Ceiling(r.TotalSeconds) : null,
-            },
-            504 => new OpenAIError(504, $"Every deployment failed; last: {where} timed out (HTTP 504): {reason}", "upstream_error", null, "upstream_timeout"),
-            _ => new OpenAIError(502, $"Every deployment failed; last: {where} answered HTTP {code}: {reason}", "upstream_error", null, "upstream_error"),
+            }, Next.Retry),
+            501 => (new OpenAIError(502, $"Every deployment failed; last: {where}: {reason}", "upstream_error", null, vendorCode ?? "upstream_error"), Next.FallBack),
+            503 or 529 => (new OpenAIError(503, $"Every deployment failed; last: {where} is overloaded (HTTP {code}): {reason}", "upstream_error", null, "upstream_overloaded")
+            {
+                RetryAfterSeconds = retryAfter is { } r ? (int)Math.Ceiling(r.TotalSeconds) : null,
+            }, Next.Retry),
+            408 or 504 => (new OpenAIError(504, $"Every deployment failed; last: {where} timed out (HTTP {code}): {reason}", "upstream_error", null, "upstream_timeout"), Next.Retry),
+            425 or >= 500 => (new OpenAIError(502, $"Every deployment failed; last: {where} answered HTTP {code}: {reason}", "upstream_error", null, "upstream_error"), Next.Retry),
+            _ => (new OpenAIError(502, $"Every deployment failed; last: {where} answered HTTP {code}: {reason}", "upstream_error", null, "upstream_error"), Next.Answer),
         };
     }
+
+    private static bool IsOneOf(HashSet<string> codes, string? code, string? type) =>
+        (code is not null && codes.Contains(code)) || (type is not null && codes.Contains(type));
 
     public static OpenAIError Timeout(Deployment deployment) =>
         new(504, $"Every deployment failed; last: provider '{deployment.Provider.Name}' did not answer in time.", "upstream_error", null, "upstream_timeout");
@@ -50,7 +94,7 @@ public static class UpstreamFailure
         return text.Length > 500 ? text[..500] : text;
     }
 
-    private static (string? Message, string? Code) ReadError(ReadOnlySpan<byte> body)
+    private static (string? Message, string? Code, string? Type) ReadError(ReadOnlySpan<byte> body)
     {
         try
         {
@@ -60,11 +104,11 @@ public static class UpstreamFailure
             var error = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var e) ? e : root;
             if (error.ValueKind == JsonValueKind.String)
             {
-                return (error.GetString(), null);
+                return (error.GetString(), null, null);
             }
             if (error.ValueKind != JsonValueKind.Object)
             {
-                return (null, null);
+                return (null, null, null);
             }
             var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
             var code = error.TryGetProperty("code", out var c) ? c.ValueKind switch
@@ -73,11 +117,12 @@ public static class UpstreamFailure
                 JsonValueKind.Number => c.GetRawText(),
                 _ => null,
             } : null;
-            return (message, code);
+            var type = error.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            return (message, code, type);
         }
         catch (JsonException)
         {
-            return (null, null);
+            return (null, null, null);
         }
     }
 }

@@ -1,0 +1,12 @@
+namespace Mulan.FakeVendor.Native;
+
+/// <summary>The native protocols the fake speaks beside OpenAI's, found by path (and method, header).</summary>
+internal static class NativeProtocols
+{
+    private static readonly NativeProtocol[] All =
+    [
+        new AnthropicFake(),
+    ];
+
+    public static NativeProtocol? Find(HttpRequest request) => Array.Find(All, p => p.Serves(request));
+}
