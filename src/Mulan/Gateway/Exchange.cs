@@ -22,6 +22,11 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     /// <summary>The last failed attempt's answer, given if no deployment is left to try.</summary>
     public Wire.OpenAIError? PendingFailure { get; set; }
     public string? UpstreamId { get; set; }
+    /// <summary>Upstream attempts made so far.</summary>
+    public int Attempts { get; set; }
+    /// <summary>Failed attempts the vendor may still bill.</summary>
+    public List<UnservedAttempt> Unserved { get; } = [];
+    public DateTimeOffset StartedAt { get; } = at;
     public double? TimeToFirstTokenMs { get; set; }
 
     public double ElapsedMs => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
@@ -34,7 +39,7 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
         return new UsageRecord
         {
             RequestId = RequestId,
-            At = at,
+            At = StartedAt,
             WorkspaceId = Key.WorkspaceId,
             KeyId = Key.Id,
             Endpoint = Endpoint == GatewayEndpoint.ChatCompletions ? "chat.completions" : "embeddings",
@@ -54,6 +59,8 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             Streamed = Request?.Stream ?? false,
             HttpStatus = httpStatus,
             Error = error is { Length: > 500 } ? error[..500] : error,
+            Attempts = Attempts,
+            Unserved = Unserved.Count == 0 ? [] : [.. Unserved],
         };
     }
 }

@@ -37,6 +37,10 @@ public sealed class GatewayOptions
 
     /// <summary>Seconds a failing deployment cools down; a longer Retry-After from the vendor wins. Default 30.</summary>
     public int CooldownSeconds { get; set; } = 30;
+
+    /// <summary>Seconds one request may spend getting an answer started: every attempt, retry and wait. Past it no new
+    /// attempt begins and the client gets 504. A response already streaming is not cut. Default 600.</summary>
+    public int TotalDeadlineSeconds { get; set; } = 600;
 }
 
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -63,6 +67,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Range(o.MaxRetryDelaySeconds, 0, 300, nameof(o.MaxRetryDelaySeconds));
         Range(o.FailuresBeforeCooldown, 1, 100, nameof(o.FailuresBeforeCooldown));
         Range(o.CooldownSeconds, 1, 3600, nameof(o.CooldownSeconds));
+        Range(o.TotalDeadlineSeconds, 1, 7200, nameof(o.TotalDeadlineSeconds));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -75,8 +75,8 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
-        // The route's strategy order (priority, lowest-cost, lowest-latency), deployments cooling down after failures last.
-        var callable = route.Deployments.All(d => d.Provider.Kind.HasAdapter) ? route.Deployments : [.. route.Deployments.Where(d => d.Provider.Kind.HasAdapter)];
+        // Disabled deployments are out of routing; so are kinds this build cannot call.
+        var callable = route.Deployments.All(Callable) ? route.Deployments : [.. route.Deployments.Where(Callable)];
         if (callable.Count == 0)
         {
             var failure = UpstreamFailure.NoAdapter(route);
@@ -84,16 +84,23 @@ public sealed partial class GatewayProxy(
             await failure.WriteAsync(ctx.Response);
             return;
         }
-        // Each deployment tried 1 + RetriesPerDeployment times, up to MaxAttempts deployments: bounded by construction.
+        // The route's strategy order (priority, weighted, lowest-cost, lowest-latency), deployments cooling down after
+        // failures last. Each deployment is tried 1 + its retries, up to MaxAttempts deployments: bounded by construction.
         var plan = health.Order(route, callable).Take(_options.MaxAttempts)
-            .SelectMany(d => Enumerable.Range(0, 1 + _options.RetriesPerDeployment).Select(retry => (Deployment: d, Retry: retry))).ToList();
+            .SelectMany(d => Enumerable.Range(0, 1 + (d.Settings.MaxRetries ?? _options.RetriesPerDeployment)).Select(retry => (Deployment: d, Retry: retry))).ToList();
+        var deadline = x.StartedAt + TimeSpan.FromSeconds(_options.TotalDeadlineSeconds);
         for (var i = 0; i < plan.Count; i++)
         {
             var (deployment, _) = plan[i];
+            if (i > 0 && time.GetUtcNow() >= deadline)
+            {
+                await AnswerDeadlineAsync(ctx, x);
+                return;
+            }
             x.Deployment = deployment;
             x.RetryAfter = null;
             x.SkipRetries = false;
-            if (await ForwardAsync(ctx, x, request, deployment, canFallBack: i + 1 < plan.Count) == Attempt.Done)
+            if (await ForwardAsync(ctx, x, request, deployment, canFallBack: i + 1 < plan.Count, deadline) == Attempt.Done)
             {
                 return;
             }
@@ -106,9 +113,7 @@ public sealed partial class GatewayProxy(
                 }
                 if (i + 1 == plan.Count)
                 {
-                    var failure = x.PendingFailure!;
-                    await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
-                    await failure.WriteAsync(ctx.Response);
+                    await AnswerAsync(ctx, x, x.PendingFailure!);
                     return;
                 }
             }
@@ -119,6 +124,11 @@ public sealed partial class GatewayProxy(
                 continue;
             }
             var delay = RetryDelay(next.Retry, x.RetryAfter);
+            if (time.GetUtcNow() + delay >= deadline)
+            {
+                await AnswerDeadlineAsync(ctx, x);
+                return;
+            }
             LogRetry(logger, x.RequestId, deployment.Provider.Name, (int)delay.TotalMilliseconds);
             try
             {
@@ -131,6 +141,18 @@ public sealed partial class GatewayProxy(
             }
         }
     }
+
+    private static bool Callable(Deployment d) => d.Settings.Enabled && d.Provider.Kind.HasAdapter;
+
+    private async Task AnswerAsync(HttpContext ctx, Exchange x, OpenAIError failure)
+    {
+        await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
+        await failure.WriteAsync(ctx.Response);
+    }
+
+    private Task AnswerDeadlineAsync(HttpContext ctx, Exchange x) => AnswerAsync(ctx, x, new OpenAIError(504,
+        $"The request's deadline (Gateway:TotalDeadlineSeconds = {_options.TotalDeadlineSeconds}) passed after {x.Attempts} attempt(s); last: " +
+        (x.PendingFailure?.Message ?? "no answer"), "upstream_error", null, "upstream_timeout"));
 
     /// <summary>The vendor's Retry-After if it gave one, else exponential backoff with full jitter; at most MaxRetryDelaySeconds.</summary>
     private TimeSpan RetryDelay(int retry, TimeSpan? retryAfter)
@@ -148,12 +170,21 @@ public sealed partial class GatewayProxy(
 
     /// <param name="canFallBack">when this attempt fails before any byte reached the client in a way another deployment
     /// may not, return <see cref="Attempt.FellBack"/> (recording and answering nothing) instead of answering the failure.</param>
-    private async Task<Attempt> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, bool canFallBack)
+    private async Task<Attempt> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, bool canFallBack, DateTimeOffset deadline)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token);
+        var settings = deployment.Settings;
+        var idle = TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds);
+        // Until the first byte: the deployment's limit, cut short by the request's deadline. After it: the idle limit.
+        var firstByte = settings.FirstByte ?? idle;
+        var left = deadline - time.GetUtcNow();
+        using var timeout = new CancellationTokenSource(left < firstByte ? (left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)) : firstByte);
+        using var total = settings.Total is { } limit ? new CancellationTokenSource(limit) : null;
+        using var linked = total is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token)
+            : CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token, total.Token);
         HttpResponseMessage response;
         var sent = Stopwatch.GetTimestamp();
+        x.Attempts++;
         try
         {
             response = await upstream.SendAsync(deployment, request, x.RequestId, linked.Token);
@@ -163,15 +194,19 @@ public sealed partial class GatewayProxy(
             if (!ctx.RequestAborted.IsCancellationRequested)
             {
                 health.Failed(deployment, null);
+                NoteUnserved(x, deployment, e);
                 if (canFallBack)
                 {
                     LogUpstreamFailed(logger, x.RequestId, deployment.Provider.Name, e is OperationCanceledException ? "timeout" : "unreachable");
+                    x.PendingFailure = e is OperationCanceledException ? UpstreamFailure.Timeout(deployment) : UpstreamFailure.Unreachable(deployment, e);
                     return Attempt.FellBack;
                 }
             }
             await FailBeforeResponseAsync(ctx, x, e);
             return Attempt.Done;
         }
+        // The first byte is in: the request's deadline no longer applies, only the idle (and the deployment's total) limit.
+        timeout.CancelAfter(idle);
         using (response)
         {
             if (!response.IsSuccessStatusCode)
@@ -200,11 +235,12 @@ public sealed partial class GatewayProxy(
                 // A vendor that answers a stream request with a plain body (some send errors as HTTP 200 JSON).
                 var unexpected = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token) ?? [];
                 health.Failed(deployment, null);
+                var (failure, _) = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
                 if (canFallBack)
                 {
+                    x.PendingFailure = failure;
                     return Attempt.FellBack;
                 }
-                var (failure, _) = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
                 return Attempt.Done;
@@ -236,6 +272,19 @@ public sealed partial class GatewayProxy(
             await CompleteAsync(ctx, x, response, bytes);
             return Attempt.Done;
         }
+    }
+
+    /// <summary>A request that reached the vendor and then timed out or broke off may still be billed by it:
+    /// its estimated input is listed on the usage record (not charged). A refused connection never reached it.</summary>
+    private void NoteUnserved(Exchange x, Deployment deployment, Exception e)
+    {
+        if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError })
+        {
+            return;
+        }
+        var input = EstimateInput(x).Input;
+        x.Unserved.Add(new UnservedAttempt(deployment.Provider.Name, deployment.VendorModel, e is OperationCanceledException ? "timeout" : "connection lost",
+            input, Cost.Of(deployment.Price, input, 0, 0), deployment.Price.Currency));
     }
 
     private async Task CompleteAsync(HttpContext ctx, Exchange x, HttpResponseMessage response, byte[] bytes)

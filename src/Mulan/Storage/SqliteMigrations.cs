@@ -115,6 +115,11 @@ internal static class SqliteMigrations
             PRIMARY KEY (chunk_id, model)) WITHOUT ROWID;
         CREATE INDEX chunk_vectors_model ON chunk_vectors(model, chunk_id);
         """,
+        // 4: upstream attempts per request, and the failed ones a vendor may still bill (JSON, null when none)
+        """
+        ALTER TABLE usage_records ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE usage_records ADD COLUMN unserved TEXT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

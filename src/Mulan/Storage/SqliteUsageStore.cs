@@ -10,10 +10,10 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     private const string Insert = """
         INSERT INTO usage_records (request_id, at, workspace_id, key_id, endpoint, model, provider, vendor_model, upstream_id,
           input_tokens, cached_tokens, output_tokens, cost_nanos, currency, latency_ms, ttft_ms, status, usage_source, streamed,
-          http_status, error)
+          http_status, error, attempts, unserved)
         VALUES (@RequestId, @At, @WorkspaceId, @KeyId, @Endpoint, @Model, @Provider, @VendorModel, @UpstreamId,
           @InputTokens, @CachedTokens, @OutputTokens, @CostNanos, @Currency, @LatencyMs, @TtftMs, @Status, @Source, @Streamed,
-          @HttpStatus, @Error)
+          @HttpStatus, @Error, @Attempts, @Unserved)
         """;
 
     private const string Filter = """
@@ -85,7 +85,13 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     [
         "RequestId", "At", "WorkspaceId", "KeyId", "Endpoint", "Model", "Provider", "VendorModel", "UpstreamId", "InputTokens", "CachedTokens",
         "OutputTokens", "CostNanos", "Currency", "LatencyMs", "TtftMs", "Status", "Source", "Streamed", "HttpStatus", "Error",
+        "Attempts", "Unserved",
     ];
+
+    private static readonly System.Text.Json.JsonSerializerOptions UnservedJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     private static void Bind(SqliteParameterCollection p, UsageRecord r)
     {
@@ -95,6 +101,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             (object?)r.VendorModel ?? DBNull.Value, (object?)r.UpstreamId ?? DBNull.Value, r.InputTokens, r.CachedTokens, r.OutputTokens,
             Cost.ToNanos(r.Cost), (object?)r.Currency?.ToString() ?? DBNull.Value, r.LatencyMs, (object?)r.TimeToFirstTokenMs ?? DBNull.Value,
             UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed ? 1 : 0, r.HttpStatus, (object?)r.Error ?? DBNull.Value,
+            r.Attempts, r.Unserved.Count == 0 ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(r.Unserved, UnservedJson),
         ];
         for (var i = 0; i < values.Length; i++)
         {
@@ -164,7 +171,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
               provider AS Provider, vendor_model AS VendorModel, upstream_id AS UpstreamId, input_tokens AS InputTokens,
               cached_tokens AS CachedTokens, output_tokens AS OutputTokens, cost_nanos AS CostNanos, currency AS Currency,
               latency_ms AS LatencyMs, ttft_ms AS TtftMs, status AS Status, usage_source AS Source, streamed AS Streamed,
-              http_status AS HttpStatus, error AS Error
+              http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved
             FROM usage_records {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
             """, args);
         var totalList = totals.Select(t => new UsageTotal(t.Currency, t.Requests, t.Input, t.Cached, t.Output, Cost.FromNanos(t.Nanos))).ToList();
@@ -194,6 +201,8 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         public long Streamed { get; init; }
         public long HttpStatus { get; init; }
         public string? Error { get; init; }
+        public long Attempts { get; init; }
+        public string? Unserved { get; init; }
 
         public UsageRecord ToModel() => new()
         {
@@ -209,7 +218,8 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
                 _ => UsageStatus.Rejected,
             },
             Source = Source switch { "reported" => UsageSource.Reported, "estimated" => UsageSource.Estimated, _ => UsageSource.None },
-            Streamed = Streamed != 0, HttpStatus = (int)HttpStatus, Error = Error,
+            Streamed = Streamed != 0, HttpStatus = (int)HttpStatus, Error = Error, Attempts = (int)Attempts,
+            Unserved = Unserved is null ? [] : System.Text.Json.JsonSerializer.Deserialize<List<UnservedAttempt>>(Unserved, UnservedJson) ?? [],
         };
     }
 }

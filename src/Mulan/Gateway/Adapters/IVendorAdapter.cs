@@ -5,7 +5,9 @@ namespace Mulan.Gateway.Adapters;
 
 /// <summary>One call to a deployment whose vendor speaks its own protocol.</summary>
 /// <param name="Request">the client's OpenAI-shaped request; adapters read it and never change it.</param>
-public sealed record AdapterCall(Deployment Deployment, GatewayRequest Request, string RequestId, HttpClient Client, long MaxResponseBytes);
+/// <param name="ConnectTimeout">the deployment's connect limit; HTTP requests made through <see cref="VendorHttp"/> get it
+/// applied by the shared handler, a WebSocket adapter applies it itself.</param>
+public sealed record AdapterCall(Deployment Deployment, GatewayRequest Request, string RequestId, HttpClient Client, long MaxResponseBytes, TimeSpan ConnectTimeout);
 
 /// <summary>
 /// Translates the OpenAI chat and embeddings surface to one vendor protocol and back. The answer is an

@@ -9,6 +9,7 @@ public static class VendorHttp
     public static Task<HttpResponseMessage> SendAsync(AdapterCall call, HttpRequestMessage request, CancellationToken ct)
     {
         request.Version = System.Net.HttpVersion.Version11;
+        request.Options.Set(Forwarding.UpstreamCaller.ConnectTimeoutOption, call.ConnectTimeout);
         // Lets a vendor-side log (and the test vendors' ledgers) be matched to Mulan's usage record.
         request.Headers.TryAddWithoutValidation("x-mulan-request-id", call.RequestId);
         foreach (var (name, value) in call.Deployment.Provider.Headers)

@@ -17,7 +17,16 @@ public sealed record Provider(
     IReadOnlyDictionary<string, string> Headers, CatalogSource Source);
 
 /// <param name="Weight">share of traffic under the weighted strategy.</param>
-public sealed record Deployment(Provider Provider, string VendorModel, Price Price, int Weight = 1);
+public sealed record Deployment(Provider Provider, string VendorModel, Price Price, int Weight = 1)
+{
+    public DeploymentSettings Settings { get; init; } = DeploymentSettings.Default;
+}
+
+/// <summary>A deployment's own limits; null means "the gateway's default" (see <c>GatewayOptions</c>).</summary>
+public sealed record DeploymentSettings(bool Enabled = true, int? MaxRetries = null, TimeSpan? Connect = null, TimeSpan? FirstByte = null, TimeSpan? Total = null)
+{
+    public static DeploymentSettings Default { get; } = new();
+}
 
 public sealed record ModelRoute(string Name, RoutingStrategy Strategy, IReadOnlyList<Deployment> Deployments,
     CatalogSource Source, DateTimeOffset CreatedAt);

@@ -26,6 +26,17 @@ public sealed class PriceDefinition
     public decimal? CachedInput { get; set; }
 }
 
+/// <summary>Per-attempt time limits, in seconds (fractions allowed).</summary>
+public sealed class TimeoutsDefinition
+{
+    /// <summary>To open the connection (TCP and TLS, or the WebSocket handshake).</summary>
+    public double? ConnectSeconds { get; set; }
+    /// <summary>From sending the request to the response headers (for translated streams, the first event).</summary>
+    public double? FirstByteSeconds { get; set; }
+    /// <summary>The whole attempt, a stream read to its end included.</summary>
+    public double? TotalSeconds { get; set; }
+}
+
 public sealed class DeploymentDefinition
 {
     public string? Provider { get; set; }
@@ -34,6 +45,15 @@ public sealed class DeploymentDefinition
 
     /// <summary>Share of traffic under the <c>weighted</c> strategy, 1 to 1000. Default 1.</summary>
     public int? Weight { get; set; }
+
+    /// <summary>False takes the deployment out of routing without deleting it. Default true.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>Extra tries of this deployment before falling back; overrides the model's and <c>Gateway:RetriesPerDeployment</c>.</summary>
+    public int? MaxRetries { get; set; }
+
+    /// <summary>Overrides the model's timeouts, field by field.</summary>
+    public TimeoutsDefinition? Timeouts { get; set; }
 }
 
 public sealed class ModelDefinition
@@ -41,6 +61,12 @@ public sealed class ModelDefinition
     public string? Name { get; set; }
     public string? Strategy { get; set; }
     public List<DeploymentDefinition>? Deployments { get; set; }
+
+    /// <summary>Default extra tries for every deployment of this model.</summary>
+    public int? MaxRetries { get; set; }
+
+    /// <summary>Default timeouts for every deployment of this model.</summary>
+    public TimeoutsDefinition? Timeouts { get; set; }
 }
 
 public sealed class CatalogFile

@@ -32,13 +32,17 @@ public static class CatalogEndpoints
 
     public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput);
 
-    public sealed record DeploymentView(string Provider, string Model, PriceView Price, int Weight);
+    public sealed record TimeoutsView(double? ConnectSeconds, double? FirstByteSeconds, double? TotalSeconds);
+
+    public sealed record DeploymentView(string Provider, string Model, PriceView Price, int Weight, bool Enabled, int? MaxRetries, TimeoutsView Timeouts);
 
     public sealed record ModelView(string Name, string Strategy, IReadOnlyList<DeploymentView> Deployments, string Source)
     {
         public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy),
             [.. m.Deployments.Select(d => new DeploymentView(d.Provider.Name, d.VendorModel,
-                new PriceView(d.Price.Currency.ToString(), d.Price.Input, d.Price.Output, d.Price.CachedInput), d.Weight))],
+                new PriceView(d.Price.Currency.ToString(), d.Price.Input, d.Price.Output, d.Price.CachedInput), d.Weight,
+                d.Settings.Enabled, d.Settings.MaxRetries,
+                new TimeoutsView(d.Settings.Connect?.TotalSeconds, d.Settings.FirstByte?.TotalSeconds, d.Settings.Total?.TotalSeconds)))],
             m.Source == CatalogSource.Config ? "config" : "api");
     }
 

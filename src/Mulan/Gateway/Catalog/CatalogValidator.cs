@@ -70,6 +70,7 @@ public static class CatalogValidator
         {
             errors.Add($"{path}.strategy: unknown strategy '{d.Strategy}'; expected priority, weighted, lowest-latency or lowest-cost");
         }
+        CheckModelSettings(d, path, errors);
         var deployments = new List<Deployment>();
         if (d.Deployments is not { Count: > 0 })
         {
@@ -97,12 +98,55 @@ public static class CatalogValidator
             {
                 errors.Add($"{dpath}.weight: must be between 1 and 1000 (got {dp.Weight})");
             }
+            var settings = ToSettings(d, dp, dpath, errors);
             if (provider is not null && price is not null && !string.IsNullOrWhiteSpace(dp.Model))
             {
-                deployments.Add(new Deployment(provider, dp.Model, price, dp.Weight ?? 1));
+                deployments.Add(new Deployment(provider, dp.Model, price, dp.Weight ?? 1) { Settings = settings });
             }
         }
         return new ModelRoute(name ?? "", strategy, deployments, source, createdAt);
+    }
+
+    // A deployment's settings: its own values, else its model's, else the gateway default (null). Each value is
+    // checked where it is written, so a bad model-level value is reported once, under the model.
+    private static DeploymentSettings ToSettings(ModelDefinition model, DeploymentDefinition d, string path, List<string> errors) => new(
+        d.Enabled ?? true,
+        Retries(d.MaxRetries, path, errors) ?? model.MaxRetries,
+        Seconds(d.Timeouts?.ConnectSeconds, path, "connectSeconds", 120, errors) ?? Seconds(model.Timeouts?.ConnectSeconds, null, "", 120, null),
+        Seconds(d.Timeouts?.FirstByteSeconds, path, "firstByteSeconds", 3600, errors) ?? Seconds(model.Timeouts?.FirstByteSeconds, null, "", 3600, null),
+        Seconds(d.Timeouts?.TotalSeconds, path, "totalSeconds", 86_400, errors) ?? Seconds(model.Timeouts?.TotalSeconds, null, "", 86_400, null));
+
+    private static void CheckModelSettings(ModelDefinition model, string path, List<string> errors)
+    {
+        Retries(model.MaxRetries, path, errors);
+        Seconds(model.Timeouts?.ConnectSeconds, path, "connectSeconds", 120, errors);
+        Seconds(model.Timeouts?.FirstByteSeconds, path, "firstByteSeconds", 3600, errors);
+        Seconds(model.Timeouts?.TotalSeconds, path, "totalSeconds", 86_400, errors);
+    }
+
+    private static int? Retries(int? value, string path, List<string> errors)
+    {
+        if (value is < 0 or > 5)
+        {
+            errors.Add($"{path}.maxRetries: must be between 0 and 5 (got {value})");
+            return null;
+        }
+        return value;
+    }
+
+    /// <param name="errors">null when the value was already checked (a model default applied to a deployment).</param>
+    private static TimeSpan? Seconds(double? value, string? path, string name, double max, List<string>? errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (!double.IsFinite(value.Value) || value <= 0 || value > max)
+        {
+            errors?.Add($"{path}.timeouts.{name}: must be more than 0 and at most {max} seconds (got {value})");
+            return null;
+        }
+        return TimeSpan.FromSeconds(value.Value);
     }
 
     private static Price? ToPrice(PriceDefinition? p, string path, List<string> errors)

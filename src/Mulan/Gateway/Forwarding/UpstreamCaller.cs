@@ -19,18 +19,23 @@ public sealed class UpstreamCaller(IHttpClientFactory factory, IEnumerable<IVend
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly Dictionary<WireProtocol, IVendorAdapter> _adapters = adapters.ToDictionary(a => a.Protocol);
     private readonly long _maxResponseBytes = options.Value.MaxResponseBodyBytes;
+    private readonly TimeSpan _connectTimeout = TimeSpan.FromSeconds(options.Value.ConnectTimeoutSeconds);
+
+    /// <summary>The connect timeout of the deployment a request goes to, read by the handler's connect callback.</summary>
+    public static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("mulan.connect-timeout");
 
     /// <exception cref="HttpRequestException">the vendor could not be reached, or broke off before answering.</exception>
     public async Task<HttpResponseMessage> SendAsync(Deployment deployment, GatewayRequest request, string requestId, CancellationToken ct)
     {
+        var connect = deployment.Settings.Connect ?? _connectTimeout;
         if (deployment.Provider.Kind.Protocol == WireProtocol.OpenAICompatible)
         {
-            return await PassThroughAsync(deployment, request.Endpoint, request.RewriteFor(deployment.VendorModel), requestId, ct);
+            return await PassThroughAsync(deployment, request.Endpoint, request.RewriteFor(deployment.VendorModel), requestId, connect, ct);
         }
         var adapter = _adapters[deployment.Provider.Kind.Protocol];
         try
         {
-            return await adapter.SendAsync(new AdapterCall(deployment, request, requestId, factory.CreateClient(ClientName), _maxResponseBytes), ct);
+            return await adapter.SendAsync(new AdapterCall(deployment, request, requestId, factory.CreateClient(ClientName), _maxResponseBytes, connect), ct);
         }
         catch (VendorError e)
         {
@@ -38,11 +43,13 @@ public sealed class UpstreamCaller(IHttpClientFactory factory, IEnumerable<IVend
         }
         catch (Exception e) when (e is IOException or JsonException or System.Net.WebSockets.WebSocketException)
         {
-            throw new HttpRequestException($"the vendor broke off: {e.Message}", e);
+            // A refused or unreachable socket means the vendor never saw the request (and cannot bill it).
+            var never = e.InnerException is System.Net.Sockets.SocketException || e.InnerException?.InnerException is System.Net.Sockets.SocketException;
+            throw new HttpRequestException(never ? HttpRequestError.ConnectionError : HttpRequestError.Unknown, $"the vendor broke off: {e.Message}", e);
         }
     }
 
-    private async Task<HttpResponseMessage> PassThroughAsync(Deployment deployment, GatewayEndpoint endpoint, byte[] body, string requestId, CancellationToken ct)
+    private async Task<HttpResponseMessage> PassThroughAsync(Deployment deployment, GatewayEndpoint endpoint, byte[] body, string requestId, TimeSpan connect, CancellationToken ct)
     {
         var provider = deployment.Provider;
         var path = endpoint == GatewayEndpoint.ChatCompletions ? "/chat/completions" : "/embeddings";
@@ -51,6 +58,7 @@ public sealed class UpstreamCaller(IHttpClientFactory factory, IEnumerable<IVend
             Version = HttpVersion.Version11,
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
         };
+        request.Options.Set(ConnectTimeoutOption, connect);
         if (!string.IsNullOrEmpty(provider.ApiKey))
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", provider.ApiKey);
@@ -75,11 +83,37 @@ public sealed class UpstreamCaller(IHttpClientFactory factory, IEnumerable<IVend
         AutomaticDecompression = DecompressionMethods.None,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        ConnectTimeout = TimeSpan.FromSeconds(options.ConnectTimeoutSeconds),
+        // Each deployment may set its own connect timeout, so the connect step is ours; the handler's own limit is only a cap.
+        ConnectTimeout = TimeSpan.FromSeconds(120),
+        ConnectCallback = (context, ct) => ConnectAsync(context, TimeSpan.FromSeconds(options.ConnectTimeoutSeconds), ct),
         MaxConnectionsPerServer = int.MaxValue,
         EnableMultipleHttp2Connections = true,
         // When a client aborts a stream the upstream connection must close at once, so the vendor stops
         // generating (and billing); draining it for reuse would keep tokens flowing that nobody reads.
         MaxResponseDrainSize = 0,
     };
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, TimeSpan fallback, CancellationToken ct)
+    {
+        var limit = context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutOption, out var own) ? own : fallback;
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(limit);
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, timeout.Token);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new HttpRequestException(HttpRequestError.ConnectionError,
+                $"connecting to {context.DnsEndPoint.Host}:{context.DnsEndPoint.Port} took longer than {limit.TotalSeconds:0.###} s");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

@@ -19,7 +19,11 @@ public static class UsageEndpoints
 
     public sealed record RecordView(string RequestId, DateTimeOffset At, string Workspace, string Key, string Endpoint, string Model,
         string? Provider, string? VendorModel, string? UpstreamId, long InputTokens, long CachedTokens, long OutputTokens, Money Cost,
-        double LatencyMs, double? TimeToFirstTokenMs, string Status, string Usage, bool Streamed, int HttpStatus, string? Error);
+        double LatencyMs, double? TimeToFirstTokenMs, string Status, string Usage, bool Streamed, int HttpStatus, string? Error,
+        int Attempts, IReadOnlyList<UnservedView> Unserved);
+
+    /// <summary>A failed attempt the vendor may still bill; not part of <c>cost</c>.</summary>
+    public sealed record UnservedView(string Provider, string VendorModel, string Reason, long InputTokens, Money Cost);
 
     public sealed record UsageResponse(Totals Totals, int Page, int PageSize, long Count, IReadOnlyList<RecordView> Records);
 
@@ -63,7 +67,8 @@ public static class UsageEndpoints
             costs.FirstOrDefault() ?? new Money(0, null), costs);
         var records = result.Records.Select(r => new RecordView(r.RequestId, r.At, r.WorkspaceId, r.KeyId, r.Endpoint, r.Model, r.Provider,
             r.VendorModel, r.UpstreamId, r.InputTokens, r.CachedTokens, r.OutputTokens, new Money(r.Cost, r.Currency?.ToString()), r.LatencyMs,
-            r.TimeToFirstTokenMs, UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed, r.HttpStatus, r.Error)).ToList();
+            r.TimeToFirstTokenMs, UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed, r.HttpStatus, r.Error, r.Attempts,
+            [.. r.Unserved.Select(u => new UnservedView(u.Provider, u.VendorModel, u.Reason, u.InputTokens, new Money(u.Cost, u.Currency.ToString())))])).ToList();
         return TypedResults.Ok(new UsageResponse(totals, query.Page, query.PageSize, result.Count, records));
     }
 }

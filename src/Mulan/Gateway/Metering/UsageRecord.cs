@@ -31,7 +31,18 @@ public sealed record UsageRecord
     public bool Streamed { get; init; }
     public int HttpStatus { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>Upstream attempts made for this request (fallbacks and retries included).</summary>
+    public int Attempts { get; init; } = 1;
+
+    /// <summary>Failed attempts the vendor may still bill (it received the request, then timed out or broke off).
+    /// They are not charged to the request; they are listed so that a vendor's invoice can be reconciled.</summary>
+    public IReadOnlyList<UnservedAttempt> Unserved { get; init; } = [];
 }
+
+/// <param name="InputTokens">estimated by Mulan: the vendor never said.</param>
+/// <param name="Cost">the input at that deployment's price.</param>
+public sealed record UnservedAttempt(string Provider, string VendorModel, string Reason, long InputTokens, decimal Cost, Currency Currency);
 
 public static class UsageNames
 {

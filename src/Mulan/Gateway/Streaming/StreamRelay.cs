@@ -68,7 +68,7 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, Usage(x, state), 499, "client closed the stream"));
                 return;
             }
-            var reason = e is OperationCanceledException ? "the upstream stopped sending (idle timeout)" : "the upstream connection was lost mid-stream";
+            var reason = e is OperationCanceledException ? "the upstream stopped sending (idle timeout, or the deployment's total timeout)" : "the upstream connection was lost mid-stream";
             LogMidStream(logger, x.RequestId, x.Deployment!.Provider.Name, reason);
             var error = new OpenAIError(502, reason, "upstream_error", null, "upstream_stream_error");
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, Usage(x, state), 502, reason));
