@@ -16,6 +16,8 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
 {
     // Weight of the newest sample in the moving average: about the last ten calls count.
     private const double LatencyAlpha = 0.2;
+    // The error rate moves slower: about the last twenty calls count, so one failure shows as 10%, not 100%.
+    private const double ErrorAlpha = 0.1;
     private readonly ConcurrentDictionary<(string Provider, string Model), State> _states = new();
 
     /// <summary>The deployments in the route's strategy order, those cooling down moved to the end (still tried, last).</summary>
@@ -61,17 +63,20 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
     /// <param name="latency">time until the response headers arrived.</param>
     public void Succeeded(Deployment deployment, TimeSpan latency) =>
         _states.AddOrUpdate(Key(deployment),
-            _ => new State(0, null, latency.TotalMilliseconds),
-            (_, s) => new State(0, null, s.LatencyMs is { } avg ? avg + (LatencyAlpha * (latency.TotalMilliseconds - avg)) : latency.TotalMilliseconds));
+            _ => new State(0, null, latency.TotalMilliseconds, 1, 0, 0),
+            (_, s) => new State(0, null, s.LatencyMs is { } avg ? avg + (LatencyAlpha * (latency.TotalMilliseconds - avg)) : latency.TotalMilliseconds,
+                s.Calls + 1, s.Errors, s.ErrorRate * (1 - ErrorAlpha)));
 
     public void Failed(Deployment deployment, TimeSpan? retryAfter)
     {
         var o = options.Value;
-        _states.AddOrUpdate(Key(deployment), _ => Next(new State(0, null, null)), (_, s) => Next(s));
+        _states.AddOrUpdate(Key(deployment), _ => Next(new State(0, null, null, 0, 0, 0)), (_, s) => Next(s));
 
         State Next(State s)
         {
             var failures = s.Failures + 1;
+            // The first call of a deployment sets the rate outright; later ones move it.
+            s = s with { Calls = s.Calls + 1, Errors = s.Errors + 1, ErrorRate = s.Calls == 0 ? 1 : s.ErrorRate + (ErrorAlpha * (1 - s.ErrorRate)) };
             if (failures < o.FailuresBeforeCooldown && retryAfter is null)
             {
                 return s with { Failures = failures };
@@ -85,17 +90,20 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
         }
     }
 
-    /// <summary>What operators see of one deployment: consecutive failures, the end of its cooldown, its moving-average latency.</summary>
-    public (int ConsecutiveFailures, DateTimeOffset? CooldownUntil, double? LatencyMs) StateOf(Deployment deployment)
+    /// <summary>What operators see of one deployment since the server started.</summary>
+    public HealthView StateOf(Deployment deployment)
     {
         if (!_states.TryGetValue(Key(deployment), out var s))
         {
-            return (0, null, null);
+            return new HealthView(0, null, null, 0, 0, 0);
         }
-        return (s.Failures, s.CooldownUntil > time.GetUtcNow() ? s.CooldownUntil : null, s.LatencyMs);
+        return new HealthView(s.Failures, s.CooldownUntil > time.GetUtcNow() ? s.CooldownUntil : null, s.LatencyMs, s.Calls, s.Errors, s.ErrorRate);
     }
 
     private static (string, string) Key(Deployment d) => (d.Provider.Name, d.VendorModel);
 
-    private sealed record State(int Failures, DateTimeOffset? CooldownUntil, double? LatencyMs);
+    private sealed record State(int Failures, DateTimeOffset? CooldownUntil, double? LatencyMs, long Calls, long Errors, double ErrorRate);
 }
+
+/// <param name="ErrorRate">moving average of recent attempts that failed (0 to 1), about the last twenty.</param>
+public sealed record HealthView(int ConsecutiveFailures, DateTimeOffset? CooldownUntil, double? LatencyMs, long Calls, long Errors, double ErrorRate);

@@ -104,7 +104,12 @@ public sealed class FallbackTests : IAsyncLifetime
         Assert.Equal("dead", deployments[0]!["provider"]!.GetValue<string>());
         Assert.Equal(3, deployments[0]!["consecutiveFailures"]!.GetValue<int>());
         Assert.True(deployments[0]!["cooldownUntil"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddSeconds(30));
+        Assert.Equal(1.0, deployments[0]!["errorRate"]!.GetValue<double>(), 3);
+        Assert.Equal(3, deployments[0]!["errors"]!.GetValue<long>());
         Assert.Equal("healthy", deployments[1]!["status"]!.GetValue<string>());
+        Assert.Equal(0.0, deployments[1]!["errorRate"]!.GetValue<double>());
+        Assert.Equal(4, deployments[1]!["calls"]!.GetValue<long>());
+        Assert.True(deployments[1]!["latencyMs"]!.GetValue<double>() > 0);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _client.GetAsync("api/deployments")).StatusCode);
     }
 
