@@ -15,12 +15,6 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     public GatewayRequest? Request { get; set; }
     public string? Model { get; set; }
     public Deployment? Deployment { get; set; }
-    /// <summary>The last failed attempt's Retry-After, for the retry that follows it.</summary>
-    public TimeSpan? RetryAfter { get; set; }
-    /// <summary>The last failed attempt cannot succeed on a retry of the same deployment (credentials, quota).</summary>
-    public bool SkipRetries { get; set; }
-    /// <summary>The last failed attempt's answer, given if no deployment is left to try.</summary>
-    public Wire.OpenAIError? PendingFailure { get; set; }
     public string? UpstreamId { get; set; }
     /// <summary>Upstream attempts made so far.</summary>
     public int Attempts { get; set; }

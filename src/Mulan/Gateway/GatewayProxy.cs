@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
@@ -11,6 +12,8 @@ using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
 using Mulan.Gateway.Streaming;
 using Mulan.Gateway.Wire;
+using Polly;
+using Polly.Retry;
 
 namespace Mulan.Gateway;
 
@@ -85,60 +88,43 @@ public sealed partial class GatewayProxy(
             return;
         }
         // The route's strategy order (priority, weighted, lowest-cost, lowest-latency), deployments cooling down after
-        // failures last. Each deployment is tried 1 + its retries, up to MaxAttempts deployments: bounded by construction.
-        var plan = health.Order(route, callable).Take(_options.MaxAttempts)
-            .SelectMany(d => Enumerable.Range(0, 1 + (d.Settings.MaxRetries ?? _options.RetriesPerDeployment)).Select(retry => (Deployment: d, Retry: retry))).ToList();
+        // failures last; at most MaxAttempts of them, each tried 1 + its retries: bounded by construction.
         var deadline = x.StartedAt + TimeSpan.FromSeconds(_options.TotalDeadlineSeconds);
-        for (var i = 0; i < plan.Count; i++)
+        var order = health.Order(route, callable);
+        var count = Math.Min(order.Count, _options.MaxAttempts);
+        var context = ResilienceContextPool.Shared.Get(ctx.RequestAborted);
+        context.Properties.Set(AttemptKey, x);
+        try
         {
-            var (deployment, _) = plan[i];
-            if (i > 0 && time.GetUtcNow() >= deadline)
+            for (var i = 0; i < count; i++)
             {
-                await AnswerDeadlineAsync(ctx, x);
-                return;
-            }
-            x.Deployment = deployment;
-            x.RetryAfter = null;
-            x.SkipRetries = false;
-            if (await ForwardAsync(ctx, x, request, deployment, canFallBack: i + 1 < plan.Count, deadline) == Attempt.Done)
-            {
-                return;
-            }
-            if (x.SkipRetries)
-            {
-                // Credentials, quota or a missing endpoint: retrying the same deployment cannot help.
-                while (i + 1 < plan.Count && ReferenceEquals(plan[i + 1].Deployment, deployment))
+                var deployment = order[i];
+                if (i > 0)
                 {
-                    i++;
+                    LogFallback(logger, x.RequestId, order[i - 1].Provider.Name, deployment.Provider.Name);
                 }
-                if (i + 1 == plan.Count)
+                x.Deployment = deployment;
+                var result = await Retries(deployment).ExecuteAsync(
+                    static (context, state) => new ValueTask<AttemptResult>(state.Proxy.ForwardAsync(state.Ctx, state.X, state.Request, state.Deployment, state.Deadline)),
+                    context, (Proxy: this, Ctx: ctx, X: x, Request: request, Deployment: deployment, Deadline: deadline));
+                if (result.Failure is not { } failure)
                 {
-                    await AnswerAsync(ctx, x, x.PendingFailure!);
+                    return; // served, or answered from within the attempt
+                }
+                if (result.Next == UpstreamFailure.Next.Answer || i + 1 == count || time.GetUtcNow() >= deadline)
+                {
+                    await AnswerAsync(ctx, x, time.GetUtcNow() >= deadline && result.Next != UpstreamFailure.Next.Answer ? DeadlinePassed(x, failure) : failure);
                     return;
                 }
             }
-            var next = plan[i + 1];
-            if (!ReferenceEquals(next.Deployment, deployment))
-            {
-                LogFallback(logger, x.RequestId, deployment.Provider.Name, next.Deployment.Provider.Name);
-                continue;
-            }
-            var delay = RetryDelay(next.Retry, x.RetryAfter);
-            if (time.GetUtcNow() + delay >= deadline)
-            {
-                await AnswerDeadlineAsync(ctx, x);
-                return;
-            }
-            LogRetry(logger, x.RequestId, deployment.Provider.Name, (int)delay.TotalMilliseconds);
-            try
-            {
-                await Task.Delay(delay, time, ctx.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while the gateway waited to retry"));
-                return;
-            }
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while the gateway waited to retry"));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -150,27 +136,52 @@ public sealed partial class GatewayProxy(
         await failure.WriteAsync(ctx.Response);
     }
 
-    private Task AnswerDeadlineAsync(HttpContext ctx, Exchange x) => AnswerAsync(ctx, x, new OpenAIError(504,
-        $"The request's deadline (Gateway:TotalDeadlineSeconds = {_options.TotalDeadlineSeconds}) passed after {x.Attempts} attempt(s); last: " +
-        (x.PendingFailure?.Message ?? "no answer"), "upstream_error", null, "upstream_timeout"));
+    private OpenAIError DeadlinePassed(Exchange x, OpenAIError last) => new(504,
+        $"The request's deadline (Gateway:TotalDeadlineSeconds = {_options.TotalDeadlineSeconds}) passed after {x.Attempts} attempt(s); last: {last.Message}",
+        "upstream_error", null, "upstream_timeout");
 
-    /// <summary>The vendor's Retry-After if it gave one, else exponential backoff with full jitter; at most MaxRetryDelaySeconds.</summary>
-    private TimeSpan RetryDelay(int retry, TimeSpan? retryAfter)
+    /// <summary>How one attempt ended: <see cref="Failure"/> is null when the client has its answer (served, or answered
+    /// within the attempt); otherwise nothing reached the client and <see cref="Next"/> says what may follow.</summary>
+    private sealed record AttemptResult(OpenAIError? Failure, UpstreamFailure.Next Next, TimeSpan? RetryAfter)
     {
-        var cap = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds);
-        if (retryAfter is { } asked)
-        {
-            return asked < cap ? asked : cap;
-        }
-        var backoff = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs * Math.Pow(2, retry - 1) * (0.5 + (Random.Shared.NextDouble() / 2)));
-        return backoff < cap ? backoff : cap;
+        public static readonly AttemptResult Done = new(null, UpstreamFailure.Next.Answer, null);
     }
 
-    private enum Attempt { Done, FellBack }
+    private static readonly ResiliencePropertyKey<Exchange> AttemptKey = new("mulan.exchange");
+    private readonly ConcurrentDictionary<int, ResiliencePipeline<AttemptResult>> _retries = new();
 
-    /// <param name="canFallBack">when this attempt fails before any byte reached the client in a way another deployment
-    /// may not, return <see cref="Attempt.FellBack"/> (recording and answering nothing) instead of answering the failure.</param>
-    private async Task<Attempt> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, bool canFallBack, DateTimeOffset deadline)
+    /// <summary>
+    /// Retries of one deployment (Polly): only failures that may pass (rate limit, overload, 5xx, timeout), only while the
+    /// request's deadline allows; the vendor's Retry-After if it gave one, else exponential backoff with jitter, at most
+    /// MaxRetryDelaySeconds. Fallback to the next deployment is the loop around it, because the order comes from routing.
+    /// </summary>
+    private ResiliencePipeline<AttemptResult> Retries(Deployment deployment)
+    {
+        var retries = deployment.Settings.MaxRetries ?? _options.RetriesPerDeployment;
+        return retries == 0 ? ResiliencePipeline<AttemptResult>.Empty : _retries.GetOrAdd(retries, n => new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<AttemptResult>
+            {
+                MaxRetryAttempts = n,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs),
+                MaxDelay = TimeSpan.FromSeconds(Math.Max(_options.MaxRetryDelaySeconds, 0.001)),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Failure: not null, Next: UpstreamFailure.Next.Retry }
+                    && time.GetUtcNow() < args.Context.Properties.GetValue(AttemptKey, null!).StartedAt + TimeSpan.FromSeconds(_options.TotalDeadlineSeconds)),
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter is { } asked
+                    ? (TimeSpan?)(asked < TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds) ? asked : TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds))
+                    : null),
+                OnRetry = args =>
+                {
+                    var x = args.Context.Properties.GetValue(AttemptKey, null!);
+                    LogRetry(logger, x.RequestId, x.Deployment!.Provider.Name, (int)args.RetryDelay.TotalMilliseconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build());
+    }
+
+    private async Task<AttemptResult> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, DateTimeOffset deadline)
     {
         var settings = deployment.Settings;
         var idle = TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds);
@@ -191,19 +202,7 @@ public sealed partial class GatewayProxy(
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
         {
-            if (!ctx.RequestAborted.IsCancellationRequested)
-            {
-                health.Failed(deployment, null);
-                NoteUnserved(x, deployment, e);
-                if (canFallBack)
-                {
-                    LogUpstreamFailed(logger, x.RequestId, deployment.Provider.Name, e is OperationCanceledException ? "timeout" : "unreachable");
-                    x.PendingFailure = e is OperationCanceledException ? UpstreamFailure.Timeout(deployment) : UpstreamFailure.Unreachable(deployment, e);
-                    return Attempt.FellBack;
-                }
-            }
-            await FailBeforeResponseAsync(ctx, x, e);
-            return Attempt.Done;
+            return await FailBeforeResponseAsync(ctx, x, deployment, e);
         }
         // The first byte is in: the request's deadline no longer applies, only the idle (and the deployment's total) limit.
         timeout.CancelAfter(idle);
@@ -217,18 +216,9 @@ public sealed partial class GatewayProxy(
                 LogUpstreamStatus(logger, x.RequestId, deployment.Provider.Name, (int)response.StatusCode);
                 if (next != UpstreamFailure.Next.Answer)
                 {
-                    x.RetryAfter = retryAfter;
                     health.Failed(deployment, retryAfter);
-                    if (canFallBack)
-                    {
-                        x.SkipRetries = next == UpstreamFailure.Next.FallBack;
-                        x.PendingFailure = failure;
-                        return Attempt.FellBack;
-                    }
                 }
-                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
-                await failure.WriteAsync(ctx.Response);
-                return Attempt.Done;
+                return new AttemptResult(failure, next, retryAfter);
             }
             if (request.Stream && response.Content.Headers.ContentType?.MediaType is not ("text/event-stream" or null))
             {
@@ -236,21 +226,14 @@ public sealed partial class GatewayProxy(
                 var unexpected = await ReadLimitedAsync(response.Content, 64 * 1024, linked.Token) ?? [];
                 health.Failed(deployment, null);
                 var (failure, _) = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadGateway, unexpected, null);
-                if (canFallBack)
-                {
-                    x.PendingFailure = failure;
-                    return Attempt.FellBack;
-                }
-                await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
-                await failure.WriteAsync(ctx.Response);
-                return Attempt.Done;
+                return new AttemptResult(failure, UpstreamFailure.Next.Retry, null);
             }
             health.Succeeded(deployment, Stopwatch.GetElapsedTime(sent));
-            ctx.Response.Headers[ProviderHeader] = deployment.Provider.Name;
             if (request.Stream)
             {
+                ctx.Response.Headers[ProviderHeader] = deployment.Provider.Name;
                 await relay.RelayAsync(ctx, x, response, timeout, linked.Token);
-                return Attempt.Done;
+                return AttemptResult.Done;
             }
             byte[]? bytes;
             try
@@ -259,18 +242,19 @@ public sealed partial class GatewayProxy(
             }
             catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
             {
-                await FailBeforeResponseAsync(ctx, x, e);
-                return Attempt.Done;
+                // Nothing reached the client yet: another deployment may still answer.
+                return await FailBeforeResponseAsync(ctx, x, deployment, e is IOException ? new HttpRequestException(e.Message, e) : e);
             }
             if (bytes is null)
             {
                 var failure = new OpenAIError(502, $"The upstream response exceeded {_options.MaxResponseBodyBytes} bytes.", "upstream_error", null, "upstream_response_too_large");
                 await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, EstimateInput(x), failure.Status, failure.Message));
                 await failure.WriteAsync(ctx.Response);
-                return Attempt.Done;
+                return AttemptResult.Done;
             }
+            ctx.Response.Headers[ProviderHeader] = deployment.Provider.Name;
             await CompleteAsync(ctx, x, response, bytes);
-            return Attempt.Done;
+            return AttemptResult.Done;
         }
     }
 
@@ -340,18 +324,19 @@ public sealed partial class GatewayProxy(
         : new UsageFigures(x.Endpoint == GatewayEndpoint.ChatCompletions ? tokens.CountChatInput(x.Request.Body) : tokens.CountEmbeddingInput(x.Request.Body),
             0, 0, UsageSource.Estimated);
 
-    private async Task FailBeforeResponseAsync(HttpContext ctx, Exchange x, Exception e)
+    private async Task<AttemptResult> FailBeforeResponseAsync(HttpContext ctx, Exchange x, Deployment deployment, Exception e)
     {
         if (ctx.RequestAborted.IsCancellationRequested)
         {
             // The vendor may have started work; bill the input we sent, as estimated.
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, EstimateInput(x), 499, "client closed the connection before the upstream answered"));
-            return;
+            return AttemptResult.Done;
         }
-        var failure = e is OperationCanceledException ? UpstreamFailure.Timeout(x.Deployment!) : UpstreamFailure.Unreachable(x.Deployment!, e);
-        LogUpstreamFailed(logger, x.RequestId, x.Deployment!.Provider.Name, failure.Code ?? "");
-        await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
-        await failure.WriteAsync(ctx.Response);
+        health.Failed(deployment, null);
+        NoteUnserved(x, deployment, e);
+        var failure = e is OperationCanceledException ? UpstreamFailure.Timeout(deployment) : UpstreamFailure.Unreachable(deployment, e);
+        LogUpstreamFailed(logger, x.RequestId, deployment.Provider.Name, e is OperationCanceledException ? "timeout" : "unreachable");
+        return new AttemptResult(failure, UpstreamFailure.Next.Retry, null);
     }
 
     private async Task RejectAsync(HttpContext ctx, Exchange x, OpenAIError error)
