@@ -9,7 +9,8 @@ internal sealed record BenchOptions
         """
         usage: dotnet run -c Release --project bench/Mulan.Bench -- [options]
           --quick              short run (~1-2 minutes): fewer rounds, shorter windows, streams up to 128
-          --arms LIST          comma-separated subset of direct,nginx,mulan,portkey (default: all;
+          --arms LIST          comma-separated subset of direct,nginx,mulan,mulan-normal-sync,
+                               mulan-anthropic,portkey (default: all;
                                direct is always measured, every figure is relative to it)
           --warmup SECONDS     closed-loop warm-up of Mulan and Portkey before measuring (default 60, quick 15;
                                Mulan needs ~45 s of load on 2 cores to run fully optimized code)

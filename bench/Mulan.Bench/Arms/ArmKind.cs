@@ -8,6 +8,8 @@ internal enum ArmKind
     Mulan,
     /// <summary>Mulan with <c>Storage:LedgerSync=Normal</c>: the same gateway without an fsync per ledger commit.</summary>
     MulanNormalSync,
+    /// <summary>Mulan translating to the vendor's Anthropic Messages protocol instead of passing OpenAI through.</summary>
+    MulanAnthropic,
     Portkey,
 }
 
@@ -19,6 +21,7 @@ internal static class ArmKinds
         ArmKind.Nginx => "nginx",
         ArmKind.Mulan => "mulan",
         ArmKind.MulanNormalSync => "mulan-normal-sync",
+        ArmKind.MulanAnthropic => "mulan-anthropic",
         ArmKind.Portkey => "portkey",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };

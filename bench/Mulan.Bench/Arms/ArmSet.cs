@@ -41,6 +41,8 @@ internal sealed class ArmSet : IAsyncDisposable
                     ArmKind.Mulan => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData, options.MulanEnvironment, vendorPort, ct),
                     ArmKind.MulanNormalSync => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData + "-normal-sync", options.MulanEnvironment,
                         vendorPort, ct, ArmKind.MulanNormalSync),
+                    ArmKind.MulanAnthropic => await MulanArm.StartAsync(builds.MulanDll, scratch, mulanData + "-anthropic", options.MulanEnvironment,
+                        vendorPort, ct, ArmKind.MulanAnthropic),
                     ArmKind.Portkey => await PortkeyArm.StartAsync(repo.PortkeyFolder, vendorPort, progress, ct),
                     _ => throw new ArgumentOutOfRangeException(nameof(options)),
                 };

@@ -20,7 +20,7 @@ internal static class MulanArm
     {
         var folder = scratch.Sub(kind.Name());
         var config = Path.Combine(folder, "mulan.json");
-        await File.WriteAllTextAsync(config, MulanConfig.Render(vendorPort), ct);
+        await File.WriteAllTextAsync(config, MulanConfig.Render(vendorPort, kind == ArmKind.MulanAnthropic ? "anthropic" : "openai"), ct);
         var port = FreePort.Next();
         var origin = new Uri($"http://127.0.0.1:{port}");
         var process = ChildProcess.Start("mulan", Executables.Dotnet(),

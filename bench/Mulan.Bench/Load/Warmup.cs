@@ -52,5 +52,5 @@ internal static class Warmup
         }
     }
 
-    private static bool IsJitCompiledGateway(ArmKind kind) => kind is ArmKind.Mulan or ArmKind.MulanNormalSync or ArmKind.Portkey;
+    private static bool IsJitCompiledGateway(ArmKind kind) => kind is ArmKind.Mulan or ArmKind.MulanNormalSync or ArmKind.MulanAnthropic or ArmKind.Portkey;
 }

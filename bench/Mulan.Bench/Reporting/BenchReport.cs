@@ -70,6 +70,12 @@ internal static class BenchReport
             () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.Mulan), r.Latency.AddedP50(ArmKind.Nginx))));
         Ratio(table, arms, ArmKind.MulanNormalSync, ArmKind.Nginx, "Mulan (LedgerSync=Normal) added p50 ÷ nginx added p50",
             () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.MulanNormalSync), r.Latency.AddedP50(ArmKind.Nginx))));
+        // The cost of translating a protocol: the same gateway and vendor, Anthropic Messages instead of pass-through.
+        Ratio(table, arms, ArmKind.MulanAnthropic, ArmKind.Mulan, "Mulan to Anthropic (translated) added p50 ÷ Mulan pass-through added p50",
+            () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.MulanAnthropic), r.Latency.AddedP50(ArmKind.Mulan))));
+        Ratio(table, arms, ArmKind.MulanAnthropic, ArmKind.Mulan, "Mulan to Anthropic ÷ pass-through CPU per request (" +
+            string.Join(" / ", r.Throughput.Concurrency.Select(c => $"c={c}")) + ")",
+            () => string.Join(" / ", r.Throughput.Concurrency.Select(c => Fmt.Ratio(Fmt.Divide(r.Throughput.CpuUs(ArmKind.MulanAnthropic, c), r.Throughput.CpuUs(ArmKind.Mulan, c))))));
         Ratio(table, arms, ArmKind.Mulan, ArmKind.Portkey, "Mulan added p50 ÷ Portkey added p50",
             () => Fmt.Ratio(Fmt.Divide(r.Latency.AddedP50(ArmKind.Mulan), r.Latency.AddedP50(ArmKind.Portkey))));
         foreach (var other in new[] { ArmKind.Portkey, ArmKind.Nginx })
