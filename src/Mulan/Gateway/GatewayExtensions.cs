@@ -19,6 +19,8 @@ public static class GatewayExtensions
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddSingleton<UpstreamCaller>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Anthropic.AnthropicAdapter>();
+        services.AddSingleton<Adapters.IVendorAdapter, Adapters.Hunyuan.HunyuanAdapter>();
+        services.AddSingleton<Adapters.IVendorAdapter, Adapters.DashScope.DashScopeAdapter>();
         services.AddSingleton<StreamRelay>();
         services.AddSingleton<Routing.DeploymentHealth>();
         services.AddSingleton<GatewayProxy>();

@@ -40,7 +40,7 @@ internal abstract class NativeProtocol
     protected virtual string Endpoint => "chat";
 
     /// <summary>A fake refused before the model runs (bad body, auth): each vendor's own error shape.</summary>
-    public async Task HandleAsync(HttpContext context, VendorState state, ReadOnlyMemory<byte> body)
+    public virtual async Task HandleAsync(HttpContext context, VendorState state, ReadOnlyMemory<byte> body)
     {
         var id = state.NextId(Endpoint == "chat" ? "native-" : "emb-");
         context.Response.Headers["x-request-id"] = id;

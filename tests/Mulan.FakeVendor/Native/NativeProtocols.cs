@@ -6,6 +6,10 @@ internal static class NativeProtocols
     private static readonly NativeProtocol[] All =
     [
         new AnthropicFake(),
+        new HunyuanFake(),
+        new HunyuanEmbeddingsFake(),
+        new DashScopeFake(),
+        new DashScopeEmbeddingsFake(),
     ];
 
     public static NativeProtocol? Find(HttpRequest request) => Array.Find(All, p => p.Serves(request));
