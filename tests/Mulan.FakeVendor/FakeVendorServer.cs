@@ -86,6 +86,7 @@ public sealed class FakeVendorServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+        app.UseWebSockets();
         app.Run(new VendorDispatcher(state).InvokeAsync);
         try
         {

@@ -21,6 +21,8 @@ public static class GatewayExtensions
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Anthropic.AnthropicAdapter>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Hunyuan.HunyuanAdapter>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.DashScope.DashScopeAdapter>();
+        services.AddSingleton<Adapters.IVendorAdapter, Adapters.Spark.SparkAdapter>();
+        services.AddSingleton<Adapters.IVendorAdapter, Adapters.AzureOpenAI.AzureOpenAIAdapter>();
         services.AddSingleton<StreamRelay>();
         services.AddSingleton<Routing.DeploymentHealth>();
         services.AddSingleton<GatewayProxy>();

@@ -10,6 +10,8 @@ internal static class NativeProtocols
         new HunyuanEmbeddingsFake(),
         new DashScopeFake(),
         new DashScopeEmbeddingsFake(),
+        new SparkFake(),
+        new AzureOpenAIFake(),
     ];
 
     public static NativeProtocol? Find(HttpRequest request) => Array.Find(All, p => p.Serves(request));
