@@ -23,6 +23,8 @@ public static class GatewayExtensions
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.DashScope.DashScopeAdapter>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Spark.SparkAdapter>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.AzureOpenAI.AzureOpenAIAdapter>();
+        services.AddSingleton<Adapters.IVendorAdapter, Adapters.Gemini.GeminiAdapter>();
+        services.AddSingleton<Adapters.IVendorAdapter, Adapters.Ollama.OllamaAdapter>();
         services.AddSingleton<StreamRelay>();
         services.AddSingleton<Routing.DeploymentHealth>();
         services.AddSingleton<GatewayProxy>();

@@ -111,9 +111,11 @@ public sealed partial class GatewayProxy(
                 {
                     return; // served, or answered from within the attempt
                 }
-                if (result.Next == UpstreamFailure.Next.Answer || i + 1 == count || time.GetUtcNow() >= deadline)
+                // Timers may fire a little early: an attempt is not started with less than MinAttemptTime left.
+                var late = time.GetUtcNow() >= deadline - MinAttemptTime;
+                if (result.Next == UpstreamFailure.Next.Answer || i + 1 == count || late)
                 {
-                    await AnswerAsync(ctx, x, time.GetUtcNow() >= deadline && result.Next != UpstreamFailure.Next.Answer ? DeadlinePassed(x, failure) : failure);
+                    await AnswerAsync(ctx, x, late && result.Next != UpstreamFailure.Next.Answer ? DeadlinePassed(x, failure) : failure);
                     return;
                 }
             }
@@ -127,6 +129,8 @@ public sealed partial class GatewayProxy(
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    private static readonly TimeSpan MinAttemptTime = TimeSpan.FromMilliseconds(50);
 
     private static bool Callable(Deployment d) => d.Settings.Enabled && d.Provider.Kind.HasAdapter;
 
@@ -167,7 +171,7 @@ public sealed partial class GatewayProxy(
                 Delay = TimeSpan.FromMilliseconds(_options.RetryBaseDelayMs),
                 MaxDelay = TimeSpan.FromSeconds(Math.Max(_options.MaxRetryDelaySeconds, 0.001)),
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Failure: not null, Next: UpstreamFailure.Next.Retry }
-                    && time.GetUtcNow() < args.Context.Properties.GetValue(AttemptKey, null!).StartedAt + TimeSpan.FromSeconds(_options.TotalDeadlineSeconds)),
+                    && time.GetUtcNow() < args.Context.Properties.GetValue(AttemptKey, null!).StartedAt + TimeSpan.FromSeconds(_options.TotalDeadlineSeconds) - MinAttemptTime),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter is { } asked
                     ? (TimeSpan?)(asked < TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds) ? asked : TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds))
                     : null),

@@ -12,6 +12,10 @@ internal static class NativeProtocols
         new DashScopeEmbeddingsFake(),
         new SparkFake(),
         new AzureOpenAIFake(),
+        new GeminiFake(),
+        new GeminiEmbeddingsFake(),
+        new OllamaFake(),
+        new OllamaEmbedFake(),
     ];
 
     public static NativeProtocol? Find(HttpRequest request) => Array.Find(All, p => p.Serves(request));

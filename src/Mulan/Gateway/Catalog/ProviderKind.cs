@@ -36,5 +36,5 @@ public sealed record ProviderKind(string Name, WireProtocol Protocol, string? De
     /// <summary>Protocols this build can forward to. The others are accepted in configuration and reported
     /// as unavailable when a request reaches them.</summary>
     public bool HasAdapter => Protocol is WireProtocol.OpenAICompatible or WireProtocol.Anthropic or WireProtocol.Hunyuan or WireProtocol.DashScope
-        or WireProtocol.Spark or WireProtocol.AzureOpenAI;
+        or WireProtocol.Spark or WireProtocol.AzureOpenAI or WireProtocol.Gemini or WireProtocol.Ollama;
 }
