@@ -5,19 +5,20 @@ using Mulan.Tests.Support;
 
 namespace Mulan.Tests.Gateway.Routing;
 
-/// <summary>1,000 mixed requests while the first deployment fails 30% of the time at random.</summary>
+/// <summary>1,000 mixed requests (streamed and not) while the first deployment fails 30% of the time at random and
+/// the second speaks another protocol (Anthropic Messages), so every fallback is also a translation.</summary>
 public sealed class FallbackLoadTests : IAsyncLifetime
 {
     private const string Catalog = """
         {
           "providers": [
             { "name": "primary", "kind": "openai", "baseUrl": "{VENDOR}", "apiKey": "env:FAKE_VENDOR_KEY" },
-            { "name": "backup", "kind": "openai", "baseUrl": "{VENDOR}", "apiKey": "env:FAKE_VENDOR_KEY" }
+            { "name": "backup", "kind": "anthropic", "baseUrl": "{VENDOR}", "apiKey": "env:FAKE_VENDOR_KEY" }
           ],
           "models": [
             { "name": "flaky", "deployments": [
               { "provider": "primary", "model": "fake-chat+chunks=5+failrate=30", "price": { "currency": "USD", "input": 1, "output": 2 } },
-              { "provider": "backup", "model": "fake-chat+chunks=7", "price": { "currency": "USD", "input": 10, "output": 20 } } ] }
+              { "provider": "backup", "model": "claude-fake+chunks=7", "price": { "currency": "USD", "input": 10, "output": 20 } } ] }
           ]
         }
         """;
