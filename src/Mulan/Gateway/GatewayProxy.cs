@@ -78,11 +78,11 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
-        // Disabled deployments are out of routing; so are kinds this build cannot call.
-        var callable = route.Deployments.All(Callable) ? route.Deployments : [.. route.Deployments.Where(Callable)];
+        // Disabled deployments are out of routing.
+        var callable = route.Deployments.All(d => d.Settings.Enabled) ? route.Deployments : [.. route.Deployments.Where(d => d.Settings.Enabled)];
         if (callable.Count == 0)
         {
-            var failure = UpstreamFailure.NoAdapter(route);
+            var failure = UpstreamFailure.AllDisabled(route);
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
             await failure.WriteAsync(ctx.Response);
             return;
@@ -131,8 +131,6 @@ public sealed partial class GatewayProxy(
     }
 
     private static readonly TimeSpan MinAttemptTime = TimeSpan.FromMilliseconds(50);
-
-    private static bool Callable(Deployment d) => d.Settings.Enabled && d.Provider.Kind.HasAdapter;
 
     private async Task AnswerAsync(HttpContext ctx, Exchange x, OpenAIError failure)
     {

@@ -43,4 +43,41 @@ public static class VendorHttp
 
     public static string Describe(JsonNode? body, int status) =>
         body?.ToJsonString() is { } text ? (text.Length > 300 ? text[..300] : text) : $"HTTP {status}";
+
+    /// <summary>
+    /// The common end of an HTTP adapter: an error status is mapped by <paramref name="mapError"/> (status, JSON body or
+    /// null, Retry-After); a stream is translated lazily by <paramref name="stream"/> (null when the answer is one body);
+    /// a body is translated by <paramref name="translate"/>, which may throw <see cref="VendorError"/> for an error it finds
+    /// inside a 200 body.
+    /// </summary>
+    public static async Task<HttpResponseMessage> AnswerAsync(AdapterCall call, HttpResponseMessage response,
+        Func<int, JsonNode?, TimeSpan?, VendorError> mapError, Func<Stream, IAsyncEnumerable<JsonObject>>? stream,
+        Func<JsonObject, JsonObject> translate, CancellationToken ct)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                var error = await ReadJsonAsync(response, 64 * 1024, ct);
+                return mapError((int)response.StatusCode, error, RetryAfter(response)).ToResponse();
+            }
+        }
+        if (stream is not null)
+        {
+            var body = await response.Content.ReadAsStreamAsync(ct);
+            return await AdapterResponse.StreamAsync(stream(body), response, ct);
+        }
+        using (response)
+        {
+            try
+            {
+                var json = await ReadJsonAsync(response, call.MaxResponseBytes, ct);
+                return AdapterResponse.Json(translate(json as JsonObject ?? throw VendorError.Server("the provider answered with a body that is not JSON")));
+            }
+            catch (VendorError e)
+            {
+                return e.ToResponse();
+            }
+        }
+    }
 }

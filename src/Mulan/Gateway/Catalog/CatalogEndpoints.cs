@@ -23,11 +23,20 @@ public static class CatalogEndpoints
         return api;
     }
 
-    public sealed record ProviderView(string Name, string Kind, string BaseUrl, bool HasApiKey, IReadOnlyCollection<string> Headers, string Source, bool Supported)
+    /// <param name="Protocol"><c>openai-compatible</c> (passed through) or the native protocol it is translated to.</param>
+    public sealed record ProviderView(string Name, string Kind, string Protocol, string BaseUrl, bool HasApiKey, IReadOnlyCollection<string> Headers, string Source)
     {
         // Header values may hold credentials too (an organisation id, an app id): names only.
-        public static ProviderView From(Provider p) => new(p.Name, p.Kind.Name, p.BaseUrl.AbsoluteUri.TrimEnd('/'), !string.IsNullOrEmpty(p.ApiKey),
-            [.. p.Headers.Keys], p.Source == CatalogSource.Config ? "config" : "api", p.Kind.HasAdapter);
+        public static ProviderView From(Provider p) => new(p.Name, p.Kind.Name, ProtocolName(p.Kind.Protocol), p.BaseUrl.AbsoluteUri.TrimEnd('/'),
+            !string.IsNullOrEmpty(p.ApiKey), [.. p.Headers.Keys], p.Source == CatalogSource.Config ? "config" : "api");
+
+        private static string ProtocolName(WireProtocol protocol) => protocol switch
+        {
+            WireProtocol.OpenAICompatible => "openai-compatible",
+            WireProtocol.AzureOpenAI => "azure-openai",
+            WireProtocol.DashScope => "dashscope",
+            _ => protocol.ToString().ToLowerInvariant(),
+        };
     }
 
     public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput);

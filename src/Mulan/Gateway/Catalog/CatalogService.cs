@@ -208,13 +208,6 @@ public sealed partial class CatalogService(
                 LogSkipped(logger, "model", sm.Definition.Name ?? "", local.Count > 0 ? string.Join("; ", local) : "the configuration file defines the same name");
             }
         }
-        foreach (var m in models.Values)
-        {
-            foreach (var d in m.Deployments.Where(d => !d.Provider.Kind.HasAdapter))
-            {
-                LogNoAdapter(logger, m.Name, d.Provider.Name, d.Provider.Kind.Name);
-            }
-        }
         state.Swap(new CatalogSnapshot(providers.Values, models.Values));
     }
 
@@ -226,7 +219,4 @@ public sealed partial class CatalogService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping the API-defined {Kind} '{Name}': {Reason}")]
     private static partial void LogSkipped(ILogger logger, string kind, string name, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model '{Model}' deploys to provider '{Provider}' of kind '{Kind}', which this version cannot call yet; requests skip it")]
-    private static partial void LogNoAdapter(ILogger logger, string model, string provider, string kind);
 }

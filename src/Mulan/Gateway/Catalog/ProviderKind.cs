@@ -33,8 +33,4 @@ public sealed record ProviderKind(string Name, WireProtocol Protocol, string? De
         new("llamacpp", WireProtocol.OpenAICompatible, "http://127.0.0.1:8080/v1", IsLocal: true),
     }.ToFrozenDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Protocols this build can forward to. The others are accepted in configuration and reported
-    /// as unavailable when a request reaches them.</summary>
-    public bool HasAdapter => Protocol is WireProtocol.OpenAICompatible or WireProtocol.Anthropic or WireProtocol.Hunyuan or WireProtocol.DashScope
-        or WireProtocol.Spark or WireProtocol.AzureOpenAI or WireProtocol.Gemini or WireProtocol.Ollama;
 }

@@ -81,9 +81,8 @@ public static class UpstreamFailure
         new(502, $"Every deployment failed; last: provider '{deployment.Provider.Name}' could not be reached: {Scrub(deployment.Provider, e.Message)}",
             "upstream_error", null, "upstream_unreachable");
 
-    public static OpenAIError NoAdapter(ModelRoute route) =>
-        new(502, $"No deployment of model '{route.Name}' can be called by this version of Mulan (provider kinds: " +
-            string.Join(", ", route.Deployments.Select(d => d.Provider.Kind.Name).Distinct()) + ").", "upstream_error", null, "no_available_deployment");
+    public static OpenAIError AllDisabled(ModelRoute route) =>
+        new(502, $"Every deployment of model '{route.Name}' is disabled.", "upstream_error", null, "no_available_deployment");
 
     public static string Scrub(Provider provider, string text)
     {

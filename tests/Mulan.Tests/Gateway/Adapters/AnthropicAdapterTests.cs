@@ -179,49 +179,14 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
     [InlineData(404, """{"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}""", VendorError.ModelNotFound)]
     [InlineData(400, """{"type":"error","error":{"type":"invalid_request_error","message":"Output blocked by content filtering policy"}}""", VendorError.ContentFilter)]
     [InlineData(502, "<html>bad gateway</html>", VendorError.ServerError)]
-    public void Error_mapping_table(int status, string body, string code)
-    {
-        JsonNode? json;
-        try
-        {
-            json = JsonNode.Parse(body);
-        }
-        catch (JsonException)
-        {
-            json = null;
-        }
-        Assert.Equal(code, AnthropicAdapter.MapError(status, json, null).Code);
-    }
+    public void Error_mapping_table(int status, string body, string code) =>
+        Assert.Equal(code, AnthropicAdapter.MapError(status, AdapterChecks.JsonOrNull(body), null).Code);
 
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_anthropic()
     {
-        ChatCompletion completion = await _openai.GetChatClient("claude").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("claude").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-        }
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(6, usage!.OutputTokenCount);
-
-        var records = await _host.WaitForRecordsAsync(2);
-        var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(2, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("claude", record["provider"]!.GetValue<string>());
-        }
+        await AdapterChecks.ChatAndStreamAsync(_openai, "claude", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "claude");
         // The vendor saw its own protocol: system on top, no OpenAI fields.
         var sent = JsonNode.Parse(_host.Vendor.Requests.First(r => r.Path == "/v1/messages").Body)!;
         Assert.Equal("Be brief.", sent["system"]!.GetValue<string>());
@@ -232,36 +197,10 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_anthropic_streamed_and_not()
     {
-        var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-            BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("claude-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
-        Assert.Equal("Paris", JsonDocument.Parse(completion.ToolCalls[0].FunctionArguments).RootElement.GetProperty("city").GetString());
-
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        await foreach (var update in _openai.GetChatClient("claude-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                if (call.FunctionName is { } name)
-                {
-                    names[call.Index] = name;
-                }
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("get_time", names[1]);
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "claude-tools");
 
         // The tool results go back as tool_result blocks and the conversation continues.
-        List<OpenAI.Chat.ChatMessage> history = [new UserChatMessage("Weather in Paris?"), new AssistantChatMessage(completion),
-            new ToolChatMessage(completion.ToolCalls[0].Id, "18C"), new ToolChatMessage(completion.ToolCalls[1].Id, "noon")];
+        var history = AdapterChecks.WithToolResults(completion);
         ChatCompletion next = await _openai.GetChatClient("claude").CompleteChatAsync(history);
         Assert.NotEmpty(next.Content[0].Text);
         var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == "/v1/messages").Body)!;
@@ -273,29 +212,12 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
     [InlineData("claude-filter", 400, "content_filter")]
     [InlineData("claude-busy", 503, "upstream_overloaded")]
     [InlineData("claude-badkey", 502, "upstream_auth_failed")]
-    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code)
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal((HttpStatusCode)status, response.StatusCode);
-        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-        Assert.Equal(code, error["code"]!.GetValue<string>());
-        Assert.DoesNotContain(_host.Vendor.ApiKey, error["message"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal(0, record["cost"]!["amount"]!.GetValue<decimal>());
-    }
+    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code) =>
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code);
 
     [Fact]
-    public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "claude-midstream", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("[DONE]", body);
-        Assert.Contains("\"error\"", body);
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>()); // three words reached the client
-    }
+    public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "claude-midstream", 3); // three words reached the client
 
     [Fact]
     public async Task Embeddings_are_refused_as_not_offered()

@@ -12,7 +12,6 @@ using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Wire;
 using Mulan.Tests.Support;
 using OpenAI;
-using OpenAI.Chat;
 using OpenAI.Embeddings;
 
 namespace Mulan.Tests.Gateway.Adapters;
@@ -146,36 +145,14 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_stream_and_embeddings_through_azure()
     {
-        ChatCompletion completion = await _openai.GetChatClient("azure-chat").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("azure-chat").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-        }
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(6, usage!.OutputTokenCount);
+        await AdapterChecks.ChatAndStreamAsync(_openai, "azure-chat", 6);
 
         OpenAIEmbeddingCollection vectors = await _openai.GetEmbeddingClient("azure-embed").GenerateEmbeddingsAsync(["first text", "second text"]);
         Assert.Equal(2, vectors.Count);
         Assert.Equal(16, vectors[0].ToFloats().Length);
 
-        var records = await _host.WaitForRecordsAsync(3);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "azure", outcome: BillOutcome.Completed);
         var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(3, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(BillOutcome.Completed, bill.Outcome);
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("azure", record["provider"]!.GetValue<string>());
-        }
         Assert.Equal(["gpt4o-prod+chunks=6", "gpt4o-prod+chunks=6", "embed-prod"], bills.Select(b => b.Model).ToArray());
 
         // Azure's URL, version and key header; the deployment in the path, not in the body.
@@ -192,26 +169,8 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OpenAI_sdk_tool_calls_through_azure_streamed_and_not()
-    {
-        var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-            BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("azure-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
-
-        var arguments = new Dictionary<int, StringBuilder>();
-        await foreach (var update in _openai.GetChatClient("azure-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-        }
-        Assert.Equal("""{"city":"Paris"}""", arguments[0].ToString());
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
-    }
+    public async Task OpenAI_sdk_tool_calls_through_azure_streamed_and_not() =>
+        await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "azure-tools", argumentsVerbatim: true);
 
     [Theory]
     [InlineData("azure-filter", 400, "content_filter")]
@@ -219,16 +178,8 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
     [InlineData("azure-429", 503, "upstream_rate_limited")]
     [InlineData("azure-badkey", 502, "upstream_auth_failed")]
     [InlineData("azure-missing", 404, VendorError.ModelNotFound)]
-    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code)
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal((HttpStatusCode)status, response.StatusCode);
-        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-        Assert.Equal(code, error["code"]!.GetValue<string>());
-        Assert.DoesNotContain(_host.Vendor.ApiKey, error["message"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal(0, record["cost"]!["amount"]!.GetValue<decimal>());
-    }
+    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code) =>
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code);
 
     [Theory]
     [InlineData("")]

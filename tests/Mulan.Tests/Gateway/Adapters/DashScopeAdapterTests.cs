@@ -197,34 +197,9 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_dashscope()
     {
-        ChatCompletion completion = await _openai.GetChatClient("qwen").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("qwen").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-        }
-        // Six words, not a running repetition: the fake repeats the whole text unless incremental_output is on.
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(6, usage!.OutputTokenCount);
-
-        var records = await _host.WaitForRecordsAsync(2);
-        var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(2, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(BillOutcome.Completed, bill.Outcome);
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("dashscope", record["provider"]!.GetValue<string>());
-        }
+        // Six streamed words, not a running repetition: the fake repeats the whole text unless incremental_output is on.
+        await AdapterChecks.ChatAndStreamAsync(_openai, "qwen", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "dashscope", outcome: BillOutcome.Completed);
         var requests = _host.Vendor.Requests.Where(r => r.Path == DashScopeAdapter.GenerationPath).ToList();
         Assert.False(requests[0].Headers.ContainsKey("X-DashScope-SSE"));
         Assert.Equal("enable", requests[1].Headers["X-DashScope-SSE"]);
@@ -238,50 +213,15 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_dashscope_streamed_and_not()
     {
-        var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-            BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("qwen-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
-        Assert.Equal("Paris", JsonDocument.Parse(completion.ToolCalls[0].FunctionArguments).RootElement.GetProperty("city").GetString());
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "qwen-tools", argumentsVerbatim: true);
 
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        await foreach (var update in _openai.GetChatClient("qwen-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                if (call.FunctionName is { } name)
-                {
-                    names[call.Index] = name;
-                }
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("get_weather", names[0]);
-        Assert.Equal("get_time", names[1]);
-        Assert.Equal("""{"city":"Paris"}""", arguments[0].ToString());
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
-
-        List<OpenAI.Chat.ChatMessage> history = [new UserChatMessage("Weather in Paris?"), new AssistantChatMessage(completion),
-            new ToolChatMessage(completion.ToolCalls[0].Id, "18C"), new ToolChatMessage(completion.ToolCalls[1].Id, "noon")];
-        ChatCompletion next = await _openai.GetChatClient("qwen").CompleteChatAsync(history, options);
+        ChatCompletion next = await _openai.GetChatClient("qwen").CompleteChatAsync(AdapterChecks.WithToolResults(completion), AdapterChecks.WeatherTool());
         Assert.NotEmpty(next.Content[0].Text);
         var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == DashScopeAdapter.GenerationPath).Body)!;
         Assert.Equal(completion.ToolCalls[1].Id, sent["input"]!["messages"]![3]!["tool_call_id"]!.GetValue<string>());
         Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(sent["parameters"]!["tools"]![0]!["function"]!["parameters"]!.ToJsonString()).RootElement.ValueKind);
 
-        var records = await _host.WaitForRecordsAsync(3);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-        }
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "dashscope");
     }
 
     [Theory]
@@ -295,14 +235,7 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     [InlineData("qwen-badkey", true, 502, "upstream_auth_failed")]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code)
     {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, stream, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal((HttpStatusCode)status, response.StatusCode);
-        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-        Assert.Equal(code, error["code"]!.GetValue<string>());
-        Assert.DoesNotContain(_host.Vendor.ApiKey, error["message"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.DoesNotContain("sk-not-the-key", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal(0, record["cost"]!["amount"]!.GetValue<decimal>());
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream, secrets: ["sk-not-the-key"]);
         Assert.Equal(BillOutcome.Failed, Assert.Single(_host.Vendor.Ledger.Bills).Outcome);
     }
 
@@ -325,17 +258,8 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "qwen-midstream", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("[DONE]", body);
-        Assert.Contains("\"error\"", body);
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>());
-    }
+    public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "qwen-midstream", 3);
 
     [Fact]
     public async Task More_than_ten_embedding_inputs_go_in_batches_merged_in_order()

@@ -2,7 +2,6 @@ using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mulan.FakeVendor;
 using Mulan.Gateway.Adapters;
@@ -272,16 +271,7 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     [InlineData(502, "<html>bad gateway</html>", VendorError.ServerError, 502)]
     public void Error_mapping_table(int status, string body, string code, int canonicalStatus)
     {
-        JsonNode? json;
-        try
-        {
-            json = JsonNode.Parse(body);
-        }
-        catch (JsonException)
-        {
-            json = null;
-        }
-        var error = GeminiAdapter.MapError(status, json, null);
+        var error = GeminiAdapter.MapError(status, AdapterChecks.JsonOrNull(body), null);
         Assert.Equal(code, error.Code);
         Assert.Equal(canonicalStatus, error.Status);
     }
@@ -296,35 +286,10 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_gemini()
     {
-        ChatCompletion completion = await _openai.GetChatClient("gemini").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        await foreach (var update in _openai.GetChatClient("gemini").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, finish);
-        Assert.Equal(6, usage!.OutputTokenCount);
-
-        var records = await _host.WaitForRecordsAsync(2);
-        var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(2, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("gemini", record["provider"]!.GetValue<string>());
-        }
+        var streamed = new List<StreamingChatCompletionUpdate>();
+        await AdapterChecks.ChatAndStreamAsync(_openai, "gemini", 6, streamed);
+        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, streamed.First(u => u.FinishReason is not null).FinishReason);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "gemini");
         // The vendor saw its own protocol: the model in the path, the key in x-goog-api-key, system on top.
         var sent = _host.Vendor.Requests.First(r => r.Path == "/v1beta/models/gemini-fake+chunks=6:generateContent");
         Assert.Equal(_host.Vendor.ApiKey, sent.Headers["x-goog-api-key"]);
@@ -342,38 +307,12 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
         var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
             BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}"""),
             functionSchemaIsStrict: true);
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("gemini-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
+        var streamed = new List<StreamingChatCompletionUpdate>();
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "gemini-tools", new ChatCompletionOptions { Tools = { tool } }, streamed: streamed);
         Assert.Equal(["call_0", "call_1"], completion.ToolCalls.Select(c => c.Id));
-        Assert.Equal("Paris", JsonDocument.Parse(completion.ToolCalls[0].FunctionArguments).RootElement.GetProperty("city").GetString());
-
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("gemini-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                if (call.FunctionName is { } name)
-                {
-                    names[call.Index] = name;
-                }
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-            finish ??= update.FinishReason;
-            usage ??= update.Usage;
-        }
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("get_time", names[1]);
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
 
         // The tool results go back as functionResponse parts named after the calls they answer.
-        List<OpenAI.Chat.ChatMessage> history = [new UserChatMessage("Weather in Paris?"), new AssistantChatMessage(completion),
-            new ToolChatMessage(completion.ToolCalls[0].Id, "18C"), new ToolChatMessage(completion.ToolCalls[1].Id, "noon")];
-        ChatCompletion next = await _openai.GetChatClient("gemini").CompleteChatAsync(history);
+        ChatCompletion next = await _openai.GetChatClient("gemini").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
         Assert.NotEmpty(next.Content[0].Text);
         var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path.EndsWith(":generateContent", StringComparison.Ordinal)).Body)!;
         var responses = sent["contents"]![2]!["parts"]!.AsArray();
@@ -381,14 +320,8 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
         Assert.Equal("18C", responses[0]!["functionResponse"]!["response"]!["output"]!.GetValue<string>());
 
         // Every call (tools streamed and not, then the follow-up) is metered as the vendor billed it.
-        var records = await _host.WaitForRecordsAsync(3);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-        }
-        Assert.Equal(usage!.OutputTokenCount, _host.Vendor.Ledger.Bills.Single(b => b.Streamed).CompletionTokens);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "gemini");
+        Assert.Equal(streamed.First(u => u.Usage is not null).Usage.OutputTokenCount, _host.Vendor.Ledger.Bills.Single(b => b.Streamed).CompletionTokens);
     }
 
     [Fact]
@@ -404,12 +337,10 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
         Assert.Equal(["models/embedding-fake", "models/embedding-fake"], requests.Select(r => r!["model"]!.GetValue<string>()));
         Assert.Equal("第二", requests[1]!["content"]!["parts"]![0]!["text"]!.GetValue<string>());
 
-        // Gemini reports no tokens for embeddings: the record is an estimate, not a false zero.
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        var bill = Assert.Single(_host.Vendor.Ledger.Bills);
-        Assert.Equal("estimated", record["usage"]!.GetValue<string>());
+        // Gemini reports no tokens for embeddings: the record is an estimate, not a false zero, and the same tokenizer
+        // on both sides makes it match the bill.
+        var record = Assert.Single(await AdapterChecks.RecordsMatchBillsAsync(_host, 1, "gemini", usage: "estimated"));
         Assert.True(record["inputTokens"]!.GetValue<int>() > 0);
-        Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>()); // same tokenizer on both sides
         Assert.True(record["cost"]!["amount"]!.GetValue<decimal>() > 0);
     }
 
@@ -449,42 +380,14 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     [InlineData("gemini-ratelimited", false, 503, "upstream_rate_limited")]
     [InlineData("gemini-busy", true, 503, "upstream_overloaded")]
     [InlineData("gemini-badkey", false, 502, "upstream_auth_failed")]
-    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code)
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, stream, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal((HttpStatusCode)status, response.StatusCode);
-        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-        Assert.Equal(code, error["code"]!.GetValue<string>());
-        Assert.DoesNotContain(_host.Vendor.ApiKey, error["message"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal(0, record["cost"]!["amount"]!.GetValue<decimal>());
-    }
+    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code) =>
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream);
 
     [Fact]
-    public async Task A_stream_cut_before_its_end_is_an_upstream_error_with_a_clean_error_event()
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "gemini-reset", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var events = await StreamReading.ReadEventsAsync(response);
-        Assert.DoesNotContain("[DONE]", events);
-        Assert.Equal("upstream_stream_error", JsonNode.Parse(events[^1])!["error"]!["code"]!.GetValue<string>());
-        Assert.Equal(3, events.Count(e => e.Contains("\"content\":\" ", StringComparison.Ordinal)));
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>()); // three words reached the client
-        Assert.Equal(BillOutcome.Reset, Assert.Single(_host.Vendor.Ledger.Bills).Outcome);
-    }
+    public async Task A_stream_cut_before_its_end_is_an_upstream_error_with_a_clean_error_event() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "gemini-reset", 3, "upstream_stream_error", BillOutcome.Reset); // three words, then the cut
 
     [Fact]
-    public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "gemini-midstream", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var events = await StreamReading.ReadEventsAsync(response);
-        Assert.DoesNotContain("[DONE]", events);
-        Assert.Equal(VendorError.Overloaded, JsonNode.Parse(events[^1])!["error"]!["code"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>());
-    }
+    public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "gemini-midstream", 3, VendorError.Overloaded);
 }

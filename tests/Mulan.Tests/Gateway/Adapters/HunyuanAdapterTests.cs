@@ -280,33 +280,8 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_hunyuan_with_a_signature_the_fake_checks()
     {
-        ChatCompletion completion = await _openai.GetChatClient("hunyuan").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("hunyuan").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-        }
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(6, usage!.OutputTokenCount);
-
-        var records = await _host.WaitForRecordsAsync(2);
-        var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(2, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(BillOutcome.Completed, bill.Outcome);
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("hunyuan", record["provider"]!.GetValue<string>());
-        }
+        await AdapterChecks.ChatAndStreamAsync(_openai, "hunyuan", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "hunyuan", outcome: BillOutcome.Completed);
 
         // The vendor saw its own protocol: signed headers, the region passed through, PascalCase and no OpenAI fields.
         var sent = _host.Vendor.Requests.First(r => r.Path == "/");
@@ -326,53 +301,16 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_hunyuan_streamed_and_not()
     {
-        var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-            BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("hunyuan-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
-        Assert.Equal("Paris", JsonDocument.Parse(completion.ToolCalls[0].FunctionArguments).RootElement.GetProperty("city").GetString());
-
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("hunyuan-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                if (call.FunctionName is { } name)
-                {
-                    names[call.Index] = name;
-                }
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-            finish ??= update.FinishReason;
-            usage ??= update.Usage;
-        }
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("get_weather", names[0]);
-        Assert.Equal("get_time", names[1]);
-        Assert.Equal("""{"city":"Paris"}""", arguments[0].ToString());
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "hunyuan-tools", argumentsVerbatim: true);
 
         // The results go back as tool messages after the assistant's ToolCalls, which the fake checks the order of.
-        List<OpenAI.Chat.ChatMessage> history = [new UserChatMessage("Weather in Paris?"), new AssistantChatMessage(completion),
-            new ToolChatMessage(completion.ToolCalls[0].Id, "18C"), new ToolChatMessage(completion.ToolCalls[1].Id, "noon")];
-        ChatCompletion next = await _openai.GetChatClient("hunyuan").CompleteChatAsync(history, options);
+        ChatCompletion next = await _openai.GetChatClient("hunyuan").CompleteChatAsync(AdapterChecks.WithToolResults(completion), AdapterChecks.WeatherTool());
         Assert.NotEmpty(next.Content[0].Text);
         var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == "/").Body)!;
         Assert.Equal(completion.ToolCalls[1].Id, sent["Messages"]![3]!["ToolCallId"]!.GetValue<string>());
         Assert.Equal(JsonValueKind.String, JsonDocument.Parse(sent["Tools"]![0]!["Function"]!["Parameters"]!.ToJsonString()).RootElement.ValueKind);
 
-        var records = await _host.WaitForRecordsAsync(3);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-        }
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "hunyuan");
     }
 
     [Theory]
@@ -388,17 +326,7 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     [InlineData("hunyuan-onepart", false, 502, "upstream_auth_failed")]
     public async Task Errors_in_200_bodies_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code)
     {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, stream, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal((HttpStatusCode)status, response.StatusCode);
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-        Assert.Equal(code, error["code"]!.GetValue<string>());
-        var message = error["message"]!.GetValue<string>();
-        Assert.DoesNotContain(_host.Vendor.ApiKey, message, StringComparison.Ordinal);
-        Assert.DoesNotContain("not-the-secret-key", message, StringComparison.Ordinal);
-        Assert.DoesNotContain("only-a-secret-key", message, StringComparison.Ordinal);
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal(0, record["cost"]!["amount"]!.GetValue<decimal>());
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream, secrets: ["not-the-secret-key", "only-a-secret-key"]);
         if (model != "hunyuan-onepart")
         {
             // The fake answered HTTP 200 with the error inside: Tencent's way.
@@ -441,17 +369,8 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_error_chunk_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "hunyuan-midstream", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("[DONE]", body);
-        Assert.Contains("\"error\"", body);
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>());
-    }
+    public async Task An_error_chunk_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "hunyuan-midstream", 3);
 
     [Fact]
     public async Task Embeddings_through_hunyuan_in_order_and_in_either_encoding()
@@ -472,14 +391,8 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
             Assert.Equal(data[i]!["embedding"]!.AsArray().Select(v => v!.GetValue<float>()), sdk.Value[i].ToFloats().ToArray());
         }
 
-        var records = await _host.WaitForRecordsAsync(2);
-        Assert.Equal(2, records.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal("embeddings", bill.Endpoint);
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-        }
+        Assert.Equal(2, (await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "hunyuan")).Count);
+        Assert.All(_host.Vendor.Ledger.Bills, b => Assert.Equal("embeddings", b.Endpoint));
         var sent = JsonNode.Parse(_host.Vendor.Requests.First(r => r.Path == "/").Body)!;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"InputList":["first","第二","third one"]}"""), sent), sent.ToJsonString());
     }

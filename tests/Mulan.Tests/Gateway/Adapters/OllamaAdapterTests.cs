@@ -2,7 +2,6 @@ using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mulan.FakeVendor;
 using Mulan.Gateway.Adapters;
@@ -214,49 +213,14 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     [InlineData(429, """{"error":"too many concurrent requests"}""", VendorError.RateLimited)]
     [InlineData(200, """{"error":"an error was encountered while running the model: unexpected EOF"}""", VendorError.ServerError)]
     [InlineData(502, "<html>bad gateway</html>", VendorError.ServerError)]
-    public void Error_mapping_table(int status, string body, string code)
-    {
-        JsonNode? json;
-        try
-        {
-            json = JsonNode.Parse(body);
-        }
-        catch (JsonException)
-        {
-            json = null;
-        }
-        Assert.Equal(code, OllamaAdapter.MapError(status, json, null).Code);
-    }
+    public void Error_mapping_table(int status, string body, string code) =>
+        Assert.Equal(code, OllamaAdapter.MapError(status, AdapterChecks.JsonOrNull(body), null).Code);
 
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_ollama()
     {
-        ChatCompletion completion = await _openai.GetChatClient("llama").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        await foreach (var update in _openai.GetChatClient("llama").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-        }
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(6, usage!.OutputTokenCount);
-
-        var records = await _host.WaitForRecordsAsync(2);
-        var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(2, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("ollama", record["provider"]!.GetValue<string>());
-        }
+        await AdapterChecks.ChatAndStreamAsync(_openai, "llama", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "ollama");
         // Ollama streams by default, so the non-streaming call must say stream:false; a local Ollama gets no key.
         var sent = _host.Vendor.Requests.Where(r => r.Path == "/api/chat").ToList();
         Assert.Equal([false, true], sent.Select(r => JsonNode.Parse(r.Body)!["stream"]!.GetValue<bool>()));
@@ -276,51 +240,16 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_ollama_streamed_and_not()
     {
-        var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-            BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("llama-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
-        Assert.Equal("Paris", JsonDocument.Parse(completion.ToolCalls[0].FunctionArguments).RootElement.GetProperty("city").GetString());
-
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        await foreach (var update in _openai.GetChatClient("llama-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                if (call.FunctionName is { } name)
-                {
-                    names[call.Index] = name;
-                }
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("get_weather", names[0]);
-        Assert.Equal("get_time", names[1]);
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "llama-tools");
 
         // The results go back as role "tool" messages named after the functions, arguments as objects.
-        List<OpenAI.Chat.ChatMessage> history = [new UserChatMessage("Weather in Paris?"), new AssistantChatMessage(completion),
-            new ToolChatMessage(completion.ToolCalls[0].Id, "18C"), new ToolChatMessage(completion.ToolCalls[1].Id, "noon")];
-        ChatCompletion next = await _openai.GetChatClient("llama").CompleteChatAsync(history);
+        ChatCompletion next = await _openai.GetChatClient("llama").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
         Assert.NotEmpty(next.Content[0].Text);
         var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == "/api/chat").Body)!["messages"]!.AsArray();
         Assert.Equal("Paris", sent[1]!["tool_calls"]![0]!["function"]!["arguments"]!["city"]!.GetValue<string>());
         Assert.Equal(["get_weather", "get_time"], sent.Skip(2).Select(m => m!["tool_name"]!.GetValue<string>()));
 
-        var records = await _host.WaitForRecordsAsync(3);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-        }
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "ollama");
     }
 
     [Fact]
@@ -334,11 +263,8 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
         Assert.Equal("embed-fake", sent["model"]!.GetValue<string>());
         Assert.Equal(2, sent["input"]!.AsArray().Count);
 
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        var bill = Assert.Single(_host.Vendor.Ledger.Bills);
-        Assert.Equal("reported", record["usage"]!.GetValue<string>());
-        Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-        Assert.True(bill.PromptTokens > 0);
+        Assert.Single(await AdapterChecks.RecordsMatchBillsAsync(_host, 1, "ollama"));
+        Assert.True(Assert.Single(_host.Vendor.Ledger.Bills).PromptTokens > 0);
     }
 
     [Theory]
@@ -346,16 +272,8 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     [InlineData("llama-busy", 503, "upstream_overloaded")]
     [InlineData("llama-badkey", 502, "upstream_auth_failed")]
     [InlineData("llama-missing", 404, "model_not_found")]
-    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code)
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal((HttpStatusCode)status, response.StatusCode);
-        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-        Assert.Equal(code, error["code"]!.GetValue<string>());
-        Assert.DoesNotContain(_host.Vendor.ApiKey, error["message"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal(0, record["cost"]!["amount"]!.GetValue<decimal>());
-    }
+    public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code) =>
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code);
 
     [Fact]
     public async Task Ollama_has_no_content_filter_so_none_is_reported()
@@ -369,31 +287,13 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_stream_cut_before_its_done_line_is_an_upstream_error_with_a_clean_error_event()
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "llama-reset", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var events = await StreamReading.ReadEventsAsync(response);
-        Assert.DoesNotContain("[DONE]", events);
-        Assert.Equal("upstream_stream_error", JsonNode.Parse(events[^1])!["error"]!["code"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>());
-        Assert.Equal(BillOutcome.Reset, Assert.Single(_host.Vendor.Ledger.Bills).Outcome);
-    }
+    public async Task A_stream_cut_before_its_done_line_is_an_upstream_error_with_a_clean_error_event() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "llama-reset", 3, "upstream_stream_error", BillOutcome.Reset);
 
     [Fact]
     public async Task An_error_line_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
     {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "llama-midstream", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var events = await StreamReading.ReadEventsAsync(response);
-        Assert.DoesNotContain("[DONE]", events);
-        var error = JsonNode.Parse(events[^1])!["error"]!;
-        Assert.Equal(VendorError.ServerError, error["code"]!.GetValue<string>());
+        var error = await AdapterChecks.BrokenStreamAsync(_host, _client, "llama-midstream", 3, VendorError.ServerError);
         Assert.Contains("unexpected EOF", error["message"]!.GetValue<string>());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        Assert.Equal(3, record["outputTokens"]!.GetValue<int>());
     }
 }

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Mulan.FakeVendor;
@@ -256,39 +255,14 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_spark()
     {
-        ChatCompletion completion = await _openai.GetChatClient("spark").CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Hello")]);
-        Assert.Equal(6, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, completion.FinishReason);
-        Assert.Equal(6, completion.Usage.OutputTokenCount);
-
-        var text = new StringBuilder();
-        ChatTokenUsage? usage = null;
-        var updates = 0;
-        await foreach (var update in _openai.GetChatClient("spark").CompleteChatStreamingAsync([new UserChatMessage("Stream please")]))
-        {
-            text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
-            usage ??= update.Usage;
-            updates++;
-        }
-        Assert.Equal(6, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal(6, usage!.OutputTokenCount);
-        Assert.True(updates >= 6, "each frame is relayed as its own chunk");
+        var streamed = new List<StreamingChatCompletionUpdate>();
+        await AdapterChecks.ChatAndStreamAsync(_openai, "spark", 6, streamed);
+        Assert.True(streamed.Count >= 6, "each frame is relayed as its own chunk");
 
         ChatCompletion lite = await _openai.GetChatClient("spark-lite").CompleteChatAsync([new UserChatMessage("Hi")]);
         Assert.Equal(3, lite.Usage.OutputTokenCount);
 
-        var records = await _host.WaitForRecordsAsync(3);
-        var bills = _host.Vendor.Ledger.Bills;
-        Assert.Equal(3, bills.Count);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(BillOutcome.Completed, bill.Outcome);
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-            Assert.Equal("reported", record["usage"]!.GetValue<string>());
-            Assert.Equal("spark", record["provider"]!.GetValue<string>());
-        }
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "spark", outcome: BillOutcome.Completed);
         // The vendor saw its own protocol: the signed socket at the domain's path, system text first, the full model name.
         var handshake = _host.Vendor.Requests.First(r => r.Method == "GET");
         Assert.Equal("/v3.5/chat", handshake.Path);
@@ -302,41 +276,14 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_spark_streamed_and_not()
     {
-        var tool = ChatTool.CreateFunctionTool("get_weather", "Weather for a city",
-            BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"""));
-        var options = new ChatCompletionOptions { Tools = { tool } };
-        ChatCompletion completion = await _openai.GetChatClient("spark-tools").CompleteChatAsync([new UserChatMessage("Weather in Paris?")], options);
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, completion.FinishReason);
-        Assert.Equal(["get_weather", "get_time"], completion.ToolCalls.Select(c => c.FunctionName));
-        Assert.Equal("Paris", JsonDocument.Parse(completion.ToolCalls[0].FunctionArguments).RootElement.GetProperty("city").GetString());
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "spark-tools");
         Assert.Equal(2, completion.ToolCalls.Select(c => c.Id).Distinct().Count());
-
-        var arguments = new Dictionary<int, StringBuilder>();
-        var names = new Dictionary<int, string>();
-        OpenAI.Chat.ChatFinishReason? finish = null;
-        await foreach (var update in _openai.GetChatClient("spark-tools").CompleteChatStreamingAsync([new UserChatMessage("Weather in Paris?")], options))
-        {
-            foreach (var call in update.ToolCallUpdates)
-            {
-                if (call.FunctionName is { } name)
-                {
-                    names[call.Index] = name;
-                }
-                (arguments.TryGetValue(call.Index, out var sb) ? sb : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
-            }
-            finish ??= update.FinishReason;
-        }
-        Assert.Equal(OpenAI.Chat.ChatFinishReason.ToolCalls, finish);
-        Assert.Equal("get_time", names[1]);
-        Assert.Equal("""{"tz":"Europe/Paris"}""", arguments[1].ToString());
 
         // The functions went out in Spark's shape, and the tool results come back as user text.
         var offered = JsonNode.Parse(SentFrames[0].Body)!["payload"]!["functions"]!["text"]![0]!;
         Assert.Equal("get_weather", offered["name"]!.GetValue<string>());
         Assert.Equal("object", offered["parameters"]!["type"]!.GetValue<string>());
-        List<OpenAI.Chat.ChatMessage> history = [new UserChatMessage("Weather in Paris?"), new AssistantChatMessage(completion),
-            new ToolChatMessage(completion.ToolCalls[0].Id, "18C"), new ToolChatMessage(completion.ToolCalls[1].Id, "noon")];
-        ChatCompletion next = await _openai.GetChatClient("spark").CompleteChatAsync(history);
+        ChatCompletion next = await _openai.GetChatClient("spark").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
         Assert.NotEmpty(next.Content[0].Text);
         var text = JsonNode.Parse(SentFrames[^1].Body)!["payload"]!["message"]!["text"]!.AsArray();
         Assert.Equal("assistant", text[1]!["role"]!.GetValue<string>());
@@ -344,13 +291,7 @@ public sealed class SparkAdapterTests : IAsyncLifetime
         Assert.Equal("user", text[2]!["role"]!.GetValue<string>());
         Assert.Equal("Tool get_weather returned: 18C\n\nTool get_time returned: noon", text[2]!["content"]!.GetValue<string>());
 
-        var records = await _host.WaitForRecordsAsync(3);
-        foreach (var record in records)
-        {
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills, b => b.MulanRequestId == record["requestId"]!.GetValue<string>());
-            Assert.Equal(bill.PromptTokens, record["inputTokens"]!.GetValue<int>());
-            Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>());
-        }
+        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "spark");
     }
 
     [Fact]
@@ -374,17 +315,8 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     [InlineData("spark-unknown", 404, VendorError.ModelNotFound)]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code)
     {
-        foreach (var stream in new[] { false, true })
-        {
-            using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, stream, messages = new[] { new { role = "user", content = "hi" } } });
-            Assert.Equal((HttpStatusCode)status, response.StatusCode);
-            var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
-            Assert.Equal(code, error["code"]!.GetValue<string>());
-            Assert.DoesNotContain(_host.Vendor.ApiKey, error["message"]!.GetValue<string>());
-            Assert.DoesNotContain("not-the-secret", error["message"]!.GetValue<string>());
-        }
-        var records = await _host.WaitForRecordsAsync(2);
-        Assert.All(records, r => Assert.Equal(0, r["cost"]!["amount"]!.GetValue<decimal>()));
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream: false, records: 1, secrets: ["not-the-secret"]);
+        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream: true, records: 2, secrets: ["not-the-secret"]);
         Assert.DoesNotContain(_host.Vendor.ApiKey, _host.Logs.Text);
     }
 
@@ -400,33 +332,12 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_error_frame_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
-    {
-        await AssertBrokenStreamAsync("spark-midstream", BillOutcome.Failed);
-    }
+    public async Task An_error_frame_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "spark-midstream", 3, outcome: BillOutcome.Failed);
 
     [Fact]
-    public async Task A_socket_cut_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
-    {
-        await AssertBrokenStreamAsync("spark-reset", BillOutcome.Reset);
-    }
-
-    private async Task AssertBrokenStreamAsync(string model, string outcome)
-    {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model, stream = true, messages = new[] { new { role = "user", content = "hi" } } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("[DONE]", body);
-        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => JsonNode.Parse(e["data: ".Length..])!).ToList();
-        Assert.NotNull(events[^1]["error"]);
-        Assert.Equal(3, events.Count(e => e["choices"]?.AsArray().FirstOrDefault()?["delta"]?["content"] is not null));
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
-        Assert.Equal("upstream_error", record["status"]!.GetValue<string>());
-        var bill = Assert.Single(_host.Vendor.Ledger.Bills);
-        Assert.Equal(outcome, bill.Outcome);
-        Assert.Equal(3, bill.CompletionTokens);
-        Assert.Equal(bill.CompletionTokens, record["outputTokens"]!.GetValue<int>()); // three words reached the client
-    }
+    public async Task A_socket_cut_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
+        await AdapterChecks.BrokenStreamAsync(_host, _client, "spark-reset", 3, outcome: BillOutcome.Reset);
 
     [Fact]
     public async Task Embeddings_are_refused_as_not_offered()

@@ -42,31 +42,9 @@ public sealed class AnthropicAdapter : IVendorAdapter
         request.Headers.TryAddWithoutValidation("x-api-key", provider.ApiKey ?? "");
         request.Headers.TryAddWithoutValidation("anthropic-version", Version);
         var response = await VendorHttp.SendAsync(call, request, ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            using (response)
-            {
-                var error = await VendorHttp.ReadJsonAsync(response, 64 * 1024, ct);
-                return MapError((int)response.StatusCode, error, VendorHttp.RetryAfter(response)).ToResponse();
-            }
-        }
-        if (call.Request.Stream)
-        {
-            var stream = await response.Content.ReadAsStreamAsync(ct);
-            return await AdapterResponse.StreamAsync(TranslateStream(stream, call.Request.Model, ct), response, ct);
-        }
-        using (response)
-        {
-            var json = await VendorHttp.ReadJsonAsync(response, call.MaxResponseBytes, ct);
-            try
-            {
-                return AdapterResponse.Json(TranslateResponse(json as JsonObject ?? throw VendorError.Server("the provider answered with a body that is not JSON"), call.Request.Model));
-            }
-            catch (VendorError e)
-            {
-                return e.ToResponse();
-            }
-        }
+        return await VendorHttp.AnswerAsync(call, response, MapError,
+            call.Request.Stream ? body => TranslateStream(body, call.Request.Model, ct) : null,
+            answer => TranslateResponse(answer, call.Request.Model), ct);
     }
 
     /// <summary>OpenAI chat request → Anthropic Messages request.</summary>

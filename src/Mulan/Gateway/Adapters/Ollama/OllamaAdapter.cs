@@ -40,34 +40,9 @@ public sealed class OllamaAdapter : IVendorAdapter
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", provider.ApiKey);
         }
         var response = await VendorHttp.SendAsync(call, request, ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            using (response)
-            {
-                var error = await VendorHttp.ReadJsonAsync(response, 64 * 1024, ct);
-                return MapError((int)response.StatusCode, error, VendorHttp.RetryAfter(response)).ToResponse();
-            }
-        }
-        if (call.Request.Stream && !embeddings)
-        {
-            var stream = await response.Content.ReadAsStreamAsync(ct);
-            return await AdapterResponse.StreamAsync(TranslateStream(stream, call.Request.Model, ct), response, ct);
-        }
-        using (response)
-        {
-            var json = await VendorHttp.ReadJsonAsync(response, call.MaxResponseBytes, ct);
-            try
-            {
-                var answer = json as JsonObject ?? throw VendorError.Server("the provider answered with a body that is not JSON");
-                return AdapterResponse.Json(embeddings
-                    ? TranslateEmbeddings(answer, call.Request.Body, call.Request.Model)
-                    : TranslateResponse(answer, call.Request.Model));
-            }
-            catch (VendorError e)
-            {
-                return e.ToResponse();
-            }
-        }
+        return await VendorHttp.AnswerAsync(call, response, MapError,
+            call.Request.Stream && !embeddings ? body => TranslateStream(body, call.Request.Model, ct) : null,
+            answer => embeddings ? TranslateEmbeddings(answer, call.Request.Body, call.Request.Model) : TranslateResponse(answer, call.Request.Model), ct);
     }
 
     /// <summary>OpenAI chat request → Ollama <c>/api/chat</c> request.</summary>
