@@ -38,7 +38,7 @@ public sealed class MulanHost : IAsyncDisposable
     public HttpClient Admin { get; }
 
     /// <summary>Starts a vendor and a Mulan whose catalog points at it. <paramref name="catalogJson"/> may use
-    /// <c>{VENDOR}</c> for the vendor's OpenAI base URL and <c>{ORIGIN}</c> for its origin (native protocols); by default it defines the usual test routes.</summary>
+    /// <c>{VENDOR}</c> for the vendor's OpenAI base URL and <c>{ORIGIN}</c> for its origin (native protocols), <c>{KEY}</c> for its key (inside composite credentials); by default it defines the usual test routes.</summary>
     public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null,
         string? dataDirectory = null, bool seedDemo = false)
     {
@@ -46,7 +46,8 @@ public sealed class MulanHost : IAsyncDisposable
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("mulan-test-").FullName;
         var configPath = Path.Combine(data, "mulan.json");
         await File.WriteAllTextAsync(configPath, (catalogJson ?? DefaultCatalog)
-            .Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal).Replace("{ORIGIN}", vendor.Origin.ToString().TrimEnd('/'), StringComparison.Ordinal));
+            .Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal).Replace("{ORIGIN}", vendor.Origin.ToString().TrimEnd('/'), StringComparison.Ordinal)
+            .Replace("{KEY}", vendor.ApiKey, StringComparison.Ordinal));
         var logs = new CapturedLogs();
         var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath);
         var file = MulanServer.ReadCatalog(configPath);

@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -14,9 +13,9 @@ using OpenAI.Chat;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by an Anthropic Messages deployment: translation both ways, streams, tools, errors.</summary>
-public sealed class AnthropicAdapterTests : IAsyncLifetime
+public sealed class AnthropicAdapterTests : AdapterTestHost
 {
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "claude", "kind": "anthropic", "baseUrl": "{VENDOR}", "apiKey": "env:FAKE_VENDOR_KEY" },
                          { "name": "claude-badkey", "kind": "anthropic", "baseUrl": "{VENDOR}", "apiKey": "wrong" } ],
@@ -31,24 +30,6 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
           ]
         }
         """;
-
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await MulanHost.StartAsync(Catalog, b => b.Configuration["Gateway:MaxAttempts"] = "1");
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public void Request_translation_moves_system_merges_tool_results_and_maps_tools()
@@ -185,10 +166,10 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_anthropic()
     {
-        await AdapterChecks.ChatAndStreamAsync(_openai, "claude", 6);
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "claude");
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "claude", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 2, "claude");
         // The vendor saw its own protocol: system on top, no OpenAI fields.
-        var sent = JsonNode.Parse(_host.Vendor.Requests.First(r => r.Path == "/v1/messages").Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.First(r => r.Path == "/v1/messages").Body)!;
         Assert.Equal("Be brief.", sent["system"]!.GetValue<string>());
         Assert.Equal(AnthropicAdapter.DefaultMaxTokens, sent["max_tokens"]!.GetValue<int>());
         Assert.Null(sent["stream_options"]);
@@ -197,13 +178,13 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_anthropic_streamed_and_not()
     {
-        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "claude-tools");
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "claude-tools");
 
         // The tool results go back as tool_result blocks and the conversation continues.
         var history = AdapterChecks.WithToolResults(completion);
-        ChatCompletion next = await _openai.GetChatClient("claude").CompleteChatAsync(history);
+        ChatCompletion next = await Sdk.GetChatClient("claude").CompleteChatAsync(history);
         Assert.NotEmpty(next.Content[0].Text);
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == "/v1/messages").Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Last(r => r.Path == "/v1/messages").Body)!;
         Assert.Equal("tool_result", sent["messages"]![2]!["content"]![1]!["type"]!.GetValue<string>());
     }
 
@@ -213,16 +194,16 @@ public sealed class AnthropicAdapterTests : IAsyncLifetime
     [InlineData("claude-busy", 503, "upstream_overloaded")]
     [InlineData("claude-badkey", 502, "upstream_auth_failed")]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code) =>
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code);
 
     [Fact]
     public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "claude-midstream", 3); // three words reached the client
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "claude-midstream", 3); // three words reached the client
 
     [Fact]
     public async Task Embeddings_are_refused_as_not_offered()
     {
-        using var response = await _client.PostAsJsonAsync("v1/embeddings", new { model = "claude", input = "hi" });
+        using var response = await Http.PostAsJsonAsync("v1/embeddings", new { model = "claude", input = "hi" });
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains("does not offer embeddings", await response.Content.ReadAsStringAsync());
     }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -17,9 +16,9 @@ using OpenAI.Embeddings;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by Azure OpenAI deployments: the Azure URL and key, pass-through answers, Azure's errors.</summary>
-public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
+public sealed class AzureOpenAIAdapterTests : AdapterTestHost
 {
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "azure", "kind": "azure-openai", "baseUrl": "{ORIGIN}", "apiKey": "env:FAKE_VENDOR_KEY" },
                          { "name": "azure-badkey", "kind": "azure-openai", "baseUrl": "{ORIGIN}", "apiKey": "wrong" } ],
@@ -35,24 +34,6 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
           ]
         }
         """;
-
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await MulanHost.StartAsync(Catalog, b => b.Configuration["Gateway:MaxAttempts"] = "1");
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public void The_request_names_the_deployment_in_the_path_and_pins_the_api_version()
@@ -145,23 +126,23 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_stream_and_embeddings_through_azure()
     {
-        await AdapterChecks.ChatAndStreamAsync(_openai, "azure-chat", 6);
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "azure-chat", 6);
 
-        OpenAIEmbeddingCollection vectors = await _openai.GetEmbeddingClient("azure-embed").GenerateEmbeddingsAsync(["first text", "second text"]);
+        OpenAIEmbeddingCollection vectors = await Sdk.GetEmbeddingClient("azure-embed").GenerateEmbeddingsAsync(["first text", "second text"]);
         Assert.Equal(2, vectors.Count);
         Assert.Equal(16, vectors[0].ToFloats().Length);
 
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "azure", outcome: BillOutcome.Completed);
-        var bills = _host.Vendor.Ledger.Bills;
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "azure", outcome: BillOutcome.Completed);
+        var bills = Host.Vendor.Ledger.Bills;
         Assert.Equal(["gpt4o-prod+chunks=6", "gpt4o-prod+chunks=6", "embed-prod"], bills.Select(b => b.Model).ToArray());
 
         // Azure's URL, version and key header; the deployment in the path, not in the body.
-        var sent = _host.Vendor.Requests;
+        var sent = Host.Vendor.Requests;
         Assert.Equal(["/openai/deployments/gpt4o-prod+chunks=6/chat/completions", "/openai/deployments/gpt4o-prod+chunks=6/chat/completions",
             "/openai/deployments/embed-prod/embeddings"], sent.Select(r => r.Path).ToArray());
         Assert.All(sent, r =>
         {
-            Assert.Equal(_host.Vendor.ApiKey, r.Headers["api-key"]);
+            Assert.Equal(Host.Vendor.ApiKey, r.Headers["api-key"]);
             Assert.False(r.Headers.ContainsKey("Authorization"));
             Assert.Null(JsonNode.Parse(r.Body)!["model"]);
         });
@@ -170,7 +151,7 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
 
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_azure_streamed_and_not() =>
-        await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "azure-tools", argumentsVerbatim: true);
+        await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "azure-tools", argumentsVerbatim: true);
 
     [Theory]
     [InlineData("azure-filter", 400, "content_filter")]
@@ -179,7 +160,7 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
     [InlineData("azure-badkey", 502, "upstream_auth_failed")]
     [InlineData("azure-missing", 404, VendorError.ModelNotFound)]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code) =>
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code);
 
     [Theory]
     [InlineData("")]
@@ -187,11 +168,11 @@ public sealed class AzureOpenAIAdapterTests : IAsyncLifetime
     public async Task The_fake_refuses_a_missing_or_unknown_api_version_as_azure_does(string query)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_host.Vendor.Origin, "/openai/deployments/gpt4o-prod/chat/completions" + query))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Host.Vendor.Origin, "/openai/deployments/gpt4o-prod/chat/completions" + query))
         {
             Content = JsonContent.Create(new { messages = new[] { new { role = "user", content = "hi" } } }),
         };
-        request.Headers.Add("api-key", _host.Vendor.ApiKey);
+        request.Headers.Add("api-key", Host.Vendor.ApiKey);
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("Resource not found", (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!["message"]!.GetValue<string>());

@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -15,9 +14,9 @@ using OpenAI.Chat;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by Alibaba DashScope's native API: translation, native SSE, errors, batched embeddings.</summary>
-public sealed class DashScopeAdapterTests : IAsyncLifetime
+public sealed class DashScopeAdapterTests : AdapterTestHost
 {
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "dashscope", "kind": "dashscope", "baseUrl": "{ORIGIN}", "apiKey": "env:FAKE_VENDOR_KEY" },
                          { "name": "dashscope-badkey", "kind": "dashscope", "baseUrl": "{ORIGIN}", "apiKey": "sk-not-the-key" } ],
@@ -34,24 +33,6 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
           ]
         }
         """;
-
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await MulanHost.StartAsync(Catalog, b => b.Configuration["Gateway:MaxAttempts"] = "1");
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public void Request_translation_puts_messages_in_input_and_options_in_parameters()
@@ -198,12 +179,12 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     public async Task OpenAI_sdk_chat_and_stream_through_dashscope()
     {
         // Six streamed words, not a running repetition: the fake repeats the whole text unless incremental_output is on.
-        await AdapterChecks.ChatAndStreamAsync(_openai, "qwen", 6);
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "dashscope", outcome: BillOutcome.Completed);
-        var requests = _host.Vendor.Requests.Where(r => r.Path == DashScopeAdapter.GenerationPath).ToList();
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "qwen", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 2, "dashscope", outcome: BillOutcome.Completed);
+        var requests = Host.Vendor.Requests.Where(r => r.Path == DashScopeAdapter.GenerationPath).ToList();
         Assert.False(requests[0].Headers.ContainsKey("X-DashScope-SSE"));
         Assert.Equal("enable", requests[1].Headers["X-DashScope-SSE"]);
-        Assert.Equal("Bearer " + _host.Vendor.ApiKey, requests[1].Headers["Authorization"]);
+        Assert.Equal("Bearer " + Host.Vendor.ApiKey, requests[1].Headers["Authorization"]);
         var sent = JsonNode.Parse(requests[0].Body)!;
         Assert.Equal("system", sent["input"]!["messages"]![0]!["role"]!.GetValue<string>());
         Assert.Null(sent["messages"]);
@@ -213,15 +194,15 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_dashscope_streamed_and_not()
     {
-        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "qwen-tools", argumentsVerbatim: true);
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "qwen-tools", argumentsVerbatim: true);
 
-        ChatCompletion next = await _openai.GetChatClient("qwen").CompleteChatAsync(AdapterChecks.WithToolResults(completion), AdapterChecks.WeatherTool());
+        ChatCompletion next = await Sdk.GetChatClient("qwen").CompleteChatAsync(AdapterChecks.WithToolResults(completion), AdapterChecks.WeatherTool());
         Assert.NotEmpty(next.Content[0].Text);
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == DashScopeAdapter.GenerationPath).Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Last(r => r.Path == DashScopeAdapter.GenerationPath).Body)!;
         Assert.Equal(completion.ToolCalls[1].Id, sent["input"]!["messages"]![3]!["tool_call_id"]!.GetValue<string>());
         Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(sent["parameters"]!["tools"]![0]!["function"]!["parameters"]!.ToJsonString()).RootElement.ValueKind);
 
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "dashscope");
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "dashscope");
     }
 
     [Theory]
@@ -235,18 +216,18 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     [InlineData("qwen-badkey", true, 502, "upstream_auth_failed")]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code)
     {
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream, secrets: ["sk-not-the-key"]);
-        Assert.Equal(BillOutcome.Failed, Assert.Single(_host.Vendor.Ledger.Bills).Outcome);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code, stream, secrets: ["sk-not-the-key"]);
+        Assert.Equal(BillOutcome.Failed, Assert.Single(Host.Vendor.Ledger.Bills).Outcome);
     }
 
     [Fact]
     public async Task A_stream_request_is_refused_as_a_stream_error_event_by_the_fake()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_host.Vendor.Origin, DashScopeAdapter.GenerationPath))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Host.Vendor.Origin, DashScopeAdapter.GenerationPath))
         {
             Content = new StringContent("""{"model":"qwen-fake+filter","input":{"messages":[{"role":"user","content":"hi"}]}}""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _host.Vendor.ApiKey);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Host.Vendor.ApiKey);
         request.Headers.TryAddWithoutValidation("X-DashScope-SSE", "enable");
         using var http = new HttpClient();
         using var response = await http.SendAsync(request);
@@ -259,31 +240,31 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
 
     [Fact]
     public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "qwen-midstream", 3);
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "qwen-midstream", 3);
 
     [Fact]
     public async Task More_than_ten_embedding_inputs_go_in_batches_merged_in_order()
     {
         var inputs = Enumerable.Range(0, 23).Select(i => $"text number {i}").ToArray();
-        using var response = await _client.PostAsJsonAsync("v1/embeddings", new { model = "qwen-embed", input = inputs, dimensions = 64 });
+        using var response = await Http.PostAsJsonAsync("v1/embeddings", new { model = "qwen-embed", input = inputs, dimensions = 64 });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var data = (await response.Content.ReadFromJsonAsync<JsonObject>())!["data"]!.AsArray();
         Assert.Equal(23, data.Count);
         Assert.All(data, d => Assert.Equal(64, d!["embedding"]!.AsArray().Count));
 
         // Three calls of 10, 10 and 3 texts; vector i is the one the vendor gives text i alone.
-        var calls = _host.Vendor.Requests.Where(r => r.Path == DashScopeAdapter.EmbeddingPath).Select(r => JsonNode.Parse(r.Body)!).ToList();
+        var calls = Host.Vendor.Requests.Where(r => r.Path == DashScopeAdapter.EmbeddingPath).Select(r => JsonNode.Parse(r.Body)!).ToList();
         Assert.Equal([10, 10, 3], calls.Select(c => c["input"]!["texts"]!.AsArray().Count));
         Assert.All(calls, c => Assert.Equal(64, c["parameters"]!["dimension"]!.GetValue<int>()));
         Assert.Equal(inputs, calls.SelectMany(c => c["input"]!["texts"]!.AsArray().Select(t => t!.GetValue<string>())));
-        using var single = await _client.PostAsJsonAsync("v1/embeddings", new { model = "qwen-embed", input = inputs[17], dimensions = 64 });
+        using var single = await Http.PostAsJsonAsync("v1/embeddings", new { model = "qwen-embed", input = inputs[17], dimensions = 64 });
         var alone = (await single.Content.ReadFromJsonAsync<JsonObject>())!["data"]![0]!["embedding"]!.AsArray();
         Assert.Equal(alone.Select(v => v!.GetValue<float>()), data[17]!["embedding"]!.AsArray().Select(v => v!.GetValue<float>()));
 
         // One usage record, the sum of the three bills.
-        var records = await _host.WaitForRecordsAsync(2);
-        var first = records.Single(r => _host.Vendor.Ledger.Bills.Count(b => b.MulanRequestId == r["requestId"]!.GetValue<string>()) == 3);
-        var bills = _host.Vendor.Ledger.Bills.Where(b => b.MulanRequestId == first["requestId"]!.GetValue<string>()).ToList();
+        var records = await Host.WaitForRecordsAsync(2);
+        var first = records.Single(r => Host.Vendor.Ledger.Bills.Count(b => b.MulanRequestId == r["requestId"]!.GetValue<string>()) == 3);
+        var bills = Host.Vendor.Ledger.Bills.Where(b => b.MulanRequestId == first["requestId"]!.GetValue<string>()).ToList();
         Assert.All(bills, b => Assert.Equal("embeddings", b.Endpoint));
         Assert.Equal(bills.Sum(b => b.PromptTokens), first["inputTokens"]!.GetValue<int>());
     }
@@ -292,22 +273,22 @@ public sealed class DashScopeAdapterTests : IAsyncLifetime
     public async Task The_official_sdk_gets_batched_embeddings_in_base64()
     {
         var inputs = Enumerable.Range(0, 12).Select(i => $"line {i}").ToArray();
-        var embeddings = await _openai.GetEmbeddingClient("qwen-embed").GenerateEmbeddingsAsync(inputs);
+        var embeddings = await Sdk.GetEmbeddingClient("qwen-embed").GenerateEmbeddingsAsync(inputs);
         Assert.Equal(12, embeddings.Value.Count);
         Assert.All(embeddings.Value, e => Assert.Equal(1024, e.ToFloats().Length));
         Assert.NotEqual(embeddings.Value[0].ToFloats().ToArray(), embeddings.Value[11].ToFloats().ToArray());
-        Assert.Equal(2, _host.Vendor.Requests.Count(r => r.Path == DashScopeAdapter.EmbeddingPath));
+        Assert.Equal(2, Host.Vendor.Requests.Count(r => r.Path == DashScopeAdapter.EmbeddingPath));
     }
 
     [Fact]
     public async Task The_fake_refuses_more_than_ten_texts_in_one_call()
     {
         var texts = string.Join(",", Enumerable.Range(0, 11).Select(i => $"\"t{i}\""));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_host.Vendor.Origin, DashScopeAdapter.EmbeddingPath))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Host.Vendor.Origin, DashScopeAdapter.EmbeddingPath))
         {
             Content = new StringContent($$$"""{"model":"text-embedding-v4","input":{"texts":[{{{texts}}}]}}""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _host.Vendor.ApiKey);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Host.Vendor.ApiKey);
         using var http = new HttpClient();
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -14,9 +13,9 @@ using OpenAI.Embeddings;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by a Gemini deployment: translation both ways, SSE without terminator, tools, embeddings, errors.</summary>
-public sealed class GeminiAdapterTests : IAsyncLifetime
+public sealed class GeminiAdapterTests : AdapterTestHost
 {
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "gemini", "kind": "gemini", "baseUrl": "{ORIGIN}/v1beta", "apiKey": "env:FAKE_VENDOR_KEY" },
                          { "name": "gemini-badkey", "kind": "gemini", "baseUrl": "{ORIGIN}/v1beta", "apiKey": "AIza-wrong" } ],
@@ -35,24 +34,6 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
           ]
         }
         """;
-
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await MulanHost.StartAsync(Catalog, b => b.Configuration["Gateway:MaxAttempts"] = "1");
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public void Request_translation_moves_system_names_function_responses_and_maps_tools()
@@ -287,18 +268,18 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     public async Task OpenAI_sdk_chat_and_stream_through_gemini()
     {
         var streamed = new List<StreamingChatCompletionUpdate>();
-        await AdapterChecks.ChatAndStreamAsync(_openai, "gemini", 6, streamed);
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "gemini", 6, streamed);
         Assert.Equal(OpenAI.Chat.ChatFinishReason.Stop, streamed.First(u => u.FinishReason is not null).FinishReason);
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "gemini");
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 2, "gemini");
         // The vendor saw its own protocol: the model in the path, the key in x-goog-api-key, system on top.
-        var sent = _host.Vendor.Requests.First(r => r.Path == "/v1beta/models/gemini-fake+chunks=6:generateContent");
-        Assert.Equal(_host.Vendor.ApiKey, sent.Headers["x-goog-api-key"]);
+        var sent = Host.Vendor.Requests.First(r => r.Path == "/v1beta/models/gemini-fake+chunks=6:generateContent");
+        Assert.Equal(Host.Vendor.ApiKey, sent.Headers["x-goog-api-key"]);
         Assert.False(sent.Headers.ContainsKey("Authorization"));
         var body = JsonNode.Parse(sent.Body)!;
         Assert.Equal("Be brief.", body["systemInstruction"]!["parts"]![0]!["text"]!.GetValue<string>());
         Assert.Null(body["model"]);
         Assert.Null(body["messages"]);
-        Assert.Contains(_host.Vendor.Requests, r => r.Path == "/v1beta/models/gemini-fake+chunks=6:streamGenerateContent");
+        Assert.Contains(Host.Vendor.Requests, r => r.Path == "/v1beta/models/gemini-fake+chunks=6:streamGenerateContent");
     }
 
     [Fact]
@@ -308,38 +289,38 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
             BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}"""),
             functionSchemaIsStrict: true);
         var streamed = new List<StreamingChatCompletionUpdate>();
-        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "gemini-tools", new ChatCompletionOptions { Tools = { tool } }, streamed: streamed);
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "gemini-tools", new ChatCompletionOptions { Tools = { tool } }, streamed: streamed);
         Assert.Equal(["call_0", "call_1"], completion.ToolCalls.Select(c => c.Id));
 
         // The tool results go back as functionResponse parts named after the calls they answer.
-        ChatCompletion next = await _openai.GetChatClient("gemini").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
+        ChatCompletion next = await Sdk.GetChatClient("gemini").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
         Assert.NotEmpty(next.Content[0].Text);
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path.EndsWith(":generateContent", StringComparison.Ordinal)).Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Last(r => r.Path.EndsWith(":generateContent", StringComparison.Ordinal)).Body)!;
         var responses = sent["contents"]![2]!["parts"]!.AsArray();
         Assert.Equal(["get_weather", "get_time"], responses.Select(p => p!["functionResponse"]!["name"]!.GetValue<string>()));
         Assert.Equal("18C", responses[0]!["functionResponse"]!["response"]!["output"]!.GetValue<string>());
 
         // Every call (tools streamed and not, then the follow-up) is metered as the vendor billed it.
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "gemini");
-        Assert.Equal(streamed.First(u => u.Usage is not null).Usage.OutputTokenCount, _host.Vendor.Ledger.Bills.Single(b => b.Streamed).CompletionTokens);
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "gemini");
+        Assert.Equal(streamed.First(u => u.Usage is not null).Usage.OutputTokenCount, Host.Vendor.Ledger.Bills.Single(b => b.Streamed).CompletionTokens);
     }
 
     [Fact]
     public async Task OpenAI_sdk_embeddings_through_gemini_are_metered_as_estimated()
     {
-        OpenAIEmbeddingCollection embeddings = await _openai.GetEmbeddingClient("gemini-embed").GenerateEmbeddingsAsync(["first text", "第二"]);
+        OpenAIEmbeddingCollection embeddings = await Sdk.GetEmbeddingClient("gemini-embed").GenerateEmbeddingsAsync(["first text", "第二"]);
         Assert.Equal(2, embeddings.Count);
         Assert.Equal(16, embeddings[0].ToFloats().Length);
         Assert.NotEqual(embeddings[0].ToFloats().ToArray(), embeddings[1].ToFloats().ToArray());
 
-        var sent = _host.Vendor.Requests.Single(r => r.Path == "/v1beta/models/embedding-fake:batchEmbedContents");
+        var sent = Host.Vendor.Requests.Single(r => r.Path == "/v1beta/models/embedding-fake:batchEmbedContents");
         var requests = JsonNode.Parse(sent.Body)!["requests"]!.AsArray();
         Assert.Equal(["models/embedding-fake", "models/embedding-fake"], requests.Select(r => r!["model"]!.GetValue<string>()));
         Assert.Equal("第二", requests[1]!["content"]!["parts"]![0]!["text"]!.GetValue<string>());
 
         // Gemini reports no tokens for embeddings: the record is an estimate, not a false zero, and the same tokenizer
         // on both sides makes it match the bill.
-        var record = Assert.Single(await AdapterChecks.RecordsMatchBillsAsync(_host, 1, "gemini", usage: "estimated"));
+        var record = Assert.Single(await AdapterChecks.RecordsMatchBillsAsync(Host, 1, "gemini", usage: "estimated"));
         Assert.True(record["inputTokens"]!.GetValue<int>() > 0);
         Assert.True(record["cost"]!["amount"]!.GetValue<decimal>() > 0);
     }
@@ -347,16 +328,16 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     [Fact]
     public async Task Embeddings_as_floats_when_the_client_asks_for_floats()
     {
-        using var response = await _client.PostAsJsonAsync("v1/embeddings", new { model = "gemini-embed", input = "hello", encoding_format = "float", dimensions = 8 });
+        using var response = await Http.PostAsJsonAsync("v1/embeddings", new { model = "gemini-embed", input = "hello", encoding_format = "float", dimensions = 8 });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal(8, body["data"]![0]!["embedding"]!.AsArray().Count);
         Assert.Null(body["usage"]);
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Single(r => r.Path.EndsWith(":batchEmbedContents", StringComparison.Ordinal)).Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Single(r => r.Path.EndsWith(":batchEmbedContents", StringComparison.Ordinal)).Body)!;
         Assert.Equal(8, sent["requests"]![0]!["outputDimensionality"]!.GetValue<int>());
 
         // The same vector as base64 little-endian float32s when that is what the client asks for.
-        using var encoded = await _client.PostAsJsonAsync("v1/embeddings", new { model = "gemini-embed", input = "hello", encoding_format = "base64", dimensions = 8 });
+        using var encoded = await Http.PostAsJsonAsync("v1/embeddings", new { model = "gemini-embed", input = "hello", encoding_format = "base64", dimensions = 8 });
         var bytes = Convert.FromBase64String((await encoded.Content.ReadFromJsonAsync<JsonObject>())!["data"]![0]!["embedding"]!.GetValue<string>());
         var floats = Enumerable.Range(0, bytes.Length / 4).Select(i => BitConverter.ToSingle(bytes, i * 4)).ToArray();
         Assert.Equal(body["data"]![0]!["embedding"]!.AsArray().Select(v => v!.GetValue<float>()), floats);
@@ -365,9 +346,9 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     [Fact]
     public async Task A_gemini_answer_without_usage_metadata_is_estimated()
     {
-        ChatCompletion completion = await _openai.GetChatClient("gemini-nousage").CompleteChatAsync([new UserChatMessage("Hello")]);
+        ChatCompletion completion = await Sdk.GetChatClient("gemini-nousage").CompleteChatAsync([new UserChatMessage("Hello")]);
         Assert.Equal(5, completion.Content[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
+        var record = Assert.Single(await Host.WaitForRecordsAsync(1));
         Assert.Equal("estimated", record["usage"]!.GetValue<string>());
         Assert.Equal(5, record["outputTokens"]!.GetValue<int>());
         Assert.True(record["inputTokens"]!.GetValue<int>() > 0);
@@ -381,13 +362,13 @@ public sealed class GeminiAdapterTests : IAsyncLifetime
     [InlineData("gemini-busy", true, 503, "upstream_overloaded")]
     [InlineData("gemini-badkey", false, 502, "upstream_auth_failed")]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code) =>
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code, stream);
 
     [Fact]
     public async Task A_stream_cut_before_its_end_is_an_upstream_error_with_a_clean_error_event() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "gemini-reset", 3, "upstream_stream_error", BillOutcome.Reset); // three words, then the cut
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "gemini-reset", 3, "upstream_stream_error", BillOutcome.Reset); // three words, then the cut
 
     [Fact]
     public async Task An_error_event_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "gemini-midstream", 3, VendorError.Overloaded);
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "gemini-midstream", 3, VendorError.Overloaded);
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -17,10 +16,10 @@ using OpenAI.Chat;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by Tencent Hunyuan's native API 3.0: TC3 signing, translation, streams, 200-body errors.</summary>
-public sealed class HunyuanAdapterTests : IAsyncLifetime
+public sealed class HunyuanAdapterTests : AdapterTestHost
 {
     // {KEY} is the fake's key: the fake's key pair is AKIDfake and that key.
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "hunyuan", "kind": "hunyuan", "baseUrl": "{ORIGIN}", "apiKey": "AKIDfake:{KEY}", "headers": { "X-TC-Region": "ap-guangzhou" } },
                          { "name": "hunyuan-badsig", "kind": "hunyuan", "baseUrl": "{ORIGIN}", "apiKey": "AKIDfake:not-the-secret-key" },
@@ -41,25 +40,6 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
           ]
         }
         """;
-
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        var vendor = await FakeVendorServer.StartAsync();
-        _host = await MulanHost.StartAsync(Catalog.Replace("{KEY}", vendor.ApiKey, StringComparison.Ordinal), b => b.Configuration["Gateway:MaxAttempts"] = "1", vendor);
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public void Request_translation_puts_one_system_message_first_merges_turns_and_stringifies_tool_schemas()
@@ -280,18 +260,18 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_hunyuan_with_a_signature_the_fake_checks()
     {
-        await AdapterChecks.ChatAndStreamAsync(_openai, "hunyuan", 6);
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "hunyuan", outcome: BillOutcome.Completed);
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "hunyuan", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 2, "hunyuan", outcome: BillOutcome.Completed);
 
         // The vendor saw its own protocol: signed headers, the region passed through, PascalCase and no OpenAI fields.
-        var sent = _host.Vendor.Requests.First(r => r.Path == "/");
+        var sent = Host.Vendor.Requests.First(r => r.Path == "/");
         Assert.Equal("ChatCompletions", sent.Headers["X-TC-Action"]);
         Assert.Equal("2023-09-01", sent.Headers["X-TC-Version"]);
         Assert.Equal("ap-guangzhou", sent.Headers["X-TC-Region"]);
         Assert.Equal("application/json", sent.Headers["Content-Type"]);
         Assert.StartsWith("TC3-HMAC-SHA256 Credential=AKIDfake/", sent.Headers["Authorization"], StringComparison.Ordinal);
         Assert.Contains("SignedHeaders=content-type;host;x-tc-action", sent.Headers["Authorization"], StringComparison.Ordinal);
-        Assert.DoesNotContain(_host.Vendor.ApiKey, sent.Headers["Authorization"], StringComparison.Ordinal);
+        Assert.DoesNotContain(Host.Vendor.ApiKey, sent.Headers["Authorization"], StringComparison.Ordinal);
         var body = JsonNode.Parse(sent.Body)!;
         Assert.Equal("system", body["Messages"]![0]!["Role"]!.GetValue<string>());
         Assert.Null(body["messages"]);
@@ -301,16 +281,16 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_hunyuan_streamed_and_not()
     {
-        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "hunyuan-tools", argumentsVerbatim: true);
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "hunyuan-tools", argumentsVerbatim: true);
 
         // The results go back as tool messages after the assistant's ToolCalls, which the fake checks the order of.
-        ChatCompletion next = await _openai.GetChatClient("hunyuan").CompleteChatAsync(AdapterChecks.WithToolResults(completion), AdapterChecks.WeatherTool());
+        ChatCompletion next = await Sdk.GetChatClient("hunyuan").CompleteChatAsync(AdapterChecks.WithToolResults(completion), AdapterChecks.WeatherTool());
         Assert.NotEmpty(next.Content[0].Text);
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == "/").Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Last(r => r.Path == "/").Body)!;
         Assert.Equal(completion.ToolCalls[1].Id, sent["Messages"]![3]!["ToolCallId"]!.GetValue<string>());
         Assert.Equal(JsonValueKind.String, JsonDocument.Parse(sent["Tools"]![0]!["Function"]!["Parameters"]!.ToJsonString()).RootElement.ValueKind);
 
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "hunyuan");
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "hunyuan");
     }
 
     [Theory]
@@ -326,23 +306,23 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
     [InlineData("hunyuan-onepart", false, 502, "upstream_auth_failed")]
     public async Task Errors_in_200_bodies_reach_the_client_as_the_contract_codes(string model, bool stream, int status, string code)
     {
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream, secrets: ["not-the-secret-key", "only-a-secret-key"]);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code, stream, secrets: ["not-the-secret-key", "only-a-secret-key"]);
         if (model != "hunyuan-onepart")
         {
             // The fake answered HTTP 200 with the error inside: Tencent's way.
-            var bill = Assert.Single(_host.Vendor.Ledger.Bills);
+            var bill = Assert.Single(Host.Vendor.Ledger.Bills);
             Assert.Equal(BillOutcome.Failed, bill.Outcome);
         }
         else
         {
-            Assert.Empty(_host.Vendor.Requests); // refused before anything was sent
+            Assert.Empty(Host.Vendor.Requests); // refused before anything was sent
         }
     }
 
     [Fact]
     public async Task The_fake_refuses_a_wrong_signature_and_a_skewed_clock_in_a_200_body()
     {
-        var key = "AKIDfake:" + _host.Vendor.ApiKey;
+        var key = "AKIDfake:" + Host.Vendor.ApiKey;
         var (status, body) = await DirectAsync(TimeProvider.System, key);
         Assert.Equal(200, status);
         Assert.Equal("chat.completion", body["object"]!.GetValue<string>());
@@ -354,13 +334,13 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
         Assert.Equal(401, status);
         Assert.Contains("AuthFailure.SignatureExpire", body["error"]!["message"]!.GetValue<string>());
 
-        (status, body) = await DirectAsync(TimeProvider.System, "AKIDfake:" + _host.Vendor.ApiKey + "x");
+        (status, body) = await DirectAsync(TimeProvider.System, "AKIDfake:" + Host.Vendor.ApiKey + "x");
         Assert.Equal(401, status);
         Assert.Contains("AuthFailure.SignatureFailure", body["error"]!["message"]!.GetValue<string>());
 
         // Every refusal came back as HTTP 200 with the error in the body.
         using var http = new HttpClient();
-        using var raw = await http.PostAsync(_host.Vendor.Origin, new StringContent("{}", Encoding.UTF8, "application/json")
+        using var raw = await http.PostAsync(Host.Vendor.Origin, new StringContent("{}", Encoding.UTF8, "application/json")
         {
             Headers = { { "X-TC-Action", "ChatCompletions" } },
         });
@@ -370,13 +350,13 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
 
     [Fact]
     public async Task An_error_chunk_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "hunyuan-midstream", 3);
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "hunyuan-midstream", 3);
 
     [Fact]
     public async Task Embeddings_through_hunyuan_in_order_and_in_either_encoding()
     {
         string[] inputs = ["first", "第二", "third one"];
-        using var response = await _client.PostAsJsonAsync("v1/embeddings", new { model = "hunyuan-embed", input = inputs });
+        using var response = await Http.PostAsJsonAsync("v1/embeddings", new { model = "hunyuan-embed", input = inputs });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var json = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         var data = json["data"]!.AsArray();
@@ -385,21 +365,21 @@ public sealed class HunyuanAdapterTests : IAsyncLifetime
         Assert.Equal([0, 1, 2], data.Select(d => d!["index"]!.GetValue<int>()));
 
         // The official SDK asks for base64: the same vectors, encoded.
-        var sdk = await _openai.GetEmbeddingClient("hunyuan-embed").GenerateEmbeddingsAsync(inputs);
+        var sdk = await Sdk.GetEmbeddingClient("hunyuan-embed").GenerateEmbeddingsAsync(inputs);
         for (var i = 0; i < inputs.Length; i++)
         {
             Assert.Equal(data[i]!["embedding"]!.AsArray().Select(v => v!.GetValue<float>()), sdk.Value[i].ToFloats().ToArray());
         }
 
-        Assert.Equal(2, (await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "hunyuan")).Count);
-        Assert.All(_host.Vendor.Ledger.Bills, b => Assert.Equal("embeddings", b.Endpoint));
-        var sent = JsonNode.Parse(_host.Vendor.Requests.First(r => r.Path == "/").Body)!;
+        Assert.Equal(2, (await AdapterChecks.RecordsMatchBillsAsync(Host, 2, "hunyuan")).Count);
+        Assert.All(Host.Vendor.Ledger.Bills, b => Assert.Equal("embeddings", b.Endpoint));
+        var sent = JsonNode.Parse(Host.Vendor.Requests.First(r => r.Path == "/").Body)!;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"InputList":["first","第二","third one"]}"""), sent), sent.ToJsonString());
     }
 
     private async Task<(int Status, JsonNode Body)> DirectAsync(TimeProvider clock, string apiKey)
     {
-        var provider = new Provider("direct", ProviderKind.All["hunyuan"], _host.Vendor.Origin, apiKey, new Dictionary<string, string>(), CatalogSource.Config);
+        var provider = new Provider("direct", ProviderKind.All["hunyuan"], Host.Vendor.Origin, apiKey, new Dictionary<string, string>(), CatalogSource.Config);
         var deployment = new Deployment(provider, "hunyuan-fake+chunks=2", new Price(Currency.CNY, 1, 1, null));
         var request = GatewayRequest.Parse(GatewayEndpoint.ChatCompletions,
             new ReadOnlySequence<byte>("""{"model":"direct","messages":[{"role":"user","content":"hi"}]}"""u8.ToArray()), out _);

@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -14,9 +13,9 @@ using OpenAI.Embeddings;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by Ollama's native API: translation both ways, NDJSON streams, tools, embeddings, errors.</summary>
-public sealed class OllamaAdapterTests : IAsyncLifetime
+public sealed class OllamaAdapterTests : AdapterTestHost
 {
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "ollama", "kind": "ollama", "baseUrl": "{ORIGIN}" },
                          { "name": "ollama-proxied", "kind": "ollama", "baseUrl": "{ORIGIN}", "apiKey": "env:FAKE_VENDOR_KEY" },
@@ -36,24 +35,6 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
           ]
         }
         """;
-
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await MulanHost.StartAsync(Catalog, b => b.Configuration["Gateway:MaxAttempts"] = "1");
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public void Request_translation_keeps_roles_inlines_images_and_names_tool_results()
@@ -219,10 +200,10 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     [Fact]
     public async Task OpenAI_sdk_chat_and_stream_through_ollama()
     {
-        await AdapterChecks.ChatAndStreamAsync(_openai, "llama", 6);
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 2, "ollama");
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "llama", 6);
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 2, "ollama");
         // Ollama streams by default, so the non-streaming call must say stream:false; a local Ollama gets no key.
-        var sent = _host.Vendor.Requests.Where(r => r.Path == "/api/chat").ToList();
+        var sent = Host.Vendor.Requests.Where(r => r.Path == "/api/chat").ToList();
         Assert.Equal([false, true], sent.Select(r => JsonNode.Parse(r.Body)!["stream"]!.GetValue<bool>()));
         Assert.All(sent, r => Assert.False(r.Headers.ContainsKey("Authorization")));
         Assert.Equal("system", JsonNode.Parse(sent[0].Body)!["messages"]![0]!["role"]!.GetValue<string>());
@@ -231,40 +212,40 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     [Fact]
     public async Task A_proxied_ollama_gets_the_key_as_a_bearer_token()
     {
-        ChatCompletion completion = await _openai.GetChatClient("llama-proxied").CompleteChatAsync([new UserChatMessage("Hello")]);
+        ChatCompletion completion = await Sdk.GetChatClient("llama-proxied").CompleteChatAsync([new UserChatMessage("Hello")]);
         Assert.Equal(4, completion.Usage.OutputTokenCount);
-        var sent = Assert.Single(_host.Vendor.Requests, r => r.Path == "/api/chat");
-        Assert.Equal("Bearer " + _host.Vendor.ApiKey, sent.Headers["Authorization"]);
+        var sent = Assert.Single(Host.Vendor.Requests, r => r.Path == "/api/chat");
+        Assert.Equal("Bearer " + Host.Vendor.ApiKey, sent.Headers["Authorization"]);
     }
 
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_ollama_streamed_and_not()
     {
-        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "llama-tools");
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "llama-tools");
 
         // The results go back as role "tool" messages named after the functions, arguments as objects.
-        ChatCompletion next = await _openai.GetChatClient("llama").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
+        ChatCompletion next = await Sdk.GetChatClient("llama").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
         Assert.NotEmpty(next.Content[0].Text);
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Last(r => r.Path == "/api/chat").Body)!["messages"]!.AsArray();
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Last(r => r.Path == "/api/chat").Body)!["messages"]!.AsArray();
         Assert.Equal("Paris", sent[1]!["tool_calls"]![0]!["function"]!["arguments"]!["city"]!.GetValue<string>());
         Assert.Equal(["get_weather", "get_time"], sent.Skip(2).Select(m => m!["tool_name"]!.GetValue<string>()));
 
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "ollama");
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "ollama");
     }
 
     [Fact]
     public async Task OpenAI_sdk_embeddings_through_ollama_use_prompt_eval_count()
     {
-        OpenAIEmbeddingCollection embeddings = await _openai.GetEmbeddingClient("llama-embed").GenerateEmbeddingsAsync(["first text", "second"]);
+        OpenAIEmbeddingCollection embeddings = await Sdk.GetEmbeddingClient("llama-embed").GenerateEmbeddingsAsync(["first text", "second"]);
         Assert.Equal(2, embeddings.Count);
         Assert.Equal(16, embeddings[0].ToFloats().Length);
         Assert.NotEqual(embeddings[0].ToFloats().ToArray(), embeddings[1].ToFloats().ToArray());
-        var sent = JsonNode.Parse(_host.Vendor.Requests.Single(r => r.Path == "/api/embed").Body)!;
+        var sent = JsonNode.Parse(Host.Vendor.Requests.Single(r => r.Path == "/api/embed").Body)!;
         Assert.Equal("embed-fake", sent["model"]!.GetValue<string>());
         Assert.Equal(2, sent["input"]!.AsArray().Count);
 
-        Assert.Single(await AdapterChecks.RecordsMatchBillsAsync(_host, 1, "ollama"));
-        Assert.True(Assert.Single(_host.Vendor.Ledger.Bills).PromptTokens > 0);
+        Assert.Single(await AdapterChecks.RecordsMatchBillsAsync(Host, 1, "ollama"));
+        Assert.True(Assert.Single(Host.Vendor.Ledger.Bills).PromptTokens > 0);
     }
 
     [Theory]
@@ -273,13 +254,13 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
     [InlineData("llama-badkey", 502, "upstream_auth_failed")]
     [InlineData("llama-missing", 404, "model_not_found")]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code) =>
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code);
 
     [Fact]
     public async Task Ollama_has_no_content_filter_so_none_is_reported()
     {
         // Ollama runs no moderation; a refusal it answers as a plain 400 stays a rejected request, not content_filter.
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "llama-filter", messages = new[] { new { role = "user", content = "hi" } } });
+        using var response = await Http.PostAsJsonAsync("v1/chat/completions", new { model = "llama-filter", messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
         Assert.NotEqual("content_filter", error["code"]?.GetValue<string>());
@@ -288,12 +269,12 @@ public sealed class OllamaAdapterTests : IAsyncLifetime
 
     [Fact]
     public async Task A_stream_cut_before_its_done_line_is_an_upstream_error_with_a_clean_error_event() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "llama-reset", 3, "upstream_stream_error", BillOutcome.Reset);
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "llama-reset", 3, "upstream_stream_error", BillOutcome.Reset);
 
     [Fact]
     public async Task An_error_line_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed()
     {
-        var error = await AdapterChecks.BrokenStreamAsync(_host, _client, "llama-midstream", 3, VendorError.ServerError);
+        var error = await AdapterChecks.BrokenStreamAsync(Host, Http, "llama-midstream", 3, VendorError.ServerError);
         Assert.Contains("unexpected EOF", error["message"]!.GetValue<string>());
     }
 }

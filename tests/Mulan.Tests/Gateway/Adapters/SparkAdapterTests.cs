@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
@@ -19,10 +18,10 @@ using OpenAI.Chat;
 namespace Mulan.Tests.Gateway.Adapters;
 
 /// <summary>OpenAI clients served by iFlytek Spark over a signed WebSocket: translation both ways, frames, tools, errors.</summary>
-public sealed class SparkAdapterTests : IAsyncLifetime
+public sealed class SparkAdapterTests : AdapterTestHost
 {
     // {KEY} is the fake's key, which is the APISecret; APPID and APIKey are the fake's fixed "fakeapp" and "fakekey".
-    private const string Catalog = """
+    protected override string Catalog => """
         {
           "providers": [ { "name": "spark", "kind": "spark", "baseUrl": "{ORIGIN}", "apiKey": "fakeapp:fakekey:{KEY}" },
                          { "name": "spark-badsecret", "kind": "spark", "baseUrl": "{ORIGIN}", "apiKey": "fakeapp:fakekey:not-the-secret" },
@@ -46,27 +45,7 @@ public sealed class SparkAdapterTests : IAsyncLifetime
         }
         """;
 
-    private MulanHost _host = null!;
-    private OpenAIClient _openai = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        var vendor = await FakeVendorServer.StartAsync();
-        _host = await MulanHost.StartAsync(Catalog.Replace("{KEY}", vendor.ApiKey, StringComparison.Ordinal),
-            b => b.Configuration["Gateway:MaxAttempts"] = "1", vendor);
-        var key = await _host.CreateKeyAsync();
-        _openai = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = _host.V1 });
-        _client = _host.Client(key);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
-
-    private IReadOnlyList<ReceivedRequest> SentFrames => [.. _host.Vendor.Requests.Where(r => r.Method == "WS")];
+    private IReadOnlyList<ReceivedRequest> SentFrames => [.. Host.Vendor.Requests.Where(r => r.Method == "WS")];
 
     [Fact]
     public void Request_translation_puts_system_first_and_renders_tool_turns_as_text()
@@ -233,7 +212,7 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     [Fact]
     public async Task A_gateway_clock_off_by_more_than_300_seconds_is_refused_at_the_handshake()
     {
-        var provider = new Provider("spark", ProviderKind.All["spark"], _host.Vendor.Origin, $"fakeapp:fakekey:{_host.Vendor.ApiKey}",
+        var provider = new Provider("spark", ProviderKind.All["spark"], Host.Vendor.Origin, $"fakeapp:fakekey:{Host.Vendor.ApiKey}",
             new Dictionary<string, string>(), CatalogSource.Config);
         var body = Encoding.UTF8.GetBytes("""{"model":"spark","messages":[{"role":"user","content":"hi"}]}""");
         var request = GatewayRequest.Parse(GatewayEndpoint.ChatCompletions, new ReadOnlySequence<byte>(body), out _);
@@ -256,34 +235,34 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     public async Task OpenAI_sdk_chat_and_stream_through_spark()
     {
         var streamed = new List<StreamingChatCompletionUpdate>();
-        await AdapterChecks.ChatAndStreamAsync(_openai, "spark", 6, streamed);
+        await AdapterChecks.ChatAndStreamAsync(Sdk, "spark", 6, streamed);
         Assert.True(streamed.Count >= 6, "each frame is relayed as its own chunk");
 
-        ChatCompletion lite = await _openai.GetChatClient("spark-lite").CompleteChatAsync([new UserChatMessage("Hi")]);
+        ChatCompletion lite = await Sdk.GetChatClient("spark-lite").CompleteChatAsync([new UserChatMessage("Hi")]);
         Assert.Equal(3, lite.Usage.OutputTokenCount);
 
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "spark", outcome: BillOutcome.Completed);
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "spark", outcome: BillOutcome.Completed);
         // The vendor saw its own protocol: the signed socket at the domain's path, system text first, the full model name.
-        var handshake = _host.Vendor.Requests.First(r => r.Method == "GET");
+        var handshake = Host.Vendor.Requests.First(r => r.Method == "GET");
         Assert.Equal("/v3.5/chat", handshake.Path);
         var sent = JsonNode.Parse(SentFrames[0].Body)!;
         Assert.Equal("fakeapp", sent["header"]!["app_id"]!.GetValue<string>());
         Assert.Equal("generalv3.5+chunks=6", sent["parameter"]!["chat"]!["domain"]!.GetValue<string>());
         Assert.Equal("system", sent["payload"]!["message"]!["text"]![0]!["role"]!.GetValue<string>());
-        Assert.Contains(_host.Vendor.Requests, r => r.Method == "GET" && r.Path == "/v1.1/chat"); // spark-lite's domain
+        Assert.Contains(Host.Vendor.Requests, r => r.Method == "GET" && r.Path == "/v1.1/chat"); // spark-lite's domain
     }
 
     [Fact]
     public async Task OpenAI_sdk_tool_calls_through_spark_streamed_and_not()
     {
-        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(_openai, "spark-tools");
+        var completion = await AdapterChecks.ToolCallsStreamedAndNotAsync(Sdk, "spark-tools");
         Assert.Equal(2, completion.ToolCalls.Select(c => c.Id).Distinct().Count());
 
         // The functions went out in Spark's shape, and the tool results come back as user text.
         var offered = JsonNode.Parse(SentFrames[0].Body)!["payload"]!["functions"]!["text"]![0]!;
         Assert.Equal("get_weather", offered["name"]!.GetValue<string>());
         Assert.Equal("object", offered["parameters"]!["type"]!.GetValue<string>());
-        ChatCompletion next = await _openai.GetChatClient("spark").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
+        ChatCompletion next = await Sdk.GetChatClient("spark").CompleteChatAsync(AdapterChecks.WithToolResults(completion));
         Assert.NotEmpty(next.Content[0].Text);
         var text = JsonNode.Parse(SentFrames[^1].Body)!["payload"]!["message"]!["text"]!.AsArray();
         Assert.Equal("assistant", text[1]!["role"]!.GetValue<string>());
@@ -291,16 +270,16 @@ public sealed class SparkAdapterTests : IAsyncLifetime
         Assert.Equal("user", text[2]!["role"]!.GetValue<string>());
         Assert.Equal("Tool get_weather returned: 18C\n\nTool get_time returned: noon", text[2]!["content"]!.GetValue<string>());
 
-        await AdapterChecks.RecordsMatchBillsAsync(_host, 3, "spark");
+        await AdapterChecks.RecordsMatchBillsAsync(Host, 3, "spark");
     }
 
     [Fact]
     public async Task Without_usage_in_the_last_frame_the_gateway_estimates()
     {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "spark-nousage", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
+        using var response = await Http.PostAsJsonAsync("v1/chat/completions", new { model = "spark-nousage", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("[DONE]", await response.Content.ReadAsStringAsync());
-        var record = Assert.Single(await _host.WaitForRecordsAsync(1));
+        var record = Assert.Single(await Host.WaitForRecordsAsync(1));
         Assert.Equal("estimated", record["usage"]!.GetValue<string>());
         Assert.Equal(4, record["outputTokens"]!.GetValue<int>());
     }
@@ -315,37 +294,37 @@ public sealed class SparkAdapterTests : IAsyncLifetime
     [InlineData("spark-unknown", 404, VendorError.ModelNotFound)]
     public async Task Vendor_errors_reach_the_client_as_the_contract_codes(string model, int status, string code)
     {
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream: false, records: 1, secrets: ["not-the-secret"]);
-        await AdapterChecks.ContractErrorAsync(_host, _client, model, (HttpStatusCode)status, code, stream: true, records: 2, secrets: ["not-the-secret"]);
-        Assert.DoesNotContain(_host.Vendor.ApiKey, _host.Logs.Text);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code, stream: false, records: 1, secrets: ["not-the-secret"]);
+        await AdapterChecks.ContractErrorAsync(Host, Http, model, (HttpStatusCode)status, code, stream: true, records: 2, secrets: ["not-the-secret"]);
+        Assert.DoesNotContain(Host.Vendor.ApiKey, Host.Logs.Text);
     }
 
     [Fact]
     public async Task A_bad_signature_is_refused_by_the_vendor_at_the_handshake()
     {
-        using var response = await _client.PostAsJsonAsync("v1/chat/completions", new { model = "spark-badsecret", messages = new[] { new { role = "user", content = "hi" } } });
+        using var response = await Http.PostAsJsonAsync("v1/chat/completions", new { model = "spark-badsecret", messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Empty(SentFrames); // no request frame: the socket never opened
-        var bill = Assert.Single(_host.Vendor.Ledger.Bills);
+        var bill = Assert.Single(Host.Vendor.Ledger.Bills);
         Assert.Equal(BillOutcome.Failed, bill.Outcome);
         Assert.Equal(0, bill.TotalTokens);
     }
 
     [Fact]
     public async Task An_error_frame_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "spark-midstream", 3, outcome: BillOutcome.Failed);
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "spark-midstream", 3, outcome: BillOutcome.Failed);
 
     [Fact]
     public async Task A_socket_cut_mid_stream_ends_with_a_clean_error_and_a_record_of_what_was_streamed() =>
-        await AdapterChecks.BrokenStreamAsync(_host, _client, "spark-reset", 3, outcome: BillOutcome.Reset);
+        await AdapterChecks.BrokenStreamAsync(Host, Http, "spark-reset", 3, outcome: BillOutcome.Reset);
 
     [Fact]
     public async Task Embeddings_are_refused_as_not_offered()
     {
-        using var response = await _client.PostAsJsonAsync("v1/embeddings", new { model = "spark", input = "hi" });
+        using var response = await Http.PostAsJsonAsync("v1/embeddings", new { model = "spark", input = "hi" });
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains("does not offer embeddings", await response.Content.ReadAsStringAsync());
-        Assert.Empty(_host.Vendor.Requests);
+        Assert.Empty(Host.Vendor.Requests);
     }
 
     private static async Task<List<JsonObject>> TranslateAsync(string[] frames)
