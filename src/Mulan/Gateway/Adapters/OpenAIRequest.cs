@@ -101,4 +101,25 @@ public static class OpenAIRequest
             }
         }
     }
+
+    /// <summary>
+    /// Appends a turn to a vendor's list of turns, merged into the previous turn when that has the same role: vendors
+    /// such as Anthropic and Gemini require user and assistant turns to alternate, where OpenAI allows runs of one role
+    /// (several tool results in a row, a user message after a tool result).
+    /// </summary>
+    /// <param name="itemsKey">the name of the turn's list of blocks or parts (<c>content</c>, <c>parts</c>).</param>
+    public static void AppendTurn(JsonArray turns, string role, string itemsKey, JsonArray items)
+    {
+        if (turns.Count > 0 && turns[^1] is JsonObject last && String(last["role"]) == role)
+        {
+            var existing = last[itemsKey]!.AsArray();
+            foreach (var item in items.ToList())
+            {
+                items.Remove(item);
+                existing.Add(item);
+            }
+            return;
+        }
+        turns.Add(new JsonObject { ["role"] = role, [itemsKey] = items });
+    }
 }

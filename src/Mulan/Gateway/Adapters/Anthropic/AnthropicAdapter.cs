@@ -193,17 +193,7 @@ public sealed class AnthropicAdapter : IVendorAdapter
         {
             blocks.Add(new JsonObject { ["type"] = "text", ["text"] = "" });
         }
-        if (messages.Count > 0 && messages[^1] is JsonObject last && OpenAIRequest.String(last["role"]) == role)
-        {
-            var content = last["content"]!.AsArray();
-            foreach (var block in blocks.ToList())
-            {
-                blocks.Remove(block);
-                content.Add(block);
-            }
-            return;
-        }
-        messages.Add(new JsonObject { ["role"] = role, ["content"] = blocks });
+        OpenAIRequest.AppendTurn(messages, role, "content", blocks);
     }
 
     /// <summary>Anthropic message → OpenAI <c>chat.completion</c>.</summary>

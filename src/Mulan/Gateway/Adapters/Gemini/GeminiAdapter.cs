@@ -289,17 +289,7 @@ public sealed class GeminiAdapter : IVendorAdapter
         {
             return;
         }
-        if (contents.Count > 0 && contents[^1] is JsonObject last && OpenAIRequest.String(last["role"]) == role)
-        {
-            var existing = last["parts"]!.AsArray();
-            foreach (var part in parts.ToList())
-            {
-                parts.Remove(part);
-                existing.Add(part);
-            }
-            return;
-        }
-        contents.Add(new JsonObject { ["role"] = role, ["parts"] = parts });
+        OpenAIRequest.AppendTurn(contents, role, "parts", parts);
     }
 
     /// <summary>Gemini <c>GenerateContentResponse</c> → OpenAI <c>chat.completion</c>.</summary>
