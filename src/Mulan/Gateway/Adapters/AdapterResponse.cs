@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -49,10 +50,12 @@ public static class AdapterResponse
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = content };
     }
 
-    /// <summary>A read-only stream that serializes chunks as SSE events on demand (no buffering task).</summary>
+    /// <summary>A read-only stream that serializes chunks as SSE events on demand (no buffering task). One buffer and one
+    /// JSON writer serve every event of the stream.</summary>
     private sealed class TranslatedStream(IAsyncEnumerator<JsonObject> chunks, bool hasCurrent, IDisposable? onDispose) : Stream
     {
-        private byte[] _pending = [];
+        private readonly ArrayBufferWriter<byte> _event = new(1024);
+        private Utf8JsonWriter? _json;
         private int _offset;
         private bool _pendingCurrent = hasCurrent;
         private bool _exhausted = !hasCurrent;
@@ -66,7 +69,7 @@ public static class AdapterResponse
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            while (_offset == _pending.Length)
+            while (_offset == _event.WrittenCount)
             {
                 if (_ended)
                 {
@@ -74,14 +77,16 @@ public static class AdapterResponse
                 }
                 await NextAsync();
             }
-            var n = Math.Min(buffer.Length, _pending.Length - _offset);
-            _pending.AsMemory(_offset, n).CopyTo(buffer);
+            var n = Math.Min(buffer.Length, _event.WrittenCount - _offset);
+            _event.WrittenMemory.Slice(_offset, n).CopyTo(buffer);
             _offset += n;
             return n;
         }
 
         private async Task NextAsync()
         {
+            _event.ResetWrittenCount();
+            _offset = 0;
             try
             {
                 var has = _pendingCurrent || (!_exhausted && await chunks.MoveNextAsync());
@@ -89,16 +94,19 @@ public static class AdapterResponse
                 if (!has)
                 {
                     _exhausted = true;
-                    Set("data: [DONE]\n\n"u8.ToArray());
+                    _event.Write("data: [DONE]\n\n"u8);
                     _ended = true;
                     return;
                 }
-                Set(Event(JsonSerializer.SerializeToUtf8Bytes(chunks.Current, WireJson.Serializer)));
+                Write(chunks.Current);
             }
             catch (VendorError e)
             {
                 // Headers are gone: the clean end is an error event and no [DONE].
-                Set(Event(new OpenAIError(e.Status, e.Message, "upstream_error", null, e.Code).ToJson()));
+                _event.ResetWrittenCount();
+                _event.Write("data: "u8);
+                _event.Write(new OpenAIError(e.Status, e.Message, "upstream_error", null, e.Code).ToJson());
+                _event.Write("\n\n"u8);
                 _ended = true;
             }
             catch (Exception e) when (e is HttpRequestException or System.Net.WebSockets.WebSocketException or JsonException)
@@ -107,20 +115,20 @@ public static class AdapterResponse
             }
         }
 
-        private static byte[] Event(byte[] json)
+        private void Write(JsonObject chunk)
         {
-            var bytes = new byte[json.Length + 8];
-            "data: "u8.CopyTo(bytes);
-            json.CopyTo(bytes, 6);
-            bytes[^2] = (byte)'\n';
-            bytes[^1] = (byte)'\n';
-            return bytes;
-        }
-
-        private void Set(byte[] bytes)
-        {
-            _pending = bytes;
-            _offset = 0;
+            _event.Write("data: "u8);
+            if (_json is null)
+            {
+                _json = new Utf8JsonWriter(_event, WireJson.Writer);
+            }
+            else
+            {
+                _json.Reset(_event);
+            }
+            chunk.WriteTo(_json);
+            _json.Flush();
+            _event.Write("\n\n"u8);
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
@@ -138,6 +146,7 @@ public static class AdapterResponse
 
         public override async ValueTask DisposeAsync()
         {
+            _json?.Dispose();
             await chunks.DisposeAsync();
             onDispose?.Dispose();
             await base.DisposeAsync();
@@ -147,6 +156,7 @@ public static class AdapterResponse
         {
             if (disposing)
             {
+                _json?.Dispose();
                 chunks.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 onDispose?.Dispose();
             }

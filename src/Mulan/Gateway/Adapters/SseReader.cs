@@ -19,19 +19,21 @@ public static class SseReader
     {
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024, leaveOpen: true);
         string? name = null;
-        var data = new StringBuilder();
-        var hasData = false;
+        string? lastName = null;
+        // Most events carry one data line: it is kept as is, and a builder is used only from a second line on.
+        string? data = null;
+        StringBuilder? lines = null;
         while (await reader.ReadLineAsync(ct) is { } line)
         {
             if (line.Length == 0)
             {
-                if (hasData)
+                if (data is not null || lines is { Length: > 0 })
                 {
-                    yield return new SseEvent(name, data.ToString());
+                    yield return new SseEvent(name, lines is { Length: > 0 } ? lines.ToString() : data!);
                 }
                 name = null;
-                data.Clear();
-                hasData = false;
+                data = null;
+                lines?.Clear();
                 continue;
             }
             if (line[0] == ':')
@@ -39,34 +41,37 @@ public static class SseReader
                 continue;
             }
             var colon = line.IndexOf(':');
-            var field = colon < 0 ? line : line[..colon];
-            var value = colon < 0 ? "" : line[(colon + 1)..];
-            if (value.StartsWith(' '))
+            var field = colon < 0 ? line.AsSpan() : line.AsSpan(0, colon);
+            var start = colon < 0 ? line.Length : colon + 1 < line.Length && line[colon + 1] == ' ' ? colon + 2 : colon + 1;
+            if (field.SequenceEqual("data"))
             {
-                value = value[1..];
+                if (data is null && lines is not { Length: > 0 })
+                {
+                    data = line[start..];
+                }
+                else
+                {
+                    lines ??= new StringBuilder();
+                    if (lines.Length == 0)
+                    {
+                        lines.Append(data);
+                    }
+                    lines.Append('\n').Append(line.AsSpan(start));
+                }
+                if ((lines?.Length ?? data!.Length) > MaxEventChars)
+                {
+                    throw new IOException($"a stream event exceeded {MaxEventChars} characters");
+                }
             }
-            switch (field)
+            else if (field.SequenceEqual("event"))
             {
-                case "data":
-                    if (hasData)
-                    {
-                        data.Append('\n');
-                    }
-                    data.Append(value);
-                    hasData = true;
-                    if (data.Length > MaxEventChars)
-                    {
-                        throw new IOException($"a stream event exceeded {MaxEventChars} characters");
-                    }
-                    break;
-                case "event":
-                    name = value;
-                    break;
+                // Vendors repeat a handful of names: reuse the last string rather than allocate one per event.
+                name = lastName is not null && line.AsSpan(start).SequenceEqual(lastName) ? lastName : lastName = line[start..];
             }
         }
-        if (hasData)
+        if (data is not null || lines is { Length: > 0 })
         {
-            yield return new SseEvent(name, data.ToString()); // a stream cut right after its last data line
+            yield return new SseEvent(name, lines is { Length: > 0 } ? lines.ToString() : data!); // a stream cut right after its last data line
         }
     }
 }
