@@ -25,7 +25,7 @@ public static class AdapterResponse
     /// <see cref="IOException"/> that the relay reports as a broken stream.
     /// </summary>
     /// <param name="onDispose">releases what the translator holds (the vendor response, a socket).</param>
-    public static async Task<HttpResponseMessage> StreamAsync(IAsyncEnumerable<JsonObject> chunks, IDisposable? onDispose, CancellationToken ct)
+    public static async Task<HttpResponseMessage> StreamAsync(IAsyncEnumerable<OpenAIChunk> chunks, IDisposable? onDispose, CancellationToken ct)
     {
         var enumerator = chunks.GetAsyncEnumerator(ct);
         bool any;
@@ -52,10 +52,9 @@ public static class AdapterResponse
 
     /// <summary>A read-only stream that serializes chunks as SSE events on demand (no buffering task). One buffer and one
     /// JSON writer serve every event of the stream.</summary>
-    private sealed class TranslatedStream(IAsyncEnumerator<JsonObject> chunks, bool hasCurrent, IDisposable? onDispose) : Stream
+    private sealed class TranslatedStream(IAsyncEnumerator<OpenAIChunk> chunks, bool hasCurrent, IDisposable? onDispose) : Stream
     {
         private readonly ArrayBufferWriter<byte> _event = new(1024);
-        private Utf8JsonWriter? _json;
         private int _offset;
         private bool _pendingCurrent = hasCurrent;
         private bool _exhausted = !hasCurrent;
@@ -115,19 +114,10 @@ public static class AdapterResponse
             }
         }
 
-        private void Write(JsonObject chunk)
+        private void Write(OpenAIChunk chunk)
         {
             _event.Write("data: "u8);
-            if (_json is null)
-            {
-                _json = new Utf8JsonWriter(_event, WireJson.Writer);
-            }
-            else
-            {
-                _json.Reset(_event);
-            }
-            chunk.WriteTo(_json);
-            _json.Flush();
+            _event.Write(chunk.Json.Span);
             _event.Write("\n\n"u8);
         }
 
@@ -146,7 +136,6 @@ public static class AdapterResponse
 
         public override async ValueTask DisposeAsync()
         {
-            _json?.Dispose();
             await chunks.DisposeAsync();
             onDispose?.Dispose();
             await base.DisposeAsync();
@@ -156,8 +145,7 @@ public static class AdapterResponse
         {
             if (disposing)
             {
-                _json?.Dispose();
-                chunks.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    chunks.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 onDispose?.Dispose();
             }
             base.Dispose(disposing);

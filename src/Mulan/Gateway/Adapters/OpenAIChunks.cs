@@ -1,76 +1,136 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Mulan.Gateway.Adapters;
 
+/// <summary>One translated <c>chat.completion.chunk</c>, already serialized (the relay writes it as it is).</summary>
+public sealed class OpenAIChunk(byte[] json)
+{
+    public ReadOnlyMemory<byte> Json { get; } = json;
+
+    /// <summary>The chunk as a JSON object, for code that reads it (tests, folding a stream into one completion).</summary>
+    public JsonObject ToNode() => JsonNode.Parse(Json.Span)!.AsObject();
+
+    public static implicit operator JsonObject(OpenAIChunk chunk) => chunk.ToNode();
+
+    public override string ToString() => Encoding.UTF8.GetString(Json.Span);
+}
+
 /// <summary>
-/// Builds the <c>chat.completion.chunk</c> objects of one translated stream. The assistant role rides on the
-/// first delta, as OpenAI sends it; usage goes in a final chunk with empty <c>choices</c>.
+/// Builds the <c>chat.completion.chunk</c> events of one translated stream, written straight to UTF-8: a stream may carry
+/// thousands of them, and building each as a tree of JSON nodes first cost several times the CPU. The assistant role
+/// rides on the first delta, as OpenAI sends it; usage goes in a final chunk with empty <c>choices</c>. One instance
+/// serves one stream (it reuses its buffer).
 /// </summary>
 public sealed class OpenAIChunks(string id, string model)
 {
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private Utf8JsonWriter? _writer;
     private bool _roleSent;
 
     public string Id { get; set; } = id;
 
-    public JsonObject Text(string text) => Delta(new JsonObject { ["content"] = text });
+    public OpenAIChunk Text(string text) => Delta(w => w.WriteString("content", text));
 
-    public JsonObject Reasoning(string text) => Delta(new JsonObject { ["reasoning_content"] = text });
+    public OpenAIChunk Reasoning(string text) => Delta(w => w.WriteString("reasoning_content", text));
 
     /// <summary>The first fragment of tool call <paramref name="index"/>: id, name and (possibly partial) arguments.</summary>
-    public JsonObject ToolCallStart(int index, string callId, string name, string arguments = "") => Delta(new JsonObject
+    public OpenAIChunk ToolCallStart(int index, string callId, string name, string arguments = "") => Delta(w =>
     {
-        ["tool_calls"] = new JsonArray(new JsonObject
-        {
-            ["index"] = index,
-            ["id"] = callId,
-            ["type"] = "function",
-            ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments },
-        }),
+        w.WriteStartArray("tool_calls");
+        w.WriteStartObject();
+        w.WriteNumber("index", index);
+        w.WriteString("id", callId);
+        w.WriteString("type", "function");
+        w.WriteStartObject("function");
+        w.WriteString("name", name);
+        w.WriteString("arguments", arguments);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
     });
 
-    public JsonObject ToolCallArguments(int index, string partial) => Delta(new JsonObject
+    public OpenAIChunk ToolCallArguments(int index, string partial) => Delta(w =>
     {
-        ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = index, ["function"] = new JsonObject { ["arguments"] = partial } }),
+        w.WriteStartArray("tool_calls");
+        w.WriteStartObject();
+        w.WriteNumber("index", index);
+        w.WriteStartObject("function");
+        w.WriteString("arguments", partial);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
     });
 
-    public JsonObject Finish(string reason) => Chunk(new JsonObject(), reason);
+    public OpenAIChunk Finish(string reason) => Chunk(null, reason);
 
-    public JsonObject Usage(long prompt, long completion, long cached = 0)
+    public OpenAIChunk Usage(long prompt, long completion, long cached = 0)
     {
-        var chunk = Shell();
-        chunk["choices"] = new JsonArray();
-        chunk["usage"] = OpenAIShapes.Usage(prompt, completion, cached);
-        return chunk;
+        var w = Start();
+        w.WriteStartArray("choices");
+        w.WriteEndArray();
+        w.WritePropertyName("usage");
+        OpenAIShapes.Usage(prompt, completion, cached).WriteTo(w);
+        return End(w);
     }
 
-    private JsonObject Delta(JsonObject delta) => Chunk(delta, null);
+    private OpenAIChunk Delta(Action<Utf8JsonWriter> fields) => Chunk(fields, null);
 
-    private JsonObject Chunk(JsonObject delta, string? finish)
+    private OpenAIChunk Chunk(Action<Utf8JsonWriter>? fields, string? finish)
     {
+        var w = Start();
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("delta");
         if (!_roleSent)
         {
             _roleSent = true;
-            var withRole = new JsonObject { ["role"] = "assistant" };
-            foreach (var (name, value) in delta.ToList())
-            {
-                delta.Remove(name);
-                withRole[name] = value;
-            }
-            delta = withRole;
+            w.WriteString("role", "assistant");
         }
-        var chunk = Shell();
-        chunk["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish });
-        return chunk;
+        fields?.Invoke(w);
+        w.WriteEndObject();
+        if (finish is null)
+        {
+            w.WriteNull("finish_reason");
+        }
+        else
+        {
+            w.WriteString("finish_reason", finish);
+        }
+        w.WriteEndObject();
+        w.WriteEndArray();
+        return End(w);
     }
 
-    private JsonObject Shell() => new()
+    private Utf8JsonWriter Start()
     {
-        ["id"] = Id,
-        ["object"] = "chat.completion.chunk",
-        ["created"] = _created,
-        ["model"] = model,
-    };
+        _buffer.ResetWrittenCount();
+        if (_writer is null)
+        {
+            _writer = new Utf8JsonWriter(_buffer, Wire.WireJson.Writer);
+        }
+        else
+        {
+            _writer.Reset(_buffer);
+        }
+        _writer.WriteStartObject();
+        _writer.WriteString("id", Id);
+        _writer.WriteString("object", "chat.completion.chunk");
+        _writer.WriteNumber("created", _created);
+        _writer.WriteString("model", model);
+        return _writer;
+    }
+
+    private OpenAIChunk End(Utf8JsonWriter w)
+    {
+        w.WriteEndObject();
+        w.Flush();
+        return new OpenAIChunk(_buffer.WrittenSpan.ToArray());
+    }
 }
 
 /// <summary>Whole OpenAI response objects for translated non-streaming answers.</summary>

@@ -51,7 +51,7 @@ public static class VendorHttp
     /// inside a 200 body.
     /// </summary>
     public static async Task<HttpResponseMessage> AnswerAsync(AdapterCall call, HttpResponseMessage response,
-        Func<int, JsonNode?, TimeSpan?, VendorError> mapError, Func<Stream, IAsyncEnumerable<JsonObject>>? stream,
+        Func<int, JsonNode?, TimeSpan?, VendorError> mapError, Func<Stream, IAsyncEnumerable<OpenAIChunk>>? stream,
         Func<JsonObject, JsonObject> translate, CancellationToken ct)
     {
         if (!response.IsSuccessStatusCode)

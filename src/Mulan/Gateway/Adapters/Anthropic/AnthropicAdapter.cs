@@ -242,7 +242,7 @@ public sealed class AnthropicAdapter : IVendorAdapter
     };
 
     /// <summary>Anthropic's named events → OpenAI chunks, ending with a usage chunk at <c>message_stop</c>.</summary>
-    public static async IAsyncEnumerable<JsonObject> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<OpenAIChunk> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunks = new OpenAIChunks("", model);
         long prompt = 0, cached = 0, completion = 0;

@@ -280,7 +280,7 @@ public sealed class DashScopeAdapter : IVendorAdapter
     };
 
     /// <summary>DashScope's native SSE events → OpenAI chunks, ending at the first real <c>finish_reason</c>.</summary>
-    public static async IAsyncEnumerable<JsonObject> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<OpenAIChunk> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunks = new OpenAIChunks("", model);
         JsonNode? usage = null;

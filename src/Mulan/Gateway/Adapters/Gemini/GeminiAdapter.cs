@@ -367,7 +367,7 @@ public sealed class GeminiAdapter : IVendorAdapter
     /// Gemini SSE (each event a whole <c>GenerateContentResponse</c>) → OpenAI chunks. There is no terminator:
     /// the stream is complete when its body ends after an event that carried a <c>finishReason</c>.
     /// </summary>
-    public static async IAsyncEnumerable<JsonObject> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<OpenAIChunk> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunks = new OpenAIChunks("", model);
         (long Prompt, long Completion, long Cached)? usage = null;

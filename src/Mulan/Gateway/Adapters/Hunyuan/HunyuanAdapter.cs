@@ -341,7 +341,7 @@ public sealed class HunyuanAdapter(TimeProvider time) : IVendorAdapter
     };
 
     /// <summary>Hunyuan's unwrapped SSE chunks → OpenAI chunks; the chunk with a <c>FinishReason</c> ends the stream.</summary>
-    public static async IAsyncEnumerable<JsonObject> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<OpenAIChunk> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunks = new OpenAIChunks("", model);
         JsonNode? usage = null;

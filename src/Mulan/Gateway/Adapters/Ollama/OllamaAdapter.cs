@@ -255,7 +255,7 @@ public sealed class OllamaAdapter : IVendorAdapter
     }
 
     /// <summary>Ollama NDJSON → OpenAI chunks; complete only at the <c>done:true</c> line.</summary>
-    public static async IAsyncEnumerable<JsonObject> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<OpenAIChunk> TranslateStream(Stream stream, string model, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunks = new OpenAIChunks(NewId(), model);
         var calls = 0;

@@ -320,7 +320,7 @@ public sealed class SparkAdapter(TimeProvider time) : IVendorAdapter
     /// </summary>
     /// <exception cref="VendorError">a frame carries a non-zero <c>header.code</c>.</exception>
     /// <exception cref="IOException">the socket closed before the status-2 frame.</exception>
-    public static async IAsyncEnumerable<JsonObject> TranslateStream(IAsyncEnumerable<string> frames, string model, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<OpenAIChunk> TranslateStream(IAsyncEnumerable<string> frames, string model, [EnumeratorCancellation] CancellationToken ct)
     {
         var chunks = new OpenAIChunks("", model);
         var calls = 0;
@@ -366,15 +366,16 @@ public sealed class SparkAdapter(TimeProvider time) : IVendorAdapter
     }
 
     /// <summary>Folds translated chunks into one <c>chat.completion</c> (for a client that did not stream).</summary>
-    public static async Task<JsonObject> CollectAsync(IAsyncEnumerable<JsonObject> chunks, string model, CancellationToken ct)
+    public static async Task<JsonObject> CollectAsync(IAsyncEnumerable<OpenAIChunk> chunks, string model, CancellationToken ct)
     {
         var id = "";
         var text = new StringBuilder();
         var calls = new JsonArray();
         var finish = "stop";
         JsonObject? usage = null;
-        await foreach (var chunk in chunks.WithCancellation(ct))
+        await foreach (var translated in chunks.WithCancellation(ct))
         {
+            var chunk = translated.ToNode();
             id = OpenAIRequest.String(chunk["id"]) ?? id;
             if (chunk["usage"] is JsonObject u)
             {
