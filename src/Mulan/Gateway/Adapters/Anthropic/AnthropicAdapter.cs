@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Wire;
@@ -251,6 +252,14 @@ public sealed class AnthropicAdapter : IVendorAdapter
         var blockIsTool = new Dictionary<int, int>();
         await foreach (var e in SseReader.ReadAsync(stream, ct))
         {
+            if (e.Name == "content_block_delta" && Delta(e.Data, blockIsTool, chunks) is { } fast)
+            {
+                if (fast.Json.Length > 0)
+                {
+                    yield return fast;
+                }
+                continue;
+            }
             var data = JsonNode.Parse(e.Data) as JsonObject;
             var type = e.Name ?? OpenAIRequest.String(data?["type"]);
             switch (type)
@@ -309,6 +318,35 @@ public sealed class AnthropicAdapter : IVendorAdapter
             }
         }
         throw new IOException("the Anthropic stream ended without message_stop");
+    }
+
+    private static readonly OpenAIChunk Nothing = new([]);
+
+    /// <summary>
+    /// The event that makes up nearly all of a stream, read without building a node tree (pooled parsing): the chunk
+    /// it becomes, <see cref="Nothing"/> when it carries nothing to send, or null when it is not a plain text or tool
+    /// argument delta (then the general path reads it).
+    /// </summary>
+    private static OpenAIChunk? Delta(string data, Dictionary<int, int> blockIsTool, OpenAIChunks chunks)
+    {
+        using var doc = JsonDocument.Parse(data);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("delta", out var delta) || delta.ValueKind != JsonValueKind.Object
+            || !delta.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+        if (type.ValueEquals("text_delta") && delta.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+        {
+            return chunks.Text(text.GetString()!);
+        }
+        if (type.ValueEquals("input_json_delta") && delta.TryGetProperty("partial_json", out var partial) && partial.ValueKind == JsonValueKind.String
+            && root.TryGetProperty("index", out var index) && index.TryGetInt32(out var i) && blockIsTool.TryGetValue(i, out var call))
+        {
+            var piece = partial.GetString()!;
+            return piece.Length > 0 ? chunks.ToolCallArguments(call, piece) : Nothing;
+        }
+        return null;
     }
 
     /// <summary>Anthropic error (<c>{"type":"error","error":{"type","message"}}</c>) → canonical error.</summary>
