@@ -69,4 +69,18 @@ public sealed class SecretLeakTests : IAsyncLifetime
         Assert.DoesNotContain("sk-abcdef123456", error.Message);
         Assert.Contains("***", error.Message);
     }
+
+    [Fact]
+    public void Each_part_of_a_composite_credential_is_scrubbed()
+    {
+        var provider = new Provider("p", ProviderKind.All["spark"], new Uri("http://127.0.0.1/"), "app42:key-0123456789abcdef:secret-abcdefghijklmnop",
+            new Dictionary<string, string>(), CatalogSource.Config);
+        var deployment = new Deployment(provider, "lite", new Price(Currency.CNY, 1, 1, null));
+        // A 400 passes the vendor's message on (a 401 never does), so this is where a quoted part could leak.
+        var (error, _) = UpstreamFailure.FromResponse(deployment, System.Net.HttpStatusCode.BadRequest,
+            """{"message":"api_key key-0123456789abcdef does not match secret-abcdefghijklmnop"}"""u8, null);
+        Assert.Contains("api_key *** does not match ***", error.Message);
+        Assert.DoesNotContain("key-0123456789abcdef", error.Message);
+        Assert.DoesNotContain("secret-abcdefghijklmnop", error.Message);
+    }
 }

@@ -89,6 +89,15 @@ public static class UpstreamFailure
         if (!string.IsNullOrEmpty(provider.ApiKey) && provider.ApiKey.Length >= 4)
         {
             text = text.Replace(provider.ApiKey, "***", StringComparison.Ordinal);
+            // Composite credentials (Tencent's SecretId:SecretKey, iFlytek's APPID:APIKey:APISecret): a vendor may
+            // quote one part alone. Parts too short to be secret (a short app id) are left, so messages stay readable.
+            foreach (var part in provider.ApiKey.Split(':'))
+            {
+                if (part.Length >= 8)
+                {
+                    text = text.Replace(part, "***", StringComparison.Ordinal);
+                }
+            }
         }
         return text.Length > 500 ? text[..500] : text;
     }
