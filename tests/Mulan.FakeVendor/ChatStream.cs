@@ -196,6 +196,10 @@ internal sealed class ChatStream
                 case Frame.UsageChunk:
                     _frames.WriteUsageChunk(_pipe, finish);
                     break;
+                case Frame.Error when _spec.ErrorEventMessage is { } message:
+                    _pipe.Write(System.Text.Encoding.UTF8.GetBytes("data: " + System.Text.Json.JsonSerializer.Serialize(
+                        new { error = new { message, type = "server_error", param = (string?)null, code = (string?)null } }) + "\n\n"));
+                    break;
                 case Frame.Error:
                     _pipe.Write(StreamFrames.ErrorEvent);
                     break;

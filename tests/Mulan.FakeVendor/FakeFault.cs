@@ -23,6 +23,6 @@ public abstract record FakeFault
     /// </summary>
     public sealed record ResetAfter(int Chunks) : FakeFault;
 
-    /// <summary>Streams: after this many deltas send an SSE error event and end the response.</summary>
-    public sealed record ErrorEvent(int AfterChunks) : FakeFault;
+    /// <summary>Streams: after this many deltas send an SSE error event (with this message, if given) and end the response.</summary>
+    public sealed record ErrorEvent(int AfterChunks, string? Message = null) : FakeFault;
 }

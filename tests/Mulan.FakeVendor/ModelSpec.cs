@@ -30,6 +30,9 @@ internal sealed record ModelSpec
     public int? ResetAfter { get; init; }
     public int? ErrorEventAfter { get; init; }
 
+    /// <summary>The message of that error event (queued faults only); null for the fixed one.</summary>
+    public string? ErrorEventMessage { get; init; }
+
     /// <summary>Parses <c>base(+option)*</c>; on failure <paramref name="error"/> says which option is wrong.</summary>
     public static bool TryParse(string model, out ModelSpec spec, out string error)
     {
@@ -83,7 +86,7 @@ internal sealed record ModelSpec
     {
         FakeFault.SlowFirstByte s => this with { FirstByteMs = FirstByteMs + (int)Math.Clamp(s.Delay.TotalMilliseconds, 0, MaxDelayMs) },
         FakeFault.ResetAfter r => this with { ResetAfter = Math.Max(0, r.Chunks) },
-        FakeFault.ErrorEvent e => this with { ErrorEventAfter = Math.Max(0, e.AfterChunks) },
+        FakeFault.ErrorEvent e => this with { ErrorEventAfter = Math.Max(0, e.AfterChunks), ErrorEventMessage = e.Message },
         _ => this,
     };
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text;
+using Mulan.FakeVendor;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Wire;
 using Mulan.Tests.Support;
@@ -82,5 +83,16 @@ public sealed class SecretLeakTests : IAsyncLifetime
         Assert.Contains("api_key *** does not match ***", error.Message);
         Assert.DoesNotContain("key-0123456789abcdef", error.Message);
         Assert.DoesNotContain("secret-abcdefghijklmnop", error.Message);
+    }
+
+    [Fact]
+    public async Task A_vendor_error_event_mid_stream_reaches_the_client_without_the_vendor_key()
+    {
+        _host.Vendor.Enqueue(new FakeFault.ErrorEvent(2, $"stream aborted for key {_host.Vendor.ApiKey}"));
+        using var client = _host.Client(await _host.CreateKeyAsync());
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", new { model = "chat", stream = true, messages = new[] { new { role = "user", content = "hi" } } });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("stream aborted for key ***", body);
+        Assert.DoesNotContain(_host.Vendor.ApiKey, body);
     }
 }

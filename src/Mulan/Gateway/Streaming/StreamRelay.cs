@@ -179,6 +179,11 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
         if (payload.StartsWith("{\"error\""u8))
         {
             state.UpstreamError = "the upstream sent an error event mid-stream";
+            // The vendor's words go on to the client, never its key (some vendors quote a key in their errors).
+            var text = System.Text.Encoding.UTF8.GetString(payload);
+            var clean = x.Deployment is { } d ? UpstreamFailure.WithoutSecrets(d.Provider, text) : text;
+            Write(writer, DataPrefix, System.Text.Encoding.UTF8.GetBytes(clean), EventEnd);
+            return;
         }
         if (HasUsageObject(payload))
         {

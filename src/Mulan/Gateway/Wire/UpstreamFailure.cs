@@ -84,7 +84,15 @@ public static class UpstreamFailure
     public static OpenAIError AllDisabled(ModelRoute route) =>
         new(502, $"Every deployment of model '{route.Name}' is disabled.", "upstream_error", null, "no_available_deployment");
 
+    /// <summary>The provider's credentials removed, cut to 500 characters (for messages).</summary>
     public static string Scrub(Provider provider, string text)
+    {
+        text = WithoutSecrets(provider, text);
+        return text.Length > 500 ? text[..500] : text;
+    }
+
+    /// <summary>The provider's key, and each long enough part of a composite key, replaced by <c>***</c>.</summary>
+    public static string WithoutSecrets(Provider provider, string text)
     {
         if (!string.IsNullOrEmpty(provider.ApiKey) && provider.ApiKey.Length >= 4)
         {
@@ -99,7 +107,7 @@ public static class UpstreamFailure
                 }
             }
         }
-        return text.Length > 500 ? text[..500] : text;
+        return text;
     }
 
     private static (string? Message, string? Code, string? Type) ReadError(ReadOnlySpan<byte> body)
