@@ -24,7 +24,8 @@ namespace Mulan.Gateway;
 /// </summary>
 public sealed partial class GatewayProxy(
     AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
-    StreamRelay relay, DeploymentHealth health, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
+    StreamRelay relay, DeploymentHealth health, Governance.Governor governor, IOptions<GatewayOptions> options, TimeProvider time,
+    ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
     /// <summary>Names the provider whose deployment served the request.</summary>
@@ -85,6 +86,12 @@ public sealed partial class GatewayProxy(
             var failure = UpstreamFailure.AllDisabled(route);
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
             await failure.WriteAsync(ctx.Response);
+            return;
+        }
+        // The key's rate limits and budget, before anything is sent.
+        if (await governor.AdmitAsync(ctx, x, callable) is { } refusal)
+        {
+            await RejectAsync(ctx, x, refusal);
             return;
         }
         // The route's strategy order (priority, weighted, lowest-cost, lowest-latency), deployments cooling down after

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
 using Mulan.Gateway;
+using Mulan.Governance;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
@@ -53,6 +54,7 @@ public static class MulanServer
                 new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         builder.Services.AddAccess();
         builder.Services.AddGateway();
+        builder.Services.AddGovernance();
         builder.Services.AddKnowledge();
         configure?.Invoke(builder);
 

@@ -7,14 +7,20 @@ namespace Mulan.Gateway.Metering;
 /// caller's task completes only once its record is durable. The gateway awaits it before the last byte of a
 /// response, so a response that completed always has its record, even across <c>kill -9</c>.
 /// </summary>
-public sealed partial class UsageLedger(IUsageStore store, ILogger<UsageLedger> logger) : IHostedService
+public sealed partial class UsageLedger(IUsageStore store, IEnumerable<IUsageObserver> observers, ILogger<UsageLedger> logger) : IHostedService
 {
     private const int MaxBatch = 512;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IUsageObserver[] _observers = [.. observers];
     private Task? _writer;
 
     public Task RecordAsync(UsageRecord record)
     {
+        // Budgets settle here: the one place every request's record passes, once.
+        foreach (var observer in _observers)
+        {
+            observer.Observe(record);
+        }
         var pending = new Pending(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Gateway.Metering;
+
+namespace Mulan.Governance.Budgets;
+
+/// <summary>
+/// Budgets that hold under concurrency: a request reserves the most it can cost before it is sent, and the
+/// reservation is settled to the actual cost when its usage record is written (released if it cost nothing). Admission
+/// compares spent + reserved + this estimate with the budget, under one lock per budget, so concurrent requests cannot
+/// together overshoot by more than what an estimate can be wrong by. Spent is loaded once per period from the ledger,
+/// so a restart does not forget what was spent.
+/// </summary>
+public sealed class BudgetGuard(IUsageStore store, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<(string Scope, DateTimeOffset Start), Lazy<Task<Account>>> _accounts = new();
+
+    private sealed class Account
+    {
+        public decimal Spent;
+        public decimal Reserved;
+    }
+
+    /// <summary>An admitted request's hold on a budget, in the budget's currency.</summary>
+    public sealed record Reservation(string Scope, DateTimeOffset Start, decimal Estimate, KeyBudget Budget);
+
+    /// <summary>Where a budget stands: what is spent and what admitted requests hold, in its currency.</summary>
+    public sealed record Standing(decimal Spent, decimal Reserved);
+
+    /// <summary>Reserves <paramref name="estimate"/> on the key's budget; null when it does not fit (nothing is held then).</summary>
+    /// <param name="convert">turns a ledger amount into the budget's currency (records may be priced in another).</param>
+    public async Task<(Reservation? Held, Standing Standing)> TryReserveAsync(VirtualKey key, KeyBudget budget, decimal estimate,
+        Func<decimal, Currency, decimal> convert, CancellationToken ct)
+    {
+        var start = PeriodStart(budget.Period, time.GetUtcNow());
+        var account = await _accounts.GetOrAdd((key.Id, start), k => new Lazy<Task<Account>>(() => LoadAsync(k.Scope, k.Start, convert))).Value.WaitAsync(ct);
+        lock (account)
+        {
+            var standing = new Standing(account.Spent, account.Reserved);
+            if (account.Spent + account.Reserved + estimate > budget.Amount)
+            {
+                return (null, standing);
+            }
+            account.Reserved += estimate;
+            return (new Reservation(key.Id, start, estimate, budget), standing with { Reserved = account.Reserved });
+        }
+    }
+
+    /// <summary>Replaces the reservation by what the request actually cost (0 to release it).</summary>
+    public void Settle(Reservation reservation, decimal actual)
+    {
+        if (!_accounts.TryGetValue((reservation.Scope, reservation.Start), out var lazy) || !lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully)
+        {
+            return;
+        }
+        var account = lazy.Value.Result;
+        lock (account)
+        {
+            account.Reserved -= reservation.Estimate;
+            account.Spent += actual;
+        }
+    }
+
+    /// <summary>The start of the budget period that contains <paramref name="now"/> (UTC days and months).</summary>
+    public static DateTimeOffset PeriodStart(BudgetPeriod period, DateTimeOffset now) => period switch
+    {
+        BudgetPeriod.Day => new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero),
+        BudgetPeriod.Month => new DateTimeOffset(now.UtcDateTime.Year, now.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero),
+        _ => DateTimeOffset.UnixEpoch,
+    };
+
+    private async Task<Account> LoadAsync(string keyId, DateTimeOffset start, Func<decimal, Currency, decimal> convert)
+    {
+        var totals = (await store.QueryAsync(new UsageQuery(keyId, null, null, start, null, 1, 1), CancellationToken.None)).Totals;
+        var spent = 0m;
+        foreach (var total in totals)
+        {
+            if (total.Currency is { } c && total.Cost != 0)
+            {
+                spent += convert(total.Cost, Enum.Parse<Currency>(c));
+            }
+        }
+        return new Account { Spent = spent };
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Options;
+using Mulan.Gateway.Metering;
+using Mulan.Governance.Budgets;
+using Mulan.Governance.RateLimits;
+
+namespace Mulan.Governance;
+
+public static class GovernanceExtensions
+{
+    public static IServiceCollection AddGovernance(this IServiceCollection services)
+    {
+        services.AddOptions<GovernanceOptions>().BindConfiguration(GovernanceOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GovernanceOptions>, GovernanceOptionsValidator>();
+        services.AddSingleton<IRateLimitStore, InProcessRateLimitStore>();
+        services.AddSingleton<RateLimiter>();
+        services.AddSingleton<BudgetGuard>();
+        services.AddSingleton<Governor>();
+        services.AddSingleton<IUsageObserver>(sp => sp.GetRequiredService<Governor>());
+        return services;
+    }
+}
