@@ -29,7 +29,8 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
 
     public UsageRecord ToRecord(UsageStatus status, UsageFigures usage, int httpStatus, string? error = null)
     {
-        var price = Deployment?.Price;
+        // The price in force when the request arrived, kept on the record: a later price change does not rewrite it.
+        var price = Deployment?.PriceAt(StartedAt);
         return new UsageRecord
         {
             RequestId = RequestId,
@@ -44,7 +45,9 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             InputTokens = usage.Input,
             CachedTokens = usage.Cached,
             OutputTokens = usage.Output,
-            Cost = price is null ? 0m : Cost.Of(price, usage.Input, usage.Cached, usage.Output),
+            ReasoningTokens = usage.Reasoning,
+            Cost = price is null ? 0m : Cost.Of(price, usage.Input, usage.Cached, usage.Output, usage.Reasoning),
+            Price = price,
             Currency = price?.Currency,
             LatencyMs = ElapsedMs,
             TimeToFirstTokenMs = TimeToFirstTokenMs,

@@ -277,7 +277,7 @@ public sealed partial class GatewayProxy(
         }
         var input = EstimateInput(x).Input;
         x.Unserved.Add(new UnservedAttempt(deployment.Provider.Name, deployment.VendorModel, e is OperationCanceledException ? "timeout" : "connection lost",
-            input, Cost.Of(deployment.Price, input, 0, 0), deployment.Price.Currency));
+            input, Cost.Of(deployment.PriceAt(x.StartedAt), input, 0, 0), deployment.Price.Currency));
     }
 
     private async Task CompleteAsync(HttpContext ctx, Exchange x, HttpResponseMessage response, byte[] bytes)

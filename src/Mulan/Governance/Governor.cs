@@ -71,7 +71,7 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
                     "invalid_request_error", null, "budget_currency_mismatch");
             }
             // The most the request can cost: its prompt and its output cap at the dearest deployment it may fall back to.
-            var estimate = deployments.Max(d => Convert(Cost.Of(d.Price, prompt, 0, maxOutput), d.Price.Currency, currency));
+            var estimate = deployments.Max(d => Convert(Cost.Of(d.PriceAt(x.StartedAt), prompt, 0, maxOutput), d.Price.Currency, currency));
             var (held, standing) = await budgets.TryReserveAsync(key, budget, estimate, (amount, from) => Convert(amount, from, currency), CancellationToken.None);
             if (held is null)
             {

@@ -120,6 +120,11 @@ internal static class SqliteMigrations
         ALTER TABLE usage_records ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE usage_records ADD COLUMN unserved TEXT NULL;
         """,
+        // 5: the price each request was charged at (prices change; a record keeps its own), and reasoning tokens
+        """
+        ALTER TABLE usage_records ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN price TEXT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

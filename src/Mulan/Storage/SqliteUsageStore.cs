@@ -10,10 +10,10 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     private const string Insert = """
         INSERT INTO usage_records (request_id, at, workspace_id, key_id, endpoint, model, provider, vendor_model, upstream_id,
           input_tokens, cached_tokens, output_tokens, cost_nanos, currency, latency_ms, ttft_ms, status, usage_source, streamed,
-          http_status, error, attempts, unserved)
+          http_status, error, attempts, unserved, reasoning_tokens, price)
         VALUES (@RequestId, @At, @WorkspaceId, @KeyId, @Endpoint, @Model, @Provider, @VendorModel, @UpstreamId,
           @InputTokens, @CachedTokens, @OutputTokens, @CostNanos, @Currency, @LatencyMs, @TtftMs, @Status, @Source, @Streamed,
-          @HttpStatus, @Error, @Attempts, @Unserved)
+          @HttpStatus, @Error, @Attempts, @Unserved, @ReasoningTokens, @Price)
         """;
 
     private const string Filter = """
@@ -85,7 +85,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     [
         "RequestId", "At", "WorkspaceId", "KeyId", "Endpoint", "Model", "Provider", "VendorModel", "UpstreamId", "InputTokens", "CachedTokens",
         "OutputTokens", "CostNanos", "Currency", "LatencyMs", "TtftMs", "Status", "Source", "Streamed", "HttpStatus", "Error",
-        "Attempts", "Unserved",
+        "Attempts", "Unserved", "ReasoningTokens", "Price",
     ];
 
     private static readonly System.Text.Json.JsonSerializerOptions UnservedJson = new(System.Text.Json.JsonSerializerDefaults.Web)
@@ -102,6 +102,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             Cost.ToNanos(r.Cost), (object?)r.Currency?.ToString() ?? DBNull.Value, r.LatencyMs, (object?)r.TimeToFirstTokenMs ?? DBNull.Value,
             UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed ? 1 : 0, r.HttpStatus, (object?)r.Error ?? DBNull.Value,
             r.Attempts, r.Unserved.Count == 0 ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(r.Unserved, UnservedJson),
+            r.ReasoningTokens, r.Price is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(r.Price, UnservedJson),
         ];
         for (var i = 0; i < values.Length; i++)
         {
@@ -171,7 +172,8 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
               provider AS Provider, vendor_model AS VendorModel, upstream_id AS UpstreamId, input_tokens AS InputTokens,
               cached_tokens AS CachedTokens, output_tokens AS OutputTokens, cost_nanos AS CostNanos, currency AS Currency,
               latency_ms AS LatencyMs, ttft_ms AS TtftMs, status AS Status, usage_source AS Source, streamed AS Streamed,
-              http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved
+              http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved,
+              reasoning_tokens AS ReasoningTokens, price AS Price
             FROM usage_records {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
             """, args);
         var totalList = totals.Select(t => new UsageTotal(t.Currency, t.Requests, t.Input, t.Cached, t.Output, Cost.FromNanos(t.Nanos))).ToList();
@@ -203,6 +205,8 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         public string? Error { get; init; }
         public long Attempts { get; init; }
         public string? Unserved { get; init; }
+        public long ReasoningTokens { get; init; }
+        public string? Price { get; init; }
 
         public UsageRecord ToModel() => new()
         {
@@ -220,6 +224,8 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             Source = Source switch { "reported" => UsageSource.Reported, "estimated" => UsageSource.Estimated, _ => UsageSource.None },
             Streamed = Streamed != 0, HttpStatus = (int)HttpStatus, Error = Error, Attempts = (int)Attempts,
             Unserved = Unserved is null ? [] : System.Text.Json.JsonSerializer.Deserialize<List<UnservedAttempt>>(Unserved, UnservedJson) ?? [],
+            ReasoningTokens = ReasoningTokens,
+            Price = Price is null ? null : System.Text.Json.JsonSerializer.Deserialize<Price>(Price, UnservedJson),
         };
     }
 }

@@ -9,7 +9,9 @@ public enum RoutingStrategy { Priority, Weighted, LowestLatency, LowestCost }
 public enum CatalogSource { Config, Api }
 
 /// <summary>Prices per one million tokens, in <see cref="Currency"/>.</summary>
-public sealed record Price(Currency Currency, decimal Input, decimal Output, decimal? CachedInput);
+/// <param name="Reasoning">reasoning tokens (part of the output count), when a vendor prices them apart from output.</param>
+/// <param name="EffectiveFrom">when this price starts to apply; null for a deployment's first price.</param>
+public sealed record Price(Currency Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning = null, DateTimeOffset? EffectiveFrom = null);
 
 /// <summary>A provider ready to call. <see cref="ApiKey"/> is the resolved secret: it lives only in memory.</summary>
 public sealed record Provider(
@@ -17,9 +19,26 @@ public sealed record Provider(
     IReadOnlyDictionary<string, string> Headers, CatalogSource Source);
 
 /// <param name="Weight">share of traffic under the weighted strategy.</param>
+/// <param name="Price">the first price; <see cref="Changes"/> lists later ones.</param>
 public sealed record Deployment(Provider Provider, string VendorModel, Price Price, int Weight = 1)
 {
     public DeploymentSettings Settings { get; init; } = DeploymentSettings.Default;
+
+    /// <summary>Later prices, in order of <see cref="Price.EffectiveFrom"/>.</summary>
+    public IReadOnlyList<Price> Changes { get; init; } = [];
+
+    /// <summary>The price in force at <paramref name="at"/>: the last change that took effect by then, else the first price.</summary>
+    public Price PriceAt(DateTimeOffset at)
+    {
+        for (var i = Changes.Count - 1; i >= 0; i--)
+        {
+            if (Changes[i].EffectiveFrom <= at)
+            {
+                return Changes[i];
+            }
+        }
+        return Price;
+    }
 }
 
 /// <summary>A deployment's own limits; null means "the gateway's default" (see <c>GatewayOptions</c>).</summary>

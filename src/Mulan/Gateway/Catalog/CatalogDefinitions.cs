@@ -24,6 +24,12 @@ public sealed class PriceDefinition
     public decimal? Output { get; set; }
     /// <summary>Per one million cached input tokens; defaults to <see cref="Input"/>.</summary>
     public decimal? CachedInput { get; set; }
+
+    /// <summary>Per one million reasoning tokens (counted within the output); defaults to <see cref="Output"/>.</summary>
+    public decimal? Reasoning { get; set; }
+
+    /// <summary>In <c>priceChanges</c>: when the price starts to apply (required there).</summary>
+    public DateTimeOffset? EffectiveFrom { get; set; }
 }
 
 /// <summary>Per-attempt time limits, in seconds (fractions allowed).</summary>
@@ -42,6 +48,9 @@ public sealed class DeploymentDefinition
     public string? Provider { get; set; }
     public string? Model { get; set; }
     public PriceDefinition? Price { get; set; }
+
+    /// <summary>Later prices, each with its <c>effectiveFrom</c>: a price change announced ahead takes effect on time.</summary>
+    public List<PriceDefinition>? PriceChanges { get; set; }
 
     /// <summary>Share of traffic under the <c>weighted</c> strategy, 1 to 1000. Default 1.</summary>
     public int? Weight { get; set; }

@@ -39,17 +39,22 @@ public static class CatalogEndpoints
         };
     }
 
-    public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput);
+    public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning, DateTimeOffset? EffectiveFrom)
+    {
+        public static PriceView From(Price p) => new(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom);
+    }
 
     public sealed record TimeoutsView(double? ConnectSeconds, double? FirstByteSeconds, double? TotalSeconds);
 
-    public sealed record DeploymentView(string Provider, string Model, PriceView Price, int Weight, bool Enabled, int? MaxRetries, TimeoutsView Timeouts);
+    /// <param name="Price">the first price; <paramref name="PriceChanges"/> the later ones; <paramref name="PriceNow"/> the one in force.</param>
+    public sealed record DeploymentView(string Provider, string Model, PriceView Price, IReadOnlyList<PriceView> PriceChanges, PriceView PriceNow,
+        int Weight, bool Enabled, int? MaxRetries, TimeoutsView Timeouts);
 
     public sealed record ModelView(string Name, string Strategy, IReadOnlyList<DeploymentView> Deployments, string Source)
     {
         public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy),
             [.. m.Deployments.Select(d => new DeploymentView(d.Provider.Name, d.VendorModel,
-                new PriceView(d.Price.Currency.ToString(), d.Price.Input, d.Price.Output, d.Price.CachedInput), d.Weight,
+                PriceView.From(d.Price), [.. d.Changes.Select(PriceView.From)], PriceView.From(d.PriceAt(DateTimeOffset.UtcNow)), d.Weight,
                 d.Settings.Enabled, d.Settings.MaxRetries,
                 new TimeoutsView(d.Settings.Connect?.TotalSeconds, d.Settings.FirstByte?.TotalSeconds, d.Settings.Total?.TotalSeconds)))],
             m.Source == CatalogSource.Config ? "config" : "api");

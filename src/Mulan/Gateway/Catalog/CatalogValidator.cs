@@ -94,6 +94,7 @@ public static class CatalogValidator
                 errors.Add($"{dpath}.model: required (the vendor's model id, at most 256 characters)");
             }
             var price = ToPrice(dp.Price, $"{dpath}.price", errors);
+            var changes = ToChanges(dp.PriceChanges, price, $"{dpath}.priceChanges", errors);
             if (dp.Weight is < 1 or > 1000)
             {
                 errors.Add($"{dpath}.weight: must be between 1 and 1000 (got {dp.Weight})");
@@ -101,7 +102,7 @@ public static class CatalogValidator
             var settings = ToSettings(d, dp, dpath, errors);
             if (provider is not null && price is not null && !string.IsNullOrWhiteSpace(dp.Model))
             {
-                deployments.Add(new Deployment(provider, dp.Model, price, dp.Weight ?? 1) { Settings = settings });
+                deployments.Add(new Deployment(provider, dp.Model, price with { EffectiveFrom = null }, dp.Weight ?? 1) { Settings = settings, Changes = changes });
             }
         }
         return new ModelRoute(name ?? "", strategy, deployments, source, createdAt);
@@ -165,7 +166,39 @@ public static class CatalogValidator
         ok &= NonNegative(p.Input, $"{path}.input", required: true, errors);
         ok &= NonNegative(p.Output, $"{path}.output", required: true, errors);
         ok &= NonNegative(p.CachedInput, $"{path}.cachedInput", required: false, errors);
-        return ok ? new Price(currency, p.Input!.Value, p.Output!.Value, p.CachedInput) : null;
+        ok &= NonNegative(p.Reasoning, $"{path}.reasoning", required: false, errors);
+        return ok ? new Price(currency, p.Input!.Value, p.Output!.Value, p.CachedInput, p.Reasoning, p.EffectiveFrom) : null;
+    }
+
+    // Each change needs its time; all in the first price's currency (a record's cost must stay comparable over time).
+    private static List<Price> ToChanges(List<PriceDefinition>? changes, Price? first, string path, List<string> errors)
+    {
+        var list = new List<Price>();
+        for (var i = 0; i < (changes?.Count ?? 0); i++)
+        {
+            var at = $"{path}[{i}]";
+            if (ToPrice(changes![i], at, errors) is not { } price)
+            {
+                continue;
+            }
+            if (price.EffectiveFrom is null)
+            {
+                errors.Add($"{at}.effectiveFrom: required (an ISO 8601 time)");
+            }
+            else if (first is not null && price.Currency != first.Currency)
+            {
+                errors.Add($"{at}.currency: must be {first.Currency}, the currency of the deployment's price");
+            }
+            else
+            {
+                list.Add(price);
+            }
+        }
+        if (list.GroupBy(p => p.EffectiveFrom).Any(g => g.Count() > 1))
+        {
+            errors.Add($"{path}: two changes take effect at the same time");
+        }
+        return [.. list.OrderBy(p => p.EffectiveFrom)];
     }
 
     private static bool NonNegative(decimal? value, string path, bool required, List<string> errors)

@@ -8,12 +8,16 @@ public static class Cost
     private const decimal PerMillion = 1_000_000m;
     public const decimal NanosPerUnit = 1_000_000_000m;
 
-    /// <summary>Cost of one request. Cached input tokens are part of the input count and billed at the cached price when one is set.</summary>
-    public static decimal Of(Price price, long inputTokens, long cachedTokens, long outputTokens)
+    /// <summary>Cost of one request. Cached input tokens are part of the input count and billed at the cached price when
+    /// one is set; reasoning tokens are part of the output count and billed at the reasoning price when one is set.</summary>
+    public static decimal Of(Price price, long inputTokens, long cachedTokens, long outputTokens, long reasoningTokens = 0)
     {
         var cached = Math.Clamp(cachedTokens, 0, inputTokens);
+        var reasoning = Math.Clamp(reasoningTokens, 0, outputTokens);
         var cachedPrice = price.CachedInput ?? price.Input;
-        return Normalize(((inputTokens - cached) * price.Input + cached * cachedPrice + outputTokens * price.Output) / PerMillion);
+        var reasoningPrice = price.Reasoning ?? price.Output;
+        return Normalize((((inputTokens - cached) * price.Input) + (cached * cachedPrice) + ((outputTokens - reasoning) * price.Output)
+            + (reasoning * reasoningPrice)) / PerMillion);
     }
 
     /// <summary>Drops trailing zeros (0.00000300 → 0.000003) so amounts print the same everywhere.</summary>

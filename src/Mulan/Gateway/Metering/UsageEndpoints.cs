@@ -20,7 +20,10 @@ public static class UsageEndpoints
     public sealed record RecordView(string RequestId, DateTimeOffset At, string Workspace, string Key, string Endpoint, string Model,
         string? Provider, string? VendorModel, string? UpstreamId, long InputTokens, long CachedTokens, long OutputTokens, Money Cost,
         double LatencyMs, double? TimeToFirstTokenMs, string Status, string Usage, bool Streamed, int HttpStatus, string? Error,
-        int Attempts, IReadOnlyList<UnservedView> Unserved);
+        int Attempts, IReadOnlyList<UnservedView> Unserved, long ReasoningTokens, PriceView? Price);
+
+    /// <summary>The price a record was charged at, per one million tokens.</summary>
+    public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning, DateTimeOffset? EffectiveFrom);
 
     /// <summary>A failed attempt the vendor may still bill; not part of <c>cost</c>.</summary>
     public sealed record UnservedView(string Provider, string VendorModel, string Reason, long InputTokens, Money Cost);
@@ -68,7 +71,8 @@ public static class UsageEndpoints
         var records = result.Records.Select(r => new RecordView(r.RequestId, r.At, r.WorkspaceId, r.KeyId, r.Endpoint, r.Model, r.Provider,
             r.VendorModel, r.UpstreamId, r.InputTokens, r.CachedTokens, r.OutputTokens, new Money(r.Cost, r.Currency?.ToString()), r.LatencyMs,
             r.TimeToFirstTokenMs, UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed, r.HttpStatus, r.Error, r.Attempts,
-            [.. r.Unserved.Select(u => new UnservedView(u.Provider, u.VendorModel, u.Reason, u.InputTokens, new Money(u.Cost, u.Currency.ToString())))])).ToList();
+            [.. r.Unserved.Select(u => new UnservedView(u.Provider, u.VendorModel, u.Reason, u.InputTokens, new Money(u.Cost, u.Currency.ToString())))],
+            r.ReasoningTokens, r.Price is { } p ? new PriceView(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom) : null)).ToList();
         return TypedResults.Ok(new UsageResponse(totals, query.Page, query.PageSize, result.Count, records));
     }
 }

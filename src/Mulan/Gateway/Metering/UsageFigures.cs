@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace Mulan.Gateway.Metering;
 
 /// <summary>Token counts for one request, as reported by the vendor or estimated.</summary>
-public readonly record struct UsageFigures(long Input, long Cached, long Output, UsageSource Source)
+/// <param name="Reasoning">reasoning tokens the vendor reported within <paramref name="Output"/>.</param>
+public readonly record struct UsageFigures(long Input, long Cached, long Output, UsageSource Source, long Reasoning = 0)
 {
     /// <summary>Reads the OpenAI-style <c>usage</c> object of a response or chunk: top level, or inside
     /// <c>choices[n].usage</c> (Moonshot's streams). Understands DeepSeek's cache-hit field too.</summary>
@@ -46,7 +47,8 @@ public readonly record struct UsageFigures(long Input, long Cached, long Output,
         {
             cached = Number(usage, "prompt_cache_hit_tokens");
         }
-        return new UsageFigures(input, cached, output, UsageSource.Reported);
+        var reasoning = usage.TryGetProperty("completion_tokens_details", out var cd) && cd.ValueKind == JsonValueKind.Object ? Number(cd, "reasoning_tokens") : 0;
+        return new UsageFigures(input, cached, output, UsageSource.Reported, Math.Min(reasoning, output));
     }
 
     private static long Number(JsonElement obj, string name) =>

@@ -22,6 +22,10 @@ public sealed record UsageRecord
     public long InputTokens { get; init; }
     public long CachedTokens { get; init; }
     public long OutputTokens { get; init; }
+    /// <summary>Reasoning tokens within <see cref="OutputTokens"/>, when the vendor reported them.</summary>
+    public long ReasoningTokens { get; init; }
+    /// <summary>The price the request was charged at (null when no deployment was reached).</summary>
+    public Price? Price { get; init; }
     public decimal Cost { get; init; }
     public Currency? Currency { get; init; }
     public double LatencyMs { get; init; }

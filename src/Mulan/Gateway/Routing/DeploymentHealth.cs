@@ -23,11 +23,12 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
     /// <summary>The deployments in the route's strategy order, those cooling down moved to the end (still tried, last).</summary>
     public IReadOnlyList<Deployment> Order(ModelRoute route, IReadOnlyList<Deployment> deployments)
     {
+        var now = time.GetUtcNow();
         IReadOnlyList<Deployment> ranked = route.Strategy switch
         {
             // Prices in different currencies cannot be compared without an exchange rate: keep the listed order then.
             RoutingStrategy.LowestCost when deployments.Select(d => d.Price.Currency).Distinct().Count() == 1 =>
-                [.. deployments.OrderBy(d => d.Price.Input + d.Price.Output)],
+                [.. deployments.OrderBy(d => d.PriceAt(now) is var p ? p.Input + p.Output : 0)],
             // A deployment never measured counts as fastest, so each one is tried and measured.
             RoutingStrategy.LowestLatency => [.. deployments.OrderBy(d => _states.TryGetValue(Key(d), out var s) ? s.LatencyMs ?? 0 : 0)],
             RoutingStrategy.Weighted => Weighted(deployments),
@@ -37,7 +38,6 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
         {
             return ranked; // the usual case: nothing has failed yet, nothing to reorder
         }
-        var now = time.GetUtcNow();
         var cooling = ranked.Where(d => IsCooling(d, now)).ToList();
         return cooling.Count == 0 ? ranked : [.. ranked.Except(cooling), .. cooling];
     }

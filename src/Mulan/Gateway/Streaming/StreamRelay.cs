@@ -208,8 +208,8 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
             {
                 node["usage"]!.AsObject()["cost"] = new JsonObject
                 {
-                    ["amount"] = Cost.Of(d.Price, u.Input, u.Cached, u.Output),
-                    ["currency"] = d.Price.Currency.ToString(),
+                    ["amount"] = Cost.Of(d.PriceAt(x.StartedAt), u.Input, u.Cached, u.Output, u.Reasoning),
+                    ["currency"] = d.PriceAt(x.StartedAt).Currency.ToString(),
                 };
                 Write(writer, DataPrefix, JsonSerializer.SerializeToUtf8Bytes(node, WireJson.Serializer), EventEnd);
                 return;
