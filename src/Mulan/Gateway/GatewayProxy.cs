@@ -79,8 +79,9 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
-        // Disabled deployments are out of routing.
-        var callable = route.Deployments.All(d => d.Settings.Enabled) ? route.Deployments : [.. route.Deployments.Where(d => d.Settings.Enabled)];
+        // Disabled deployments are out of routing; so are external ones of a local-only model (refused when configured,
+        // checked again here so that no later change can send its data out).
+        var callable = route.Deployments.All(d => Callable(route, d)) ? route.Deployments : [.. route.Deployments.Where(d => Callable(route, d))];
         if (callable.Count == 0)
         {
             var failure = UpstreamFailure.AllDisabled(route);
@@ -136,6 +137,8 @@ public sealed partial class GatewayProxy(
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    private static bool Callable(ModelRoute route, Deployment d) => d.Settings.Enabled && (d.Provider.IsLocal || !route.LocalOnly);
 
     private static readonly TimeSpan MinAttemptTime = TimeSpan.FromMilliseconds(50);
 

@@ -16,7 +16,11 @@ public sealed record Price(Currency Currency, decimal Input, decimal Output, dec
 /// <summary>A provider ready to call. <see cref="ApiKey"/> is the resolved secret: it lives only in memory.</summary>
 public sealed record Provider(
     string Name, ProviderKind Kind, Uri BaseUrl, string? ApiKey,
-    IReadOnlyDictionary<string, string> Headers, CatalogSource Source);
+    IReadOnlyDictionary<string, string> Headers, CatalogSource Source)
+{
+    /// <summary>Runs on the customer's own machines: data sent to it does not leave.</summary>
+    public bool IsLocal { get; init; }
+}
 
 /// <param name="Weight">share of traffic under the weighted strategy.</param>
 /// <param name="Price">the first price; <see cref="Changes"/> lists later ones.</param>
@@ -48,7 +52,11 @@ public sealed record DeploymentSettings(bool Enabled = true, int? MaxRetries = n
 }
 
 public sealed record ModelRoute(string Name, RoutingStrategy Strategy, IReadOnlyList<Deployment> Deployments,
-    CatalogSource Source, DateTimeOffset CreatedAt);
+    CatalogSource Source, DateTimeOffset CreatedAt)
+{
+    /// <summary>Data residency: only local providers may serve this model.</summary>
+    public bool LocalOnly { get; init; }
+}
 
 /// <summary>An immutable view of all providers and model routes; replaced whole on every change.</summary>
 public sealed class CatalogSnapshot(IEnumerable<Provider> providers, IEnumerable<ModelRoute> models)

@@ -13,6 +13,10 @@ public sealed class ProviderDefinition
     public string? ApiKey { get; set; }
     /// <summary>Extra headers sent upstream (e.g. <c>OpenAI-Organization</c>, Qianfan's <c>appid</c>).</summary>
     public Dictionary<string, string>? Headers { get; set; }
+
+    /// <summary><c>local</c> (runs on the customer's own machines) or <c>external</c> (data leaves for a vendor).
+    /// Default: <c>local</c> for the local server kinds (ollama, vllm, llamacpp), <c>external</c> for the others.</summary>
+    public string? Location { get; set; }
 }
 
 public sealed class PriceDefinition
@@ -70,6 +74,9 @@ public sealed class ModelDefinition
     public string? Name { get; set; }
     public string? Strategy { get; set; }
     public List<DeploymentDefinition>? Deployments { get; set; }
+
+    /// <summary>Data residency: every deployment must be on a <c>local</c> provider.</summary>
+    public bool? LocalOnly { get; set; }
 
     /// <summary>Default extra tries for every deployment of this model.</summary>
     public int? MaxRetries { get; set; }

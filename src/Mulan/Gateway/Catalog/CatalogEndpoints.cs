@@ -24,10 +24,10 @@ public static class CatalogEndpoints
     }
 
     /// <param name="Protocol"><c>openai-compatible</c> (passed through) or the native protocol it is translated to.</param>
-    public sealed record ProviderView(string Name, string Kind, string Protocol, string BaseUrl, bool HasApiKey, IReadOnlyCollection<string> Headers, string Source)
+    public sealed record ProviderView(string Name, string Kind, string Protocol, string Location, string BaseUrl, bool HasApiKey, IReadOnlyCollection<string> Headers, string Source)
     {
         // Header values may hold credentials too (an organisation id, an app id): names only.
-        public static ProviderView From(Provider p) => new(p.Name, p.Kind.Name, ProtocolName(p.Kind.Protocol), p.BaseUrl.AbsoluteUri.TrimEnd('/'),
+        public static ProviderView From(Provider p) => new(p.Name, p.Kind.Name, ProtocolName(p.Kind.Protocol), p.IsLocal ? "local" : "external", p.BaseUrl.AbsoluteUri.TrimEnd('/'),
             !string.IsNullOrEmpty(p.ApiKey), [.. p.Headers.Keys], p.Source == CatalogSource.Config ? "config" : "api");
 
         private static string ProtocolName(WireProtocol protocol) => protocol switch
@@ -50,9 +50,9 @@ public static class CatalogEndpoints
     public sealed record DeploymentView(string Provider, string Model, PriceView Price, IReadOnlyList<PriceView> PriceChanges, PriceView PriceNow,
         int Weight, bool Enabled, int? MaxRetries, TimeoutsView Timeouts);
 
-    public sealed record ModelView(string Name, string Strategy, IReadOnlyList<DeploymentView> Deployments, string Source)
+    public sealed record ModelView(string Name, string Strategy, bool LocalOnly, IReadOnlyList<DeploymentView> Deployments, string Source)
     {
-        public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy),
+        public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy), m.LocalOnly,
             [.. m.Deployments.Select(d => new DeploymentView(d.Provider.Name, d.VendorModel,
                 PriceView.From(d.Price), [.. d.Changes.Select(PriceView.From)], PriceView.From(d.PriceAt(DateTimeOffset.UtcNow)), d.Weight,
                 d.Settings.Enabled, d.Settings.MaxRetries,

@@ -71,7 +71,7 @@ public sealed partial class CatalogService(
                 return (CatalogChange.Conflict, [$"provider.name: a provider named '{definition.Name}' exists"]);
             }
             var secret = definition.ApiKey is null ? null : _protector.Protect(Encoding.UTF8.GetBytes(definition.ApiKey));
-            var stored = new ProviderDefinition { Name = definition.Name, Kind = definition.Kind, BaseUrl = definition.BaseUrl, Headers = definition.Headers };
+            var stored = new ProviderDefinition { Name = definition.Name, Kind = definition.Kind, BaseUrl = definition.BaseUrl, Headers = definition.Headers, Location = definition.Location };
             if (!await store.TryAddProviderAsync(new StoredProvider(stored, secret, time.GetUtcNow()), ct))
             {
                 return (CatalogChange.Conflict, [$"provider.name: a provider named '{definition.Name}' exists"]);
@@ -191,7 +191,11 @@ public sealed partial class CatalogService(
         foreach (var sp in apiProviders)
         {
             var apiKey = sp.ProtectedApiKey is null ? null : Encoding.UTF8.GetString(_protector.Unprotect(sp.ProtectedApiKey));
-            var def = new ProviderDefinition { Name = sp.Definition.Name, Kind = sp.Definition.Kind, BaseUrl = sp.Definition.BaseUrl, ApiKey = apiKey, Headers = sp.Definition.Headers };
+            var def = new ProviderDefinition
+            {
+                Name = sp.Definition.Name, Kind = sp.Definition.Kind, BaseUrl = sp.Definition.BaseUrl, ApiKey = apiKey, Headers = sp.Definition.Headers,
+                Location = sp.Definition.Location,
+            };
             var local = new List<string>();
             var p = CatalogValidator.ToProvider(def, $"provider '{def.Name}'", CatalogSource.Api, _ => null, local);
             if (local.Count > 0 || !providers.TryAdd(p.Name, p))

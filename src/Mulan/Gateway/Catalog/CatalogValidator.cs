@@ -57,8 +57,20 @@ public static class CatalogValidator
                 errors.Add($"{path}.headers.{header}: set by Mulan; use apiKey for credentials");
             }
         }
+        var isLocal = kind?.IsLocal ?? false;
+        switch (d.Location)
+        {
+            case null:
+                break;
+            case "local" or "external":
+                isLocal = d.Location == "local";
+                break;
+            default:
+                errors.Add($"{path}.location: must be local or external (got '{d.Location}')");
+                break;
+        }
         return new Provider(name ?? "", kind ?? ProviderKind.All["openai"], uri ?? new Uri("http://invalid/"), apiKey,
-            new Dictionary<string, string>(d.Headers ?? [], StringComparer.OrdinalIgnoreCase), source);
+            new Dictionary<string, string>(d.Headers ?? [], StringComparer.OrdinalIgnoreCase), source) { IsLocal = isLocal };
     }
 
     public static ModelRoute ToModel(ModelDefinition d, string path, CatalogSource source, IReadOnlyDictionary<string, Provider> providers,
@@ -100,12 +112,16 @@ public static class CatalogValidator
                 errors.Add($"{dpath}.weight: must be between 1 and 1000 (got {dp.Weight})");
             }
             var settings = ToSettings(d, dp, dpath, errors);
+            if (d.LocalOnly == true && provider is { IsLocal: false })
+            {
+                errors.Add($"{dpath}.provider: '{provider.Name}' is external, and the model is localOnly (its data must stay on local providers)");
+            }
             if (provider is not null && price is not null && !string.IsNullOrWhiteSpace(dp.Model))
             {
                 deployments.Add(new Deployment(provider, dp.Model, price with { EffectiveFrom = null }, dp.Weight ?? 1) { Settings = settings, Changes = changes });
             }
         }
-        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt);
+        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt) { LocalOnly = d.LocalOnly == true };
     }
 
     // A deployment's settings: its own values, else its model's, else the gateway default (null). Each value is
