@@ -21,6 +21,8 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     /// <summary>Failed attempts the vendor may still bill.</summary>
     public List<UnservedAttempt> Unserved { get; } = [];
     public DateTimeOffset StartedAt { get; } = at;
+    /// <summary>Where a served answer goes in the response cache, and for how long (null when the route does not cache).</summary>
+    public (string Key, TimeSpan Ttl)? CacheEntry { get; set; }
     public double? TimeToFirstTokenMs { get; set; }
 
     public double ElapsedMs => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;

@@ -18,6 +18,7 @@ public static class GatewayExtensions
         services.AddSingleton<UsageLedger>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddSingleton<UpstreamCaller>();
+        services.AddSingleton<Caching.ResponseCache>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Anthropic.AnthropicAdapter>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Hunyuan.HunyuanAdapter>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.DashScope.DashScopeAdapter>();

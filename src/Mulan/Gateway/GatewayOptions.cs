@@ -41,6 +41,9 @@ public sealed class GatewayOptions
     /// <summary>Seconds one request may spend getting an answer started: every attempt, retry and wait. Past it no new
     /// attempt begins and the client gets 504. A response already streaming is not cut. Default 600.</summary>
     public int TotalDeadlineSeconds { get; set; } = 600;
+
+    /// <summary>Memory the exact response cache may hold, in bytes. Default 64 MiB.</summary>
+    public long CacheMaxBytes { get; set; } = 64L * 1024 * 1024;
 }
 
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -68,6 +71,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Range(o.FailuresBeforeCooldown, 1, 100, nameof(o.FailuresBeforeCooldown));
         Range(o.CooldownSeconds, 1, 3600, nameof(o.CooldownSeconds));
         Range(o.TotalDeadlineSeconds, 1, 7200, nameof(o.TotalDeadlineSeconds));
+        Range(o.CacheMaxBytes, 0, 64L * 1024 * 1024 * 1024, nameof(o.CacheMaxBytes));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -24,12 +24,14 @@ namespace Mulan.Gateway;
 /// </summary>
 public sealed partial class GatewayProxy(
     AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
-    StreamRelay relay, DeploymentHealth health, Governance.Governor governor, IOptions<GatewayOptions> options, TimeProvider time,
-    ILogger<GatewayProxy> logger)
+    StreamRelay relay, DeploymentHealth health, Governance.Governor governor, Caching.ResponseCache cache, IOptions<GatewayOptions> options,
+    TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
     /// <summary>Names the provider whose deployment served the request.</summary>
     public const string ProviderHeader = "x-mulan-provider";
+    /// <summary><c>hit</c> or <c>miss</c> on routes with the exact response cache.</summary>
+    public const string CacheHeader = "x-mulan-cache";
     private const long DrainCapBytes = 64L * 1024 * 1024;
     private readonly GatewayOptions _options = options.Value;
 
@@ -88,6 +90,18 @@ public sealed partial class GatewayProxy(
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
             await failure.WriteAsync(ctx.Response);
             return;
+        }
+        // An identical earlier answer of a caching route is served as is: no vendor, no cost, no limits spent.
+        if (route.CacheTtl is { } ttl && !request.Stream)
+        {
+            var cacheKey = Caching.ResponseCache.KeyOf(key.WorkspaceId, request);
+            if (cache.Find(cacheKey) is { } hit)
+            {
+                await AnswerFromCacheAsync(ctx, x, hit);
+                return;
+            }
+            x.CacheEntry = (cacheKey, ttl);
+            ctx.Response.Headers[CacheHeader] = "miss";
         }
         // The key's rate limits and budget, before anything is sent.
         if (await governor.AdmitAsync(ctx, x, callable) is { } refusal)
@@ -283,6 +297,21 @@ public sealed partial class GatewayProxy(
             input, Cost.Of(deployment.PriceAt(x.StartedAt), input, 0, 0), deployment.Price.Currency));
     }
 
+    private async Task AnswerFromCacheAsync(HttpContext ctx, Exchange x, Caching.CachedAnswer hit)
+    {
+        if (!await ledger.TryRecordAsync(x.ToRecord(UsageStatus.Cached, hit.Usage, 200)))
+        {
+            await new OpenAIError(503, "The usage ledger is unavailable; the request was not served.", "service_unavailable", null, "ledger_unavailable")
+                .WriteAsync(ctx.Response);
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = hit.ContentType;
+        ctx.Response.ContentLength = hit.Body.Length;
+        ctx.Response.Headers[CacheHeader] = "hit";
+        await ctx.Response.Body.WriteAsync(hit.Body, ctx.RequestAborted);
+    }
+
     private async Task CompleteAsync(HttpContext ctx, Exchange x, HttpResponseMessage response, byte[] bytes)
     {
         var usage = ReadUsage(x, bytes);
@@ -301,6 +330,10 @@ public sealed partial class GatewayProxy(
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
         ctx.Response.ContentLength = bytes.Length;
+        if (x.CacheEntry is { } entry)
+        {
+            cache.Keep(entry.Key, new Caching.CachedAnswer(bytes, ctx.Response.ContentType, usage), entry.Ttl);
+        }
         if (record.Currency is { } currency)
         {
             ctx.Response.Headers["x-mulan-cost"] = record.Cost.ToString(CultureInfo.InvariantCulture);

@@ -219,6 +219,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
                 "ok" => UsageStatus.Ok,
                 "client_aborted" => UsageStatus.ClientAborted,
                 "upstream_error" => UsageStatus.UpstreamError,
+                "cached" => UsageStatus.Cached,
                 _ => UsageStatus.Rejected,
             },
             Source = Source switch { "reported" => UsageSource.Reported, "estimated" => UsageSource.Estimated, _ => UsageSource.None },

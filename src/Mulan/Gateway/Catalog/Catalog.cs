@@ -56,6 +56,9 @@ public sealed record ModelRoute(string Name, RoutingStrategy Strategy, IReadOnly
 {
     /// <summary>Data residency: only local providers may serve this model.</summary>
     public bool LocalOnly { get; init; }
+
+    /// <summary>How long identical requests are answered from the exact response cache; null when the cache is off.</summary>
+    public TimeSpan? CacheTtl { get; init; }
 }
 
 /// <summary>An immutable view of all providers and model routes; replaced whole on every change.</summary>

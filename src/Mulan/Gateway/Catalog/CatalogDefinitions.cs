@@ -47,6 +47,12 @@ public sealed class TimeoutsDefinition
     public double? TotalSeconds { get; set; }
 }
 
+public sealed class CacheDefinition
+{
+    /// <summary>How long an answer is served from the cache, 1 to 604800 seconds.</summary>
+    public int? TtlSeconds { get; set; }
+}
+
 public sealed class DeploymentDefinition
 {
     public string? Provider { get; set; }
@@ -74,6 +80,9 @@ public sealed class ModelDefinition
     public string? Name { get; set; }
     public string? Strategy { get; set; }
     public List<DeploymentDefinition>? Deployments { get; set; }
+
+    /// <summary>Exact response cache for this model (off when absent).</summary>
+    public CacheDefinition? Cache { get; set; }
 
     /// <summary>Data residency: every deployment must be on a <c>local</c> provider.</summary>
     public bool? LocalOnly { get; set; }

@@ -50,9 +50,10 @@ public static class CatalogEndpoints
     public sealed record DeploymentView(string Provider, string Model, PriceView Price, IReadOnlyList<PriceView> PriceChanges, PriceView PriceNow,
         int Weight, bool Enabled, int? MaxRetries, TimeoutsView Timeouts);
 
-    public sealed record ModelView(string Name, string Strategy, bool LocalOnly, IReadOnlyList<DeploymentView> Deployments, string Source)
+    public sealed record ModelView(string Name, string Strategy, bool LocalOnly, int? CacheTtlSeconds, IReadOnlyList<DeploymentView> Deployments, string Source)
     {
         public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy), m.LocalOnly,
+            m.CacheTtl is { } ttl ? (int)ttl.TotalSeconds : null,
             [.. m.Deployments.Select(d => new DeploymentView(d.Provider.Name, d.VendorModel,
                 PriceView.From(d.Price), [.. d.Changes.Select(PriceView.From)], PriceView.From(d.PriceAt(DateTimeOffset.UtcNow)), d.Weight,
                 d.Settings.Enabled, d.Settings.MaxRetries,

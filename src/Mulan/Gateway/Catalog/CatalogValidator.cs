@@ -121,7 +121,19 @@ public static class CatalogValidator
                 deployments.Add(new Deployment(provider, dp.Model, price with { EffectiveFrom = null }, dp.Weight ?? 1) { Settings = settings, Changes = changes });
             }
         }
-        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt) { LocalOnly = d.LocalOnly == true };
+        TimeSpan? cacheTtl = null;
+        if (d.Cache is { } cache)
+        {
+            if (cache.TtlSeconds is not (>= 1 and <= 604_800))
+            {
+                errors.Add($"{path}.cache.ttlSeconds: required, between 1 and 604800 (got {cache.TtlSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
+            }
+            else
+            {
+                cacheTtl = TimeSpan.FromSeconds(cache.TtlSeconds.Value);
+            }
+        }
+        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt) { LocalOnly = d.LocalOnly == true, CacheTtl = cacheTtl };
     }
 
     // A deployment's settings: its own values, else its model's, else the gateway default (null). Each value is

@@ -2,7 +2,7 @@ using Mulan.Gateway.Catalog;
 
 namespace Mulan.Gateway.Metering;
 
-public enum UsageStatus { Ok, ClientAborted, UpstreamError, Rejected }
+public enum UsageStatus { Ok, ClientAborted, UpstreamError, Rejected, Cached }
 
 /// <summary>Whether token counts came from the vendor or from Mulan's own tokenizer.</summary>
 public enum UsageSource { Reported, Estimated, None }
@@ -55,6 +55,7 @@ public static class UsageNames
         UsageStatus.Ok => "ok",
         UsageStatus.ClientAborted => "client_aborted",
         UsageStatus.UpstreamError => "upstream_error",
+        UsageStatus.Cached => "cached",
         _ => "rejected",
     };
 
