@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 
 namespace Mulan.Access;
@@ -38,7 +39,7 @@ public static class AccessEndpoints
     }
 
     private static async Task<Results<Created<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> CreateWorkspaceAsync(
-        CreateWorkspaceRequest? body, AccessService access, CancellationToken ct)
+        CreateWorkspaceRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
     {
         var name = body?.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
@@ -46,13 +47,17 @@ public static class AccessEndpoints
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["required, 1 to 100 characters"] });
         }
         var created = await access.CreateWorkspaceAsync(name, ct);
-        return created is null
-            ? TypedResults.Problem(detail: $"A workspace named '{name}' exists.", statusCode: 409)
-            : TypedResults.Created($"/api/workspaces/{created.Id}", WorkspaceDto.From(created));
+        if (created is null)
+        {
+            return TypedResults.Problem(detail: $"A workspace named '{name}' exists.", statusCode: 409);
+        }
+        // The /api group admits only the administrator key.
+        await audit.RecordAsync(AuditEntries.WorkspaceCreated(AuditActor.Admin, created));
+        return TypedResults.Created($"/api/workspaces/{created.Id}", WorkspaceDto.From(created));
     }
 
     private static async Task<Results<Created<KeyDto>, ValidationProblem>> CreateKeyAsync(
-        CreateKeyRequest? body, AccessService access, IAccessStore store, CatalogState catalog, TimeProvider time, CancellationToken ct)
+        CreateKeyRequest? body, AccessService access, IAccessStore store, CatalogState catalog, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var name = body?.Name?.Trim();
@@ -107,6 +112,7 @@ public static class AccessEndpoints
             return TypedResults.ValidationProblem(errors);
         }
         var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt, ct);
+        await audit.RecordAsync(AuditEntries.KeyCreated(AuditActor.Admin, key));
         return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
     }
 
@@ -127,9 +133,18 @@ public static class AccessEndpoints
 
     public sealed record KeysPage(IReadOnlyList<KeyDto> Keys);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(string id, AccessService access, CancellationToken ct) =>
-        await access.RevokeKeyAsync(id, ct) is null
-            ? TypedResults.Problem(detail: $"No key '{id}'.", statusCode: 404)
-            : TypedResults.NoContent();
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(string id, AccessService access, AuditLog audit, CancellationToken ct)
+    {
+        if (await access.RevokeKeyAsync(id, ct) is not { } revoked)
+        {
+            return TypedResults.Problem(detail: $"No key '{id}'.", statusCode: 404);
+        }
+        // Revoking a revoked key again answers 204 too, but changes nothing and so is not recorded.
+        if (revoked.Changed)
+        {
+            await audit.RecordAsync(AuditEntries.KeyRevoked(AuditActor.Admin, revoked.Key));
+        }
+        return TypedResults.NoContent();
+    }
 }
 

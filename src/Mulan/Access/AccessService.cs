@@ -43,17 +43,21 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         return (key, secret);
     }
 
-    public async Task<VirtualKey?> RevokeKeyAsync(string id, CancellationToken ct)
+    /// <returns>the key and whether this call revoked it (false when it already was revoked); null when no such key exists.</returns>
+    public async Task<(VirtualKey Key, bool Changed)?> RevokeKeyAsync(string id, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             var revoked = await store.RevokeKeyAsync(id, time.GetUtcNow(), ct);
-            if (revoked is not null)
+            if (revoked is null)
             {
-                ring.Replace(await store.LoadActiveKeysAsync(ct));
+                return null;
             }
-            return revoked;
+            // Under the gate the ring matches the database as it was before this call: a key still in it was active.
+            var changed = ring.Find(revoked.KeyHash) is not null;
+            ring.Replace(await store.LoadActiveKeysAsync(ct));
+            return (revoked, changed);
         }
         finally
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Governance;
 using Mulan.Gateway.Catalog;
@@ -53,6 +54,7 @@ public static class MulanServer
             o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
                 new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         builder.Services.AddAccess();
+        builder.Services.AddAudit();
         builder.Services.AddGateway();
         builder.Services.AddGovernance();
         builder.Services.AddKnowledge();
@@ -71,6 +73,7 @@ public static class MulanServer
         api.MapCatalog();
         api.MapRouting();
         api.MapUsage();
+        api.MapAudit();
         app.MapKnowledge();
         return app;
     }

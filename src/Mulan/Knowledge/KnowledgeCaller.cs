@@ -1,11 +1,15 @@
 using Mulan.Access;
+using Mulan.Audit;
 
 namespace Mulan.Knowledge;
 
 /// <summary>Who is calling the knowledge API: the administrator (every workspace) or a virtual key (its own workspace only).</summary>
-public sealed record KnowledgeCaller(string? WorkspaceId, bool IsAdmin)
+public sealed record KnowledgeCaller(string? WorkspaceId, bool IsAdmin, string? KeyId = null)
 {
     private const string ItemKey = "mulan.knowledge.caller";
+
+    /// <summary>The caller as the audit log names it.</summary>
+    public string Actor => IsAdmin ? AuditActor.Admin : AuditActor.Key(KeyId ?? "");
 
     public static KnowledgeCaller Of(HttpContext ctx) => (KnowledgeCaller)ctx.Items[ItemKey]!;
 
@@ -22,7 +26,7 @@ public sealed record KnowledgeCaller(string? WorkspaceId, bool IsAdmin)
             }
             else if (http.RequestServices.GetRequiredService<AccessService>().Authenticate(presented) is { } key)
             {
-                caller = new KnowledgeCaller(key.WorkspaceId, false);
+                caller = new KnowledgeCaller(key.WorkspaceId, false, key.Id);
             }
             if (caller is null)
             {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Mulan.Access;
+using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 using Mulan.Knowledge.Answering;
 using Mulan.Knowledge.Embedding;
@@ -91,7 +92,7 @@ public static class KnowledgeEndpoints
 
     private static async Task<Results<Created<KnowledgeBaseView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, KnowledgeEmbedder embedder, CatalogState catalog,
-        IOptions<KnowledgeOptions> options, TimeProvider time, CancellationToken ct)
+        IOptions<KnowledgeOptions> options, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = KnowledgeCaller.Of(ctx);
         if (!caller.IsAdmin)
@@ -124,9 +125,12 @@ public static class KnowledgeEndpoints
         }
         var kb = new KnowledgeBase(KeyMaterial.NewId("kb"), workspace.Id, name, body?.Description, time.GetUtcNow(), model == NoModel ? null : model,
             RerankModel: rerank == NoModel ? null : rerank);
-        return await store.TryCreateKnowledgeBaseAsync(kb, ct)
-            ? TypedResults.Created($"/api/knowledge-bases/{kb.Id}", KnowledgeBaseView.From(kb))
-            : TypedResults.Problem(statusCode: 409, detail: $"The workspace already has a knowledge base named '{name}'.");
+        if (!await store.TryCreateKnowledgeBaseAsync(kb, ct))
+        {
+            return TypedResults.Problem(statusCode: 409, detail: $"The workspace already has a knowledge base named '{name}'.");
+        }
+        await audit.RecordAsync(AuditEntries.KnowledgeBaseCreated(caller.Actor, kb));
+        return TypedResults.Created($"/api/knowledge-bases/{kb.Id}", KnowledgeBaseView.From(kb));
     }
 
     private static async Task<Ok<KnowledgeBasesPage>> ListAsync(HttpContext ctx, IKnowledgeStore store, ReembeddingWorker reembedding, CancellationToken ct) =>
@@ -140,7 +144,7 @@ public static class KnowledgeEndpoints
         await FindAsync(id, ctx, store, ct) is { } kb ? TypedResults.Ok(await KnowledgeBaseView.WithProgressAsync(kb, store, reembedding, ct)) : NotFound(id);
 
     private static async Task<IResult> UpdateAsync(string id, UpdateRequest? body, HttpContext ctx, IKnowledgeStore store, KnowledgeEmbedder embedder,
-        CatalogState catalog, KnowledgeIndex index, ReembeddingWorker reembedding, CancellationToken ct)
+        CatalogState catalog, KnowledgeIndex index, ReembeddingWorker reembedding, AuditLog audit, CancellationToken ct)
     {
         if (await FindAsync(id, ctx, store, ct) is not { } kb)
         {
@@ -194,6 +198,7 @@ public static class KnowledgeEndpoints
             reembedding.Wake();
         }
         var updated = await store.FindKnowledgeBaseAsync(kb.Id, null, ct);
+        await audit.RecordAsync(AuditEntries.KnowledgeBaseUpdated(KnowledgeCaller.Of(ctx).Actor, kb, updated!));
         return updated!.PendingEmbeddingModel is null
             ? TypedResults.Ok(await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct))
             : TypedResults.Accepted($"/api/knowledge-bases/{kb.Id}", await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct));

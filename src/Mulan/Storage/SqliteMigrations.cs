@@ -125,6 +125,21 @@ internal static class SqliteMigrations
         ALTER TABLE usage_records ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE usage_records ADD COLUMN price TEXT NULL;
         """,
+        // 6: the audit log of administrative changes, append-only. No foreign key to workspaces: an entry must outlive
+        // what it describes. details is JSON built from named fields only, never a secret.
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target_type TEXT NOT NULL,
+            target_id TEXT NOT NULL,
+            workspace_id TEXT NULL,
+            details TEXT NULL);
+        CREATE INDEX audit_log_at ON audit_log(at);
+        CREATE INDEX audit_log_workspace_at ON audit_log(workspace_id, at);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

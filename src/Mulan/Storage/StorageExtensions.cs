@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 using Mulan.Knowledge;
@@ -18,6 +19,7 @@ public static class StorageExtensions
         services.AddSingleton<ICatalogStore, SqliteCatalogStore>();
         services.AddSingleton<IUsageStore, SqliteUsageStore>();
         services.AddSingleton<IKnowledgeStore, SqliteKnowledgeStore>();
+        services.AddSingleton<IAuditStore, SqliteAuditStore>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Mulan.Audit;
 
 namespace Mulan.Gateway.Catalog;
 
@@ -11,15 +12,13 @@ public static class CatalogEndpoints
         {
             providers = state.Current.Providers.Values.OrderBy(p => p.Name, StringComparer.Ordinal).Select(ProviderView.From),
         })).WithName("ListProviders").WithSummary("List providers (secrets are never returned).");
-        api.MapDelete("/providers/{name}", async (string name, CatalogService catalog, CancellationToken ct) =>
-            Outcome(await catalog.DeleteProviderAsync(name, ct), "provider", name)).WithName("DeleteProvider");
+        api.MapDelete("/providers/{name}", DeleteProviderAsync).WithName("DeleteProvider");
         api.MapPost("/models", CreateModelAsync).WithName("CreateModel").WithSummary("Add a model route.");
         api.MapGet("/models", (CatalogState state) => TypedResults.Ok(new
         {
             models = state.Current.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(ModelView.From),
         })).WithName("ListModels.Admin").WithSummary("List model routes with their deployments and prices.");
-        api.MapDelete("/models/{name}", async (string name, CatalogService catalog, CancellationToken ct) =>
-            Outcome(await catalog.DeleteModelAsync(name, ct), "model", name)).WithName("DeleteModel");
+        api.MapDelete("/models/{name}", DeleteModelAsync).WithName("DeleteModel");
         return api;
     }
 
@@ -62,9 +61,14 @@ public static class CatalogEndpoints
     }
 
     private static async Task<Results<Created<ProviderView>, ValidationProblem, ProblemHttpResult>> CreateProviderAsync(
-        ProviderDefinition? body, CatalogService catalog, CatalogState state, CancellationToken ct)
+        ProviderDefinition? body, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)
     {
         var (change, errors) = await catalog.AddProviderAsync(body ?? new ProviderDefinition(), ct);
+        if (change == CatalogChange.Created)
+        {
+            // The /api group admits only the administrator key.
+            await audit.RecordAsync(AuditEntries.ProviderCreated(AuditActor.Admin, state.Current.Providers[body!.Name!]));
+        }
         return change switch
         {
             CatalogChange.Created => TypedResults.Created($"/api/providers/{body!.Name}", ProviderView.From(state.Current.Providers[body.Name!])),
@@ -74,15 +78,43 @@ public static class CatalogEndpoints
     }
 
     private static async Task<Results<Created<ModelView>, ValidationProblem, ProblemHttpResult>> CreateModelAsync(
-        ModelDefinition? body, CatalogService catalog, CatalogState state, CancellationToken ct)
+        ModelDefinition? body, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)
     {
         var (change, errors) = await catalog.AddModelAsync(body ?? new ModelDefinition(), ct);
+        if (change == CatalogChange.Created)
+        {
+            // The /api group admits only the administrator key.
+            await audit.RecordAsync(AuditEntries.ModelCreated(AuditActor.Admin, state.Current.Models[body!.Name!]));
+        }
         return change switch
         {
             CatalogChange.Created => TypedResults.Created($"/api/models/{body!.Name}", ModelView.From(state.Current.Models[body.Name!])),
             CatalogChange.Conflict => TypedResults.Problem(detail: string.Join("; ", errors), statusCode: 409),
             _ => Validation(errors),
         };
+    }
+
+    private static async Task<IResult> DeleteProviderAsync(string name, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)
+    {
+        // Read before deleting, so the entry says what was removed.
+        var before = state.Current.Providers.GetValueOrDefault(name);
+        var change = await catalog.DeleteProviderAsync(name, ct);
+        if (change == CatalogChange.Deleted)
+        {
+            await audit.RecordAsync(AuditEntries.ProviderDeleted(AuditActor.Admin, name, before));
+        }
+        return Outcome(change, "provider", name);
+    }
+
+    private static async Task<IResult> DeleteModelAsync(string name, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)
+    {
+        var before = state.Current.Models.GetValueOrDefault(name);
+        var change = await catalog.DeleteModelAsync(name, ct);
+        if (change == CatalogChange.Deleted)
+        {
+            await audit.RecordAsync(AuditEntries.ModelDeleted(AuditActor.Admin, name, before));
+        }
+        return Outcome(change, "model", name);
     }
 
     // "provider.baseUrl: must be ..." → { "provider.baseUrl": ["must be ..."] }

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Mulan.Access;
+using Mulan.Gateway.Catalog;
+using Mulan.Knowledge;
+
+namespace Mulan.Audit;
+
+/// <summary>
+/// What each action records. Every field is named here on purpose: never a virtual key or its hash, never a
+/// provider's apiKey or header values (header names only), so the audit log can be shown to anyone who may read it.
+/// </summary>
+public static class AuditEntries
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static AuditEntry WorkspaceCreated(string actor, Workspace w) =>
+        new(actor, AuditActions.WorkspaceCreated, "workspace", w.Id, w.Id, Details(new { name = w.Name }));
+
+    public static AuditEntry KeyCreated(string actor, VirtualKey k) =>
+        new(actor, AuditActions.KeyCreated, "key", k.Id, k.WorkspaceId, Details(new
+        {
+            name = k.Name,
+            workspace = k.WorkspaceId,
+            models = k.Models,
+            budget = k.Budget is { } b ? new { amount = b.Amount, currency = b.Currency, period = b.Period.ToString().ToLowerInvariant() } : null,
+            rpm = k.Rpm,
+            tpm = k.Tpm,
+            expiresAt = k.ExpiresAt,
+        }));
+
+    public static AuditEntry KeyRevoked(string actor, VirtualKey k) =>
+        new(actor, AuditActions.KeyRevoked, "key", k.Id, k.WorkspaceId, Details(new { name = k.Name }));
+
+    public static AuditEntry ProviderCreated(string actor, Provider p) =>
+        new(actor, AuditActions.ProviderCreated, "provider", p.Name, null, ProviderDetails(p));
+
+    /// <param name="deleted">the provider as it was, so the entry says what was removed; null if it was not in the snapshot.</param>
+    public static AuditEntry ProviderDeleted(string actor, string name, Provider? deleted) =>
+        new(actor, AuditActions.ProviderDeleted, "provider", name, null, deleted is null ? null : ProviderDetails(deleted));
+
+    public static AuditEntry ModelCreated(string actor, ModelRoute m) =>
+        new(actor, AuditActions.ModelCreated, "model", m.Name, null, ModelDetails(m));
+
+    /// <param name="deleted">the route as it was, so the entry keeps its deployments and prices.</param>
+    public static AuditEntry ModelDeleted(string actor, string name, ModelRoute? deleted) =>
+        new(actor, AuditActions.ModelDeleted, "model", name, null, deleted is null ? null : ModelDetails(deleted));
+
+    public static AuditEntry KnowledgeBaseCreated(string actor, KnowledgeBase kb) =>
+        new(actor, AuditActions.KnowledgeBaseCreated, "knowledge_base", kb.Id, kb.WorkspaceId, Details(new
+        {
+            name = kb.Name,
+            description = kb.Description,
+            embeddingModel = kb.EmbeddingModel ?? "none",
+            rerankModel = kb.RerankModel ?? "none",
+        }));
+
+    /// <summary>The settings that changed, each as <c>{from, to}</c>; a new embedding model counts from the moment it is asked for.</summary>
+    public static AuditEntry KnowledgeBaseUpdated(string actor, KnowledgeBase before, KnowledgeBase after)
+    {
+        var details = new JsonObject { ["name"] = after.Name };
+        AddChange(details, "embeddingModel", TargetEmbedding(before), TargetEmbedding(after));
+        AddChange(details, "rerankModel", before.RerankModel ?? "none", after.RerankModel ?? "none");
+        return new(actor, AuditActions.KnowledgeBaseUpdated, "knowledge_base", after.Id, after.WorkspaceId, details);
+    }
+
+    private static string TargetEmbedding(KnowledgeBase kb) => kb.PendingEmbeddingModel ?? kb.EmbeddingModel ?? "none";
+
+    private static void AddChange(JsonObject details, string field, string from, string to)
+    {
+        if (from != to)
+        {
+            details[field] = new JsonObject { ["from"] = from, ["to"] = to };
+        }
+    }
+
+    private static JsonObject ProviderDetails(Provider p) => Details(new
+    {
+        name = p.Name,
+        kind = p.Kind.Name,
+        baseUrl = p.BaseUrl.AbsoluteUri.TrimEnd('/'),
+        hasApiKey = !string.IsNullOrEmpty(p.ApiKey),
+        headers = p.Headers.Keys.Order(StringComparer.Ordinal).ToList(),
+    });
+
+    private static JsonObject ModelDetails(ModelRoute m) => Details(new
+    {
+        name = m.Name,
+        strategy = CatalogValidator.StrategyName(m.Strategy),
+        deployments = m.Deployments.Select(d => new
+        {
+            provider = d.Provider.Name,
+            model = d.VendorModel,
+            price = new { currency = d.Price.Currency.ToString(), input = d.Price.Input, output = d.Price.Output, cachedInput = d.Price.CachedInput },
+        }).ToList(),
+    });
+
+    private static JsonObject Details<T>(T value) => JsonSerializer.SerializeToNode(value, Json)!.AsObject();
+}

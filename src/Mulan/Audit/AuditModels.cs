@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+
+namespace Mulan.Audit;
+
+/// <summary>One administrative change, as a handler reports it. <see cref="Details"/> is built from an explicit
+/// list of fields (see <see cref="AuditEntries"/>), so a secret can only get in by being named there.</summary>
+/// <param name="Actor"><c>admin</c>, or <c>key:&lt;id&gt;</c> for a change made with a virtual key.</param>
+/// <param name="WorkspaceId">the workspace the target belongs to; null for gateway-wide targets (providers, models).</param>
+public sealed record AuditEntry(string Actor, string Action, string TargetType, string TargetId, string? WorkspaceId, JsonObject? Details);
+
+/// <summary>An entry as stored: numbered and timed.</summary>
+public sealed record AuditRecord(long Id, DateTimeOffset At, string Actor, string Action, string TargetType, string TargetId, string? WorkspaceId,
+    JsonObject? Details);
+
+/// <param name="To">exclusive.</param>
+public sealed record AuditQuery(string? WorkspaceId, string? Action, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize);
+
+public sealed record AuditPage(long Count, IReadOnlyList<AuditRecord> Entries);
+
+public static class AuditActor
+{
+    public const string Admin = "admin";
+
+    public static string Key(string keyId) => "key:" + keyId;
+}
+
+/// <summary>The action names, as stored and as accepted by <c>GET /api/audit?action=</c>.</summary>
+public static class AuditActions
+{
+    public const string WorkspaceCreated = "workspace.created";
+    public const string KeyCreated = "key.created";
+    public const string KeyRevoked = "key.revoked";
+    public const string ProviderCreated = "provider.created";
+    public const string ProviderDeleted = "provider.deleted";
+    public const string ModelCreated = "model.created";
+    public const string ModelDeleted = "model.deleted";
+    public const string KnowledgeBaseCreated = "knowledge_base.created";
+    public const string KnowledgeBaseUpdated = "knowledge_base.updated";
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        WorkspaceCreated, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
+        KnowledgeBaseCreated, KnowledgeBaseUpdated,
+    ];
+}
