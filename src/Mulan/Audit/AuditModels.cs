@@ -21,6 +21,9 @@ public static class AuditActor
 {
     public const string Admin = "admin";
 
+    /// <summary>Mulan itself (alerts it raises).</summary>
+    public const string System = "system";
+
     public static string Key(string keyId) => "key:" + keyId;
 }
 
@@ -37,9 +40,15 @@ public static class AuditActions
     public const string KnowledgeBaseCreated = "knowledge_base.created";
     public const string KnowledgeBaseUpdated = "knowledge_base.updated";
 
+    /// <summary>A key's spend passed <c>Governance:BudgetAlertThreshold</c> of its budget this period.</summary>
+    public const string BudgetThresholdReached = "budget.threshold_reached";
+
+    /// <summary>A key's budget refused its first request this period.</summary>
+    public const string BudgetExhausted = "budget.exhausted";
+
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
-        KnowledgeBaseCreated, KnowledgeBaseUpdated,
+        KnowledgeBaseCreated, KnowledgeBaseUpdated, BudgetThresholdReached, BudgetExhausted,
     ];
 }

@@ -17,6 +17,10 @@ public sealed class GovernanceOptions
     /// (one unit of the first is worth this many of the second; the inverse is implied). Default none.</summary>
     public Dictionary<string, decimal> ExchangeRates { get; set; } = [];
 
+    /// <summary>Share of a budget whose spending records a <c>budget.threshold_reached</c> alert in the audit log, once a
+    /// period; 0 turns it off. Default 0.8.</summary>
+    public decimal BudgetAlertThreshold { get; set; } = 0.8m;
+
     /// <summary>The rate to convert <paramref name="from"/> into <paramref name="to"/>, or null when none is configured.</summary>
     public decimal? Rate(Currency from, Currency to)
     {
@@ -40,6 +44,10 @@ internal sealed class GovernanceOptionsValidator : IValidateOptions<GovernanceOp
         if (o.DefaultMaxOutputTokens is < 1 or > 1_000_000)
         {
             errors.Add($"{GovernanceOptions.Section}:DefaultMaxOutputTokens: must be between 1 and 1000000 (got {o.DefaultMaxOutputTokens})");
+        }
+        if (o.BudgetAlertThreshold is < 0 or > 1)
+        {
+            errors.Add($"{GovernanceOptions.Section}:BudgetAlertThreshold: must be between 0 and 1 (got {o.BudgetAlertThreshold.ToString(CultureInfo.InvariantCulture)})");
         }
         foreach (var (pair, rate) in o.ExchangeRates)
         {

@@ -60,6 +60,21 @@ public sealed class BudgetTests : IAsyncLifetime
         Assert.True(budget - spent < 2 * mostExpensive, $"spent {spent} of {budget}, one request {mostExpensive}");
         Assert.InRange(served, 40, 60);
 
+        // Crossing 80% and the first refusal each left one alert in the audit log.
+        foreach (var action in new[] { "budget.threshold_reached", "budget.exhausted" })
+        {
+            JsonArray entries = [];
+            for (var wait = 0; wait < 50 && entries.Count == 0; wait++)
+            {
+                entries = (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/audit?action={action}"))!["entries"]!.AsArray();
+                await Task.Delay(wait == 0 ? 0 : 100);
+            }
+            var entry = Assert.Single(entries)!;
+            Assert.Equal("system", entry["actor"]!.GetValue<string>());
+            Assert.Equal("key", entry["targetType"]!.GetValue<string>());
+            Assert.Equal(budget, entry["details"]!["amount"]!.GetValue<decimal>());
+        }
+
         // The ledger equals the vendor's bills, request by request.
         var bills = _host.Vendor.Ledger.Bills;
         Assert.Equal(served, bills.Count);

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 
@@ -12,7 +15,7 @@ namespace Mulan.Governance.Budgets;
 /// together overshoot by more than what an estimate can be wrong by. Spent is loaded once per period from the ledger,
 /// so a restart does not forget what was spent.
 /// </summary>
-public sealed class BudgetGuard(IUsageStore store, TimeProvider time)
+public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOptions<GovernanceOptions> options, TimeProvider time, ILogger<BudgetGuard> logger)
 {
     private readonly ConcurrentDictionary<(string Scope, DateTimeOffset Start), Lazy<Task<Account>>> _accounts = new();
 
@@ -20,10 +23,13 @@ public sealed class BudgetGuard(IUsageStore store, TimeProvider time)
     {
         public decimal Spent;
         public decimal Reserved;
+        // Each alert is recorded once a period.
+        public bool ThresholdAlerted;
+        public bool ExhaustedAlerted;
     }
 
     /// <summary>An admitted request's hold on a budget, in the budget's currency.</summary>
-    public sealed record Reservation(string Scope, DateTimeOffset Start, decimal Estimate, KeyBudget Budget);
+    public sealed record Reservation(string Scope, string WorkspaceId, DateTimeOffset Start, decimal Estimate, KeyBudget Budget);
 
     /// <summary>Where a budget stands: what is spent and what admitted requests hold, in its currency.</summary>
     public sealed record Standing(decimal Spent, decimal Reserved);
@@ -40,10 +46,15 @@ public sealed class BudgetGuard(IUsageStore store, TimeProvider time)
             var standing = new Standing(account.Spent, account.Reserved);
             if (account.Spent + account.Reserved + estimate > budget.Amount)
             {
+                if (!account.ExhaustedAlerted)
+                {
+                    account.ExhaustedAlerted = true;
+                    Alert(AuditActions.BudgetExhausted, key.Id, key.WorkspaceId, start, budget, account.Spent);
+                }
                 return (null, standing);
             }
             account.Reserved += estimate;
-            return (new Reservation(key.Id, start, estimate, budget), standing with { Reserved = account.Reserved });
+            return (new Reservation(key.Id, key.WorkspaceId, start, estimate, budget), standing with { Reserved = account.Reserved });
         }
     }
 
@@ -59,8 +70,42 @@ public sealed class BudgetGuard(IUsageStore store, TimeProvider time)
         {
             account.Reserved -= reservation.Estimate;
             account.Spent += actual;
+            var threshold = options.Value.BudgetAlertThreshold;
+            if (threshold > 0 && !account.ThresholdAlerted && account.Spent >= threshold * reservation.Budget.Amount)
+            {
+                account.ThresholdAlerted = true;
+                Alert(AuditActions.BudgetThresholdReached, reservation.Scope, reservation.WorkspaceId, reservation.Start, reservation.Budget, account.Spent);
+            }
         }
     }
+
+    // Recorded in the audit log, off the request's path: the request that crossed the line is not held up by it.
+    private void Alert(string action, string keyId, string workspaceId, DateTimeOffset start, KeyBudget budget, decimal spent)
+    {
+        var details = new JsonObject
+        {
+            ["period"] = budget.Period.ToString().ToLowerInvariant(),
+            ["periodStart"] = start,
+            ["amount"] = budget.Amount,
+            ["currency"] = budget.Currency,
+            ["spent"] = Math.Round(spent, 9),
+            ["threshold"] = options.Value.BudgetAlertThreshold,
+        };
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await audit.RecordAsync(new AuditEntry(AuditActor.System, action, "key", keyId, workspaceId, details));
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                LogAlertLost(logger, action, keyId, e);
+            }
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Budget alert {Action} for key {KeyId} could not be recorded")]
+    private static partial void LogAlertLost(ILogger logger, string action, string keyId, Exception e);
 
     /// <summary>The start of the budget period that contains <paramref name="now"/> (UTC days and months).</summary>
     public static DateTimeOffset PeriodStart(BudgetPeriod period, DateTimeOffset now) => period switch
