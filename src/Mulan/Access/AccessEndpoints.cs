@@ -9,6 +9,8 @@ public static class AccessEndpoints
     public static RouteGroupBuilder MapAccess(this RouteGroupBuilder api)
     {
         api.MapPost("/workspaces", CreateWorkspaceAsync).WithName("CreateWorkspace").WithSummary("Create a workspace (tenant).");
+        api.MapPut("/workspaces/{workspace}/limits", SetLimitsAsync).WithName("SetWorkspaceLimits")
+            .WithSummary("Replace the budget and rate limits every key of a workspace shares.");
         api.MapGet("/workspaces", async (IAccessStore store, CancellationToken ct) =>
             TypedResults.Ok(new { workspaces = (await store.ListWorkspacesAsync(ct)).Select(WorkspaceDto.From) }))
             .WithName("ListWorkspaces").WithSummary("List workspaces.");
@@ -18,14 +20,20 @@ public static class AccessEndpoints
         return api;
     }
 
-    public sealed record CreateWorkspaceRequest(string? Name);
+    public sealed record CreateWorkspaceRequest(string? Name, BudgetDto? Budget, int? Rpm, int? Tpm);
 
-    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt)
+    /// <summary>The whole set: a field left out (or null) means none.</summary>
+    public sealed record LimitsRequest(BudgetDto? Budget, int? Rpm, int? Tpm);
+
+    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt, BudgetDto? Budget, int? Rpm, int? Tpm)
     {
-        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt);
+        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt, BudgetDto.From(w.Budget), w.Rpm, w.Tpm);
     }
 
-    public sealed record BudgetDto(decimal? Amount, string? Currency, string? Period);
+    public sealed record BudgetDto(decimal? Amount, string? Currency, string? Period)
+    {
+        public static BudgetDto? From(KeyBudget? b) => b is null ? null : new(b.Amount, b.Currency, b.Period.ToString().ToLowerInvariant());
+    }
 
     public sealed record CreateKeyRequest(string? Name, string? Workspace, List<string>? Models, BudgetDto? Budget, int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt);
 
@@ -34,19 +42,25 @@ public static class AccessEndpoints
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
     {
         public static KeyDto From(VirtualKey k, string? secret = null) => new(k.Id, k.Name, k.WorkspaceId, k.DisplayPrefix, k.Models,
-            k.Budget is { } b ? new BudgetDto(b.Amount, b.Currency, b.Period.ToString().ToLowerInvariant()) : null,
+            BudgetDto.From(k.Budget),
             k.Rpm, k.Tpm, k.ExpiresAt, k.RevokedAt, k.CreatedAt, secret);
     }
 
     private static async Task<Results<Created<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> CreateWorkspaceAsync(
         CreateWorkspaceRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
     {
+        var errors = new Dictionary<string, string[]>();
         var name = body?.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["required, 1 to 100 characters"] });
+            errors["name"] = ["required, 1 to 100 characters"];
         }
-        var created = await access.CreateWorkspaceAsync(name, ct);
+        var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var created = await access.CreateWorkspaceAsync(name!, budget, body!.Rpm, body.Tpm, ct);
         if (created is null)
         {
             return TypedResults.Problem(detail: $"A workspace named '{name}' exists.", statusCode: 409);
@@ -78,8 +92,42 @@ public static class AccessEndpoints
                 errors["models"] = [.. errors.GetValueOrDefault("models", []), $"no model '{m}'"];
             }
         }
+        var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        if (body?.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            errors["expiresAt"] = ["must be in the future"];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt, ct);
+        await audit.RecordAsync(AuditEntries.KeyCreated(AuditActor.Admin, key));
+        return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
+    }
+
+    private static async Task<Results<Ok<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> SetLimitsAsync(
+        string workspace, LimitsRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (await access.SetLimitsAsync(workspace, budget, body?.Rpm, body?.Tpm, ct) is not { } change)
+        {
+            return TypedResults.Problem(detail: $"No workspace '{workspace}'.", statusCode: 404);
+        }
+        await audit.RecordAsync(AuditEntries.WorkspaceLimitsChanged(AuditActor.Admin, change.Before, change.After));
+        return TypedResults.Ok(WorkspaceDto.From(change.After));
+    }
+
+    /// <summary>A budget and rate limits as keys and workspaces take them; problems go into <paramref name="errors"/>.</summary>
+    private static KeyBudget? ReadLimits(BudgetDto? b, int? rpm, int? tpm, Dictionary<string, string[]> errors)
+    {
         KeyBudget? budget = null;
-        if (body?.Budget is { } b)
+        if (b is not null)
         {
             if (b.Amount is not > 0)
             {
@@ -95,25 +143,15 @@ public static class AccessEndpoints
             }
             budget = new KeyBudget(b.Amount ?? 0, b.Currency?.ToUpperInvariant() ?? "", period);
         }
-        if (body?.Rpm is <= 0)
+        if (rpm is <= 0)
         {
             errors["rpm"] = ["must be a positive number of requests per minute"];
         }
-        if (body?.Tpm is <= 0)
+        if (tpm is <= 0)
         {
             errors["tpm"] = ["must be a positive number of tokens per minute"];
         }
-        if (body?.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            errors["expiresAt"] = ["must be in the future"];
-        }
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt, ct);
-        await audit.RecordAsync(AuditEntries.KeyCreated(AuditActor.Admin, key));
-        return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
+        return budget;
     }
 
     private static async Task<Results<Ok<KeysPage>, ValidationProblem>> ListKeysAsync(string? workspace, IAccessStore store, CancellationToken ct)

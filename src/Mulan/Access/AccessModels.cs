@@ -1,6 +1,12 @@
 namespace Mulan.Access;
 
-public sealed record Workspace(string Id, string Name, DateTimeOffset CreatedAt);
+public sealed record Workspace(string Id, string Name, DateTimeOffset CreatedAt)
+{
+    /// <summary>Shared by every key of the workspace, on top of each key's own.</summary>
+    public KeyBudget? Budget { get; init; }
+    public int? Rpm { get; init; }
+    public int? Tpm { get; init; }
+}
 
 public enum BudgetPeriod { Day, Month, Total }
 

@@ -6,6 +6,8 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
 {
     public const string DefaultWorkspaceName = "default";
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // Read on every /v1 request (its workspace's limits): a snapshot replaced whole after each change.
+    private IReadOnlyDictionary<string, Workspace> _workspaces = new Dictionary<string, Workspace>();
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -14,13 +16,45 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
             await store.TryCreateWorkspaceAsync(new Workspace(KeyMaterial.NewId("ws"), DefaultWorkspaceName, time.GetUtcNow()), ct);
         }
         ring.Replace(await store.LoadActiveKeysAsync(ct));
+        await ReloadWorkspacesAsync(ct);
     }
 
-    public async Task<Workspace?> CreateWorkspaceAsync(string name, CancellationToken ct)
+    /// <summary>The workspace as last loaded (its limits included), or null.</summary>
+    public Workspace? WorkspaceOf(string id) => Volatile.Read(ref _workspaces).GetValueOrDefault(id);
+
+    public async Task<Workspace?> CreateWorkspaceAsync(string name, KeyBudget? budget, int? rpm, int? tpm, CancellationToken ct)
     {
-        var workspace = new Workspace(KeyMaterial.NewId("ws"), name, time.GetUtcNow());
-        return await store.TryCreateWorkspaceAsync(workspace, ct) ? workspace : null;
+        var workspace = new Workspace(KeyMaterial.NewId("ws"), name, time.GetUtcNow()) { Budget = budget, Rpm = rpm, Tpm = tpm };
+        if (!await store.TryCreateWorkspaceAsync(workspace, ct))
+        {
+            return null;
+        }
+        await ReloadWorkspacesAsync(ct);
+        return workspace;
     }
+
+    /// <returns>the workspace before and after, or null when there is no such workspace.</returns>
+    public async Task<(Workspace Before, Workspace After)?> SetLimitsAsync(string idOrName, KeyBudget? budget, int? rpm, int? tpm, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (await store.FindWorkspaceAsync(idOrName, ct) is not { } before)
+            {
+                return null;
+            }
+            await store.SetWorkspaceLimitsAsync(before.Id, budget, rpm, tpm, ct);
+            await ReloadWorkspacesAsync(ct);
+            return (before, before with { Budget = budget, Rpm = rpm, Tpm = tpm });
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ReloadWorkspacesAsync(CancellationToken ct) =>
+        Volatile.Write(ref _workspaces, (await store.ListWorkspacesAsync(ct)).ToDictionary(w => w.Id, StringComparer.Ordinal));
 
     /// <returns>the stored key and the full secret, which is never available again.</returns>
     public async Task<(VirtualKey Key, string Secret)> CreateKeyAsync(

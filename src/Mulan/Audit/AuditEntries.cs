@@ -21,6 +21,15 @@ public static class AuditEntries
     public static AuditEntry WorkspaceCreated(string actor, Workspace w) =>
         new(actor, AuditActions.WorkspaceCreated, "workspace", w.Id, w.Id, Details(new { name = w.Name }));
 
+    public static AuditEntry WorkspaceLimitsChanged(string actor, Workspace before, Workspace after) =>
+        new(actor, AuditActions.WorkspaceLimitsChanged, "workspace", after.Id, after.Id, Details(new
+        {
+            from = new { budget = Budget(before.Budget), rpm = before.Rpm, tpm = before.Tpm },
+            to = new { budget = Budget(after.Budget), rpm = after.Rpm, tpm = after.Tpm },
+        }));
+
+    private static object? Budget(KeyBudget? b) => b is null ? null : new { amount = b.Amount, currency = b.Currency, period = b.Period.ToString().ToLowerInvariant() };
+
     public static AuditEntry KeyCreated(string actor, VirtualKey k) =>
         new(actor, AuditActions.KeyCreated, "key", k.Id, k.WorkspaceId, Details(new
         {

@@ -31,6 +31,7 @@ public static class AuditActor
 public static class AuditActions
 {
     public const string WorkspaceCreated = "workspace.created";
+    public const string WorkspaceLimitsChanged = "workspace.limits_changed";
     public const string KeyCreated = "key.created";
     public const string KeyRevoked = "key.revoked";
     public const string ProviderCreated = "provider.created";
@@ -48,7 +49,7 @@ public static class AuditActions
 
     public static IReadOnlyList<string> All { get; } =
     [
-        WorkspaceCreated, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
+        WorkspaceCreated, WorkspaceLimitsChanged, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, BudgetThresholdReached, BudgetExhausted,
     ];
 }

@@ -18,18 +18,32 @@ namespace Mulan.Governance;
 /// held is settled when the request's usage record is written: tokens not used go back to the minute, the budget keeps
 /// the actual cost.
 /// </summary>
-public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCounter tokens, IOptions<GovernanceOptions> options) : IUsageObserver
+public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCounter tokens, AccessService access, IOptions<GovernanceOptions> options)
+    : IUsageObserver
 {
     private readonly GovernanceOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, Admission> _admitted = new(StringComparer.Ordinal);
 
-    private sealed record Admission(RateLimiter.Check? Tokens, BudgetGuard.Reservation? Budget);
+    private sealed record Admission(List<RateLimiter.Check> Tokens, List<BudgetGuard.Reservation> Budgets);
+
+    /// <summary>One set of limits to check: the key's own, or its workspace's (shared by all its keys).</summary>
+    private sealed record Limits(string Name, string Counter, BudgetGuard.Scope Scope, int? Rpm, int? Tpm, KeyBudget? Budget);
 
     /// <summary>Null when admitted (the <c>x-ratelimit-*</c> headers are set); otherwise the refusal, and nothing is held.</summary>
     public async Task<OpenAIError?> AdmitAsync(HttpContext ctx, Exchange x, IReadOnlyList<Deployment> deployments)
     {
         var key = x.Key;
-        if (key.Rpm is null && key.Tpm is null && key.Budget is null)
+        var workspace = access.WorkspaceOf(key.WorkspaceId);
+        List<Limits> sets = [];
+        if (key.Rpm is not null || key.Tpm is not null || key.Budget is not null)
+        {
+            sets.Add(new Limits("key", $"key:{key.Id}", BudgetGuard.Scope.Of(key), key.Rpm, key.Tpm, key.Budget));
+        }
+        if (workspace is not null && (workspace.Rpm is not null || workspace.Tpm is not null || workspace.Budget is not null))
+        {
+            sets.Add(new Limits("workspace", $"ws:{workspace.Id}", BudgetGuard.Scope.Of(workspace), workspace.Rpm, workspace.Tpm, workspace.Budget));
+        }
+        if (sets.Count == 0)
         {
             return null; // the usual case: nothing to count
         }
@@ -38,53 +52,75 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         long prompt = chat ? tokens.CountChatInput(body) : tokens.CountEmbeddingInput(body);
         long maxOutput = chat ? OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens : 0;
 
-        RateLimiter.Check? requests = null, tokenCheck = null;
-        if (key.Rpm is { } rpm)
+        // Everything held so far is given back if a later check refuses: a refused request spends nothing.
+        List<RateLimiter.Check> requests = [], tokenChecks = [];
+        List<BudgetGuard.Reservation> reservations = [];
+        async Task<OpenAIError> RefuseAsync(OpenAIError error)
         {
-            requests = await limits.TryAcquireAsync($"key:{key.Id}:requests", "requests", rpm, 1);
-            RateLimiter.WriteHeaders(ctx.Response.Headers, requests);
-            if (!requests.Admitted)
+            foreach (var check in requests)
             {
-                return RateLimited(requests, "requests per minute (RPM)");
+                await limits.RefundAsync(check, 1);
+            }
+            foreach (var check in tokenChecks)
+            {
+                await limits.RefundAsync(check, check.Amount);
+            }
+            foreach (var held in reservations)
+            {
+                budgets.Settle(held, 0m);
+            }
+            return error;
+        }
+
+        foreach (var set in sets)
+        {
+            if (set.Rpm is { } rpm)
+            {
+                var check = await limits.TryAcquireAsync($"{set.Counter}:requests", "requests", rpm, 1);
+                RateLimiter.WriteHeaders(ctx.Response.Headers, check);
+                if (!check.Admitted)
+                {
+                    return await RefuseAsync(RateLimited(check, set.Name, "requests per minute (RPM)"));
+                }
+                requests.Add(check);
+            }
+            if (set.Tpm is { } tpm)
+            {
+                var check = await limits.TryAcquireAsync($"{set.Counter}:tokens", "tokens", tpm, prompt + maxOutput);
+                RateLimiter.WriteHeaders(ctx.Response.Headers, check);
+                if (!check.Admitted)
+                {
+                    return await RefuseAsync(RateLimited(check, set.Name, "tokens per minute (TPM)"));
+                }
+                tokenChecks.Add(check);
             }
         }
-        if (key.Tpm is { } tpm)
+        foreach (var set in sets)
         {
-            tokenCheck = await limits.TryAcquireAsync($"key:{key.Id}:tokens", "tokens", tpm, prompt + maxOutput);
-            RateLimiter.WriteHeaders(ctx.Response.Headers, tokenCheck);
-            if (!tokenCheck.Admitted)
+            if (set.Budget is not { } budget)
             {
-                await Refund(requests, 1);
-                return RateLimited(tokenCheck, "tokens per minute (TPM)");
+                continue;
             }
-        }
-        BudgetGuard.Reservation? reservation = null;
-        if (key.Budget is { } budget)
-        {
             var currency = Enum.Parse<Currency>(budget.Currency);
             if (deployments.FirstOrDefault(d => _options.Rate(d.Price.Currency, currency) is null) is { } foreign)
             {
-                await Refund(requests, 1);
-                await Refund(tokenCheck, tokenCheck?.Amount ?? 0);
-                return new OpenAIError(400,
-                    $"This key's budget is in {currency} and model '{x.Model}' is priced in {foreign.Price.Currency}; set Governance:ExchangeRates to count it.",
-                    "invalid_request_error", null, "budget_currency_mismatch");
+                return await RefuseAsync(new OpenAIError(400,
+                    $"This {set.Name}'s budget is in {currency} and model '{x.Model}' is priced in {foreign.Price.Currency}; set Governance:ExchangeRates to count it.",
+                    "invalid_request_error", null, "budget_currency_mismatch"));
             }
             // The most the request can cost: its prompt and its output cap at the dearest deployment it may fall back to.
             var estimate = deployments.Max(d => Convert(Cost.Of(d.PriceAt(x.StartedAt), prompt, 0, maxOutput), d.Price.Currency, currency));
-            var (held, standing) = await budgets.TryReserveAsync(key, budget, estimate, (amount, from) => Convert(amount, from, currency), CancellationToken.None);
+            var (held, standing) = await budgets.TryReserveAsync(set.Scope, budget, estimate, (amount, from) => Convert(amount, from, currency), CancellationToken.None);
             if (held is null)
             {
-                await Refund(requests, 1);
-                await Refund(tokenCheck, tokenCheck?.Amount ?? 0);
-                return new OpenAIError(429,
-                    $"This key's {budget.Period.ToString().ToLowerInvariant()} budget of {Money(budget.Amount)} {currency} is used up: {Money(standing.Spent)} spent, " +
+                return await RefuseAsync(new OpenAIError(429,
+                    $"This {set.Name}'s {budget.Period.ToString().ToLowerInvariant()} budget of {Money(budget.Amount)} {currency} is used up: {Money(standing.Spent)} spent, " +
                     $"{Money(standing.Reserved)} held by requests in flight, and this request may cost up to {Money(estimate)}.",
-                    "insufficient_quota", null, "budget_exceeded");
+                    "insufficient_quota", null, "budget_exceeded"));
             }
-            reservation = held;
+            reservations.Add(held);
         }
-        _admitted[x.RequestId] = new Admission(tokenCheck, reservation);
+        _admitted[x.RequestId] = new Admission(tokenChecks, reservations);
         return null;
     }
 
@@ -94,24 +130,22 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         {
             return;
         }
-        if (admission.Tokens is { } counted)
+        foreach (var counted in admission.Tokens)
         {
-            _ = Refund(counted, counted.Amount - (record.InputTokens + record.OutputTokens)).AsTask();
+            _ = limits.RefundAsync(counted, counted.Amount - (record.InputTokens + record.OutputTokens)).AsTask();
         }
-        if (admission.Budget is { } reservation)
+        foreach (var reservation in admission.Budgets)
         {
             var currency = Enum.Parse<Currency>(reservation.Budget.Currency);
             budgets.Settle(reservation, record.Currency is { } priced ? Convert(record.Cost, priced, currency) : 0m);
         }
     }
 
-    private ValueTask Refund(RateLimiter.Check? check, long amount) => check is null ? ValueTask.CompletedTask : limits.RefundAsync(check, amount);
-
     private decimal Convert(decimal amount, Currency from, Currency to) =>
         amount == 0 ? 0 : amount * (_options.Rate(from, to) ?? throw new InvalidOperationException($"no exchange rate {from}:{to}"));
 
-    private static OpenAIError RateLimited(RateLimiter.Check check, string what) => new(429,
-        $"Rate limit reached for this key on {what}: limit {check.Limit}, used {check.Used}, requested {check.Amount}. " +
+    private static OpenAIError RateLimited(RateLimiter.Check check, string scope, string what) => new(429,
+        $"Rate limit reached for this {scope} on {what}: limit {check.Limit}, used {check.Used}, requested {check.Amount}. " +
         $"Please try again in {Math.Ceiling(check.Reset.TotalSeconds)}s.", check.Kind, null, "rate_limit_exceeded")
     {
         RetryAfterSeconds = (int)Math.Ceiling(check.Reset.TotalSeconds),

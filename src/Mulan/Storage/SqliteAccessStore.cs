@@ -11,14 +11,14 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
     {
         await using var c = await db.OpenAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<WorkspaceRow>(
-            "SELECT id, name, created_at AS CreatedAt FROM workspaces WHERE id = @v OR name = @v LIMIT 1", new { v = idOrName });
+            $"SELECT {WorkspaceColumns} FROM workspaces WHERE id = @v OR name = @v LIMIT 1", new { v = idOrName });
         return row?.ToModel();
     }
 
     public async Task<IReadOnlyList<Workspace>> ListWorkspacesAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        var rows = await c.QueryAsync<WorkspaceRow>("SELECT id, name, created_at AS CreatedAt FROM workspaces ORDER BY created_at, id");
+        var rows = await c.QueryAsync<WorkspaceRow>($"SELECT {WorkspaceColumns} FROM workspaces ORDER BY created_at, id");
         return [.. rows.Select(r => r.ToModel())];
     }
 
@@ -26,10 +26,38 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
     {
         await using var c = await db.OpenAsync(ct);
         var n = await c.ExecuteAsync(
-            "INSERT INTO workspaces (id, name, created_at) VALUES (@Id, @Name, @At) ON CONFLICT DO NOTHING",
-            new { workspace.Id, workspace.Name, At = workspace.CreatedAt.ToUnixTimeMilliseconds() });
+            """
+            INSERT INTO workspaces (id, name, created_at, budget_amount, budget_currency, budget_period, rpm, tpm)
+            VALUES (@Id, @Name, @At, @BudgetAmount, @BudgetCurrency, @BudgetPeriod, @Rpm, @Tpm) ON CONFLICT DO NOTHING
+            """,
+            new
+            {
+                workspace.Id, workspace.Name, At = workspace.CreatedAt.ToUnixTimeMilliseconds(),
+                BudgetAmount = workspace.Budget?.Amount.ToString(CultureInfo.InvariantCulture), BudgetCurrency = workspace.Budget?.Currency,
+                BudgetPeriod = workspace.Budget?.Period.ToString(), workspace.Rpm, workspace.Tpm,
+            });
         return n == 1;
     }
+
+    public async Task SetWorkspaceLimitsAsync(string id, KeyBudget? budget, int? rpm, int? tpm, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(
+            """
+            UPDATE workspaces SET budget_amount = @BudgetAmount, budget_currency = @BudgetCurrency, budget_period = @BudgetPeriod,
+              rpm = @Rpm, tpm = @Tpm WHERE id = @Id
+            """,
+            new
+            {
+                Id = id, BudgetAmount = budget?.Amount.ToString(CultureInfo.InvariantCulture), BudgetCurrency = budget?.Currency,
+                BudgetPeriod = budget?.Period.ToString(), Rpm = rpm, Tpm = tpm,
+            });
+    }
+
+    private const string WorkspaceColumns = """
+        id AS Id, name AS Name, created_at AS CreatedAt, budget_amount AS BudgetAmount, budget_currency AS BudgetCurrency,
+        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm
+        """;
 
     public async Task CreateKeyAsync(VirtualKey key, CancellationToken ct)
     {
@@ -90,9 +118,23 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
             new { key, value });
     }
 
-    private sealed record WorkspaceRow(string Id, string Name, long CreatedAt)
+    private sealed class WorkspaceRow
     {
-        public Workspace ToModel() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+        public string Id { get; init; } = "";
+        public string Name { get; init; } = "";
+        public long CreatedAt { get; init; }
+        public string? BudgetAmount { get; init; }
+        public string? BudgetCurrency { get; init; }
+        public string? BudgetPeriod { get; init; }
+        public long? Rpm { get; init; }
+        public long? Tpm { get; init; }
+
+        public Workspace ToModel() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt))
+        {
+            Budget = BudgetAmount is null ? null : new KeyBudget(decimal.Parse(BudgetAmount, CultureInfo.InvariantCulture), BudgetCurrency!, Enum.Parse<BudgetPeriod>(BudgetPeriod!)),
+            Rpm = (int?)Rpm,
+            Tpm = (int?)Tpm,
+        };
     }
 
     private sealed class KeyRow

@@ -140,6 +140,14 @@ internal static class SqliteMigrations
         CREATE INDEX audit_log_at ON audit_log(at);
         CREATE INDEX audit_log_workspace_at ON audit_log(workspace_id, at);
         """,
+        // 7: budgets and rate limits shared by all keys of a workspace
+        """
+        ALTER TABLE workspaces ADD COLUMN budget_amount TEXT NULL;
+        ALTER TABLE workspaces ADD COLUMN budget_currency TEXT NULL;
+        ALTER TABLE workspaces ADD COLUMN budget_period TEXT NULL;
+        ALTER TABLE workspaces ADD COLUMN rpm INTEGER NULL;
+        ALTER TABLE workspaces ADD COLUMN tpm INTEGER NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -17,7 +17,7 @@ namespace Mulan.Governance.Budgets;
 /// </summary>
 public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOptions<GovernanceOptions> options, TimeProvider time, ILogger<BudgetGuard> logger)
 {
-    private readonly ConcurrentDictionary<(string Scope, DateTimeOffset Start), Lazy<Task<Account>>> _accounts = new();
+    private readonly ConcurrentDictionary<(Scope Scope, DateTimeOffset Start), Lazy<Task<Account>>> _accounts = new();
 
     private sealed class Account
     {
@@ -28,19 +28,32 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
         public bool ExhaustedAlerted;
     }
 
+    /// <summary>What a budget belongs to: a key, or a whole workspace (all its keys).</summary>
+    /// <param name="TargetType"><c>key</c> or <c>workspace</c>.</param>
+    public sealed record Scope(string TargetType, string TargetId, string WorkspaceId)
+    {
+        public static Scope Of(VirtualKey key) => new("key", key.Id, key.WorkspaceId);
+
+        public static Scope Of(Workspace workspace) => new("workspace", workspace.Id, workspace.Id);
+
+        public UsageQuery Spending(DateTimeOffset from) => TargetType == "key"
+            ? new UsageQuery(TargetId, null, null, from, null, 1, 1)
+            : new UsageQuery(null, TargetId, null, from, null, 1, 1);
+    }
+
     /// <summary>An admitted request's hold on a budget, in the budget's currency.</summary>
-    public sealed record Reservation(string Scope, string WorkspaceId, DateTimeOffset Start, decimal Estimate, KeyBudget Budget);
+    public sealed record Reservation(Scope Scope, DateTimeOffset Start, decimal Estimate, KeyBudget Budget);
 
     /// <summary>Where a budget stands: what is spent and what admitted requests hold, in its currency.</summary>
     public sealed record Standing(decimal Spent, decimal Reserved);
 
-    /// <summary>Reserves <paramref name="estimate"/> on the key's budget; null when it does not fit (nothing is held then).</summary>
+    /// <summary>Reserves <paramref name="estimate"/> on a budget; null when it does not fit (nothing is held then).</summary>
     /// <param name="convert">turns a ledger amount into the budget's currency (records may be priced in another).</param>
-    public async Task<(Reservation? Held, Standing Standing)> TryReserveAsync(VirtualKey key, KeyBudget budget, decimal estimate,
+    public async Task<(Reservation? Held, Standing Standing)> TryReserveAsync(Scope scope, KeyBudget budget, decimal estimate,
         Func<decimal, Currency, decimal> convert, CancellationToken ct)
     {
         var start = PeriodStart(budget.Period, time.GetUtcNow());
-        var account = await _accounts.GetOrAdd((key.Id, start), k => new Lazy<Task<Account>>(() => LoadAsync(k.Scope, k.Start, convert))).Value.WaitAsync(ct);
+        var account = await _accounts.GetOrAdd((scope, start), k => new Lazy<Task<Account>>(() => LoadAsync(k.Scope, k.Start, convert))).Value.WaitAsync(ct);
         lock (account)
         {
             var standing = new Standing(account.Spent, account.Reserved);
@@ -49,12 +62,12 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
                 if (!account.ExhaustedAlerted)
                 {
                     account.ExhaustedAlerted = true;
-                    Alert(AuditActions.BudgetExhausted, key.Id, key.WorkspaceId, start, budget, account.Spent);
+                    Alert(AuditActions.BudgetExhausted, scope, start, budget, account.Spent);
                 }
                 return (null, standing);
             }
             account.Reserved += estimate;
-            return (new Reservation(key.Id, key.WorkspaceId, start, estimate, budget), standing with { Reserved = account.Reserved });
+            return (new Reservation(scope, start, estimate, budget), standing with { Reserved = account.Reserved });
         }
     }
 
@@ -74,13 +87,13 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
             if (threshold > 0 && !account.ThresholdAlerted && account.Spent >= threshold * reservation.Budget.Amount)
             {
                 account.ThresholdAlerted = true;
-                Alert(AuditActions.BudgetThresholdReached, reservation.Scope, reservation.WorkspaceId, reservation.Start, reservation.Budget, account.Spent);
+                Alert(AuditActions.BudgetThresholdReached, reservation.Scope, reservation.Start, reservation.Budget, account.Spent);
             }
         }
     }
 
     // Recorded in the audit log, off the request's path: the request that crossed the line is not held up by it.
-    private void Alert(string action, string keyId, string workspaceId, DateTimeOffset start, KeyBudget budget, decimal spent)
+    private void Alert(string action, Scope scope, DateTimeOffset start, KeyBudget budget, decimal spent)
     {
         var details = new JsonObject
         {
@@ -95,17 +108,17 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
         {
             try
             {
-                await audit.RecordAsync(new AuditEntry(AuditActor.System, action, "key", keyId, workspaceId, details));
+                await audit.RecordAsync(new AuditEntry(AuditActor.System, action, scope.TargetType, scope.TargetId, scope.WorkspaceId, details));
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
-                LogAlertLost(logger, action, keyId, e);
+                LogAlertLost(logger, action, scope.TargetId, e);
             }
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Budget alert {Action} for key {KeyId} could not be recorded")]
-    private static partial void LogAlertLost(ILogger logger, string action, string keyId, Exception e);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Budget alert {Action} for {Target} could not be recorded")]
+    private static partial void LogAlertLost(ILogger logger, string action, string target, Exception e);
 
     /// <summary>The start of the budget period that contains <paramref name="now"/> (UTC days and months).</summary>
     public static DateTimeOffset PeriodStart(BudgetPeriod period, DateTimeOffset now) => period switch
@@ -115,9 +128,9 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
         _ => DateTimeOffset.UnixEpoch,
     };
 
-    private async Task<Account> LoadAsync(string keyId, DateTimeOffset start, Func<decimal, Currency, decimal> convert)
+    private async Task<Account> LoadAsync(Scope scope, DateTimeOffset start, Func<decimal, Currency, decimal> convert)
     {
-        var totals = (await store.QueryAsync(new UsageQuery(keyId, null, null, start, null, 1, 1), CancellationToken.None)).Totals;
+        var totals = (await store.QueryAsync(scope.Spending(start), CancellationToken.None)).Totals;
         var spent = 0m;
         foreach (var total in totals)
         {
