@@ -6,6 +6,7 @@ using Mulan.Access;
 using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Governance;
+using Mulan.Governance.Reconciliation;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
@@ -74,6 +75,7 @@ public static class MulanServer
         api.MapRouting();
         api.MapUsage();
         api.MapAudit();
+        api.MapReconciliation();
         app.MapKnowledge();
         return app;
     }

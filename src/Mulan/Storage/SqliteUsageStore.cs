@@ -180,6 +180,33 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         return new UsagePage(totalList, totalList.Sum(t => t.Requests), [.. rows.Select(r => r.ToModel())]);
     }
 
+    // What a vendor bills: a completed request (ok); one the client abandoned or the upstream broke off after it had
+    // read the prompt or generated text (client_aborted / upstream_error with tokens: the vendor did the work and
+    // charges for it). The same statuses without tokens never reached the vendor or were refused by it (connection
+    // refused, 429, 5xx before any output), and rejected requests were stopped by Mulan: no vendor charges for those,
+    // so they are left out, or they would inflate the request count of an otherwise matching day.
+    // The range on `at` comes first so that SQLite walks the usage_at index.
+    private const string BilledDays = """
+        SELECT at / 86400000 AS Day, vendor_model AS VendorModel, currency AS Currency, COUNT(*) AS Requests,
+          SUM(input_tokens) AS InputTokens, SUM(cached_tokens) AS CachedTokens, SUM(output_tokens) AS OutputTokens, SUM(cost_nanos) AS Nanos
+        FROM usage_records
+        WHERE at >= @From AND at < @To AND provider = @Provider AND vendor_model IS NOT NULL AND currency IS NOT NULL
+          AND (status = 'ok' OR (status IN ('client_aborted', 'upstream_error') AND input_tokens + output_tokens > 0))
+        GROUP BY Day, vendor_model, currency
+        ORDER BY Day, vendor_model, currency
+        """;
+
+    public async Task<IReadOnlyList<BilledDay>> BilledDaysAsync(string provider, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<(long Day, string VendorModel, string Currency, long Requests, long InputTokens, long CachedTokens,
+            long OutputTokens, long Nanos)>(
+            new CommandDefinition(BilledDays, new { Provider = provider, From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
+                cancellationToken: ct));
+        return [.. rows.Select(r => new BilledDay(DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)r.Day),
+            r.VendorModel, Enum.Parse<Currency>(r.Currency), r.Requests, r.InputTokens, r.CachedTokens, r.OutputTokens, Cost.FromNanos(r.Nanos)))];
+    }
+
     private sealed class Row
     {
         public string RequestId { get; init; } = "";

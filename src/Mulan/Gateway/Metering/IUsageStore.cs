@@ -1,3 +1,5 @@
+using Mulan.Gateway.Catalog;
+
 namespace Mulan.Gateway.Metering;
 
 public sealed record UsageQuery(string? KeyId, string? WorkspaceId, string? Model, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize);
@@ -6,6 +8,10 @@ public sealed record UsageTotal(string? Currency, long Requests, long InputToken
 
 public sealed record UsagePage(IReadOnlyList<UsageTotal> Totals, long Count, IReadOnlyList<UsageRecord> Records);
 
+/// <summary>What one provider served of one vendor model on one UTC day, in one currency: the ledger's side of a vendor's bill.</summary>
+public sealed record BilledDay(DateOnly Day, string VendorModel, Currency Currency, long Requests, long InputTokens, long CachedTokens,
+    long OutputTokens, decimal Cost);
+
 /// <summary>Storage seam for the usage ledger.</summary>
 public interface IUsageStore
 {
@@ -13,4 +19,9 @@ public interface IUsageStore
     Task AppendAsync(IReadOnlyList<UsageRecord> records, CancellationToken ct);
 
     Task<UsagePage> QueryAsync(UsageQuery query, CancellationToken ct);
+
+    /// <summary>The requests a vendor bills, summed per UTC day, vendor model and currency for one provider, with <c>at</c>
+    /// in [<paramref name="from"/>, <paramref name="to"/>): every <c>ok</c> record, and <c>client_aborted</c> or
+    /// <c>upstream_error</c> records that carry tokens; never <c>rejected</c> ones.</summary>
+    Task<IReadOnlyList<BilledDay>> BilledDaysAsync(string provider, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
 }
