@@ -39,15 +39,7 @@ public static class AuditEndpoints
         {
             errors["action"] = [$"one of {string.Join(", ", AuditActions.All)}"];
         }
-        string? workspaceId = null;
-        if (workspace is not null)
-        {
-            workspaceId = (await access.FindWorkspaceAsync(workspace, ct))?.Id;
-            if (workspaceId is null)
-            {
-                errors["workspace"] = [$"no workspace '{workspace}'"];
-            }
-        }
+        var workspaceId = await access.ResolveAsync(workspace, errors, ct);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
