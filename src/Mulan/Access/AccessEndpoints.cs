@@ -20,6 +20,22 @@ public static class AccessEndpoints
         return api;
     }
 
+    /// <summary><c>GET /api/workspaces/{workspace}/limits</c>: the workspace's budget and limits and each of its keys',
+    /// readable by its own keys (never a key's secret).</summary>
+    public static RouteGroupBuilder MapWorkspaceLimits(this RouteGroupBuilder scope)
+    {
+        scope.MapGet("/limits", async (HttpContext ctx, IAccessStore store, CancellationToken ct) =>
+            {
+                var workspace = WorkspaceScope.Of(ctx);
+                var keys = await store.ListKeysAsync(workspace.Id, ct);
+                return TypedResults.Ok(new WorkspaceLimits(WorkspaceDto.From(workspace), [.. keys.Where(k => k.RevokedAt is null).Select(k => KeyDto.From(k))]));
+            })
+            .WithName("WorkspaceLimits").WithSummary("A workspace's budget and rate limits and those of its keys.");
+        return scope;
+    }
+
+    public sealed record WorkspaceLimits(WorkspaceDto Workspace, IReadOnlyList<KeyDto> Keys);
+
     public sealed record CreateWorkspaceRequest(string? Name, BudgetDto? Budget, int? Rpm, int? Tpm);
 
     /// <summary>The whole set: a field left out (or null) means none.</summary>

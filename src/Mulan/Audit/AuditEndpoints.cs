@@ -16,6 +16,16 @@ public static class AuditEndpoints
         return api;
     }
 
+    /// <summary><c>GET /api/workspaces/{workspace}/audit</c>: the changes to one workspace, readable by its own keys.</summary>
+    public static RouteGroupBuilder MapWorkspaceAudit(this RouteGroupBuilder scope)
+    {
+        scope.MapGet("/audit", (HttpContext ctx, string? action, string? from, string? to, string? page, string? pageSize,
+                IAuditStore store, IAccessStore access, CancellationToken ct) =>
+                QueryAsync(WorkspaceScope.Of(ctx).Id, action, from, to, page, pageSize, store, access, ct))
+            .WithName("WorkspaceAudit").WithSummary("The administrative changes to one workspace; its own virtual keys may read them.");
+        return scope;
+    }
+
     public sealed record EntryView(long Id, DateTimeOffset At, string Actor, string Action, string TargetType, string TargetId, string? Workspace,
         JsonObject? Details);
 

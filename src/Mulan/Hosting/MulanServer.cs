@@ -5,11 +5,11 @@ using Microsoft.Extensions.Options;
 using Mulan.Access;
 using Mulan.Audit;
 using Mulan.Gateway;
-using Mulan.Governance;
-using Mulan.Governance.Reconciliation;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
+using Mulan.Governance;
+using Mulan.Governance.Reconciliation;
 using Mulan.Knowledge;
 using Mulan.Storage;
 
@@ -76,6 +76,8 @@ public static class MulanServer
         api.MapUsage();
         api.MapAudit();
         api.MapReconciliation();
+        // Read by the administrator or by the workspace's own keys.
+        app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
         return app;
     }

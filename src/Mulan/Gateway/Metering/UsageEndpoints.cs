@@ -13,6 +13,16 @@ public static class UsageEndpoints
         return api;
     }
 
+    /// <summary><c>GET /api/workspaces/{workspace}/usage</c>: the same, for one workspace, readable by its own keys.</summary>
+    public static RouteGroupBuilder MapWorkspaceUsage(this RouteGroupBuilder scope)
+    {
+        scope.MapGet("/usage", (HttpContext ctx, string? key, string? model, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
+                IUsageStore store, IAccessStore access, CancellationToken ct) =>
+                QueryAsync(key, WorkspaceScope.Of(ctx).Id, model, from, to, page, pageSize, store, access, ct))
+            .WithName("WorkspaceUsage").WithSummary("One workspace's usage; its own virtual keys may read it.");
+        return scope;
+    }
+
     public sealed record Money(decimal Amount, string? Currency);
 
     public sealed record Totals(long Requests, long InputTokens, long CachedTokens, long OutputTokens, Money Cost, IReadOnlyList<Money> Costs);
