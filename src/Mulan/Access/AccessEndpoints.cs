@@ -36,14 +36,14 @@ public static class AccessEndpoints
 
     public sealed record WorkspaceLimits(WorkspaceDto Workspace, IReadOnlyList<KeyDto> Keys);
 
-    public sealed record CreateWorkspaceRequest(string? Name, BudgetDto? Budget, int? Rpm, int? Tpm);
+    public sealed record CreateWorkspaceRequest(string? Name, BudgetDto? Budget, int? Rpm, int? Tpm, bool? LocalOnly);
 
     /// <summary>The whole set: a field left out (or null) means none.</summary>
-    public sealed record LimitsRequest(BudgetDto? Budget, int? Rpm, int? Tpm);
+    public sealed record LimitsRequest(BudgetDto? Budget, int? Rpm, int? Tpm, bool? LocalOnly);
 
-    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt, BudgetDto? Budget, int? Rpm, int? Tpm)
+    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt, BudgetDto? Budget, int? Rpm, int? Tpm, bool LocalOnly)
     {
-        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt, BudgetDto.From(w.Budget), w.Rpm, w.Tpm);
+        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt, BudgetDto.From(w.Budget), w.Rpm, w.Tpm, w.LocalOnly);
     }
 
     public sealed record BudgetDto(decimal? Amount, string? Currency, string? Period)
@@ -51,15 +51,16 @@ public static class AccessEndpoints
         public static BudgetDto? From(KeyBudget? b) => b is null ? null : new(b.Amount, b.Currency, b.Period.ToString().ToLowerInvariant());
     }
 
-    public sealed record CreateKeyRequest(string? Name, string? Workspace, List<string>? Models, BudgetDto? Budget, int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt);
+    public sealed record CreateKeyRequest(string? Name, string? Workspace, List<string>? Models, BudgetDto? Budget, int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt,
+        bool? LocalOnly = null);
 
     public sealed record KeyDto(string Id, string Name, string Workspace, string Prefix, IReadOnlyList<string>? Models, BudgetDto? Budget,
-        int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset CreatedAt,
+        int? Rpm, int? Tpm, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset CreatedAt, bool LocalOnly,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Key = null)
     {
         public static KeyDto From(VirtualKey k, string? secret = null) => new(k.Id, k.Name, k.WorkspaceId, k.DisplayPrefix, k.Models,
             BudgetDto.From(k.Budget),
-            k.Rpm, k.Tpm, k.ExpiresAt, k.RevokedAt, k.CreatedAt, secret);
+            k.Rpm, k.Tpm, k.ExpiresAt, k.RevokedAt, k.CreatedAt, k.LocalOnly, secret);
     }
 
     private static async Task<Results<Created<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> CreateWorkspaceAsync(
@@ -76,7 +77,7 @@ public static class AccessEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var created = await access.CreateWorkspaceAsync(name!, budget, body!.Rpm, body.Tpm, ct);
+        var created = await access.CreateWorkspaceAsync(name!, budget, body!.Rpm, body.Tpm, body.LocalOnly == true, ct);
         if (created is null)
         {
             return TypedResults.Problem(detail: $"A workspace named '{name}' exists.", statusCode: 409);
@@ -117,7 +118,8 @@ public static class AccessEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt, ct);
+        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt,
+            body.LocalOnly == true, ct);
         await audit.RecordAsync(AuditEntries.KeyCreated(AuditActor.Admin, key));
         return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
     }
@@ -131,7 +133,7 @@ public static class AccessEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        if (await access.SetLimitsAsync(workspace, budget, body?.Rpm, body?.Tpm, ct) is not { } change)
+        if (await access.SetLimitsAsync(workspace, budget, body?.Rpm, body?.Tpm, body?.LocalOnly == true, ct) is not { } change)
         {
             return TypedResults.Problem(detail: $"No workspace '{workspace}'.", statusCode: 404);
         }

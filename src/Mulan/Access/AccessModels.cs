@@ -6,6 +6,9 @@ public sealed record Workspace(string Id, string Name, DateTimeOffset CreatedAt)
     public KeyBudget? Budget { get; init; }
     public int? Rpm { get; init; }
     public int? Tpm { get; init; }
+
+    /// <summary>Data residency: every request of the workspace stays on local providers.</summary>
+    public bool LocalOnly { get; init; }
 }
 
 public enum BudgetPeriod { Day, Month, Total }
@@ -27,5 +30,8 @@ public sealed record VirtualKey(
     DateTimeOffset? RevokedAt,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>Data residency: this key's requests stay on local providers.</summary>
+    public bool LocalOnly { get; init; }
+
     public bool AllowsModel(string model) => Models is null || Models.Count == 0 || Models.Contains(model, StringComparer.Ordinal);
 }

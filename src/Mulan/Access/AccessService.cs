@@ -22,9 +22,9 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
     /// <summary>The workspace as last loaded (its limits included), or null.</summary>
     public Workspace? WorkspaceOf(string id) => Volatile.Read(ref _workspaces).GetValueOrDefault(id);
 
-    public async Task<Workspace?> CreateWorkspaceAsync(string name, KeyBudget? budget, int? rpm, int? tpm, CancellationToken ct)
+    public async Task<Workspace?> CreateWorkspaceAsync(string name, KeyBudget? budget, int? rpm, int? tpm, bool localOnly, CancellationToken ct)
     {
-        var workspace = new Workspace(KeyMaterial.NewId("ws"), name, time.GetUtcNow()) { Budget = budget, Rpm = rpm, Tpm = tpm };
+        var workspace = new Workspace(KeyMaterial.NewId("ws"), name, time.GetUtcNow()) { Budget = budget, Rpm = rpm, Tpm = tpm, LocalOnly = localOnly };
         if (!await store.TryCreateWorkspaceAsync(workspace, ct))
         {
             return null;
@@ -34,7 +34,8 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
     }
 
     /// <returns>the workspace before and after, or null when there is no such workspace.</returns>
-    public async Task<(Workspace Before, Workspace After)?> SetLimitsAsync(string idOrName, KeyBudget? budget, int? rpm, int? tpm, CancellationToken ct)
+    public async Task<(Workspace Before, Workspace After)?> SetLimitsAsync(string idOrName, KeyBudget? budget, int? rpm, int? tpm, bool localOnly,
+        CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
@@ -43,9 +44,9 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
             {
                 return null;
             }
-            await store.SetWorkspaceLimitsAsync(before.Id, budget, rpm, tpm, ct);
+            await store.SetWorkspaceLimitsAsync(before.Id, budget, rpm, tpm, localOnly, ct);
             await ReloadWorkspacesAsync(ct);
-            return (before, before with { Budget = budget, Rpm = rpm, Tpm = tpm });
+            return (before, before with { Budget = budget, Rpm = rpm, Tpm = tpm, LocalOnly = localOnly });
         }
         finally
         {
@@ -59,11 +60,11 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
     /// <returns>the stored key and the full secret, which is never available again.</returns>
     public async Task<(VirtualKey Key, string Secret)> CreateKeyAsync(
         Workspace workspace, string name, IReadOnlyList<string>? models, KeyBudget? budget, int? rpm, int? tpm,
-        DateTimeOffset? expiresAt, CancellationToken ct)
+        DateTimeOffset? expiresAt, bool localOnly, CancellationToken ct)
     {
         var secret = KeyMaterial.NewVirtualKey();
         var key = new VirtualKey(KeyMaterial.NewId("key"), workspace.Id, name, KeyMaterial.Hash(secret),
-            KeyMaterial.DisplayPrefix(secret), models, budget, rpm, tpm, expiresAt, null, time.GetUtcNow());
+            KeyMaterial.DisplayPrefix(secret), models, budget, rpm, tpm, expiresAt, null, time.GetUtcNow()) { LocalOnly = localOnly };
         await _gate.WaitAsync(ct);
         try
         {

@@ -81,9 +81,18 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
-        // Disabled deployments are out of routing; so are external ones of a local-only model (refused when configured,
-        // checked again here so that no later change can send its data out).
-        var callable = route.Deployments.All(d => Callable(route, d)) ? route.Deployments : [.. route.Deployments.Where(d => Callable(route, d))];
+        // Disabled deployments are out of routing; so are external ones when the model, the key or its workspace keeps
+        // its data on local providers (a local-only model is refused an external deployment when configured; checked
+        // again here so that no later change can send its data out).
+        var localOnly = route.LocalOnly || key.LocalOnly || access.WorkspaceOf(key.WorkspaceId)?.LocalOnly == true;
+        var callable = route.Deployments.All(d => Callable(localOnly, d)) ? route.Deployments : [.. route.Deployments.Where(d => Callable(localOnly, d))];
+        if (callable.Count == 0 && localOnly && route.Deployments.Any(d => d.Settings.Enabled))
+        {
+            await RejectAsync(ctx, x, new OpenAIError(403,
+                $"This key's requests must stay on local providers, and model '{route.Name}' has no enabled local deployment.",
+                "permission_error", "model", "data_residency"));
+            return;
+        }
         if (callable.Count == 0)
         {
             var failure = UpstreamFailure.AllDisabled(route);
@@ -152,7 +161,7 @@ public sealed partial class GatewayProxy(
         }
     }
 
-    private static bool Callable(ModelRoute route, Deployment d) => d.Settings.Enabled && (d.Provider.IsLocal || !route.LocalOnly);
+    private static bool Callable(bool localOnly, Deployment d) => d.Settings.Enabled && (d.Provider.IsLocal || !localOnly);
 
     private static readonly TimeSpan MinAttemptTime = TimeSpan.FromMilliseconds(50);
 

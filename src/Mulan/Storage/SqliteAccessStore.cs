@@ -27,36 +27,36 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         await using var c = await db.OpenAsync(ct);
         var n = await c.ExecuteAsync(
             """
-            INSERT INTO workspaces (id, name, created_at, budget_amount, budget_currency, budget_period, rpm, tpm)
-            VALUES (@Id, @Name, @At, @BudgetAmount, @BudgetCurrency, @BudgetPeriod, @Rpm, @Tpm) ON CONFLICT DO NOTHING
+            INSERT INTO workspaces (id, name, created_at, budget_amount, budget_currency, budget_period, rpm, tpm, local_only)
+            VALUES (@Id, @Name, @At, @BudgetAmount, @BudgetCurrency, @BudgetPeriod, @Rpm, @Tpm, @LocalOnly) ON CONFLICT DO NOTHING
             """,
             new
             {
                 workspace.Id, workspace.Name, At = workspace.CreatedAt.ToUnixTimeMilliseconds(),
                 BudgetAmount = workspace.Budget?.Amount.ToString(CultureInfo.InvariantCulture), BudgetCurrency = workspace.Budget?.Currency,
-                BudgetPeriod = workspace.Budget?.Period.ToString(), workspace.Rpm, workspace.Tpm,
+                BudgetPeriod = workspace.Budget?.Period.ToString(), workspace.Rpm, workspace.Tpm, LocalOnly = workspace.LocalOnly ? 1 : 0,
             });
         return n == 1;
     }
 
-    public async Task SetWorkspaceLimitsAsync(string id, KeyBudget? budget, int? rpm, int? tpm, CancellationToken ct)
+    public async Task SetWorkspaceLimitsAsync(string id, KeyBudget? budget, int? rpm, int? tpm, bool localOnly, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await c.ExecuteAsync(
             """
             UPDATE workspaces SET budget_amount = @BudgetAmount, budget_currency = @BudgetCurrency, budget_period = @BudgetPeriod,
-              rpm = @Rpm, tpm = @Tpm WHERE id = @Id
+              rpm = @Rpm, tpm = @Tpm, local_only = @LocalOnly WHERE id = @Id
             """,
             new
             {
                 Id = id, BudgetAmount = budget?.Amount.ToString(CultureInfo.InvariantCulture), BudgetCurrency = budget?.Currency,
-                BudgetPeriod = budget?.Period.ToString(), Rpm = rpm, Tpm = tpm,
+                BudgetPeriod = budget?.Period.ToString(), Rpm = rpm, Tpm = tpm, LocalOnly = localOnly ? 1 : 0,
             });
     }
 
     private const string WorkspaceColumns = """
         id AS Id, name AS Name, created_at AS CreatedAt, budget_amount AS BudgetAmount, budget_currency AS BudgetCurrency,
-        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm
+        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm, local_only AS LocalOnly
         """;
 
     public async Task CreateKeyAsync(VirtualKey key, CancellationToken ct)
@@ -65,9 +65,9 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         await c.ExecuteAsync(
             """
             INSERT INTO virtual_keys (id, workspace_id, name, key_hash, display_prefix, models, budget_amount, budget_currency,
-              budget_period, rpm, tpm, expires_at, revoked_at, created_at)
+              budget_period, rpm, tpm, expires_at, revoked_at, created_at, local_only)
             VALUES (@Id, @WorkspaceId, @Name, @KeyHash, @DisplayPrefix, @Models, @BudgetAmount, @BudgetCurrency,
-              @BudgetPeriod, @Rpm, @Tpm, @ExpiresAt, NULL, @CreatedAt)
+              @BudgetPeriod, @Rpm, @Tpm, @ExpiresAt, NULL, @CreatedAt, @LocalOnly)
             """,
             new
             {
@@ -76,7 +76,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
                 BudgetAmount = key.Budget?.Amount.ToString(CultureInfo.InvariantCulture),
                 BudgetCurrency = key.Budget?.Currency,
                 BudgetPeriod = key.Budget?.Period.ToString(),
-                key.Rpm, key.Tpm,
+                key.Rpm, key.Tpm, LocalOnly = key.LocalOnly ? 1 : 0,
                 ExpiresAt = key.ExpiresAt?.ToUnixTimeMilliseconds(),
                 CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
             });
@@ -128,12 +128,14 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         public string? BudgetPeriod { get; init; }
         public long? Rpm { get; init; }
         public long? Tpm { get; init; }
+        public long LocalOnly { get; init; }
 
         public Workspace ToModel() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt))
         {
             Budget = BudgetAmount is null ? null : new KeyBudget(decimal.Parse(BudgetAmount, CultureInfo.InvariantCulture), BudgetCurrency!, Enum.Parse<BudgetPeriod>(BudgetPeriod!)),
             Rpm = (int?)Rpm,
             Tpm = (int?)Tpm,
+            LocalOnly = LocalOnly != 0,
         };
     }
 
@@ -142,7 +144,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         public const string Select = """
             SELECT id AS Id, workspace_id AS WorkspaceId, name AS Name, key_hash AS KeyHash, display_prefix AS DisplayPrefix,
               models AS Models, budget_amount AS BudgetAmount, budget_currency AS BudgetCurrency, budget_period AS BudgetPeriod,
-              rpm AS Rpm, tpm AS Tpm, expires_at AS ExpiresAt, revoked_at AS RevokedAt, created_at AS CreatedAt
+              rpm AS Rpm, tpm AS Tpm, expires_at AS ExpiresAt, revoked_at AS RevokedAt, created_at AS CreatedAt, local_only AS LocalOnly
             FROM virtual_keys
             """;
 
@@ -160,6 +162,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         public long? ExpiresAt { get; init; }
         public long? RevokedAt { get; init; }
         public long CreatedAt { get; init; }
+        public long LocalOnly { get; init; }
 
         public VirtualKey ToModel() => new(
             Id, WorkspaceId, Name, KeyHash, DisplayPrefix,
@@ -168,6 +171,6 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
             (int?)Rpm, (int?)Tpm,
             ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null,
             RevokedAt is { } r ? DateTimeOffset.FromUnixTimeMilliseconds(r) : null,
-            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt)) { LocalOnly = LocalOnly != 0 };
     }
 }

@@ -148,6 +148,11 @@ internal static class SqliteMigrations
         ALTER TABLE workspaces ADD COLUMN rpm INTEGER NULL;
         ALTER TABLE workspaces ADD COLUMN tpm INTEGER NULL;
         """,
+        // 8: data residency per key and per workspace
+        """
+        ALTER TABLE workspaces ADD COLUMN local_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE virtual_keys ADD COLUMN local_only INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

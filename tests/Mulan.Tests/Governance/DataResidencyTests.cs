@@ -17,7 +17,12 @@ public sealed class DataResidencyTests : IAsyncLifetime
           ],
           "models": [
             { "name": "private", "localOnly": true, "deployments": [
-              { "provider": "in-house", "model": "fake-chat+chunks=3", "price": { "currency": "CNY", "input": 0, "output": 0 } } ] }
+              { "provider": "in-house", "model": "fake-chat+chunks=3", "price": { "currency": "CNY", "input": 0, "output": 0 } } ] },
+            { "name": "mixed", "deployments": [
+              { "provider": "cloud", "model": "fake-chat+chunks=3", "price": { "currency": "CNY", "input": 1, "output": 1 } },
+              { "provider": "in-house", "model": "fake-chat+chunks=4", "price": { "currency": "CNY", "input": 0, "output": 0 } } ] },
+            { "name": "cloud-only", "deployments": [
+              { "provider": "cloud", "model": "fake-chat", "price": { "currency": "CNY", "input": 1, "output": 1 } } ] }
           ]
         }
         """;
@@ -82,5 +87,28 @@ public sealed class DataResidencyTests : IAsyncLifetime
         (await _host.Admin.PostAsJsonAsync("api/providers", new { name = "gpu", kind = "vllm", location = "external" })).EnsureSuccessStatusCode();
         var providers = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/providers"))!["providers"]!.AsArray();
         Assert.Equal("external", providers.Single(p => p!["name"]!.GetValue<string>() == "gpu")!["location"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_local_only_key_or_workspace_skips_external_deployments_and_is_refused_a_model_with_none()
+    {
+        using var keyBound = _host.Client(await _host.CreateKeyAsync(new { name = "kept-home", localOnly = true }));
+        (await _host.Admin.PostAsJsonAsync("api/workspaces", new { name = "regulated", localOnly = true })).EnsureSuccessStatusCode();
+        using var workspaceBound = _host.Client(await _host.CreateKeyAsync(new { name = "regulated-key", workspace = "regulated" }));
+        using var free = _host.Client(await _host.CreateKeyAsync(new { name = "free" }));
+
+        foreach (var client in new[] { keyBound, workspaceBound })
+        {
+            using var served = await client.PostAsJsonAsync("v1/chat/completions", new { model = "mixed", messages = new[] { new { role = "user", content = "hi" } } });
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.Equal("in-house", served.Headers.GetValues("x-mulan-provider").Single());
+            using var refused = await client.PostAsJsonAsync("v1/chat/completions", new { model = "cloud-only", messages = new[] { new { role = "user", content = "hi" } } });
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("data_residency", (await refused.Content.ReadFromJsonAsync<JsonObject>())!["error"]!["code"]!.GetValue<string>());
+        }
+        // Nothing of theirs reached the cloud provider; an unrestricted key still goes there first.
+        Assert.Equal(2, _host.Vendor.Requests.Count);
+        using var first = await free.PostAsJsonAsync("v1/chat/completions", new { model = "mixed", messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal("cloud", first.Headers.GetValues("x-mulan-provider").Single());
     }
 }
