@@ -50,6 +50,10 @@ internal static class ChatCompletion
             json.WriteNull("content");
             ToolCallScript.WriteMessageToolCalls(json, id);
         }
+        else if (spec.Echo)
+        {
+            json.WriteString("content", request.LastUserText);
+        }
         else
         {
             json.WritePropertyName("content");

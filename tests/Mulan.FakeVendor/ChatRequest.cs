@@ -5,6 +5,9 @@ namespace Mulan.FakeVendor;
 /// <summary>The parts of a chat completion request the fake acts on.</summary>
 internal sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage, int PromptTokens, int ReplyStart)
 {
+    /// <summary>The last user message's text (string content), for <c>+echo</c>.</summary>
+    public string LastUserText { get; init; } = "";
+
     /// <summary>Validates like the vendor would; <paramref name="error"/> is the 400 message on failure.</summary>
     public static bool TryParse(ReadOnlyMemory<byte> body, out ChatRequest request, out string error)
     {
@@ -49,8 +52,19 @@ internal sealed record ChatRequest(string Model, bool Stream, bool IncludeUsage,
                 && include.ValueKind == JsonValueKind.True;
             JsonElement? tools = root.TryGetProperty("tools", out var t) ? t : null;
 
+            var lastUser = "";
+            foreach (var m in messages.EnumerateArray())
+            {
+                if (m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var role) && role.ValueEquals("user")
+                    && m.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+                {
+                    lastUser = content.GetString()!;
+                }
+            }
+
             request = request with
             {
+                LastUserText = lastUser,
                 Stream = stream,
                 IncludeUsage = includeUsage,
                 PromptTokens = PromptTokenCounter.Count(messages, tools),

@@ -81,7 +81,7 @@ internal sealed class ChatStream
             return BillOutcome.ClientAborted;
         }
 
-        var count = _spec.Tools ? ToolCallScript.FragmentCount : _spec.Chunks;
+        var count = _spec.Tools ? ToolCallScript.FragmentCount : _spec.Echo ? (_request.LastUserText.Length + 2) / 3 : _spec.Chunks;
         for (var i = 0; ; i++)
         {
             // reset/errorevent past the end of the reply fire after the last delta.
@@ -141,6 +141,13 @@ internal sealed class ChatStream
     /// <summary>Delta <paramref name="i"/> of the reply and the tokens it carries.</summary>
     private (byte[] Delta, int Tokens) Fragment(int i)
     {
+        if (_spec.Echo)
+        {
+            var text = _request.LastUserText;
+            var piece = text.Substring(i * 3, Math.Min(3, text.Length - (i * 3)));
+            return (System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { content = piece })), 1);
+        }
+
         if (!_spec.Tools)
         {
             return (ReplyVocabulary.Delta(ReplyVocabulary.Index(_request.ReplyStart, i)), 1);

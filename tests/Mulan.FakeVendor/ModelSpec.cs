@@ -21,6 +21,9 @@ internal sealed record ModelSpec
 
     /// <summary>Native fakes: answer "quota exhausted" / "content filtered" in the vendor's own words.</summary>
     public bool Quota { get; init; }
+
+    /// <summary>Reply with the last user message, streamed 3 characters a delta (token counts are then approximate).</summary>
+    public bool Echo { get; init; }
     public bool Filter { get; init; }
     public int? FailStatus { get; init; }
 
@@ -57,6 +60,7 @@ internal sealed record ModelSpec
                 ("moonshot", null) => spec with { Moonshot = true },
                 ("tools", null) => spec with { Tools = true },
                 ("quota", null) => spec with { Quota = true },
+                ("echo", null) => spec with { Echo = true },
                 ("filter", null) => spec with { Filter = true },
                 ("chunks", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { Chunks = n },
                 ("gap", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { GapMs = n },

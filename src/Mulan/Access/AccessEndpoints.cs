@@ -9,6 +9,8 @@ public static class AccessEndpoints
     public static RouteGroupBuilder MapAccess(this RouteGroupBuilder api)
     {
         api.MapPost("/workspaces", CreateWorkspaceAsync).WithName("CreateWorkspace").WithSummary("Create a workspace (tenant).");
+        api.MapPut("/workspaces/{workspace}/pii", SetPiiAsync).WithName("SetWorkspacePii")
+            .WithSummary("Replace the PII guard's rules of a workspace (applied before a request reaches an external provider).");
         api.MapPut("/workspaces/{workspace}/limits", SetLimitsAsync).WithName("SetWorkspaceLimits")
             .WithSummary("Replace the budget and rate limits every key of a workspace shares.");
         api.MapGet("/workspaces", async (IAccessStore store, CancellationToken ct) =>
@@ -41,10 +43,12 @@ public static class AccessEndpoints
     /// <summary>The whole set: a field left out (or null) means none.</summary>
     public sealed record LimitsRequest(BudgetDto? Budget, int? Rpm, int? Tpm, bool? LocalOnly);
 
-    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt, BudgetDto? Budget, int? Rpm, int? Tpm, bool LocalOnly)
+    public sealed record WorkspaceDto(string Id, string Name, DateTimeOffset CreatedAt, BudgetDto? Budget, int? Rpm, int? Tpm, bool LocalOnly, PiiSettings? Pii)
     {
-        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt, BudgetDto.From(w.Budget), w.Rpm, w.Tpm, w.LocalOnly);
+        public static WorkspaceDto From(Workspace w) => new(w.Id, w.Name, w.CreatedAt, BudgetDto.From(w.Budget), w.Rpm, w.Tpm, w.LocalOnly, w.Pii);
     }
+
+    public sealed record PiiRequest(List<PiiRuleSetting>? Rules, List<PiiPatternSetting>? Patterns);
 
     public sealed record BudgetDto(decimal? Amount, string? Currency, string? Period)
     {
@@ -138,6 +142,54 @@ public static class AccessEndpoints
             return TypedResults.Problem(detail: $"No workspace '{workspace}'.", statusCode: 404);
         }
         await audit.RecordAsync(AuditEntries.WorkspaceLimitsChanged(AuditActor.Admin, change.Before, change.After));
+        return TypedResults.Ok(WorkspaceDto.From(change.After));
+    }
+
+    private static async Task<Results<Ok<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> SetPiiAsync(
+        string workspace, PiiRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var rules = body?.Rules ?? [];
+        var patterns = body?.Patterns ?? [];
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (rules[i]?.Action?.ToLowerInvariant() is not ("allow" or "mask" or "block"))
+            {
+                errors[$"rules[{i}].action"] = ["must be allow, mask or block"];
+            }
+        }
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            try
+            {
+                Governance.Pii.PiiPattern.Create(patterns[i]?.Name ?? "", patterns[i]?.Pattern ?? "");
+            }
+            catch (Exception e) when (e is Governance.Pii.PiiPatternException or ArgumentException)
+            {
+                errors[$"patterns[{i}]"] = [e.Message];
+            }
+        }
+        PiiSettings? settings = rules.Count == 0 && patterns.Count == 0 ? null : new PiiSettings(rules, patterns);
+        if (errors.Count == 0 && settings is not null)
+        {
+            try
+            {
+                settings.Compile();
+            }
+            catch (ArgumentException e)
+            {
+                errors["rules"] = [e.Message];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (await access.SetPiiAsync(workspace, settings, ct) is not { } change)
+        {
+            return TypedResults.Problem(detail: $"No workspace '{workspace}'.", statusCode: 404);
+        }
+        await audit.RecordAsync(AuditEntries.WorkspacePiiChanged(AuditActor.Admin, change.Before, change.After));
         return TypedResults.Ok(WorkspaceDto.From(change.After));
     }
 

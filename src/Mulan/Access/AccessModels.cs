@@ -9,6 +9,25 @@ public sealed record Workspace(string Id, string Name, DateTimeOffset CreatedAt)
 
     /// <summary>Data residency: every request of the workspace stays on local providers.</summary>
     public bool LocalOnly { get; init; }
+
+    /// <summary>The PII guard's rules as the administrator wrote them (null: none).</summary>
+    public PiiSettings? Pii { get; init; }
+
+    /// <summary>The same, compiled; applied before a request reaches an external provider.</summary>
+    public Mulan.Governance.Pii.PiiPolicy? PiiPolicy { get; init; }
+}
+
+public sealed record PiiRuleSetting(string Kind, string Action);
+
+public sealed record PiiPatternSetting(string Name, string Pattern);
+
+public sealed record PiiSettings(IReadOnlyList<PiiRuleSetting> Rules, IReadOnlyList<PiiPatternSetting> Patterns)
+{
+    /// <summary>Compiles the settings.</summary>
+    /// <exception cref="ArgumentException">a rule or pattern is not valid; the message names it.</exception>
+    public Mulan.Governance.Pii.PiiPolicy Compile() => new(
+        Rules.Select(r => new Mulan.Governance.Pii.PiiRule(r.Kind, Enum.Parse<Mulan.Governance.Pii.PiiAction>(r.Action, ignoreCase: true))),
+        Patterns.Select(p => Mulan.Governance.Pii.PiiPattern.Create(p.Name, p.Pattern)));
 }
 
 public enum BudgetPeriod { Day, Month, Total }

@@ -54,8 +54,31 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         }
     }
 
+    // Policies were checked when set, so compiling them again cannot fail.
     private async Task ReloadWorkspacesAsync(CancellationToken ct) =>
-        Volatile.Write(ref _workspaces, (await store.ListWorkspacesAsync(ct)).ToDictionary(w => w.Id, StringComparer.Ordinal));
+        Volatile.Write(ref _workspaces, (await store.ListWorkspacesAsync(ct))
+            .Select(w => w.Pii is { } pii ? w with { PiiPolicy = pii.Compile() } : w)
+            .ToDictionary(w => w.Id, StringComparer.Ordinal));
+
+    /// <returns>the workspace before and after, or null when there is no such workspace.</returns>
+    public async Task<(Workspace Before, Workspace After)?> SetPiiAsync(string idOrName, PiiSettings? pii, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (await store.FindWorkspaceAsync(idOrName, ct) is not { } before)
+            {
+                return null;
+            }
+            await store.SetWorkspacePiiAsync(before.Id, pii, ct);
+            await ReloadWorkspacesAsync(ct);
+            return (before, before with { Pii = pii });
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <returns>the stored key and the full secret, which is never available again.</returns>
     public async Task<(VirtualKey Key, string Secret)> CreateKeyAsync(

@@ -8,6 +8,7 @@ public interface IAccessStore
     /// <returns>false when the name is taken.</returns>
     Task<bool> TryCreateWorkspaceAsync(Workspace workspace, CancellationToken ct);
     /// <summary>Replaces a workspace's budget and rate limits (null: none).</summary>
+    Task SetWorkspacePiiAsync(string id, PiiSettings? pii, CancellationToken ct);
     Task SetWorkspaceLimitsAsync(string id, KeyBudget? budget, int? rpm, int? tpm, bool localOnly, CancellationToken ct);
 
     Task CreateKeyAsync(VirtualKey key, CancellationToken ct);

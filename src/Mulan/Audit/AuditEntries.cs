@@ -21,6 +21,9 @@ public static class AuditEntries
     public static AuditEntry WorkspaceCreated(string actor, Workspace w) =>
         new(actor, AuditActions.WorkspaceCreated, "workspace", w.Id, w.Id, Details(new { name = w.Name }));
 
+    public static AuditEntry WorkspacePiiChanged(string actor, Workspace before, Workspace after) =>
+        new(actor, AuditActions.WorkspacePiiChanged, "workspace", after.Id, after.Id, Details(new { from = before.Pii, to = after.Pii }));
+
     public static AuditEntry WorkspaceLimitsChanged(string actor, Workspace before, Workspace after) =>
         new(actor, AuditActions.WorkspaceLimitsChanged, "workspace", after.Id, after.Id, Details(new
         {

@@ -32,6 +32,7 @@ public static class AuditActions
 {
     public const string WorkspaceCreated = "workspace.created";
     public const string WorkspaceLimitsChanged = "workspace.limits_changed";
+    public const string WorkspacePiiChanged = "workspace.pii_changed";
     public const string KeyCreated = "key.created";
     public const string KeyRevoked = "key.revoked";
     public const string ProviderCreated = "provider.created";
@@ -49,7 +50,7 @@ public static class AuditActions
 
     public static IReadOnlyList<string> All { get; } =
     [
-        WorkspaceCreated, WorkspaceLimitsChanged, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
+        WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, BudgetThresholdReached, BudgetExhausted,
     ];
 }

@@ -21,6 +21,10 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     /// <summary>Failed attempts the vendor may still bill.</summary>
     public List<UnservedAttempt> Unserved { get; } = [];
     public DateTimeOffset StartedAt { get; } = at;
+    /// <summary>The request as external providers get it, with personal data masked (null: nothing masked).</summary>
+    public GatewayRequest? MaskedRequest { get; set; }
+    /// <summary>What the masked placeholders stand for, to restore them in the answer.</summary>
+    public Governance.Pii.PiiVault? PiiVault { get; set; }
     /// <summary>Where a served answer goes in the response cache, and for how long (null when the route does not cache).</summary>
     public (string Key, TimeSpan Ttl)? CacheEntry { get; set; }
     public double? TimeToFirstTokenMs { get; set; }

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
 using Mulan.Gateway.Catalog;
@@ -12,6 +13,7 @@ using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
 using Mulan.Gateway.Streaming;
 using Mulan.Gateway.Wire;
+using Mulan.Governance.Pii;
 using Polly;
 using Polly.Retry;
 
@@ -24,8 +26,8 @@ namespace Mulan.Gateway;
 /// </summary>
 public sealed partial class GatewayProxy(
     AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
-    StreamRelay relay, DeploymentHealth health, Governance.Governor governor, Caching.ResponseCache cache, IOptions<GatewayOptions> options,
-    TimeProvider time, ILogger<GatewayProxy> logger)
+    StreamRelay relay, DeploymentHealth health, Governance.Governor governor, Caching.ResponseCache cache, Governance.Pii.PiiGuard pii,
+    IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
     /// <summary>Names the provider whose deployment served the request.</summary>
@@ -118,6 +120,12 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, refusal);
             return;
         }
+        // The workspace's PII guard, for what may reach an external provider.
+        if (GuardPersonalData(x, request, callable) is { } piiRefusal)
+        {
+            await RejectAsync(ctx, x, piiRefusal);
+            return;
+        }
         // The route's strategy order (priority, weighted, lowest-cost, lowest-latency), deployments cooling down after
         // failures last; at most MaxAttempts of them, each tried 1 + its retries: bounded by construction.
         var deadline = x.StartedAt + TimeSpan.FromSeconds(_options.TotalDeadlineSeconds);
@@ -162,6 +170,36 @@ public sealed partial class GatewayProxy(
     }
 
     private static bool Callable(bool localOnly, Deployment d) => d.Settings.Enabled && (d.Provider.IsLocal || !localOnly);
+
+    /// <summary>Masks (or refuses) the personal data the workspace's rules name, when an external provider may get the request.</summary>
+    private OpenAIError? GuardPersonalData(Exchange x, GatewayRequest request, IReadOnlyList<Deployment> deployments)
+    {
+        if (request.Endpoint != GatewayEndpoint.ChatCompletions || access.WorkspaceOf(x.Key.WorkspaceId)?.PiiPolicy is not { MasksOrBlocks: true } policy
+            || deployments.All(d => d.Provider.IsLocal))
+        {
+            return null;
+        }
+        try
+        {
+            switch (pii.MaskChatRequest(policy, request.Body))
+            {
+                case Governance.Pii.PiiBodyResult.Blocked blocked:
+                    return new OpenAIError(400, $"The request holds data of kind '{blocked.Kind}', which this workspace's PII rules keep from external providers.",
+                        "invalid_request_error", "messages", "pii_blocked");
+                case Governance.Pii.PiiBodyResult.Masked { Vault.Count: > 0 } masked:
+                    x.MaskedRequest = request.WithBody(masked.Body);
+                    x.PiiVault = masked.Vault;
+                    break;
+            }
+            return null;
+        }
+        catch (Governance.Pii.PiiPatternException e)
+        {
+            // Never send what could not be checked.
+            return new OpenAIError(400, $"This workspace's PII pattern '{e.PatternName}' could not check the request in time; it was not sent.",
+                "invalid_request_error", "messages", "pii_check_failed");
+        }
+    }
 
     private static readonly TimeSpan MinAttemptTime = TimeSpan.FromMilliseconds(50);
 
@@ -233,7 +271,7 @@ public sealed partial class GatewayProxy(
         x.Attempts++;
         try
         {
-            response = await upstream.SendAsync(deployment, request, x.RequestId, linked.Token);
+            response = await upstream.SendAsync(deployment, !deployment.Provider.IsLocal && x.MaskedRequest is { } masked ? masked : request, x.RequestId, linked.Token);
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
         {
@@ -324,6 +362,11 @@ public sealed partial class GatewayProxy(
     private async Task CompleteAsync(HttpContext ctx, Exchange x, HttpResponseMessage response, byte[] bytes)
     {
         var usage = ReadUsage(x, bytes);
+        if (x.PiiVault is { } vault && x.Deployment is { Provider.IsLocal: false } && JsonNode.Parse(bytes) is JsonObject answer)
+        {
+            // The placeholders the vendor saw become the client's own data again.
+            bytes = JsonSerializer.SerializeToUtf8Bytes(vault.RestoreChatCompletion(answer), WireJson.Serializer);
+        }
         var record = x.ToRecord(UsageStatus.Ok, usage, 200);
         try
         {

@@ -15,6 +15,7 @@ public static class GovernanceExtensions
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<BudgetGuard>();
         services.AddSingleton<Governor>();
+        services.AddSingleton<Pii.PiiGuard>();
         services.AddSingleton<IUsageObserver>(sp => sp.GetRequiredService<Governor>());
         return services;
     }

@@ -54,9 +54,15 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
             });
     }
 
+    public async Task SetWorkspacePiiAsync(string id, PiiSettings? pii, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("UPDATE workspaces SET pii = @Pii WHERE id = @Id", new { Id = id, Pii = pii is null ? null : JsonSerializer.Serialize(pii) });
+    }
+
     private const string WorkspaceColumns = """
         id AS Id, name AS Name, created_at AS CreatedAt, budget_amount AS BudgetAmount, budget_currency AS BudgetCurrency,
-        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm, local_only AS LocalOnly
+        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm, local_only AS LocalOnly, pii AS Pii
         """;
 
     public async Task CreateKeyAsync(VirtualKey key, CancellationToken ct)
@@ -129,6 +135,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         public long? Rpm { get; init; }
         public long? Tpm { get; init; }
         public long LocalOnly { get; init; }
+        public string? Pii { get; init; }
 
         public Workspace ToModel() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt))
         {
@@ -136,6 +143,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
             Rpm = (int?)Rpm,
             Tpm = (int?)Tpm,
             LocalOnly = LocalOnly != 0,
+            Pii = Pii is null ? null : JsonSerializer.Deserialize<PiiSettings>(Pii),
         };
     }
 

@@ -153,6 +153,10 @@ internal static class SqliteMigrations
         ALTER TABLE workspaces ADD COLUMN local_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE virtual_keys ADD COLUMN local_only INTEGER NOT NULL DEFAULT 0;
         """,
+        // 9: a workspace's PII guard rules (JSON)
+        """
+        ALTER TABLE workspaces ADD COLUMN pii TEXT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

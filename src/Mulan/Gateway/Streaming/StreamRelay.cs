@@ -30,7 +30,10 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        var state = new StreamState(x.Request!.ClientWantsUsage);
+        var state = new StreamState(x.Request!.ClientWantsUsage)
+        {
+            Pii = x.PiiVault is { } vault && x.Deployment is { Provider.IsLocal: false } ? new Governance.Pii.PiiChunkRewriter(vault) : null,
+        };
         try
         {
             await using var source = await upstream.Content.ReadAsStreamAsync(ct);
@@ -168,6 +171,10 @@ public sealed partial class StreamRelay(UsageLedger ledger, TokenCounter tokens,
 
     private static void Dispatch(ReadOnlySpan<byte> payload, PipeWriter writer, StreamState state, Exchange x)
     {
+        if (state.Pii is { } pii && !payload.StartsWith("{\"error\""u8))
+        {
+            payload = pii.Rewrite(payload);
+        }
         if (x.UpstreamId is null)
         {
             x.UpstreamId = ReadId(payload);

@@ -16,6 +16,9 @@ internal sealed class StreamState(bool clientWantsUsage)
     public UsageFigures? Usage { get; set; }
     public string? UpstreamError { get; set; }
 
+    /// <summary>Restores the PII guard's placeholders in the chunks, when the request went out masked.</summary>
+    public Governance.Pii.PiiChunkRewriter? Pii { get; init; }
+
     /// <summary>Keeps a chunk's bytes (not parsed now: parsing happens only if the stream ends without usage).</summary>
     public void Keep(ReadOnlySpan<byte> payload)
     {

@@ -105,6 +105,9 @@ public sealed class GatewayRequest
         return new GatewayRequest(endpoint, body, model, stream, wantsUsage);
     }
 
+    /// <summary>The same request with another body (the PII guard's masked copy).</summary>
+    public GatewayRequest WithBody(JsonObject body) => new(Endpoint, body, Model, Stream, ClientWantsUsage);
+
     /// <summary>The body for one deployment: the vendor's model name, and usage always requested for streams
     /// (the gateway meters from it and drops the extra chunk if the client did not ask).</summary>
     public byte[] RewriteFor(string vendorModel)
