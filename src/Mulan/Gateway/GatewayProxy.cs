@@ -174,21 +174,22 @@ public sealed partial class GatewayProxy(
     /// <summary>Masks (or refuses) the personal data the workspace's rules name, when an external provider may get the request.</summary>
     private OpenAIError? GuardPersonalData(Exchange x, GatewayRequest request, IReadOnlyList<Deployment> deployments)
     {
-        if (request.Endpoint != GatewayEndpoint.ChatCompletions || access.WorkspaceOf(x.Key.WorkspaceId)?.PiiPolicy is not { MasksOrBlocks: true } policy
-            || deployments.All(d => d.Provider.IsLocal))
+        if (access.WorkspaceOf(x.Key.WorkspaceId)?.PiiPolicy is not { MasksOrBlocks: true } policy || deployments.All(d => d.Provider.IsLocal))
         {
             return null;
         }
         try
         {
-            switch (pii.MaskChatRequest(policy, request.Body))
+            // Embeddings have nothing to restore: their texts go out masked and come back as vectors.
+            var result = request.Endpoint == GatewayEndpoint.ChatCompletions ? pii.MaskChatRequest(policy, request.Body) : pii.MaskEmbeddingsRequest(policy, request.Body);
+            switch (result)
             {
                 case Governance.Pii.PiiBodyResult.Blocked blocked:
                     return new OpenAIError(400, $"The request holds data of kind '{blocked.Kind}', which this workspace's PII rules keep from external providers.",
-                        "invalid_request_error", "messages", "pii_blocked");
+                        "invalid_request_error", request.Endpoint == GatewayEndpoint.ChatCompletions ? "messages" : "input", "pii_blocked");
                 case Governance.Pii.PiiBodyResult.Masked { Vault.Count: > 0 } masked:
                     x.MaskedRequest = request.WithBody(masked.Body);
-                    x.PiiVault = masked.Vault;
+                    x.PiiVault = request.Endpoint == GatewayEndpoint.ChatCompletions ? masked.Vault : null;
                     break;
             }
             return null;

@@ -17,6 +17,7 @@ public sealed class PiiGuardGatewayTests : IAsyncLifetime
           ],
           "models": [
             { "name": "echo-cloud", "deployments": [ { "provider": "cloud", "model": "fake-chat+echo", "price": { "currency": "CNY", "input": 1, "output": 1 } } ] },
+            { "name": "embed-cloud", "deployments": [ { "provider": "cloud", "model": "fake-embed", "price": { "currency": "CNY", "input": 1, "output": 0 } } ] },
             { "name": "echo-local", "deployments": [ { "provider": "in-house", "model": "fake-chat+echo", "price": { "currency": "CNY", "input": 0, "output": 0 } } ] }
           ]
         }
@@ -124,5 +125,20 @@ public sealed class PiiGuardGatewayTests : IAsyncLifetime
         Assert.Contains(field, (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().Select(e => e.Key));
         var workspaces = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/workspaces"))!["workspaces"]!.AsArray();
         Assert.Equal(3, workspaces.Single(w => w!["name"]!.GetValue<string>() == "guarded")!["pii"]!["rules"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Embeddings_inputs_are_masked_too_and_a_block_rule_refuses_them()
+    {
+        using var response = await _client.PostAsJsonAsync("v1/embeddings", new { model = "embed-cloud", input = new[] { _message, "no personal data here" } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, (await response.Content.ReadFromJsonAsync<JsonObject>())!["data"]!.AsArray().Count);
+        var sent = SentToVendor();
+        Assert.DoesNotContain(Mobile, sent);
+        Assert.Contains("no personal data here", sent);
+
+        using var blocked = await _client.PostAsJsonAsync("v1/embeddings", new { model = "embed-cloud", input = "订单 ORD-20261130" });
+        Assert.Equal(HttpStatusCode.BadRequest, blocked.StatusCode);
+        Assert.Equal("input", (await blocked.Content.ReadFromJsonAsync<JsonObject>())!["error"]!["param"]!.GetValue<string>());
     }
 }

@@ -191,4 +191,44 @@ public static class PiiChatWire
         text = "";
         return false;
     }
+
+    /// <summary>
+    /// Masks (or finds a block in) the texts of an embeddings request (<c>input</c>, a string or an array of strings);
+    /// the input is not changed. Token-id inputs carry no text and pass as they are.
+    /// </summary>
+    public static PiiBodyResult MaskEmbeddingsRequest(this PiiGuard guard, PiiPolicy policy, JsonObject body)
+    {
+        var copy = body.DeepClone().AsObject();
+        var vault = new PiiVault();
+        switch (copy["input"])
+        {
+            case JsonValue v when v.TryGetValue<string>(out var text):
+                switch (guard.Apply(policy, text, vault))
+                {
+                    case PiiResult.Blocked b:
+                        return new PiiBodyResult.Blocked(b.Kind, b.Rule);
+                    case PiiResult.Masked m:
+                        copy["input"] = m.Text;
+                        break;
+                }
+                break;
+            case JsonArray inputs:
+                for (var i = 0; i < inputs.Count; i++)
+                {
+                    if (inputs[i] is JsonValue item && item.TryGetValue<string>(out var one))
+                    {
+                        switch (guard.Apply(policy, one, vault))
+                        {
+                            case PiiResult.Blocked b:
+                                return new PiiBodyResult.Blocked(b.Kind, b.Rule);
+                            case PiiResult.Masked m:
+                                inputs[i] = m.Text;
+                                break;
+                        }
+                    }
+                }
+                break;
+        }
+        return new PiiBodyResult.Masked(copy, vault);
+    }
 }
