@@ -86,7 +86,8 @@ public sealed partial class GatewayProxy(
         // Disabled deployments are out of routing; so are external ones when the model, the key or its workspace keeps
         // its data on local providers (a local-only model is refused an external deployment when configured; checked
         // again here so that no later change can send its data out).
-        var localOnly = route.LocalOnly || key.LocalOnly || access.WorkspaceOf(key.WorkspaceId)?.LocalOnly == true;
+        var workspace = access.WorkspaceOf(key.WorkspaceId);
+        var localOnly = route.LocalOnly || key.LocalOnly || workspace?.LocalOnly == true;
         var callable = route.Deployments.All(d => Callable(localOnly, d)) ? route.Deployments : [.. route.Deployments.Where(d => Callable(localOnly, d))];
         if (callable.Count == 0 && localOnly && route.Deployments.Any(d => d.Settings.Enabled))
         {
@@ -114,16 +115,16 @@ public sealed partial class GatewayProxy(
             x.CacheEntry = (cacheKey, ttl);
             ctx.Response.Headers[CacheHeader] = "miss";
         }
-        // The key's rate limits and budget, before anything is sent.
-        if (await governor.AdmitAsync(ctx, x, callable) is { } refusal)
-        {
-            await RejectAsync(ctx, x, refusal);
-            return;
-        }
-        // The workspace's PII guard, for what may reach an external provider.
-        if (GuardPersonalData(x, request, callable) is { } piiRefusal)
+        // The workspace's PII guard, for what may reach an external provider (a refused request spends no limit).
+        if (GuardPersonalData(x, request, workspace, callable) is { } piiRefusal)
         {
             await RejectAsync(ctx, x, piiRefusal);
+            return;
+        }
+        // The key's rate limits and budget, before anything is sent.
+        if (await governor.AdmitAsync(ctx, x, workspace, callable) is { } refusal)
+        {
+            await RejectAsync(ctx, x, refusal);
             return;
         }
         // The route's strategy order (priority, weighted, lowest-cost, lowest-latency), deployments cooling down after
@@ -172,9 +173,9 @@ public sealed partial class GatewayProxy(
     private static bool Callable(bool localOnly, Deployment d) => d.Settings.Enabled && (d.Provider.IsLocal || !localOnly);
 
     /// <summary>Masks (or refuses) the personal data the workspace's rules name, when an external provider may get the request.</summary>
-    private OpenAIError? GuardPersonalData(Exchange x, GatewayRequest request, IReadOnlyList<Deployment> deployments)
+    private OpenAIError? GuardPersonalData(Exchange x, GatewayRequest request, Workspace? workspace, IReadOnlyList<Deployment> deployments)
     {
-        if (access.WorkspaceOf(x.Key.WorkspaceId)?.PiiPolicy is not { MasksOrBlocks: true } policy || deployments.All(d => d.Provider.IsLocal))
+        if (workspace?.PiiPolicy is not { MasksOrBlocks: true } policy || deployments.All(d => d.Provider.IsLocal))
         {
             return null;
         }

@@ -18,7 +18,7 @@ namespace Mulan.Governance;
 /// held is settled when the request's usage record is written: tokens not used go back to the minute, the budget keeps
 /// the actual cost.
 /// </summary>
-public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCounter tokens, AccessService access, IOptions<GovernanceOptions> options)
+public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCounter tokens, IOptions<GovernanceOptions> options)
     : IUsageObserver
 {
     private readonly GovernanceOptions _options = options.Value;
@@ -30,10 +30,10 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
     private sealed record Limits(string Name, string Counter, BudgetGuard.Scope Scope, int? Rpm, int? Tpm, KeyBudget? Budget);
 
     /// <summary>Null when admitted (the <c>x-ratelimit-*</c> headers are set); otherwise the refusal, and nothing is held.</summary>
-    public async Task<OpenAIError?> AdmitAsync(HttpContext ctx, Exchange x, IReadOnlyList<Deployment> deployments)
+    /// <param name="workspace">the key's workspace as last loaded (its shared limits), if any.</param>
+    public async Task<OpenAIError?> AdmitAsync(HttpContext ctx, Exchange x, Workspace? workspace, IReadOnlyList<Deployment> deployments)
     {
         var key = x.Key;
-        var workspace = access.WorkspaceOf(key.WorkspaceId);
         List<Limits> sets = [];
         if (key.Rpm is not null || key.Tpm is not null || key.Budget is not null)
         {
