@@ -11,7 +11,14 @@ public static class GovernanceExtensions
     {
         services.AddOptions<GovernanceOptions>().BindConfiguration(GovernanceOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GovernanceOptions>, GovernanceOptionsValidator>();
-        services.AddSingleton<IRateLimitStore, InProcessRateLimitStore>();
+        services.AddSingleton<IRateLimitStore>(sp =>
+        {
+            // With several Mulan instances the counters must be shared, or each would admit the whole limit.
+            var redis = sp.GetRequiredService<IOptions<GovernanceOptions>>().Value.Redis;
+            return string.IsNullOrWhiteSpace(redis)
+                ? new InProcessRateLimitStore()
+                : RedisRateLimitStore.Connect(redis);
+        });
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<BudgetGuard>();
         services.AddSingleton<Governor>();

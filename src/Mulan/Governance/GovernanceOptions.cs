@@ -21,6 +21,10 @@ public sealed class GovernanceOptions
     /// period; 0 turns it off. Default 0.8.</summary>
     public decimal BudgetAlertThreshold { get; set; } = 0.8m;
 
+    /// <summary>A Redis server (StackExchange.Redis configuration, e.g. <c>127.0.0.1:6379</c>) for the rate-limit counters,
+    /// shared by every Mulan instance that uses it. Default none: counters in this process.</summary>
+    public string? Redis { get; set; }
+
     /// <summary>The rate to convert <paramref name="from"/> into <paramref name="to"/>, or null when none is configured.</summary>
     public decimal? Rate(Currency from, Currency to)
     {
@@ -44,6 +48,17 @@ internal sealed class GovernanceOptionsValidator : IValidateOptions<GovernanceOp
         if (o.DefaultMaxOutputTokens is < 1 or > 1_000_000)
         {
             errors.Add($"{GovernanceOptions.Section}:DefaultMaxOutputTokens: must be between 1 and 1000000 (got {o.DefaultMaxOutputTokens})");
+        }
+        if (!string.IsNullOrWhiteSpace(o.Redis))
+        {
+            try
+            {
+                StackExchange.Redis.ConfigurationOptions.Parse(o.Redis);
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{GovernanceOptions.Section}:Redis: not a Redis configuration string ({e.Message})");
+            }
         }
         if (o.BudgetAlertThreshold is < 0 or > 1)
         {

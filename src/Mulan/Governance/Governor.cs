@@ -51,27 +51,46 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         var chat = x.Endpoint == GatewayEndpoint.ChatCompletions;
         long prompt = chat ? tokens.CountChatInput(body) : tokens.CountEmbeddingInput(body);
         long maxOutput = chat ? OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens : 0;
-
-        // Everything held so far is given back if a later check refuses: a refused request spends nothing.
-        List<RateLimiter.Check> requests = [], tokenChecks = [];
-        List<BudgetGuard.Reservation> reservations = [];
-        async Task<OpenAIError> RefuseAsync(OpenAIError error)
+        var holds = new Holds(limits, budgets);
+        try
         {
-            foreach (var check in requests)
+            return await CheckAsync(ctx, x, sets, deployments, prompt, maxOutput, holds);
+        }
+        catch (RateLimitStoreUnavailableException)
+        {
+            return await holds.ReleaseAsync(new OpenAIError(503, "The rate-limit store is unavailable; limited requests are refused until it is back.",
+                "service_unavailable", null, "rate_limit_unavailable"));
+        }
+    }
+
+    /// <summary>What one request holds while it is being admitted; all of it is given back if a later check refuses it.</summary>
+    private sealed class Holds(RateLimiter limits, BudgetGuard budgets)
+    {
+        public List<RateLimiter.Check> Requests { get; } = [];
+        public List<RateLimiter.Check> Tokens { get; } = [];
+        public List<BudgetGuard.Reservation> Budgets { get; } = [];
+
+        public async Task<OpenAIError> ReleaseAsync(OpenAIError refusal)
+        {
+            foreach (var check in Requests)
             {
                 await limits.RefundAsync(check, 1);
             }
-            foreach (var check in tokenChecks)
+            foreach (var check in Tokens)
             {
                 await limits.RefundAsync(check, check.Amount);
             }
-            foreach (var held in reservations)
+            foreach (var held in Budgets)
             {
                 budgets.Settle(held, 0m);
             }
-            return error;
+            return refusal;
         }
+    }
 
+    private async Task<OpenAIError?> CheckAsync(HttpContext ctx, Exchange x, List<Limits> sets, IReadOnlyList<Deployment> deployments, long prompt,
+        long maxOutput, Holds holds)
+    {
         foreach (var set in sets)
         {
             if (set.Rpm is { } rpm)
@@ -80,9 +99,9 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
                 RateLimiter.WriteHeaders(ctx.Response.Headers, check);
                 if (!check.Admitted)
                 {
-                    return await RefuseAsync(RateLimited(check, set.Name, "requests per minute (RPM)"));
+                    return await holds.ReleaseAsync(RateLimited(check, set.Name, "requests per minute (RPM)"));
                 }
-                requests.Add(check);
+                holds.Requests.Add(check);
             }
             if (set.Tpm is { } tpm)
             {
@@ -90,9 +109,9 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
                 RateLimiter.WriteHeaders(ctx.Response.Headers, check);
                 if (!check.Admitted)
                 {
-                    return await RefuseAsync(RateLimited(check, set.Name, "tokens per minute (TPM)"));
+                    return await holds.ReleaseAsync(RateLimited(check, set.Name, "tokens per minute (TPM)"));
                 }
-                tokenChecks.Add(check);
+                holds.Tokens.Add(check);
             }
         }
         foreach (var set in sets)
@@ -104,7 +123,7 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
             var currency = Enum.Parse<Currency>(budget.Currency);
             if (deployments.FirstOrDefault(d => _options.Rate(d.Price.Currency, currency) is null) is { } foreign)
             {
-                return await RefuseAsync(new OpenAIError(400,
+                return await holds.ReleaseAsync(new OpenAIError(400,
                     $"This {set.Name}'s budget is in {currency} and model '{x.Model}' is priced in {foreign.Price.Currency}; set Governance:ExchangeRates to count it.",
                     "invalid_request_error", null, "budget_currency_mismatch"));
             }
@@ -113,14 +132,14 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
             var (held, standing) = await budgets.TryReserveAsync(set.Scope, budget, estimate, (amount, from) => Convert(amount, from, currency), CancellationToken.None);
             if (held is null)
             {
-                return await RefuseAsync(new OpenAIError(429,
+                return await holds.ReleaseAsync(new OpenAIError(429,
                     $"This {set.Name}'s {budget.Period.ToString().ToLowerInvariant()} budget of {Money(budget.Amount)} {currency} is used up: {Money(standing.Spent)} spent, " +
                     $"{Money(standing.Reserved)} held by requests in flight, and this request may cost up to {Money(estimate)}.",
                     "insufficient_quota", null, "budget_exceeded"));
             }
-            reservations.Add(held);
+            holds.Budgets.Add(held);
         }
-        _admitted[x.RequestId] = new Admission(tokenChecks, reservations);
+        _admitted[x.RequestId] = new Admission(holds.Tokens, holds.Budgets);
         return null;
     }
 

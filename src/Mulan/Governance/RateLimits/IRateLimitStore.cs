@@ -16,3 +16,6 @@ public interface IRateLimitStore
     /// <summary>Takes back part of an amount counted earlier (a token estimate larger than what was used).</summary>
     ValueTask RefundAsync(string counter, long window, long amount);
 }
+
+/// <summary>The shared counters cannot be reached: limited requests are refused rather than admitted uncounted.</summary>
+public sealed class RateLimitStoreUnavailableException(Exception inner) : Exception("The rate-limit store is unavailable.", inner);
