@@ -19,6 +19,8 @@ public sealed record AdapterCall(Deployment Deployment, GatewayRequest Request, 
 /// <item>a stream becomes <c>chat.completion.chunk</c> events, a usage chunk and <c>[DONE]</c>
 /// (see <see cref="AdapterResponse.StreamAsync"/>).</item>
 /// </list>
+/// An adapter may also throw <see cref="VendorError"/> before it has a response (a request it cannot translate,
+/// credentials of the wrong form): the caller turns it into the same error response.
 /// </summary>
 public interface IVendorAdapter
 {

@@ -26,15 +26,7 @@ public sealed class AnthropicAdapter : IVendorAdapter
         {
             return VendorError.NotOffered("embeddings").ToResponse();
         }
-        JsonObject body;
-        try
-        {
-            body = TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
-        }
-        catch (VendorError e)
-        {
-            return e.ToResponse();
-        }
+        var body = TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
         var provider = call.Deployment.Provider;
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(provider.BaseUrl.AbsoluteUri.TrimEnd('/') + "/messages"))
         {

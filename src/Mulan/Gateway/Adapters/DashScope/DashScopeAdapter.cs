@@ -30,15 +30,7 @@ public sealed class DashScopeAdapter : IVendorAdapter
         {
             return await EmbedAsync(call, ct);
         }
-        JsonObject body;
-        try
-        {
-            body = TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
-        }
-        catch (VendorError e)
-        {
-            return e.ToResponse();
-        }
+        var body = TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
         var response = await PostAsync(call, GenerationPath, body, call.Request.Stream, ct);
         if (!response.IsSuccessStatusCode)
         {

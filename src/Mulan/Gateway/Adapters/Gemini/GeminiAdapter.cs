@@ -19,17 +19,9 @@ public sealed class GeminiAdapter : IVendorAdapter
     public async Task<HttpResponseMessage> SendAsync(AdapterCall call, CancellationToken ct)
     {
         var embeddings = call.Request.Endpoint == GatewayEndpoint.Embeddings;
-        JsonObject body;
-        try
-        {
-            body = embeddings
-                ? TranslateEmbeddingsRequest(call.Request.Body, call.Deployment.VendorModel)
-                : TranslateRequest(call.Request.Body);
-        }
-        catch (VendorError e)
-        {
-            return e.ToResponse();
-        }
+        var body = embeddings
+            ? TranslateEmbeddingsRequest(call.Request.Body, call.Deployment.VendorModel)
+            : TranslateRequest(call.Request.Body);
         var method = embeddings ? "batchEmbedContents" : call.Request.Stream ? "streamGenerateContent?alt=sse" : "generateContent";
         var provider = call.Deployment.Provider;
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"{provider.BaseUrl.AbsoluteUri.TrimEnd('/')}/{ModelPath(call.Deployment.VendorModel)}:{method}"))

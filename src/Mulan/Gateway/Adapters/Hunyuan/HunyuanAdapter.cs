@@ -29,26 +29,18 @@ public sealed class HunyuanAdapter(TimeProvider time) : IVendorAdapter
 
     public async Task<HttpResponseMessage> SendAsync(AdapterCall call, CancellationToken ct)
     {
-        (string Id, string Key) credentials;
         JsonObject body;
         List<string>? inputs = null;
         var embeddings = call.Request.Endpoint == GatewayEndpoint.Embeddings;
-        try
+        var credentials = Credentials(call.Deployment.Provider.ApiKey);
+        if (embeddings)
         {
-            credentials = Credentials(call.Deployment.Provider.ApiKey);
-            if (embeddings)
-            {
-                inputs = EmbeddingInputs(call.Request.Body);
-                body = new JsonObject { ["InputList"] = new JsonArray([.. inputs.Select(i => (JsonNode)i)]) };
-            }
-            else
-            {
-                body = TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
-            }
+            inputs = EmbeddingInputs(call.Request.Body);
+            body = new JsonObject { ["InputList"] = new JsonArray([.. inputs.Select(i => (JsonNode)i)]) };
         }
-        catch (VendorError e)
+        else
         {
-            return e.ToResponse();
+            body = TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
         }
         var response = await PostAsync(call, credentials, embeddings ? EmbeddingAction : ChatAction, body, ct);
         if (response.IsSuccessStatusCode && call.Request.Stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream")

@@ -19,17 +19,9 @@ public sealed class OllamaAdapter : IVendorAdapter
     public async Task<HttpResponseMessage> SendAsync(AdapterCall call, CancellationToken ct)
     {
         var embeddings = call.Request.Endpoint == GatewayEndpoint.Embeddings;
-        JsonObject body;
-        try
-        {
-            body = embeddings
-                ? TranslateEmbeddingsRequest(call.Request.Body, call.Deployment.VendorModel)
-                : TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
-        }
-        catch (VendorError e)
-        {
-            return e.ToResponse();
-        }
+        var body = embeddings
+            ? TranslateEmbeddingsRequest(call.Request.Body, call.Deployment.VendorModel)
+            : TranslateRequest(call.Request.Body, call.Deployment.VendorModel, call.Request.Stream);
         var provider = call.Deployment.Provider;
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(provider.BaseUrl.AbsoluteUri.TrimEnd('/') + (embeddings ? "/api/embed" : "/api/chat")))
         {

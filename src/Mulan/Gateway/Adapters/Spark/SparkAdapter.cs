@@ -42,19 +42,10 @@ public sealed class SparkAdapter(TimeProvider time) : IVendorAdapter
         {
             return VendorError.NotOffered("embeddings").ToResponse();
         }
-        Uri uri;
-        byte[] frame;
-        try
-        {
-            var (appId, apiKey, apiSecret) = Credentials(call.Deployment.Provider.ApiKey);
-            var path = PathFor(call.Deployment.Provider.BaseUrl, call.Deployment.VendorModel);
-            frame = JsonSerializer.SerializeToUtf8Bytes(TranslateRequest(call.Request.Body, call.Deployment.VendorModel, appId), WireJson.Serializer);
-            uri = SparkUrlSigner.SignedUri(SocketBase(call.Deployment.Provider.BaseUrl), path, apiKey, apiSecret, SparkUrlSigner.Date(time.GetUtcNow()));
-        }
-        catch (VendorError e)
-        {
-            return e.ToResponse();
-        }
+        var (appId, apiKey, apiSecret) = Credentials(call.Deployment.Provider.ApiKey);
+        var path = PathFor(call.Deployment.Provider.BaseUrl, call.Deployment.VendorModel);
+        var frame = JsonSerializer.SerializeToUtf8Bytes(TranslateRequest(call.Request.Body, call.Deployment.VendorModel, appId), WireJson.Serializer);
+        var uri = SparkUrlSigner.SignedUri(SocketBase(call.Deployment.Provider.BaseUrl), path, apiKey, apiSecret, SparkUrlSigner.Date(time.GetUtcNow()));
         var socket = new ClientWebSocket();
         try
         {
