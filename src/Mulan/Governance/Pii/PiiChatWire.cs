@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -24,9 +23,6 @@ public abstract record PiiBodyResult
 /// </summary>
 public static class PiiChatWire
 {
-    // Re-serialized arguments keep CJK as it is rather than \u-escaping it.
-    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static PiiBodyResult MaskChatRequest(this PiiGuard guard, PiiPolicy policy, JsonObject body)
     {
         ArgumentNullException.ThrowIfNull(guard);
@@ -78,7 +74,7 @@ public static class PiiChatWire
             var ok = MaskTree(parsed, n => parsed = n, ref changed);
             if (ok && changed)
             {
-                function["arguments"] = parsed.ToJsonString(Relaxed);
+                function["arguments"] = parsed.ToJsonString(Mulan.Gateway.Wire.WireJson.Serializer);
             }
             return ok;
         }
@@ -200,35 +196,25 @@ public static class PiiChatWire
     {
         var copy = body.DeepClone().AsObject();
         var vault = new PiiVault();
-        switch (copy["input"])
+        PiiResult.Blocked? MaskText(JsonNode? node, Action<string> replace)
         {
-            case JsonValue v when v.TryGetValue<string>(out var text):
-                switch (guard.Apply(policy, text, vault))
-                {
-                    case PiiResult.Blocked b:
-                        return new PiiBodyResult.Blocked(b.Kind, b.Rule);
-                    case PiiResult.Masked m:
-                        copy["input"] = m.Text;
-                        break;
-                }
-                break;
-            case JsonArray inputs:
-                for (var i = 0; i < inputs.Count; i++)
-                {
-                    if (inputs[i] is JsonValue item && item.TryGetValue<string>(out var one))
-                    {
-                        switch (guard.Apply(policy, one, vault))
-                        {
-                            case PiiResult.Blocked b:
-                                return new PiiBodyResult.Blocked(b.Kind, b.Rule);
-                            case PiiResult.Masked m:
-                                inputs[i] = m.Text;
-                                break;
-                        }
-                    }
-                }
-                break;
+            if (!TryString(node, out var text))
+            {
+                return null;
+            }
+            switch (guard.Apply(policy, text, vault))
+            {
+                case PiiResult.Blocked b:
+                    return b;
+                case PiiResult.Masked m:
+                    replace(m.Text);
+                    break;
+            }
+            return null;
         }
-        return new PiiBodyResult.Masked(copy, vault);
+        var blocked = copy["input"] is JsonArray inputs
+            ? Enumerable.Range(0, inputs.Count).Select(i => MaskText(inputs[i], t => inputs[i] = t)).FirstOrDefault(b => b is not null)
+            : MaskText(copy["input"], t => copy["input"] = t);
+        return blocked is null ? new PiiBodyResult.Masked(copy, vault) : new PiiBodyResult.Blocked(blocked.Kind, blocked.Rule);
     }
 }
