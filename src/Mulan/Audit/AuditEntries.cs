@@ -18,6 +18,10 @@ public static class AuditEntries
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>Only the fact and where from: never the key or its hash.</summary>
+    public static AuditEntry AdminKeyReset(string dataFolder) =>
+        new(AuditActor.DataFolder, AuditActions.AdminKeyReset, "admin_key", "admin", null, Details(new { dataFolder, host = Environment.MachineName }));
+
     public static AuditEntry WorkspaceCreated(string actor, Workspace w) =>
         new(actor, AuditActions.WorkspaceCreated, "workspace", w.Id, w.Id, Details(new { name = w.Name }));
 

@@ -25,6 +25,9 @@ public static class AuditActor
     public const string System = "system";
 
     public static string Key(string keyId) => "key:" + keyId;
+
+    /// <summary>Someone with access to the data folder, on this machine (<c>mulan admin reset-key</c>).</summary>
+    public const string DataFolder = "data-folder";
 }
 
 /// <summary>The action names, as stored and as accepted by <c>GET /api/audit?action=</c>.</summary>
@@ -42,6 +45,9 @@ public static class AuditActions
     public const string KnowledgeBaseCreated = "knowledge_base.created";
     public const string KnowledgeBaseUpdated = "knowledge_base.updated";
 
+    /// <summary>The administrator key was replaced with <c>mulan admin reset-key</c>.</summary>
+    public const string AdminKeyReset = "admin.key_reset";
+
     /// <summary>A key's spend passed <c>Governance:BudgetAlertThreshold</c> of its budget this period.</summary>
     public const string BudgetThresholdReached = "budget.threshold_reached";
 
@@ -51,6 +57,6 @@ public static class AuditActions
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
-        KnowledgeBaseCreated, KnowledgeBaseUpdated, BudgetThresholdReached, BudgetExhausted,
+        KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted,
     ];
 }

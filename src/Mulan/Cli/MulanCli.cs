@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Mulan.Hosting;
-using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Mulan.Cli;
@@ -41,6 +40,12 @@ public static class MulanCli
                 kb.AddCommand<KbSearchCommand>("search").WithDescription("Search with explanations.");
                 kb.AddCommand<KbAskCommand>("ask").WithDescription("Ask a question; the answer cites its sources.");
             });
+            c.AddBranch("admin", admin =>
+            {
+                admin.SetDescription("Operations on this machine's data folder.");
+                admin.AddCommand<AdminResetKeyCommand>("reset-key").WithDescription("Replace a lost administrator key (needs the data folder; audited).")
+                    .WithExample("admin", "reset-key", "--data", "./mulan-data");
+            });
             c.SetExceptionHandler((e, _) => Report(e));
         });
         return app.RunAsync(args);
@@ -59,8 +64,8 @@ public static class MulanCli
                 (ExitCodes.SystemError, e.Message),
             _ => (ExitCodes.SystemError, e.Message),
         };
-        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        stderr.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        // Plain text, unwrapped: the message names a setting or a path that must stay whole to be copied.
+        Console.Error.WriteLine($"error: {message}");
         return code;
     }
 }

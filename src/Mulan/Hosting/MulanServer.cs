@@ -35,6 +35,11 @@ public static class MulanServer
         builder.WebHost.UseUrls(arguments.Urls);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The start-up summary says where the server listens and what it loaded.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A start that fails (e.g. the port is taken) is reported once, plainly, with exit code 2; the host would
+        // otherwise log the same failure with its stack trace. A background service that stops the host still logs.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
@@ -83,7 +88,7 @@ public static class MulanServer
     }
 
     /// <summary>Prepares storage, the bootstrap admin key and the catalog. Throws <see cref="StartupException"/> for user errors.</summary>
-    public static async Task InitializeAsync(WebApplication app, ServeArguments arguments, CatalogFile file, TextWriter console,
+    public static async Task InitializeAsync(WebApplication app, ServeArguments arguments, CatalogFile file,
         Func<string, string?>? environment = null, CancellationToken ct = default)
     {
         var env = environment ?? Environment.GetEnvironmentVariable;
@@ -103,7 +108,7 @@ public static class MulanServer
         }
         await services.GetRequiredService<SqliteDatabase>().InitializeAsync(ct);
         await services.GetRequiredService<AccessService>().InitializeAsync(ct);
-        await services.GetRequiredService<AdminKey>().InitializeAsync(env(AdminKey.EnvironmentVariable), console, ct);
+        await services.GetRequiredService<AdminKey>().InitializeAsync(env(AdminKey.EnvironmentVariable), ct);
         try
         {
             _ = services.GetRequiredService<IOptions<KnowledgeOptions>>().Value;
@@ -123,7 +128,8 @@ public static class MulanServer
         }
     }
 
-    /// <summary>Reads the <c>--config</c> file before anything else, so a bad file stops start-up with its path.</summary>
+    /// <summary>Reads the <c>--config</c> file before anything else, so a bad file stops start-up with its path and
+    /// nothing is created. Unknown keys are errors too (see <see cref="ConfigFileSchema"/>).</summary>
     public static CatalogFile ReadCatalog(string? path)
     {
         if (path is null)
@@ -132,12 +138,27 @@ public static class MulanServer
         }
         try
         {
+            // The shape first, so a misplaced key is named as such; then the values (and JSON syntax errors, with their line).
+            if (ConfigFileSchema.CheckFile(path) is { Count: > 0 } problems)
+            {
+                throw new StartupException($"--config {path}:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", problems));
+            }
             return CatalogService.ReadFile(path);
         }
         catch (CatalogValidationException e)
         {
             throw new StartupException(string.Join(Environment.NewLine, e.Errors));
         }
+    }
+
+    /// <summary>Starts listening; only then is a generated administrator key stored and shown, followed by what the
+    /// server loaded. A start that fails here leaves no key behind.</summary>
+    public static async Task StartAsync(WebApplication app, TextWriter console, CancellationToken ct = default)
+    {
+        await app.StartAsync(ct);
+        await console.WriteLineAsync(await StartupSummary.DescribeAsync(app.Services, ct));
+        await app.Services.GetRequiredService<AdminKey>().CommitAsync(console, ct);
+        await console.FlushAsync(ct);
     }
 
     private static async Task<IResult> HealthAsync(SqliteDatabase db, CancellationToken ct)

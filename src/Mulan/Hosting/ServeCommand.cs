@@ -27,8 +27,9 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             settings.Data, settings.Config);
         var file = MulanServer.ReadCatalog(arguments.ConfigFile);
         await using var app = MulanServer.Build(arguments);
-        await MulanServer.InitializeAsync(app, arguments, file, Console.Out, ct: cancellationToken);
-        await app.RunAsync();
+        await MulanServer.InitializeAsync(app, arguments, file, ct: cancellationToken);
+        await MulanServer.StartAsync(app, Console.Out, cancellationToken);
+        await app.WaitForShutdownAsync(CancellationToken.None);
         return ExitCodes.Success;
     }
 }

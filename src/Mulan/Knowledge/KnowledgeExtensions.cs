@@ -17,20 +17,8 @@ public static class KnowledgeExtensions
         services.AddOptions<KnowledgeOptions>().BindConfiguration(KnowledgeOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<KnowledgeOptions>, KnowledgeOptionsValidator>();
         services.AddSingleton<DocumentFiles>();
-        services.AddSingleton(sp =>
-        {
-            var ocr = OcrEngine.Detect();
-            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mulan.Knowledge");
-            if (ocr is null)
-            {
-                log.LogInformation("OCR unavailable: images and scanned PDFs will be reported as unsupported (install tesseract-ocr).");
-            }
-            else
-            {
-                log.LogInformation("OCR: tesseract with {Languages}", string.Join("+", ocr.Languages));
-            }
-            return DocumentParsers.CreateDefault(ocr);
-        });
+        services.AddSingleton(_ => KnowledgeEngines.Detect());
+        services.AddSingleton(sp => DocumentParsers.CreateDefault(sp.GetRequiredService<KnowledgeEngines>().Ocr));
         services.AddSingleton<KnowledgeIndex>();
         services.AddSingleton<KnowledgeSearch>();
         services.AddSingleton<LlmReranker>();
@@ -52,7 +40,7 @@ public static class KnowledgeExtensions
     /// <summary>Loads every ready chunk into the in-process indexes (before the server takes requests).</summary>
     public static async Task InitializeKnowledgeAsync(this IServiceProvider services, CancellationToken ct)
     {
-        _ = services.GetRequiredService<DocumentParsers>(); // detects OCR once, at start-up, and says what it found
+        _ = services.GetRequiredService<DocumentParsers>(); // detects OCR once, at start-up (the start-up summary says what it found)
         var store = services.GetRequiredService<IKnowledgeStore>();
         var index = services.GetRequiredService<KnowledgeIndex>();
         var titles = new Dictionary<string, string>(StringComparer.Ordinal);

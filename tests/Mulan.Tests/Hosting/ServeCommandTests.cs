@@ -69,7 +69,7 @@ public sealed class ServeCommandTests : IDisposable
         await using (var first = MulanProcess.Start(["serve", "--data", data, "--urls", url]))
         {
             await first.WaitHealthyAsync(new Uri(url + "/"));
-            adminKey = System.Text.RegularExpressions.Regex.Match(first.Stdout, @"mka-[A-Za-z0-9_-]{43}").Value;
+            adminKey = System.Text.RegularExpressions.Regex.Match(await first.WaitForStdoutAsync("Keep it safe"), @"mka-[A-Za-z0-9_-]{43}").Value;
             Assert.NotEmpty(adminKey);
 
             var env = new Dictionary<string, string?> { ["MULAN_URL"] = url, ["MULAN_ADMIN_KEY"] = adminKey };
@@ -97,7 +97,7 @@ public sealed class ServeCommandTests : IDisposable
         }
         await using var second = MulanProcess.Start(["serve", "--data", data, "--urls", url]);
         await second.WaitHealthyAsync(new Uri(url + "/"));
-        Assert.DoesNotContain("mka-", second.Stdout);
+        Assert.DoesNotContain("mka-", await second.WaitForStdoutAsync("encoder"));
         var (usageCode, usage, _) = await MulanProcess.RunAsync(["usage", "--json"], new Dictionary<string, string?> { ["MULAN_URL"] = url, ["MULAN_ADMIN_KEY"] = adminKey });
         Assert.Equal(0, usageCode);
         Assert.Equal(0, JsonNode.Parse(usage)!["totals"]!["requests"]!.GetValue<int>());

@@ -60,7 +60,7 @@ public sealed class MulanHost : IAsyncDisposable
             configure?.Invoke(builder);
         });
         var env = new Dictionary<string, string?> { ["MULAN_ADMIN_KEY"] = AdminKey, ["FAKE_VENDOR_KEY"] = vendor.ApiKey };
-        await MulanServer.InitializeAsync(app, arguments, file, TextWriter.Null, name => env.GetValueOrDefault(name));
+        await MulanServer.InitializeAsync(app, arguments, file, name => env.GetValueOrDefault(name));
         await app.StartAsync();
         return new MulanHost(app, vendor, data, logs);
     }

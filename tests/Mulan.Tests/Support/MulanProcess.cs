@@ -100,6 +100,22 @@ public sealed class MulanProcess : IAsyncDisposable
         throw new TimeoutException($"mulan did not become healthy: {Stderr}{Stdout}");
     }
 
+    /// <summary>Waits until standard output holds <paramref name="text"/> (the start-up summary and a generated admin
+    /// key are printed just after the server starts answering).</summary>
+    public async Task<string> WaitForStdoutAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                throw new TimeoutException($"mulan did not print '{text}': {Stderr}{Stdout}");
+            }
+            await Task.Delay(20);
+        }
+        return Stdout;
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what survives.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 

@@ -54,10 +54,25 @@ public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIn
                 LogRetry(logger, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(failures, 6))), time, stoppingToken);
             }
-            if (idle)
+            if (idle && !await IdleAsync(stoppingToken))
             {
-                await _wake.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
+                return;
             }
+        }
+    }
+
+    /// <summary>Waits for work or five seconds; false when the server is stopping (a stop is not a failure, even one
+    /// that comes before the host finished starting).</summary>
+    private async Task<bool> IdleAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _wake.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -1,0 +1,53 @@
+using System.ComponentModel;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Mulan.Access;
+using Mulan.Audit;
+using Mulan.Storage;
+using Spectre.Console.Cli;
+
+namespace Mulan.Cli;
+
+/// <summary>
+/// <c>mulan admin reset-key --data DIR</c>: replaces a lost administrator key. It needs no key, only the data folder,
+/// so the right to reset is the right to that folder (the same that holds the database and the key ring). The reset
+/// is audited; a server running on the folder stops accepting the old key within two seconds.
+/// </summary>
+public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--data <DIR>")]
+        [Description("The server's data folder. Default env MULAN_DATA, else ./mulan-data.")]
+        public string? Data { get; init; }
+
+        [CommandOption("--json")]
+        [Description("Print {\"key\", \"dataFolder\"} as JSON.")]
+        public bool Json { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var folder = Path.GetFullPath(settings.Data ?? Environment.GetEnvironmentVariable("MULAN_DATA") ?? new StorageOptions().DataDirectory);
+        var storage = new StorageOptions { DataDirectory = folder };
+        if (!File.Exists(storage.DatabasePath))
+        {
+            // Never create an empty database here: that would look like a reset and change nothing.
+            throw new CliUserException($"--data: no Mulan data in '{folder}' (no mulan.db); pass the folder the server runs with (--data or MULAN_DATA)");
+        }
+        var db = new SqliteDatabase(Options.Create(storage));
+        await db.InitializeAsync(cancellationToken);
+        var key = KeyMaterial.NewAdminKey();
+        await new SqliteAccessStore(db).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
+        await new SqliteAuditStore(db).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        if (settings.Json)
+        {
+            Console.WriteLine(new JsonObject { ["key"] = key, ["dataFolder"] = folder }.ToJsonString());
+            return 0;
+        }
+        Console.WriteLine(AdminKey.Banner(key, TimeProvider.System.GetUtcNow()));
+        Console.WriteLine("A server running on this folder accepts the new key within two seconds, and no longer the old one.");
+        Console.WriteLine("(A server started with MULAN_ADMIN_KEY set uses that key instead.)");
+        return 0;
+    }
+}
