@@ -39,6 +39,10 @@ public sealed partial class KeysCreateCommand : AsyncCommand<KeysCreateCommand.S
         [Description("Expiry as an ISO 8601 date/time, or a duration such as 30d or 12h.")]
         public string? Expires { get; init; }
 
+        [CommandOption("-q|--quiet")]
+        [Description("Print only the key, for scripts: export MULAN_KEY=$(mulan keys create --name app --quiet).")]
+        public bool Quiet { get; init; }
+
         public override ValidationResult Validate()
         {
             if (string.IsNullOrWhiteSpace(Name))
@@ -70,6 +74,11 @@ public sealed partial class KeysCreateCommand : AsyncCommand<KeysCreateCommand.S
         if (s.Json)
         {
             Console.WriteLine(created.ToJsonString());
+            return 0;
+        }
+        if (s.Quiet)
+        {
+            Console.WriteLine(created["key"]!.GetValue<string>());
             return 0;
         }
         AnsiConsole.MarkupLine($"Created key [bold]{Markup.Escape(created["name"]!.GetValue<string>())}[/] ({created["id"]}).");

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Mulan.Hosting;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Mulan.Cli;
@@ -9,6 +10,12 @@ public static class MulanCli
 {
     public static Task<int> RunAsync(string[] args)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Piped or captured output has no terminal width; Spectre would assume 80 columns and cut table cells and
+            // wrap lines, where a script wants them whole.
+            AnsiConsole.Profile.Width = 1000;
+        }
         var app = new CommandApp();
         app.Configure(c =>
         {
