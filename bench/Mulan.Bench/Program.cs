@@ -2,10 +2,16 @@ using Mulan.Bench;
 using Mulan.Bench.Hosting;
 
 // Gateway overhead and streaming (docs/quality.md §1–2); with `retrieval` first, retrieval quality and keyword
-// index speed (§3); with `ingestion` first, ingestion throughput (§4). See bench/README.md.
+// index speed (§3); with `ingestion` first, ingestion throughput (§4); with `cli` first, the command line's start time.
+// See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
     return await Mulan.Bench.Retrieval.RetrievalBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "cli")
+{
+    return await Mulan.Bench.Cli.CliStartBenchmark.RunAsync(args);
 }
 
 if (args.Length > 0 && args[0] == "ingestion")
