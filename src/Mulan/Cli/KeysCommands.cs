@@ -165,11 +165,12 @@ public class KeyTargetSettings : ClientSettings
     internal async Task<string> ResolveAsync(MulanApiClient api, CancellationToken ct)
     {
         var keys = (await api.GetAsync(MulanApiClient.WithQuery("api/keys", ("workspace", Workspace)), ct))["keys"]!.AsArray().OfType<JsonObject>().ToList();
-        if (keys.Any(k => k["id"]!.GetValue<string>() == Target))
+        var named = keys.Where(k => k["name"]!.GetValue<string>() == Target).ToList();
+        // An id (listed or not) goes to the server as is, which answers 404 for one that does not exist.
+        if (keys.Any(k => k["id"]!.GetValue<string>() == Target) || (named.Count == 0 && Target.StartsWith("key_", StringComparison.Ordinal)))
         {
             return Target;
         }
-        var named = keys.Where(k => k["name"]!.GetValue<string>() == Target).ToList();
         var active = named.Where(k => k["revokedAt"] is null).ToList();
         var candidates = active.Count > 0 ? active : named;
         return candidates.Count switch
