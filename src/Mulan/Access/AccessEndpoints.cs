@@ -19,6 +19,8 @@ public static class AccessEndpoints
         api.MapPost("/keys", CreateKeyAsync).WithName("CreateKey").WithSummary("Create a virtual key; the key is returned only here.");
         api.MapGet("/keys", ListKeysAsync).WithName("ListKeys").WithSummary("List virtual keys (never the keys themselves).");
         api.MapDelete("/keys/{id}", RevokeKeyAsync).WithName("RevokeKey").WithSummary("Revoke a key; it stops working at once.");
+        api.MapKeyLifecycle();
+        api.MapWorkspaceLifecycle();
         return api;
     }
 
@@ -71,12 +73,8 @@ public static class AccessEndpoints
         CreateWorkspaceRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = body?.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
-        {
-            errors["name"] = ["required, 1 to 100 characters"];
-        }
-        var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        var name = KeyRules.Name(body?.Name, errors);
+        var budget = KeyRules.Limits(body?.Budget, body?.Rpm, body?.Tpm, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -95,34 +93,20 @@ public static class AccessEndpoints
         CreateKeyRequest? body, AccessService access, IAccessStore store, CatalogState catalog, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = body?.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
-        {
-            errors["name"] = ["required, 1 to 100 characters"];
-        }
+        var name = KeyRules.Name(body?.Name, errors);
         var workspace = await store.FindWorkspaceAsync(body?.Workspace ?? AccessService.DefaultWorkspaceName, ct);
         if (workspace is null)
         {
             errors["workspace"] = [$"no workspace '{body?.Workspace}'"];
         }
-        var models = body?.Models?.Select(m => m.Trim()).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var m in models ?? [])
-        {
-            if (!catalog.Current.Models.ContainsKey(m))
-            {
-                errors["models"] = [.. errors.GetValueOrDefault("models", []), $"no model '{m}'"];
-            }
-        }
-        var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
-        if (body?.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            errors["expiresAt"] = ["must be in the future"];
-        }
+        var models = KeyRules.Models(body?.Models, catalog.Current, errors);
+        var budget = KeyRules.Limits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        KeyRules.Expiry(body?.ExpiresAt, time, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models is { Count: > 0 } ? models : null, budget, body!.Rpm, body.Tpm, body.ExpiresAt,
+        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models, budget, body!.Rpm, body.Tpm, body.ExpiresAt,
             body.LocalOnly == true, ct);
         await audit.RecordAsync(AuditEntries.KeyCreated(AuditActor.Admin, key));
         return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
@@ -132,7 +116,7 @@ public static class AccessEndpoints
         string workspace, LimitsRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        var budget = KeyRules.Limits(body?.Budget, body?.Rpm, body?.Tpm, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -193,43 +177,13 @@ public static class AccessEndpoints
         return TypedResults.Ok(WorkspaceDto.From(change.After));
     }
 
-    /// <summary>A budget and rate limits as keys and workspaces take them; problems go into <paramref name="errors"/>.</summary>
-    private static KeyBudget? ReadLimits(BudgetDto? b, int? rpm, int? tpm, Dictionary<string, string[]> errors)
-    {
-        KeyBudget? budget = null;
-        if (b is not null)
-        {
-            if (b.Amount is not > 0)
-            {
-                errors["budget.amount"] = ["must be greater than 0"];
-            }
-            if (b.Currency?.ToUpperInvariant() is not ("CNY" or "USD"))
-            {
-                errors["budget.currency"] = ["must be CNY or USD"];
-            }
-            if (!Enum.TryParse<BudgetPeriod>(b.Period, ignoreCase: true, out var period) || !Enum.IsDefined(period) || b.Period!.Any(char.IsDigit))
-            {
-                errors["budget.period"] = ["must be day, month or total"];
-            }
-            budget = new KeyBudget(b.Amount ?? 0, b.Currency?.ToUpperInvariant() ?? "", period);
-        }
-        if (rpm is <= 0)
-        {
-            errors["rpm"] = ["must be a positive number of requests per minute"];
-        }
-        if (tpm is <= 0)
-        {
-            errors["tpm"] = ["must be a positive number of tokens per minute"];
-        }
-        return budget;
-    }
-
     private static async Task<Results<Ok<KeysPage>, ValidationProblem>> ListKeysAsync(string? workspace, IAccessStore store, CancellationToken ct)
     {
         string? workspaceId = null;
         if (workspace is not null)
         {
-            var w = await store.FindWorkspaceAsync(workspace, ct);
+            // A deleted workspace's keys stay listable (all revoked) for accounting.
+            var w = await store.FindWorkspaceIncludingDeletedAsync(workspace, ct);
             if (w is null)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["workspace"] = [$"no workspace '{workspace}'"] });
@@ -241,9 +195,10 @@ public static class AccessEndpoints
 
     public sealed record KeysPage(IReadOnlyList<KeyDto> Keys);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(string id, AccessService access, AuditLog audit, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(string id, string? workspace, AccessService access, IAccessStore store,
+        AuditLog audit, CancellationToken ct)
     {
-        if (await access.RevokeKeyAsync(id, ct) is not { } revoked)
+        if (await KeyLifecycleEndpoints.FindInScopeAsync(id, workspace, store, ct) is null || await access.RevokeKeyAsync(id, ct) is not { } revoked)
         {
             return TypedResults.Problem(detail: $"No key '{id}'.", statusCode: 404);
         }

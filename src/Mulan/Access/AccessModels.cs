@@ -15,6 +15,9 @@ public sealed record Workspace(string Id, string Name, DateTimeOffset CreatedAt)
 
     /// <summary>The same, compiled; applied before a request reaches an external provider.</summary>
     public Mulan.Governance.Pii.PiiPolicy? PiiPolicy { get; init; }
+
+    /// <summary>When the workspace was deleted; a deleted workspace is kept only so its usage still resolves.</summary>
+    public DateTimeOffset? DeletedAt { get; init; }
 }
 
 public sealed record PiiRuleSetting(string Kind, string Action);

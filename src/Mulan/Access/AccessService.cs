@@ -123,6 +123,74 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         }
     }
 
+    /// <summary>Stores a key's new settings; the gateway uses them from the next request on.</summary>
+    /// <returns>false when the key was revoked meanwhile (nothing changed).</returns>
+    public Task<bool> UpdateKeyAsync(VirtualKey updated, CancellationToken ct) => ChangeKeysAsync(() => store.UpdateKeyAsync(updated, ct), ct);
+
+    /// <summary>Gives an active key a new secret; the old one stops working at once. Id, settings, usage and budget spend stay,
+    /// since they all hang on the id.</summary>
+    /// <returns>the new secret, never available again; null when the key does not exist or is revoked.</returns>
+    public async Task<string?> RotateKeyAsync(string id, CancellationToken ct)
+    {
+        var secret = KeyMaterial.NewVirtualKey();
+        return await ChangeKeysAsync(() => store.RotateKeyAsync(id, KeyMaterial.Hash(secret), KeyMaterial.DisplayPrefix(secret), ct), ct) ? secret : null;
+    }
+
+    /// <returns>false when another workspace has the name.</returns>
+    public async Task<bool> RenameWorkspaceAsync(Workspace workspace, string name, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (!await store.TryRenameWorkspaceAsync(workspace.Id, name, ct))
+            {
+                return false;
+            }
+            await ReloadWorkspacesAsync(ct);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Revokes the workspace's keys (at once, on the gateway too) and marks it deleted. Its usage records stay.</summary>
+    /// <returns>the keys this call revoked.</returns>
+    public async Task<IReadOnlyList<VirtualKey>> DeleteWorkspaceAsync(Workspace workspace, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var revoked = await store.DeleteWorkspaceAsync(workspace.Id, time.GetUtcNow(), ct);
+            ring.Replace(await store.LoadActiveKeysAsync(ct));
+            await ReloadWorkspacesAsync(ct);
+            return revoked;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<bool> ChangeKeysAsync(Func<Task<bool>> change, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var changed = await change();
+            if (changed)
+            {
+                ring.Replace(await store.LoadActiveKeysAsync(ct));
+            }
+            return changed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Resolves a presented bearer secret to a usable key, or null (unknown, revoked or expired).</summary>
     public VirtualKey? Authenticate(string? presented)
     {

@@ -1,6 +1,7 @@
 namespace Mulan.Access;
 
-/// <summary>The <c>workspace</c> query filter of the /api listings (usage, audit): an id or a name.</summary>
+/// <summary>The <c>workspace</c> query filter of the /api listings (usage, audit, keys): an id or a name. A deleted
+/// workspace is still found (by its id), so its usage stays readable for accounting.</summary>
 public static class WorkspaceFilter
 {
     /// <returns>the workspace id, or null when no filter was given or it names no workspace (then <paramref name="errors"/> says so).</returns>
@@ -10,7 +11,7 @@ public static class WorkspaceFilter
         {
             return null;
         }
-        var id = (await access.FindWorkspaceAsync(workspace, ct))?.Id;
+        var id = (await access.FindWorkspaceIncludingDeletedAsync(workspace, ct))?.Id;
         if (id is null)
         {
             errors["workspace"] = [$"no workspace '{workspace}'"];

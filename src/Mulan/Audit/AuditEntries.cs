@@ -52,6 +52,45 @@ public static class AuditEntries
     public static AuditEntry KeyRevoked(string actor, VirtualKey k) =>
         new(actor, AuditActions.KeyRevoked, "key", k.Id, k.WorkspaceId, Details(new { name = k.Name }));
 
+    /// <summary>The settings that changed, each as <c>{from, to}</c>.</summary>
+    public static AuditEntry KeyUpdated(string actor, VirtualKey before, VirtualKey after)
+    {
+        var details = new JsonObject { ["name"] = after.Name };
+        void Change(string field, object? from, object? to)
+        {
+            var f = JsonSerializer.SerializeToNode(from, Json);
+            var t = JsonSerializer.SerializeToNode(to, Json);
+            if (!JsonNode.DeepEquals(f, t))
+            {
+                details[field] = new JsonObject { ["from"] = f, ["to"] = t };
+            }
+        }
+        Change("name", before.Name, after.Name);
+        Change("models", before.Models, after.Models);
+        Change("budget", Budget(before.Budget), Budget(after.Budget));
+        Change("rpm", before.Rpm, after.Rpm);
+        Change("tpm", before.Tpm, after.Tpm);
+        Change("expiresAt", before.ExpiresAt, after.ExpiresAt);
+        Change("localOnly", before.LocalOnly, after.LocalOnly);
+        return new(actor, AuditActions.KeyUpdated, "key", after.Id, after.WorkspaceId, details);
+    }
+
+    /// <summary>That the secret changed; never the secret, its hash or its prefix.</summary>
+    public static AuditEntry KeyRotated(string actor, VirtualKey k) =>
+        new(actor, AuditActions.KeyRotated, "key", k.Id, k.WorkspaceId, Details(new { name = k.Name }));
+
+    public static AuditEntry WorkspaceRenamed(string actor, Workspace before, string name) =>
+        new(actor, AuditActions.WorkspaceRenamed, "workspace", before.Id, before.Id, Details(new { from = before.Name, to = name }));
+
+    /// <param name="revokedKeys">the keys the deletion revoked (each also has its own <c>key.revoked</c> entry).</param>
+    public static AuditEntry WorkspaceDeleted(string actor, Workspace w, IReadOnlyList<VirtualKey> revokedKeys, IReadOnlyList<KnowledgeBase> knowledgeBases) =>
+        new(actor, AuditActions.WorkspaceDeleted, "workspace", w.Id, w.Id, Details(new
+        {
+            name = w.Name,
+            revokedKeys = revokedKeys.Select(k => new { id = k.Id, name = k.Name }).ToList(),
+            knowledgeBases = knowledgeBases.Select(k => new { id = k.Id, name = k.Name }).ToList(),
+        }));
+
     public static AuditEntry ProviderCreated(string actor, Provider p) =>
         new(actor, AuditActions.ProviderCreated, "provider", p.Name, null, ProviderDetails(p));
 

@@ -38,6 +38,10 @@ public static class AuditActions
     public const string WorkspacePiiChanged = "workspace.pii_changed";
     public const string KeyCreated = "key.created";
     public const string KeyRevoked = "key.revoked";
+    public const string KeyUpdated = "key.updated";
+    public const string KeyRotated = "key.rotated";
+    public const string WorkspaceRenamed = "workspace.renamed";
+    public const string WorkspaceDeleted = "workspace.deleted";
     public const string ProviderCreated = "provider.created";
     public const string ProviderDeleted = "provider.deleted";
     public const string ModelCreated = "model.created";
@@ -56,7 +60,8 @@ public static class AuditActions
 
     public static IReadOnlyList<string> All { get; } =
     [
-        WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
+        WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
+        ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted,
     ];
 }

@@ -34,4 +34,8 @@ public class ClientSettings : CommandSettings
 }
 
 /// <summary>A mistake the user can fix; exit code 1.</summary>
-public sealed class CliUserException(string message) : Exception(message);
+/// <param name="status">the HTTP status when the server refused the request.</param>
+public sealed class CliUserException(string message, int? status = null) : Exception(message)
+{
+    public int? Status { get; } = status;
+}

@@ -9,6 +9,12 @@ internal static class JsonTables
     public static string Cell(JsonNode? node) =>
         node is null ? "" : Markup.Escape(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString());
 
+    /// <summary>The one JSON document a verb prints with <c>--json</c>: one line, nothing else on stdout.</summary>
+    public static void Print(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Relaxed));
+
+    // Stdout is not HTML: Chinese text and quotes stay readable instead of \uXXXX.
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>GETs <paramref name="path"/> and prints the objects under <paramref name="property"/> as a table of the given fields.</summary>
     public static async Task<int> ListAsync(ClientSettings settings, string path, string property, CancellationToken ct, params (string Header, string Field)[] columns)
     {
@@ -16,7 +22,7 @@ internal static class JsonTables
         var list = await api.GetAsync(path, ct);
         if (settings.Json)
         {
-            Console.WriteLine(list.ToJsonString());
+            Print(list);
             return 0;
         }
         var table = new Table().AddColumns([.. columns.Select(c => c.Header)]);

@@ -73,7 +73,7 @@ public sealed partial class KeysCreateCommand : AsyncCommand<KeysCreateCommand.S
         }, ct);
         if (s.Json)
         {
-            Console.WriteLine(created.ToJsonString());
+            JsonTables.Print(created);
             return 0;
         }
         if (s.Quiet)
@@ -105,7 +105,7 @@ public sealed partial class KeysCreateCommand : AsyncCommand<KeysCreateCommand.S
         return true;
     }
 
-    private static DateTimeOffset? ParseExpiry(string? text)
+    internal static DateTimeOffset? ParseExpiry(string? text)
     {
         if (text is null)
         {
@@ -115,7 +115,7 @@ public sealed partial class KeysCreateCommand : AsyncCommand<KeysCreateCommand.S
         if (m.Success)
         {
             var n = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            return DateTimeOffset.UtcNow + (m.Groups[2].Value == "d" ? TimeSpan.FromDays(n) : TimeSpan.FromHours(n));
+            return TimeProvider.System.GetUtcNow() + (m.Groups[2].Value == "d" ? TimeSpan.FromDays(n) : TimeSpan.FromHours(n));
         }
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at
@@ -140,10 +140,10 @@ public sealed class KeysListCommand : AsyncCommand<KeysListCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
         using var api = new MulanApiClient(s);
-        var page = await api.GetAsync(s.Workspace is null ? "api/keys" : $"api/keys?workspace={Uri.EscapeDataString(s.Workspace)}", ct);
+        var page = await api.GetAsync(MulanApiClient.WithQuery("api/keys", ("workspace", s.Workspace)), ct);
         if (s.Json)
         {
-            Console.WriteLine(page.ToJsonString());
+            JsonTables.Print(page);
             return 0;
         }
         var table = new Table().AddColumns("id", "name", "prefix", "workspace", "models", "expires", "state");
@@ -158,20 +158,178 @@ public sealed class KeysListCommand : AsyncCommand<KeysListCommand.Settings>
     }
 }
 
-public sealed class KeysRevokeCommand : AsyncCommand<KeysRevokeCommand.Settings>
+/// <summary>The <c>ID|NAME</c> argument of the key verbs, and the workspace that scopes it.</summary>
+public class KeyTargetSettings : ClientSettings
 {
-    public sealed class Settings : ClientSettings
+    [CommandArgument(0, "<ID|NAME>")]
+    [Description("The key's id (key_...) or its name, if no other key has it.")]
+    public string Target { get; init; } = "";
+
+    [CommandOption("--workspace <WORKSPACE>")]
+    [Description("Only a key of this workspace (id or name).")]
+    public string? Workspace { get; init; }
+
+    /// <summary>The key's id: the argument itself when a key has that id, else the one key with that name. An active key
+    /// wins over revoked ones of the same name; several candidates are a user error that lists them.</summary>
+    internal async Task<string> ResolveAsync(MulanApiClient api, CancellationToken ct)
     {
-        [CommandArgument(0, "<ID>")]
-        [Description("The key's id (key_...).")]
-        public string Id { get; init; } = "";
+        var keys = (await api.GetAsync(MulanApiClient.WithQuery("api/keys", ("workspace", Workspace)), ct))["keys"]!.AsArray().OfType<JsonObject>().ToList();
+        var named = keys.Where(k => k["name"]!.GetValue<string>() == Target).ToList();
+        // An id (listed or not) goes to the server as is, which answers 404 for one that does not exist.
+        if (keys.Any(k => k["id"]!.GetValue<string>() == Target) || (named.Count == 0 && Target.StartsWith("key_", StringComparison.Ordinal)))
+        {
+            return Target;
+        }
+        var active = named.Where(k => k["revokedAt"] is null).ToList();
+        var candidates = active.Count > 0 ? active : named;
+        return candidates.Count switch
+        {
+            1 => candidates[0]["id"]!.GetValue<string>(),
+            0 => throw new CliUserException($"ID|NAME: no key with the id or name '{Target}'" + (Workspace is null ? "" : $" in workspace '{Workspace}'")),
+            _ => throw new CliUserException($"ID|NAME: {candidates.Count} keys are named '{Target}'; give one of their ids: " + string.Join(", ",
+                candidates.Select(k => $"{k["id"]} (workspace {k["workspace"]}, created {k["createdAt"]}{(k["revokedAt"] is null ? "" : ", revoked")})"))),
+        };
+    }
+
+    internal string Path(string id, string rest = "") => MulanApiClient.WithQuery($"api/keys/{Uri.EscapeDataString(id)}{rest}", ("workspace", Workspace));
+}
+
+public sealed class KeysRevokeCommand : AsyncCommand<KeyTargetSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, KeyTargetSettings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var id = await s.ResolveAsync(api, ct);
+        await api.DeleteAsync(s.Path(id), ct);
+        if (s.Json)
+        {
+            JsonTables.Print(new JsonObject { ["id"] = id, ["revoked"] = true });
+        }
+        else
+        {
+            Console.WriteLine($"Revoked {id}.");
+        }
+        return 0;
+    }
+}
+
+public sealed class KeysRotateCommand : AsyncCommand<KeyTargetSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, KeyTargetSettings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var id = await s.ResolveAsync(api, ct);
+        var rotated = await api.SendJsonAsync(HttpMethod.Post, s.Path(id, "/rotate"), null, ct);
+        if (s.Json)
+        {
+            JsonTables.Print(rotated);
+            return 0;
+        }
+        AnsiConsole.MarkupLine($"Rotated key [bold]{Markup.Escape(rotated["name"]!.GetValue<string>())}[/] ({Markup.Escape(id)}); the old key no longer works.");
+        AnsiConsole.MarkupLine("The new key is shown only now; store it safely:");
+        Console.WriteLine();
+        Console.WriteLine("    " + rotated["key"]!.GetValue<string>());
+        Console.WriteLine();
+        return 0;
+    }
+}
+
+/// <summary><c>mulan keys update ID|NAME</c>: changes only what a flag names; the <c>--no-*</c> flags remove a setting.</summary>
+public sealed class KeysUpdateCommand : AsyncCommand<KeysUpdateCommand.Settings>
+{
+    public sealed class Settings : KeyTargetSettings
+    {
+        [CommandOption("--name <NAME>")]
+        public string? Name { get; init; }
+
+        [CommandOption("--models <MODELS>")]
+        [Description("Comma-separated models the key may use (replaces the list).")]
+        public string? Models { get; init; }
+
+        [CommandOption("--all-models")]
+        [Description("Let the key use every model.")]
+        public bool AllModels { get; init; }
+
+        [CommandOption("--budget <BUDGET>")]
+        [Description("Spending limit such as 10USD/month, 500CNY/day or 20USD/total.")]
+        public string? Budget { get; init; }
+
+        [CommandOption("--no-budget")]
+        public bool NoBudget { get; init; }
+
+        [CommandOption("--rpm <N>")]
+        public int? Rpm { get; init; }
+
+        [CommandOption("--no-rpm")]
+        public bool NoRpm { get; init; }
+
+        [CommandOption("--tpm <N>")]
+        public int? Tpm { get; init; }
+
+        [CommandOption("--no-tpm")]
+        public bool NoTpm { get; init; }
+
+        [CommandOption("--expires <WHEN>")]
+        [Description("Expiry as an ISO 8601 date/time, or a duration such as 30d or 12h.")]
+        public string? Expires { get; init; }
+
+        [CommandOption("--no-expiry")]
+        public bool NoExpiry { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            foreach (var (given, removed, flag) in new[]
+            {
+                (Models is not null, AllModels, "--models and --all-models"), (Budget is not null, NoBudget, "--budget and --no-budget"),
+                (Rpm is not null, NoRpm, "--rpm and --no-rpm"), (Tpm is not null, NoTpm, "--tpm and --no-tpm"), (Expires is not null, NoExpiry, "--expires and --no-expiry"),
+            })
+            {
+                if (given && removed)
+                {
+                    return ValidationResult.Error($"{flag}: give one or the other");
+                }
+            }
+            if (Budget is not null && !KeysCreateCommand.TryParseBudget(Budget, out _))
+            {
+                return ValidationResult.Error($"--budget: '{Budget}' is not like 10USD/month (currency CNY or USD; period day, month or total)");
+            }
+            return Patch().Count == 0 ? ValidationResult.Error("Nothing to change: give --name, --models, --budget, --rpm, --tpm, --expires or a --no-* flag.") : ValidationResult.Success();
+        }
+
+        /// <summary>The JSON merge patch: only the fields a flag names; null removes.</summary>
+        internal JsonObject Patch()
+        {
+            var patch = new JsonObject();
+            if (Name is not null) { patch["name"] = Name; }
+            if (Models is not null) { patch["models"] = new JsonArray([.. Models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => (JsonNode)m)]); }
+            if (AllModels) { patch["models"] = null; }
+            if (Budget is not null) { KeysCreateCommand.TryParseBudget(Budget, out var b); patch["budget"] = System.Text.Json.JsonSerializer.SerializeToNode(b); }
+            if (NoBudget) { patch["budget"] = null; }
+            if (Rpm is not null) { patch["rpm"] = Rpm; }
+            if (NoRpm) { patch["rpm"] = null; }
+            if (Tpm is not null) { patch["tpm"] = Tpm; }
+            if (NoTpm) { patch["tpm"] = null; }
+            if (Expires is not null) { patch["expiresAt"] = KeysCreateCommand.ParseExpiry(Expires); }
+            if (NoExpiry) { patch["expiresAt"] = null; }
+            return patch;
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
         using var api = new MulanApiClient(s);
-        await api.DeleteAsync($"api/keys/{Uri.EscapeDataString(s.Id)}", ct);
-        Console.WriteLine(s.Json ? new JsonObject { ["id"] = s.Id, ["revoked"] = true }.ToJsonString() : $"Revoked {s.Id}.");
+        var id = await s.ResolveAsync(api, ct);
+        var key = await api.SendJsonAsync(HttpMethod.Patch, s.Path(id), s.Patch(), ct);
+        if (s.Json)
+        {
+            JsonTables.Print(key);
+            return 0;
+        }
+        var models = key["models"] is JsonArray list ? string.Join(",", list) : "all";
+        Console.WriteLine($"Updated key {key["name"]} ({id}): models {models}, budget {Budget(key["budget"])}, rpm {key["rpm"]?.ToString() ?? "none"}, " +
+            $"tpm {key["tpm"]?.ToString() ?? "none"}, expires {key["expiresAt"]?.ToString() ?? "never"}.");
         return 0;
     }
+
+    private static string Budget(JsonNode? b) => b is null ? "none" : $"{b["amount"]}{b["currency"]}/{b["period"]}";
 }

@@ -25,6 +25,20 @@ public sealed class MulanApiClient : IDisposable
     public Task<JsonNode> PatchAsync(string path, object body, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Patch, path) { Content = JsonContent.Create(body) }, ct);
 
+    /// <summary>Sends a JSON body as is (a merge patch must not turn a field left out into an explicit null).</summary>
+    public Task<JsonNode> SendJsonAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(method, path)
+        {
+            Content = body is null ? null : new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        }, ct);
+
+    /// <summary><paramref name="path"/> with the given query parameters; those without a value are left out.</summary>
+    public static string WithQuery(string path, params (string Name, string? Value)[] parameters)
+    {
+        var given = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return given.Count == 0 ? path : path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + string.Join("&", given);
+    }
+
     public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), ct);
 
     /// <summary>Uploads one file as multipart/form-data, streamed from disk.</summary>
@@ -45,7 +59,7 @@ public sealed class MulanApiClient : IDisposable
             var text = await response.Content.ReadAsStringAsync(ct);
             if ((int)response.StatusCode is >= 400 and < 500)
             {
-                throw new CliUserException($"The server refused ({(int)response.StatusCode}): {Describe(text)}");
+                throw new CliUserException($"The server refused ({(int)response.StatusCode}): {Describe(text)}", (int)response.StatusCode);
             }
             if (!response.IsSuccessStatusCode)
             {
@@ -64,6 +78,14 @@ public sealed class MulanApiClient : IDisposable
             if (node?["errors"] is JsonObject errors)
             {
                 detail += " " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value!.AsArray().Select(v => v!.GetValue<string>()))}"));
+            }
+            // What a refused deletion still holds (keys, knowledge bases), by name and id.
+            foreach (var (field, label) in new[] { ("keys", "keys"), ("knowledgeBases", "knowledge bases") })
+            {
+                if (node?[field] is JsonArray { Count: > 0 } held)
+                {
+                    detail += $" {label}: " + string.Join(", ", held.Select(h => $"{h?["name"]} ({h?["id"]})"));
+                }
             }
             return detail;
         }

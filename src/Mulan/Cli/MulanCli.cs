@@ -16,6 +16,8 @@ public static class MulanCli
             // wrap lines, where a script wants them whole.
             AnsiConsole.Profile.Width = 1000;
         }
+        // Spectre answers --version itself only at the root, with the version set here; "mulan --version" prints it alone.
+        var json = args.Contains("--json", StringComparer.Ordinal);
         var app = new CommandApp();
         app.Configure(c =>
         {
@@ -26,18 +28,45 @@ public static class MulanCli
             c.AddBranch("keys", keys =>
             {
                 keys.SetDescription("Virtual keys.");
+                keys.SetDefaultCommand<KeysListCommand>();
                 keys.AddCommand<KeysCreateCommand>("create").WithDescription("Create a key (printed once).")
                     .WithExample("keys", "create", "--name", "web", "--models", "chat-default", "--budget", "10USD/month", "--rpm", "60");
                 keys.AddCommand<KeysListCommand>("list").WithDescription("List keys.");
+                keys.AddCommand<KeysUpdateCommand>("update").WithDescription("Change a key's name, models, budget, limits or expiry; at once on the gateway.")
+                    .WithExample("keys", "update", "web", "--models", "chat-default,embed", "--no-rpm");
+                keys.AddCommand<KeysRotateCommand>("rotate").WithDescription("Give a key a new secret (printed once); the old one stops working at once.");
                 keys.AddCommand<KeysRevokeCommand>("revoke").WithDescription("Revoke a key at once.");
             });
             c.AddBranch("workspaces", ws =>
             {
                 ws.SetDescription("Workspaces (tenants).");
+                ws.SetDefaultCommand<WorkspacesListCommand>();
                 ws.AddCommand<WorkspacesCreateCommand>("create").WithDescription("Create a workspace.");
                 ws.AddCommand<WorkspacesListCommand>("list").WithDescription("List workspaces.");
+                ws.AddCommand<WorkspacesRenameCommand>("rename").WithDescription("Rename a workspace.");
+                ws.AddCommand<WorkspacesDeleteCommand>("delete").WithDescription("Delete a workspace (--force: with its keys and knowledge bases; usage is kept).");
             });
-            c.AddCommand<UsageCommand>("usage").WithDescription("Usage totals and records.");
+            c.AddBranch("providers", p =>
+            {
+                p.SetDescription("Providers (vendor accounts); secrets are never shown.");
+                p.SetDefaultCommand<ProvidersListCommand>();
+                p.AddCommand<ProvidersListCommand>("list").WithDescription("List providers.");
+                p.AddCommand<ProvidersAddCommand>("add").WithDescription("Add a provider from flags or a JSON file.")
+                    .WithExample("providers", "add", "deepseek", "--kind", "deepseek", "--api-key-env", "DEEPSEEK_API_KEY");
+                p.AddCommand<ProvidersRemoveCommand>("remove").WithDescription("Remove a provider no model uses.");
+            });
+            c.AddBranch("models", m =>
+            {
+                m.SetDescription("Model routes and their deployments.");
+                m.SetDefaultCommand<ModelsListCommand>();
+                m.AddCommand<ModelsListCommand>("list").WithDescription("List models with deployments and prices.");
+                m.AddCommand<ModelsAddCommand>("add").WithDescription("Add a model from flags (one deployment) or a JSON file.")
+                    .WithExample("models", "add", "chat-default", "--provider", "deepseek", "--model", "deepseek-chat", "--input", "2", "--output", "8", "--currency", "CNY");
+                m.AddCommand<ModelsRemoveCommand>("remove").WithDescription("Remove a model route.");
+                m.AddCommand<ModelsTestCommand>("test").WithDescription("One cheap real call per deployment (metered): ok or the upstream reason, with latency.");
+            });
+            c.AddCommand<UsageCommand>("usage").WithDescription("Usage totals and records; --csv exports the records.");
+            c.AddCommand<AuditCommand>("audit").WithDescription("Administrative changes, newest first.");
             c.AddBranch("kb", kb =>
             {
                 kb.SetDescription("Knowledge bases.");
@@ -54,12 +83,12 @@ public static class MulanCli
                 admin.AddCommand<AdminResetKeyCommand>("reset-key").WithDescription("Replace a lost administrator key (needs the data folder; audited).")
                     .WithExample("admin", "reset-key", "--data", "./mulan-data");
             });
-            c.SetExceptionHandler((e, _) => Report(e));
+            c.SetExceptionHandler((e, _) => Report(e, json));
         });
         return app.RunAsync(args);
     }
 
-    private static int Report(Exception e)
+    private static int Report(Exception e, bool json)
     {
         var (code, message) = e switch
         {
@@ -72,8 +101,26 @@ public static class MulanCli
                 (ExitCodes.SystemError, e.Message),
             _ => (ExitCodes.SystemError, e.Message),
         };
-        // Plain text, unwrapped: the message names a setting or a path that must stay whole to be copied.
-        Console.Error.WriteLine($"error: {message}");
+        if (Console.IsErrorRedirected)
+        {
+            // One unwrapped line for scripts and logs; colour and wrapping are for a terminal.
+            Console.Error.WriteLine("error: " + message);
+        }
+        else
+        {
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            stderr.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        }
+        if (json)
+        {
+            // A script reading stdout gets one JSON document on failure too.
+            var error = new System.Text.Json.Nodes.JsonObject { ["message"] = message, ["exitCode"] = code };
+            if (e is CliUserException { Status: { } status })
+            {
+                error["status"] = status;
+            }
+            JsonTables.Print(new System.Text.Json.Nodes.JsonObject { ["error"] = error });
+        }
         return code;
     }
 }

@@ -34,9 +34,19 @@ public sealed class UsageCommand : AsyncCommand<UsageCommand.Settings>
         [CommandOption("--page-size <N>")]
         public int? PageSize { get; init; }
 
+        [CommandOption("--csv")]
+        [Description("Export the records as CSV (every page, unless --page is given).")]
+        public bool Csv { get; init; }
+
+        [CommandOption("-o|--output <FILE>")]
+        [Description("With --csv: write the CSV to FILE instead of stdout.")]
+        public string? Output { get; init; }
+
         public override ValidationResult Validate() =>
             From is not null && !TryDate(From, out _) ? ValidationResult.Error($"--from: '{From}' is not an ISO 8601 date")
             : To is not null && !TryDate(To, out _) ? ValidationResult.Error($"--to: '{To}' is not an ISO 8601 date")
+            : Output is not null && !Csv ? ValidationResult.Error("-o: only with --csv")
+            : Csv && Json && Output is null ? ValidationResult.Error("--csv and --json: both would be printed on stdout; add -o FILE for the CSV")
             : ValidationResult.Success();
     }
 
@@ -51,10 +61,14 @@ public sealed class UsageCommand : AsyncCommand<UsageCommand.Settings>
         Add(query, "page", s.Page?.ToString(CultureInfo.InvariantCulture));
         Add(query, "pageSize", s.PageSize?.ToString(CultureInfo.InvariantCulture));
         using var api = new MulanApiClient(s);
+        if (s.Csv)
+        {
+            return await UsageCsv.ExportAsync(api, s, query, ct);
+        }
         var result = await api.GetAsync("api/usage" + (query.Count > 0 ? "?" + string.Join("&", query) : ""), ct);
         if (s.Json)
         {
-            Console.WriteLine(result.ToJsonString());
+            JsonTables.Print(result);
             return 0;
         }
         var t = result["totals"]!;

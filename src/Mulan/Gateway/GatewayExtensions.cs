@@ -29,6 +29,7 @@ public static class GatewayExtensions
         services.AddSingleton<StreamRelay>();
         services.AddSingleton<Routing.DeploymentHealth>();
         services.AddSingleton<GatewayProxy>();
+        services.AddSingleton<Probing.ModelProbe>();
         services.AddHttpClient(UpstreamCaller.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => UpstreamCaller.CreateHandler(sp.GetRequiredService<IOptions<GatewayOptions>>().Value))
             // One long-lived handler: the gateway reuses upstream connections; DNS changes are handled by PooledConnectionLifetime.

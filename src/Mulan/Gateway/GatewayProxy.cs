@@ -89,6 +89,13 @@ public sealed partial class GatewayProxy(
         var workspace = access.WorkspaceOf(key.WorkspaceId);
         var localOnly = route.LocalOnly || key.LocalOnly || workspace?.LocalOnly == true;
         var callable = route.Deployments.All(d => Callable(localOnly, d)) ? route.Deployments : [.. route.Deployments.Where(d => Callable(localOnly, d))];
+        // A model test (Probing/ModelProbe) calls the one deployment it names, never another and never the cache.
+        // Only in-process callers can set the item: no request header or body field reaches it.
+        var pinned = ctx.Items[Probing.ModelProbe.DeploymentItem] as Deployment;
+        if (pinned is not null)
+        {
+            callable = [.. callable.Where(d => Probing.ModelProbe.Same(d, pinned))];
+        }
         if (callable.Count == 0 && localOnly && route.Deployments.Any(d => d.Settings.Enabled))
         {
             await RejectAsync(ctx, x, new OpenAIError(403,
@@ -104,7 +111,7 @@ public sealed partial class GatewayProxy(
             return;
         }
         // An identical earlier answer of a caching route is served as is: no vendor, no cost, no limits spent.
-        if (route.CacheTtl is { } ttl && !request.Stream)
+        if (route.CacheTtl is { } ttl && !request.Stream && pinned is null)
         {
             var cacheKey = Caching.ResponseCache.KeyOf(key.WorkspaceId, request);
             if (cache.Find(cacheKey) is { } hit)

@@ -7,6 +7,7 @@ using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
+using Mulan.Gateway.Probing;
 using Mulan.Gateway.Routing;
 using Mulan.Governance;
 using Mulan.Governance.Reconciliation;
@@ -77,6 +78,7 @@ public static class MulanServer
         var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
         api.MapAccess();
         api.MapCatalog();
+        api.MapModelProbe();
         api.MapRouting();
         api.MapUsage();
         api.MapAudit();

@@ -11,14 +11,50 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
     {
         await using var c = await db.OpenAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<WorkspaceRow>(
-            $"SELECT {WorkspaceColumns} FROM workspaces WHERE id = @v OR name = @v LIMIT 1", new { v = idOrName });
+            $"SELECT {WorkspaceColumns} FROM workspaces WHERE (id = @v OR name = @v) AND deleted_at IS NULL LIMIT 1", new { v = idOrName });
         return row?.ToModel();
+    }
+
+    public async Task<Workspace?> FindWorkspaceIncludingDeletedAsync(string idOrName, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        // A live workspace of that name comes first: a name freed by a deletion belongs to whoever took it next.
+        var row = await c.QuerySingleOrDefaultAsync<WorkspaceRow>(
+            $"SELECT {WorkspaceColumns} FROM workspaces WHERE id = @v OR name = @v ORDER BY deleted_at IS NOT NULL LIMIT 1", new { v = idOrName });
+        return row?.ToModel();
+    }
+
+    public async Task<bool> TryRenameWorkspaceAsync(string id, string name, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        try
+        {
+            return await c.ExecuteAsync("UPDATE workspaces SET name = @name WHERE id = @id AND deleted_at IS NULL", new { id, name }) == 1;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: the name is taken
+        {
+            return false;
+        }
+    }
+
+    public async Task<IReadOnlyList<VirtualKey>> DeleteWorkspaceAsync(string id, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var revoked = (await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE workspace_id = @id AND revoked_at IS NULL", new { id }, tx)).ToList();
+        var ms = at.ToUnixTimeMilliseconds();
+        await c.ExecuteAsync("UPDATE virtual_keys SET revoked_at = @ms WHERE workspace_id = @id AND revoked_at IS NULL", new { id, ms }, tx);
+        // The id keeps the row unique; the name is freed for a new workspace.
+        await c.ExecuteAsync("UPDATE workspaces SET deleted_at = @ms, name = name || ' (deleted ' || id || ')' WHERE id = @id AND deleted_at IS NULL",
+            new { id, ms }, tx);
+        await tx.CommitAsync(ct);
+        return [.. revoked.Select(r => r.ToModel() with { RevokedAt = at })];
     }
 
     public async Task<IReadOnlyList<Workspace>> ListWorkspacesAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        var rows = await c.QueryAsync<WorkspaceRow>($"SELECT {WorkspaceColumns} FROM workspaces ORDER BY created_at, id");
+        var rows = await c.QueryAsync<WorkspaceRow>($"SELECT {WorkspaceColumns} FROM workspaces WHERE deleted_at IS NULL ORDER BY created_at, id");
         return [.. rows.Select(r => r.ToModel())];
     }
 
@@ -62,7 +98,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
 
     private const string WorkspaceColumns = """
         id AS Id, name AS Name, created_at AS CreatedAt, budget_amount AS BudgetAmount, budget_currency AS BudgetCurrency,
-        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm, local_only AS LocalOnly, pii AS Pii
+        budget_period AS BudgetPeriod, rpm AS Rpm, tpm AS Tpm, local_only AS LocalOnly, pii AS Pii, deleted_at AS DeletedAt
         """;
 
     public async Task CreateKeyAsync(VirtualKey key, CancellationToken ct)
@@ -93,6 +129,41 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         await using var c = await db.OpenAsync(ct);
         var rows = await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE (@w IS NULL OR workspace_id = @w) ORDER BY created_at, id", new { w = workspaceId });
         return [.. rows.Select(r => r.ToModel())];
+    }
+
+    public async Task<VirtualKey?> FindKeyAsync(string id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QuerySingleOrDefaultAsync<KeyRow>(KeyRow.Select + " WHERE id = @id", new { id }))?.ToModel();
+    }
+
+    public async Task<bool> UpdateKeyAsync(VirtualKey key, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var n = await c.ExecuteAsync(
+            """
+            UPDATE virtual_keys SET name = @Name, models = @Models, budget_amount = @BudgetAmount, budget_currency = @BudgetCurrency,
+              budget_period = @BudgetPeriod, rpm = @Rpm, tpm = @Tpm, expires_at = @ExpiresAt, local_only = @LocalOnly
+            WHERE id = @Id AND revoked_at IS NULL
+            """,
+            new
+            {
+                key.Id, key.Name,
+                Models = key.Models is null ? null : JsonSerializer.Serialize(key.Models),
+                BudgetAmount = key.Budget?.Amount.ToString(CultureInfo.InvariantCulture),
+                BudgetCurrency = key.Budget?.Currency,
+                BudgetPeriod = key.Budget?.Period.ToString(),
+                key.Rpm, key.Tpm, LocalOnly = key.LocalOnly ? 1 : 0,
+                ExpiresAt = key.ExpiresAt?.ToUnixTimeMilliseconds(),
+            });
+        return n == 1;
+    }
+
+    public async Task<bool> RotateKeyAsync(string id, string keyHash, string displayPrefix, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync("UPDATE virtual_keys SET key_hash = @keyHash, display_prefix = @displayPrefix WHERE id = @id AND revoked_at IS NULL",
+            new { id, keyHash, displayPrefix }) == 1;
     }
 
     public async Task<IReadOnlyList<VirtualKey>> LoadActiveKeysAsync(CancellationToken ct)
@@ -136,6 +207,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
         public long? Tpm { get; init; }
         public long LocalOnly { get; init; }
         public string? Pii { get; init; }
+        public long? DeletedAt { get; init; }
 
         public Workspace ToModel() => new(Id, Name, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt))
         {
@@ -144,6 +216,7 @@ public sealed class SqliteAccessStore(SqliteDatabase db) : IAccessStore
             Tpm = (int?)Tpm,
             LocalOnly = LocalOnly != 0,
             Pii = Pii is null ? null : JsonSerializer.Deserialize<PiiSettings>(Pii),
+            DeletedAt = DeletedAt is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d) : null,
         };
     }
 

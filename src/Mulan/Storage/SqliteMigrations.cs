@@ -157,6 +157,11 @@ internal static class SqliteMigrations
         """
         ALTER TABLE workspaces ADD COLUMN pii TEXT NULL;
         """,
+        // 10: deleted workspaces are kept (marked, their name freed) so that their usage records and revoked keys
+        // still resolve for accounting
+        """
+        ALTER TABLE workspaces ADD COLUMN deleted_at INTEGER NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Mulan.Audit;
+using Mulan.Gateway.Catalog;
+using static Mulan.Access.AccessEndpoints;
+
+namespace Mulan.Access;
+
+/// <summary><c>PATCH /api/keys/{id}</c> and <c>POST /api/keys/{id}/rotate</c>. Both take an optional <c>?workspace=</c>: a
+/// key of another workspace is then answered 404, exactly as a key that does not exist.</summary>
+public static class KeyLifecycleEndpoints
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static RouteGroupBuilder MapKeyLifecycle(this RouteGroupBuilder api)
+    {
+        api.MapPatch("/keys/{id}", UpdateAsync).WithName("UpdateKey")
+            .WithSummary("Change a key's name, models, budget, rpm/tpm, expiry or residency (JSON merge: a field left out stays, null removes it).");
+        api.MapPost("/keys/{id}/rotate", RotateAsync).WithName("RotateKey")
+            .WithSummary("Give a key a new secret (returned only here); the old one stops working at once. Id, usage and budget spend stay.");
+        return api;
+    }
+
+    /// <summary>The stored key with that id, or null when there is none or it belongs to a workspace other than <paramref name="workspace"/>.</summary>
+    public static async Task<VirtualKey?> FindInScopeAsync(string id, string? workspace, IAccessStore store, CancellationToken ct)
+    {
+        var key = await store.FindKeyAsync(id, ct);
+        if (key is null || workspace is null)
+        {
+            return key;
+        }
+        var scope = await store.FindWorkspaceIncludingDeletedAsync(workspace, ct);
+        return scope?.Id == key.WorkspaceId ? key : null;
+    }
+
+    public sealed record RotatedKey(string Id, string Name, string Prefix, string Key);
+
+    private static async Task<Results<Ok<KeyDto>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        string id, string? workspace, JsonObject? body, AccessService access, IAccessStore store, CatalogState catalog, AuditLog audit,
+        TimeProvider time, CancellationToken ct)
+    {
+        if (await FindInScopeAsync(id, workspace, store, ct) is not { } before)
+        {
+            return TypedResults.Problem(detail: $"No key '{id}'.", statusCode: 404);
+        }
+        if (before.RevokedAt is not null)
+        {
+            return Revoked(id);
+        }
+        var errors = new Dictionary<string, string[]>();
+        if (body is null)
+        {
+            errors["body"] = ["a JSON object of the fields to change"];
+            return TypedResults.ValidationProblem(errors);
+        }
+        var after = Merge(before, body, catalog.Current, time, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        if (after == before)
+        {
+            return TypedResults.Ok(KeyDto.From(before));
+        }
+        if (!await access.UpdateKeyAsync(after, ct))
+        {
+            return Revoked(id); // revoked between the read and the write
+        }
+        await audit.RecordAsync(AuditEntries.KeyUpdated(AuditActor.Admin, before, after));
+        return TypedResults.Ok(KeyDto.From(after));
+    }
+
+    /// <summary>A JSON merge of <paramref name="patch"/> onto the key, each field checked by the rules create uses.</summary>
+    private static VirtualKey Merge(VirtualKey key, JsonObject patch, CatalogSnapshot catalog, TimeProvider time, Dictionary<string, string[]> errors)
+    {
+        var budget = key.Budget is { } b ? new BudgetDto(b.Amount, b.Currency, b.Period.ToString().ToLowerInvariant()) : null;
+        int? rpm = key.Rpm, tpm = key.Tpm;
+        var budgetGiven = false;
+        foreach (var (field, node) in patch)
+        {
+            switch (field.ToLowerInvariant())
+            {
+                case "name":
+                    if (Read<string>(node, "name", "a string", errors, out var name))
+                    {
+                        key = key with { Name = KeyRules.Name(name, errors) ?? key.Name };
+                    }
+                    break;
+                case "models":
+                    if (Read<List<string?>>(node, "models", "a list of model names, or null for every model", errors, out var models))
+                    {
+                        key = key with { Models = KeyRules.Models(models, catalog, errors) };
+                    }
+                    break;
+                case "budget":
+                    budgetGiven = Read(node, "budget", "{amount, currency, period} or null", errors, out budget);
+                    break;
+                case "rpm":
+                    Read(node, "rpm", "a whole number or null", errors, out rpm);
+                    break;
+                case "tpm":
+                    Read(node, "tpm", "a whole number or null", errors, out tpm);
+                    break;
+                case "expiresat":
+                    if (Read<DateTimeOffset?>(node, "expiresAt", "an ISO 8601 date-time or null", errors, out var expires))
+                    {
+                        KeyRules.Expiry(expires, time, errors);
+                        key = key with { ExpiresAt = expires };
+                    }
+                    break;
+                case "localonly":
+                    if (Read<bool?>(node, "localOnly", "true, false or null", errors, out var localOnly))
+                    {
+                        key = key with { LocalOnly = localOnly == true };
+                    }
+                    break;
+                default:
+                    errors[field] = ["cannot be changed; the fields are name, models, budget, rpm, tpm, expiresAt and localOnly"];
+                    break;
+            }
+        }
+        // The same check as on create, over the merged values; the unchanged budget is not re-checked against today's rules.
+        var merged = KeyRules.Limits(budgetGiven ? budget : null, rpm, tpm, errors);
+        return key with { Budget = budgetGiven ? merged : key.Budget, Rpm = rpm, Tpm = tpm };
+    }
+
+    private static bool Read<T>(JsonNode? node, string field, string expected, Dictionary<string, string[]> errors, out T? value)
+    {
+        try
+        {
+            value = node is null ? default : node.Deserialize<T>(Json);
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            errors[field] = [$"must be {expected}"];
+            value = default;
+            return false;
+        }
+    }
+
+    private static async Task<Results<Ok<RotatedKey>, ProblemHttpResult>> RotateAsync(
+        string id, string? workspace, AccessService access, IAccessStore store, AuditLog audit, CancellationToken ct)
+    {
+        if (await FindInScopeAsync(id, workspace, store, ct) is not { } key)
+        {
+            return TypedResults.Problem(detail: $"No key '{id}'.", statusCode: 404);
+        }
+        if (key.RevokedAt is not null || await access.RotateKeyAsync(id, ct) is not { } secret)
+        {
+            return Revoked(id);
+        }
+        await audit.RecordAsync(AuditEntries.KeyRotated(AuditActor.Admin, key));
+        return TypedResults.Ok(new RotatedKey(key.Id, key.Name, KeyMaterial.DisplayPrefix(secret), secret));
+    }
+
+    private static ProblemHttpResult Revoked(string id) =>
+        TypedResults.Problem(detail: $"The key '{id}' is revoked and can no longer change; create a new key.", statusCode: 409);
+}
