@@ -22,7 +22,7 @@ public static class MulanCli
         app.Configure(c =>
         {
             c.SetApplicationName("mulan");
-            c.SetApplicationVersion(MulanVersion.Current);
+            c.SetApplicationVersion(MulanVersion.Informational);
             c.UseStrictParsing();
             c.AddCommand<ServeCommand>("serve").WithDescription("Run the Mulan server.");
             c.AddBranch("keys", keys =>

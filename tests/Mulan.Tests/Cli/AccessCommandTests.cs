@@ -132,6 +132,7 @@ public sealed class AccessCommandTests : IAsyncLifetime
             .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
         Assert.Equal(expected, stdout.Trim());
+        Assert.StartsWith("0.2.0", expected);
     }
 
     [Fact]
