@@ -1,11 +1,18 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mulan.Audit;
 using Mulan.Gateway.Catalog;
+using Mulan.Hosting.Problems;
 
 namespace Mulan.Access;
 
 public static class AccessEndpoints
 {
+    /// <summary>The largest budget amount accepted, in its currency: far above any real budget, far below where sums lose precision.</summary>
+    public const decimal MaxBudgetAmount = 1_000_000_000m;
+    public const int MaxRpm = 1_000_000;
+    public const int MaxTpm = 1_000_000_000;
+    public static readonly TimeSpan MaxKeyLifetime = TimeSpan.FromDays(100 * 365);
+
     public static RouteGroupBuilder MapAccess(this RouteGroupBuilder api)
     {
         api.MapPost("/workspaces", CreateWorkspaceAsync).WithName("CreateWorkspace").WithSummary("Create a workspace (tenant).");
@@ -114,10 +121,7 @@ public static class AccessEndpoints
             }
         }
         var budget = ReadLimits(body?.Budget, body?.Rpm, body?.Tpm, errors);
-        if (body?.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            errors["expiresAt"] = ["must be in the future"];
-        }
+        errors.Future("expiresAt", body?.ExpiresAt, time.GetUtcNow(), MaxKeyLifetime);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -199,10 +203,11 @@ public static class AccessEndpoints
         KeyBudget? budget = null;
         if (b is not null)
         {
-            if (b.Amount is not > 0)
+            if (b.Amount is null)
             {
-                errors["budget.amount"] = ["must be greater than 0"];
+                errors["budget.amount"] = ["required, more than 0"];
             }
+            errors.Positive("budget.amount", b.Amount, MaxBudgetAmount);
             if (b.Currency?.ToUpperInvariant() is not ("CNY" or "USD"))
             {
                 errors["budget.currency"] = ["must be CNY or USD"];
@@ -213,14 +218,8 @@ public static class AccessEndpoints
             }
             budget = new KeyBudget(b.Amount ?? 0, b.Currency?.ToUpperInvariant() ?? "", period);
         }
-        if (rpm is <= 0)
-        {
-            errors["rpm"] = ["must be a positive number of requests per minute"];
-        }
-        if (tpm is <= 0)
-        {
-            errors["tpm"] = ["must be a positive number of tokens per minute"];
-        }
+        errors.Range("rpm", rpm, 1, MaxRpm);
+        errors.Range("tpm", tpm, 1, MaxTpm);
         return budget;
     }
 

@@ -10,6 +10,7 @@ using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
 using Mulan.Governance;
 using Mulan.Governance.Reconciliation;
+using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 using Mulan.Storage;
 
@@ -39,16 +40,7 @@ public static class MulanServer
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        // Malformed /api bodies: a 400 problem that says what could not be read, instead of an empty one.
-        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-        {
-            if (c.Exception is BadHttpRequestException bad)
-            {
-                c.ProblemDetails.Status = bad.StatusCode;
-                c.ProblemDetails.Detail = bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
-            }
-        });
+        builder.Services.AddApiProblems();
         builder.Services.AddStorage();
         builder.Services.AddDataProtection().SetApplicationName("mulan");
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>>((o, storage) =>
@@ -62,11 +54,7 @@ public static class MulanServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-        });
-        app.UseStatusCodePages();
+        app.UseApiProblems();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapGateway();
         var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
