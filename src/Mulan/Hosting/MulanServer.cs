@@ -12,6 +12,7 @@ using Mulan.Governance;
 using Mulan.Governance.Reconciliation;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
+using Mulan.Outbound;
 using Mulan.Storage;
 
 namespace Mulan.Hosting;
@@ -50,6 +51,7 @@ public static class MulanServer
         builder.Services.AddAudit();
         builder.Services.AddGateway();
         builder.Services.AddGovernance();
+        builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
         configure?.Invoke(builder);
 
@@ -80,6 +82,7 @@ public static class MulanServer
         {
             _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
             _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<OutboundOptions>>().Value;
         }
         catch (OptionsValidationException e)
         {
