@@ -80,11 +80,8 @@ public static class ApiProblems
                 status switch { 404 => "unknown_url", 405 => "method_not_allowed", _ => null }).WriteAsync(http.Response);
             return;
         }
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = { Status = status, Title = ReasonPhrase(status), Detail = DetailOf(http, status) },
-        });
+        // A problem result, not IProblemDetailsService.WriteAsync: that one refuses to write when Accept excludes JSON (a 406).
+        await TypedResults.Problem(statusCode: status, title: ReasonPhrase(status), detail: DetailOf(http, status)).ExecuteAsync(http);
     }
 
     private static string DetailOf(HttpContext http, int status)
