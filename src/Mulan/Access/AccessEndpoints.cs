@@ -1,11 +1,18 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mulan.Audit;
 using Mulan.Gateway.Catalog;
+using Mulan.Hosting.Problems;
 
 namespace Mulan.Access;
 
 public static class AccessEndpoints
 {
+    /// <summary>The largest budget amount accepted, in its currency: far above any real budget, far below where sums lose precision.</summary>
+    public const decimal MaxBudgetAmount = 1_000_000_000m;
+    public const int MaxRpm = 1_000_000;
+    public const int MaxTpm = 1_000_000_000;
+    public static readonly TimeSpan MaxKeyLifetime = TimeSpan.FromDays(100 * 365);
+
     public static RouteGroupBuilder MapAccess(this RouteGroupBuilder api)
     {
         api.MapPost("/workspaces", CreateWorkspaceAsync).WithName("CreateWorkspace").WithSummary("Create a workspace (tenant).");

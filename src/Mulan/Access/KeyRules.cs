@@ -1,4 +1,5 @@
 using Mulan.Gateway.Catalog;
+using Mulan.Hosting.Problems;
 using static Mulan.Access.AccessEndpoints;
 
 namespace Mulan.Access;
@@ -43,10 +44,11 @@ public static class KeyRules
         KeyBudget? budget = null;
         if (b is not null)
         {
-            if (b.Amount is not > 0)
+            if (b.Amount is null)
             {
-                errors["budget.amount"] = ["must be greater than 0"];
+                errors["budget.amount"] = ["required, more than 0"];
             }
+            errors.Positive("budget.amount", b.Amount, MaxBudgetAmount);
             if (b.Currency?.ToUpperInvariant() is not ("CNY" or "USD"))
             {
                 errors["budget.currency"] = ["must be CNY or USD"];
@@ -57,22 +59,13 @@ public static class KeyRules
             }
             budget = new KeyBudget(b.Amount ?? 0, b.Currency?.ToUpperInvariant() ?? "", period);
         }
-        if (rpm is <= 0)
-        {
-            errors["rpm"] = ["must be a positive number of requests per minute"];
-        }
-        if (tpm is <= 0)
-        {
-            errors["tpm"] = ["must be a positive number of tokens per minute"];
-        }
+        errors.Range("rpm", rpm, 1, MaxRpm);
+        errors.Range("tpm", tpm, 1, MaxTpm);
         return budget;
     }
 
     public static void Expiry(DateTimeOffset? expiresAt, TimeProvider time, Dictionary<string, string[]> errors)
     {
-        if (expiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            errors["expiresAt"] = ["must be in the future"];
-        }
+        errors.Future("expiresAt", expiresAt, time.GetUtcNow(), MaxKeyLifetime);
     }
 }

@@ -18,8 +18,20 @@ public static class GatewayEndpoints
             .WithName("Embeddings").WithSummary("OpenAI-compatible embeddings.");
         v1.MapGet("/models", ListModelsAsync).WithName("ListModels").WithSummary("The models this key may use.");
         v1.MapGet("/models/{id}", GetModelAsync).WithName("GetModel").WithSummary("One model this key may use.");
-        v1.MapFallback((HttpContext ctx) => OpenAIError.NotFound(ctx.Request.Path).WriteAsync(ctx.Response));
+        v1.MapFallback(FallbackAsync);
         return app;
+    }
+
+    // The fallback also catches a known path asked with another method (it wins over routing's 405): say which one it takes.
+    private static Task FallbackAsync(HttpContext ctx)
+    {
+        if (ctx.Request.Path.Value is "/v1/chat/completions" or "/v1/embeddings")
+        {
+            ctx.Response.Headers.Allow = "POST";
+            return new OpenAIError(405, $"{ctx.Request.Path} does not accept {ctx.Request.Method}; it accepts POST.", "invalid_request_error", null, "method_not_allowed")
+                .WriteAsync(ctx.Response);
+        }
+        return OpenAIError.NotFound(ctx.Request.Path).WriteAsync(ctx.Response);
     }
 
     private static async Task ListModelsAsync(HttpContext ctx, AccessService access, CatalogState catalog)

@@ -11,7 +11,9 @@ using Mulan.Gateway.Probing;
 using Mulan.Gateway.Routing;
 using Mulan.Governance;
 using Mulan.Governance.Reconciliation;
+using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
+using Mulan.Outbound;
 using Mulan.Storage;
 
 namespace Mulan.Hosting;
@@ -45,16 +47,7 @@ public static class MulanServer
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        // Malformed /api bodies: a 400 problem that says what could not be read, instead of an empty one.
-        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-        {
-            if (c.Exception is BadHttpRequestException bad)
-            {
-                c.ProblemDetails.Status = bad.StatusCode;
-                c.ProblemDetails.Detail = bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
-            }
-        });
+        builder.Services.AddApiProblems();
         builder.Services.AddStorage();
         builder.Services.AddDataProtection().SetApplicationName("mulan");
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>>((o, storage) =>
@@ -64,15 +57,12 @@ public static class MulanServer
         builder.Services.AddAudit();
         builder.Services.AddGateway();
         builder.Services.AddGovernance();
+        builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-        });
-        app.UseStatusCodePages();
+        app.UseApiProblems();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapGateway();
         var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
@@ -99,6 +89,7 @@ public static class MulanServer
         {
             _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
             _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<OutboundOptions>>().Value;
         }
         catch (OptionsValidationException e)
         {

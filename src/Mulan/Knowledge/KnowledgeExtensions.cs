@@ -31,7 +31,7 @@ public static class KnowledgeExtensions
         services.AddSingleton<GroundedAnswerer>();
         services.AddSingleton<IngestionSignal>();
         services.AddSingleton<IngestionService>();
-        services.AddSingleton(_ => new GuardedHttpClient(TimeSpan.FromSeconds(60)));
+        services.AddSingleton(sp => new GuardedHttpClient(sp.GetRequiredService<IOptions<OutboundOptions>>().Value));
         services.AddSingleton<DemoKnowledgeBase>();
         services.AddHostedService<IngestionWorker>();
         return services;

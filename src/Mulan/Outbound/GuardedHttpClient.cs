@@ -17,62 +17,112 @@ public sealed class GuardedHttpClient : IDisposable
     public const int MaxRedirects = 5;
     private readonly HttpClient _http;
     private readonly Func<IPAddress, bool> _allowed;
+    private readonly OutboundOptions _options;
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
 
     /// <param name="allowAddress">Overrides the address policy (tests on loopback only); null = the public-internet policy.</param>
-    public GuardedHttpClient(TimeSpan timeout, Func<IPAddress, bool>? allowAddress = null)
+    /// <param name="resolve">Overrides DNS (tests of a resolver that never answers); null = the system resolver.</param>
+    public GuardedHttpClient(OutboundOptions options, Func<IPAddress, bool>? allowAddress = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
     {
+        _options = options;
         _allowed = allowAddress ?? IsPublic;
+        _resolve = resolve ?? ((host, ct) => Dns.GetHostAddressesAsync(host, ct));
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.All,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
+            // The steps have their own limits (below); this bounds a connection attempt that outlives its request.
+            ConnectTimeout = options.Dns + options.Connect + options.Tls,
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
             ConnectCallback = ConnectAsync,
+            PlaintextStreamFilter = (context, _) =>
+            {
+                // Called once the connection is ready (after TLS for https): from here the server owes us its headers.
+                Phase(context.InitialRequestMessage)?.Enter("waiting for the response headers", _options.FirstByte);
+                return ValueTask.FromResult(context.PlaintextStream);
+            },
         };
-        _http = new HttpClient(handler) { Timeout = timeout };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Mulan/1.0 (+knowledge ingestion)");
     }
 
+    /// <summary>Defaults for every step, with <paramref name="timeout"/> for the body.</summary>
+    public GuardedHttpClient(TimeSpan timeout, Func<IPAddress, bool>? allowAddress = null)
+        : this(new OutboundOptions { BodyTimeoutSeconds = timeout.TotalSeconds }, allowAddress)
+    {
+    }
+
     /// <summary>Fetches a URL; returns the final URL, the media type and at most <paramref name="maxBytes"/> bytes.</summary>
+    /// <exception cref="BlockedUrlException">the URL, a redirect or an address it resolves to is not fetched.</exception>
+    /// <exception cref="OutboundTimeoutException">a step took longer than <see cref="OutboundOptions"/> allows.</exception>
     public async Task<(Uri Url, string? MediaType, byte[] Body)> GetAsync(Uri url, long maxBytes, CancellationToken ct)
     {
         var current = url;
         for (var hop = 0; hop <= MaxRedirects; hop++)
         {
             CheckScheme(current);
-            using var response = await _http.GetAsync(current, HttpCompletionOption.ResponseHeadersRead, ct);
-            if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
+            using var phase = new FetchPhase(current.IdnHost, ct);
+            // A reused connection skips the connect steps: then the whole allowance is the server's, to send its headers.
+            phase.Enter("waiting for the response headers", _options.Dns + _options.Connect + _options.Tls + _options.FirstByte);
+            // HTTP/1.1 or 2 only: HTTP/3 (QUIC) would not go through ConnectCallback, where the address is checked.
+            using var request = new HttpRequestMessage(HttpMethod.Get, current) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+            request.Options.Set(FetchPhase.Key, phase);
+            try
             {
-                current = location.IsAbsoluteUri ? location : new Uri(current, location);
-                continue;
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException($"the server answered HTTP {(int)response.StatusCode}", null, response.StatusCode);
-            }
-            if (response.Content.Headers.ContentLength > maxBytes)
-            {
-                throw new BlockedUrlException($"the resource is larger than {maxBytes} bytes");
-            }
-            await using var stream = await response.Content.ReadAsStreamAsync(ct);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[64 * 1024];
-            int n;
-            while ((n = await stream.ReadAsync(chunk, ct)) > 0)
-            {
-                if (buffer.Length + n > maxBytes)
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, phase.Token);
+                if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
+                {
+                    current = location.IsAbsoluteUri ? location : new Uri(current, location);
+                    continue;
+                }
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new HttpRequestException($"the server answered HTTP {(int)response.StatusCode}", null, response.StatusCode);
+                }
+                if (response.Content.Headers.ContentLength > maxBytes)
                 {
                     throw new BlockedUrlException($"the resource is larger than {maxBytes} bytes");
                 }
-                buffer.Write(chunk, 0, n);
+                phase.Enter("reading the response body", _options.Body);
+                return (current, response.Content.Headers.ContentType?.MediaType, await ReadAsync(response, maxBytes, phase.Token));
             }
-            return (current, response.Content.Headers.ContentType?.MediaType, buffer.ToArray());
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw phase.TimedOut();
+            }
+            catch (HttpRequestException e) when (e.InnerException is BlockedUrlException or OutboundTimeoutException)
+            {
+                // Raised in the connect callback; the handler wraps it.
+                throw e.InnerException;
+            }
+            catch (IOException) when (phase.Token.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw phase.TimedOut();
+            }
         }
         throw new BlockedUrlException($"more than {MaxRedirects} redirects");
     }
+
+    private static async Task<byte[]> ReadAsync(HttpResponseMessage response, long maxBytes, CancellationToken ct)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int n;
+        while ((n = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + n > maxBytes)
+            {
+                throw new BlockedUrlException($"the resource is larger than {maxBytes} bytes");
+            }
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
+    private static FetchPhase? Phase(HttpRequestMessage request) => request.Options.TryGetValue(FetchPhase.Key, out var phase) ? phase : null;
 
     public static void CheckScheme(Uri url)
     {
@@ -88,19 +138,47 @@ public sealed class GuardedHttpClient : IDisposable
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        // Connect only to an address that was checked: no second lookup an attacker's DNS could answer differently.
-        var target = addresses.FirstOrDefault(_allowed)
-            ?? throw new BlockedUrlException($"'{host}' resolves to an address Mulan does not fetch from (loopback, private, link-local or metadata)");
-        if (addresses.Any(a => !_allowed(a)))
+        var phase = Phase(context.InitialRequestMessage);
+        var host = Canonical(context.DnsEndPoint.Host);
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(host, out var literal))
         {
-            throw new BlockedUrlException($"'{host}' resolves to an address Mulan does not fetch from (loopback, private, link-local or metadata)");
+            // Every IPv4 spelling (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1) parses to the one address it names.
+            addresses = [literal];
         }
+        else
+        {
+            phase?.Enter("DNS resolution", _options.Dns);
+            using var dns = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            dns.CancelAfter(_options.Dns);
+            try
+            {
+                // WaitAsync as well: a resolver that ignores cancellation must not hold the fetch.
+                addresses = await _resolve(host, dns.Token).WaitAsync(_options.Dns, ct);
+            }
+            catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                throw new OutboundTimeoutException($"DNS resolution for '{host}' did not complete within {_options.DnsTimeoutSeconds:0.###} s");
+            }
+        }
+        // Connect only to an address that was checked: no second lookup an attacker's DNS could answer differently.
+        var target = addresses.Length > 0 && addresses.All(_allowed) ? addresses[0]
+            : throw new BlockedUrlException($"'{host}' resolves to an address Mulan does not fetch from (loopback, private, link-local or metadata)");
+        phase?.Enter("connecting", _options.Connect);
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(target, context.DnsEndPoint.Port), ct);
+            using var connect = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            connect.CancelAfter(_options.Connect);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(target, context.DnsEndPoint.Port), connect.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new OutboundTimeoutException($"connecting to '{host}' ({target}) did not complete within {_options.ConnectTimeoutSeconds:0.###} s");
+            }
+            phase?.Enter("the TLS handshake", _options.Tls);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch
@@ -110,33 +188,70 @@ public sealed class GuardedHttpClient : IDisposable
         }
     }
 
-    /// <summary>True only for globally routable unicast addresses.</summary>
+    /// <summary>The host as it is resolved: without brackets, without the root's trailing dot, lower case.</summary>
+    public static string Canonical(string host)
+    {
+        var h = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        return (h.EndsWith('.') ? h[..^1] : h).ToLowerInvariant();
+    }
+
+    /// <summary>True only for globally routable unicast addresses. IPv6 forms that carry an IPv4 address (mapped,
+    /// compatible, NAT64, 6to4) are judged by the IPv4 address they carry, or refused when it cannot be known (Teredo).</summary>
     public static bool IsPublic(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && Embedded(address) is { } carried)
         {
-            address = address.MapToIPv4();
+            return IsPublicV4(carried);
         }
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            return IsPublicV4(address);
+        }
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || IPAddress.IsLoopback(address) || address.Equals(IPAddress.IPv6Any))
         {
             return false;
         }
         var b = address.GetAddressBytes();
-        if (address.AddressFamily == AddressFamily.InterNetwork)
+        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal ||
+                 (b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2) || // fd00:ec2::254, AWS metadata over IPv6 (inside fc00::/7 too)
+                 (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) || // documentation
+                 (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) || // Teredo: the IPv4 server and client are obfuscated
+                 (b[0] == 0x01 && b[1] == 0x00 && b.AsSpan(2, 6).IndexOfAnyExcept((byte)0) < 0) || // 100::/64, discard
+                 b[0] == 0x00); // ::/8, reserved (what is left of it after the forms above)
+    }
+
+    /// <summary>The IPv4 address an IPv6 address carries, when it is one of the forms that do: <c>::ffff:a.b.c.d</c> (mapped),
+    /// <c>::a.b.c.d</c> (compatible), <c>64:ff9b::a.b.c.d</c> and <c>64:ff9b:1::/48</c> (NAT64), <c>2002:AABB:CCDD::</c> (6to4).</summary>
+    private static IPAddress? Embedded(IPAddress v6)
+    {
+        var b = v6.GetAddressBytes();
+        if (v6.IsIPv4MappedToIPv6)
         {
-            return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 100 && b[1] >= 64 && b[1] <= 127) ||
-                     (b[0] == 169 && b[1] == 254) || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168) ||
-                     (b[0] == 192 && b[1] == 0 && b[2] == 0) || (b[0] == 192 && b[1] == 0 && b[2] == 2) || (b[0] == 198 && b[1] is 18 or 19) ||
-                     (b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113) || b[0] >= 224);
+            return v6.MapToIPv4();
         }
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        if (b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && !IPAddress.IsLoopback(v6) && !v6.Equals(IPAddress.IPv6Any))
         {
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal ||
-                     (b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2) || // fd00:ec2::254, AWS metadata over IPv6 (inside fc00::/7 too)
-                     (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) || // documentation
-                     (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b)); // NAT64 can reach private IPv4
+            return new IPAddress(b.AsSpan(12, 4));
         }
-        return false;
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b)
+        {
+            // 64:ff9b::/96 and the local-use 64:ff9b:1::/48: a NAT64 gateway turns them into IPv4 connections.
+            return new IPAddress(b.AsSpan(12, 4));
+        }
+        if (b[0] == 0x20 && b[1] == 0x02)
+        {
+            return new IPAddress(b.AsSpan(2, 4));
+        }
+        return null;
+    }
+
+    private static bool IsPublicV4(IPAddress address)
+    {
+        var b = address.GetAddressBytes();
+        return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 100 && b[1] >= 64 && b[1] <= 127) ||
+                 (b[0] == 169 && b[1] == 254) || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168) ||
+                 (b[0] == 192 && b[1] == 0 && b[2] == 0) || (b[0] == 192 && b[1] == 0 && b[2] == 2) || (b[0] == 198 && b[1] is 18 or 19) ||
+                 (b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113) || b[0] >= 224);
     }
 
     public void Dispose() => _http.Dispose();

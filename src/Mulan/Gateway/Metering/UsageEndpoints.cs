@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mulan.Access;
+using Mulan.Hosting.Problems;
 
 namespace Mulan.Gateway.Metering;
 
 public static class UsageEndpoints
 {
     public const int MaxPageSize = 1000;
+    public const int MaxPage = 1_000_000;
 
     public static RouteGroupBuilder MapUsage(this RouteGroupBuilder api)
     {
@@ -45,14 +47,8 @@ public static class UsageEndpoints
         IUsageStore store, IAccessStore access, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (page is < 1)
-        {
-            errors["page"] = ["must be 1 or more"];
-        }
-        if (pageSize is < 1 or > MaxPageSize)
-        {
-            errors["pageSize"] = [$"must be between 1 and {MaxPageSize}"];
-        }
+        errors.Range("page", page, 1, MaxPage);
+        errors.Range("pageSize", pageSize, 1, MaxPageSize);
         if (from is not null && to is not null && from >= to)
         {
             errors["to"] = ["must be after from"];

@@ -102,6 +102,11 @@ public sealed class GatewayRequest
             error = OpenAIError.BadRequest("'input' must be a string or a non-empty array.", "input");
             return null!;
         }
+        if (NumericParameters.Check(endpoint, body) is { } outOfRange)
+        {
+            error = outOfRange;
+            return null!;
+        }
         return new GatewayRequest(endpoint, body, model, stream, wantsUsage);
     }
 
