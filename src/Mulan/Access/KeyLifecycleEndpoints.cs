@@ -11,7 +11,8 @@ namespace Mulan.Access;
 /// key of another workspace is then answered 404, exactly as a key that does not exist.</summary>
 public static class KeyLifecycleEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Strict numbers, as on every /api body: "5" is not a number of requests.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict };
 
     public static RouteGroupBuilder MapKeyLifecycle(this RouteGroupBuilder api)
     {
@@ -94,7 +95,7 @@ public static class KeyLifecycleEndpoints
                     }
                     break;
                 case "budget":
-                    budgetGiven = Read(node, "budget", "{amount, currency, period} or null", errors, out budget);
+                    budgetGiven = ReadBudget(node, errors, out budget);
                     break;
                 case "rpm":
                     Read(node, "rpm", "a whole number or null", errors, out rpm);
@@ -123,6 +124,26 @@ public static class KeyLifecycleEndpoints
         // The same check as on create, over the merged values; the unchanged budget is not re-checked against today's rules.
         var merged = KeyRules.Limits(budgetGiven ? budget : null, rpm, tpm, errors);
         return key with { Budget = budgetGiven ? merged : key.Budget, Rpm = rpm, Tpm = tpm };
+    }
+
+    /// <summary>A budget read field by field, so that a bad amount is named <c>budget.amount</c>.</summary>
+    private static bool ReadBudget(JsonNode? node, Dictionary<string, string[]> errors, out BudgetDto? budget)
+    {
+        budget = null;
+        if (node is null)
+        {
+            return true;
+        }
+        if (node is not JsonObject o)
+        {
+            errors["budget"] = ["must be {amount, currency, period} or null"];
+            return false;
+        }
+        var ok = Read<decimal?>(o["amount"], "budget.amount", "a number greater than 0", errors, out var amount)
+            & Read<string>(o["currency"], "budget.currency", "CNY or USD", errors, out var currency)
+            & Read<string>(o["period"], "budget.period", "day, month or total", errors, out var period);
+        budget = new BudgetDto(amount, currency, period);
+        return ok;
     }
 
     private static bool Read<T>(JsonNode? node, string field, string expected, Dictionary<string, string[]> errors, out T? value)

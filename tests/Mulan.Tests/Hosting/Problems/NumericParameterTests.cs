@@ -173,6 +173,10 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/keys", """{"name":"k","budget":{"amount":{V},"currency":"USD","period":"day"}}""", "budget.amount",
             ["0", "-1", "-0.01", "1000000001", "1e30", "\"1\"", "{}", "[1]", "true"]),
         new("POST", "api/keys", """{"name":"k","expiresAt":{V}}""", "expiresAt", ["\"2000-01-01T00:00:00Z\"", "\"2300-01-01T00:00:00Z\"", "\"soon\"", "5", "{}", "true"]),
+        new("PATCH", "api/keys/{KEY}", """{"rpm":{V}}""", "rpm", [.. CountValues, "1000001"]),
+        new("PATCH", "api/keys/{KEY}", """{"tpm":{V}}""", "tpm", CountValues),
+        new("PATCH", "api/keys/{KEY}", """{"budget":{"amount":{V},"currency":"USD","period":"day"}}""", "budget.amount", ["0", "-1", "1e30", "\"1\"", "{}"]),
+        new("PATCH", "api/keys/{KEY}", """{"expiresAt":{V}}""", "expiresAt", ["\"2000-01-01T00:00:00Z\"", "\"2300-01-01T00:00:00Z\"", "5", "{}"]),
         new("POST", "api/workspaces", """{"name":"w","rpm":{V}}""", "rpm", CountValues),
         new("POST", "api/workspaces", """{"name":"w","tpm":{V}}""", "tpm", CountValues),
         new("POST", "api/workspaces", """{"name":"w","budget":{"amount":{V},"currency":"CNY","period":"month"}}""", "budget.amount", ["0", "-5", "1e30", "\"1\""]),
@@ -210,6 +214,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     public async Task Every_bad_numeric_api_field_is_a_validation_problem_naming_it_and_changes_nothing()
     {
         var kb = (await (await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var key = (await (await _host.Admin.PostAsJsonAsync("api/keys", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var before = await StateAsync();
         var failures = new List<string>();
         var count = 0;
@@ -218,7 +223,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
             foreach (var value in c.Values)
             {
                 count++;
-                var path = c.Path.Replace("{KB}", kb, StringComparison.Ordinal).Replace("{V}", Uri.EscapeDataString(value), StringComparison.Ordinal);
+                var path = c.Path.Replace("{KB}", kb, StringComparison.Ordinal).Replace("{KEY}", key, StringComparison.Ordinal).Replace("{V}", Uri.EscapeDataString(value), StringComparison.Ordinal);
                 var body = c.Body?.Replace("{V}", value, StringComparison.Ordinal);
                 using var request = new HttpRequestMessage(new HttpMethod(c.Method), path);
                 if (c.Body is not null)
@@ -262,13 +267,14 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /v1/chat/completions", "POST /v1/embeddings",
         "POST /api/keys", "POST /api/workspaces", "PUT /api/workspaces/{workspace}/limits", "GET /api/usage", "GET /api/audit",
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
-        "POST /api/knowledge-bases/{id}/ask", "POST /api/models", "POST /api/reconciliation",
+        "POST /api/knowledge-bases/{id}/ask", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}",
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
         "DELETE /api/providers/{name}", "GET /api/models", "DELETE /api/models/{name}", "GET /api/deployments",
         "POST /api/knowledge-bases/", "GET /api/knowledge-bases/", "GET /api/knowledge-bases/{id}", "PATCH /api/knowledge-bases/{id}",
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
+        "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
     ];
 
     [Fact]
