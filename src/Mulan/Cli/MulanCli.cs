@@ -15,12 +15,13 @@ public static class MulanCli
 
     public static Task<int> RunAsync(string[] args)
     {
-        // Spectre answers --version itself only at the root, with the version set here; "mulan --version" prints it alone.
+        // Known before parsing, so that even a parse error is reported as one JSON document when --json was asked for.
         var json = args.Contains("--json", StringComparer.Ordinal);
         var app = new CommandApp();
         app.Configure(c =>
         {
             c.SetApplicationName("mulan");
+            // Spectre answers "mulan --version" itself (root only) with this, and prints nothing else.
             c.SetApplicationVersion(Version);
             c.UseStrictParsing();
             c.AddCommand<ServeCommand>("serve").WithDescription("Run the Mulan server.");
