@@ -113,8 +113,12 @@ public static class AccessEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (key, secret) = await access.CreateKeyAsync(workspace!, name!, models, budget, body!.Rpm, body.Tpm, body.ExpiresAt,
-            body.LocalOnly == true, ct);
+        if (await access.CreateKeyAsync(workspace!, name!, models, budget, body!.Rpm, body.Tpm, body.ExpiresAt, body.LocalOnly == true, ct)
+            is not { } created)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["workspace"] = [$"no workspace '{body.Workspace}'"] });
+        }
+        var (key, secret) = created;
         await audit.RecordAsync(AuditEntries.KeyCreated(AuditActor.Admin, key));
         return TypedResults.Created($"/api/keys/{key.Id}", KeyDto.From(key, secret));
     }

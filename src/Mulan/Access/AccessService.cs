@@ -80,8 +80,8 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         }
     }
 
-    /// <returns>the stored key and the full secret, which is never available again.</returns>
-    public async Task<(VirtualKey Key, string Secret)> CreateKeyAsync(
+    /// <returns>the stored key and the full secret, which is never available again; null when the workspace was deleted meanwhile.</returns>
+    public async Task<(VirtualKey Key, string Secret)?> CreateKeyAsync(
         Workspace workspace, string name, IReadOnlyList<string>? models, KeyBudget? budget, int? rpm, int? tpm,
         DateTimeOffset? expiresAt, bool localOnly, CancellationToken ct)
     {
@@ -91,6 +91,11 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         await _gate.WaitAsync(ct);
         try
         {
+            // Deletion holds the same gate: checked here, no key can slip into a workspace being deleted.
+            if (await store.FindWorkspaceAsync(workspace.Id, ct) is null)
+            {
+                return null;
+            }
             await store.CreateKeyAsync(key, ct);
             ring.Replace(await store.LoadActiveKeysAsync(ct));
         }

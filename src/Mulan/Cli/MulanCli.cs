@@ -16,12 +16,13 @@ public static class MulanCli
             // wrap lines, where a script wants them whole.
             AnsiConsole.Profile.Width = 1000;
         }
-        // Spectre answers --version itself only at the root, with the version set here; "mulan --version" prints it alone.
+        // Known before parsing, so that even a parse error is reported as one JSON document when --json was asked for.
         var json = args.Contains("--json", StringComparer.Ordinal);
         var app = new CommandApp();
         app.Configure(c =>
         {
             c.SetApplicationName("mulan");
+            // Spectre answers "mulan --version" itself (root only) with this, and prints nothing else.
             c.SetApplicationVersion(MulanVersion.Informational);
             c.UseStrictParsing();
             c.AddCommand<ServeCommand>("serve").WithDescription("Run the Mulan server.");

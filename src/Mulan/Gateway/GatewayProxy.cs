@@ -90,8 +90,8 @@ public sealed partial class GatewayProxy(
         var localOnly = route.LocalOnly || key.LocalOnly || workspace?.LocalOnly == true;
         var callable = route.Deployments.All(d => Callable(localOnly, d)) ? route.Deployments : [.. route.Deployments.Where(d => Callable(localOnly, d))];
         // A model test (Probing/ModelProbe) calls the one deployment it names, never another and never the cache.
-        // Only in-process callers can set the item: no request header or body field reaches it.
-        var pinned = ctx.Items[Probing.ModelProbe.DeploymentItem] as Deployment;
+        // Only in-process callers can set the feature: no request header or body field reaches it.
+        var pinned = ctx.Features.Get<Probing.ModelProbe.PinnedDeployment>()?.Deployment;
         if (pinned is not null)
         {
             callable = [.. callable.Where(d => Probing.ModelProbe.Same(d, pinned))];

@@ -18,8 +18,9 @@ public sealed class ModelProbe(GatewayProxy proxy, CatalogState catalog, KeyRing
 {
     public const string KeyId = "service-model-test";
 
-    /// <summary>The <see cref="HttpContext.Items"/> entry that pins a gateway request to one deployment.</summary>
-    internal const string DeploymentItem = "mulan.probe.deployment";
+    /// <summary>The request feature that pins a gateway request to one deployment (a feature, not an item: looking it up
+    /// on every gateway request allocates nothing).</summary>
+    internal sealed record PinnedDeployment(Deployment Deployment);
 
     private readonly SemaphoreSlim _mint = new(1, 1);
     private string? _bearer;
@@ -71,7 +72,7 @@ public sealed class ModelProbe(GatewayProxy proxy, CatalogState catalog, KeyRing
         ctx.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body.ToJsonString()));
         using var response = new MemoryStream();
         ctx.Response.Body = response;
-        ctx.Items[DeploymentItem] = deployment;
+        ctx.Features.Set(new PinnedDeployment(deployment));
         var started = Stopwatch.GetTimestamp();
         await proxy.HandleAsync(ctx, kind);
         var latency = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
