@@ -9,6 +9,7 @@ using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 using Mulan.Gateway.Routing;
 using Mulan.Governance;
+using Mulan.Governance.Currencies;
 using Mulan.Governance.Reconciliation;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
@@ -66,6 +67,7 @@ public static class MulanServer
         api.MapUsage();
         api.MapAudit();
         api.MapReconciliation();
+        api.MapExchangeRates();
         // Read by the administrator or by the workspace's own keys.
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
@@ -107,6 +109,7 @@ public static class MulanServer
         try
         {
             await services.GetRequiredService<CatalogService>().InitializeAsync(file, env, ct);
+            await services.GetRequiredService<ExchangeRates>().InitializeAsync(file, ct);
         }
         catch (CatalogValidationException e)
         {
