@@ -50,7 +50,9 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         var body = x.Request!.Body;
         var chat = x.Endpoint == GatewayEndpoint.ChatCompletions;
         long prompt = chat ? tokens.CountChatInput(body) : tokens.CountEmbeddingInput(body);
-        long maxOutput = chat ? OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens : 0;
+        // n choices each generate up to the cap (n is checked to be 1 to 128 before admission).
+        long choices = chat && OpenAIRequest.Number(body["n"]) is { } n ? (long)n : 1;
+        long maxOutput = chat ? (OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens) * choices : 0;
         var holds = new Holds(limits, budgets);
         try
         {

@@ -103,6 +103,18 @@ public sealed class ExchangeRateTests
     }
 
     [Fact]
+    public async Task A_request_for_n_choices_reserves_n_times_its_output_cap()
+    {
+        await using var host = await MulanHost.StartAsync(Catalog(UsdModel));
+        // One choice: at most about 0.0036 USD; 128 choices: about 0.31 USD, more than the 0.1 budget.
+        using var client = host.Client(await host.CreateKeyAsync(new { name = "n", budget = new { amount = 0.1m, currency = "USD", period = "day" } }));
+        using var many = await client.PostAsJsonAsync("v1/chat/completions", new { model = "pricey", n = 128, max_tokens = 12, messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.TooManyRequests, many.StatusCode);
+        using var one = await client.PostAsJsonAsync("v1/chat/completions", new { model = "pricey", n = 1, max_tokens = 12, messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+    }
+
+    [Fact]
     public async Task A_new_rate_version_applies_from_its_time_and_earlier_requests_keep_theirs()
     {
         await using var host = await MulanHost.StartAsync(Catalog(UsdModel, """[ { "from": "CNY", "to": "USD", "rate": 0.125 } ]"""));
