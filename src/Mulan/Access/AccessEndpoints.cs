@@ -215,7 +215,7 @@ public static class AccessEndpoints
         }
         if (rates.MissingRate(budget.Currency, routes) is { } missing)
         {
-            errors.Add("budget.currency", missing);
+            errors.AddError("budget.currency", missing);
         }
     }
 
