@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mulan.Audit;
 using Mulan.Gateway.Catalog;
+using Mulan.Governance.Currencies;
 using Mulan.Hosting.Problems;
 
 namespace Mulan.Access;
@@ -77,11 +78,12 @@ public static class AccessEndpoints
     }
 
     private static async Task<Results<Created<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> CreateWorkspaceAsync(
-        CreateWorkspaceRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
+        CreateWorkspaceRequest? body, AccessService access, AuditLog audit, CatalogState catalog, ExchangeRates rates, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var name = KeyRules.Name(body?.Name, errors);
         var budget = KeyRules.Limits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        CheckChargeable(budget, catalog.Current.Models.Values, rates, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -97,7 +99,8 @@ public static class AccessEndpoints
     }
 
     private static async Task<Results<Created<KeyDto>, ValidationProblem>> CreateKeyAsync(
-        CreateKeyRequest? body, AccessService access, IAccessStore store, CatalogState catalog, AuditLog audit, TimeProvider time, CancellationToken ct)
+        CreateKeyRequest? body, AccessService access, IAccessStore store, CatalogState catalog, ExchangeRates rates, AuditLog audit, TimeProvider time,
+        CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var name = KeyRules.Name(body?.Name, errors);
@@ -109,6 +112,9 @@ public static class AccessEndpoints
         var models = KeyRules.Models(body?.Models, catalog.Current, errors);
         var budget = KeyRules.Limits(body?.Budget, body?.Rpm, body?.Tpm, errors);
         KeyRules.Expiry(body?.ExpiresAt, time, errors);
+        // A key without a model list may use every model, so its budget must be chargeable for all of them.
+        CheckChargeable(budget, models is { Count: > 0 } ? models.Select(m => catalog.Current.Models.GetValueOrDefault(m)).OfType<ModelRoute>() : catalog.Current.Models.Values,
+            rates, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -124,10 +130,11 @@ public static class AccessEndpoints
     }
 
     private static async Task<Results<Ok<WorkspaceDto>, ValidationProblem, ProblemHttpResult>> SetLimitsAsync(
-        string workspace, LimitsRequest? body, AccessService access, AuditLog audit, CancellationToken ct)
+        string workspace, LimitsRequest? body, AccessService access, AuditLog audit, CatalogState catalog, ExchangeRates rates, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var budget = KeyRules.Limits(body?.Budget, body?.Rpm, body?.Tpm, errors);
+        CheckChargeable(budget, catalog.Current.Models.Values, rates, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -186,6 +193,21 @@ public static class AccessEndpoints
         }
         await audit.RecordAsync(AuditEntries.WorkspacePiiChanged(AuditActor.Admin, change.Before, change.After));
         return TypedResults.Ok(WorkspaceDto.From(change.After));
+    }
+
+    /// <summary>A budget is refused when it could not be charged for a model it covers (no exchange rate between the
+    /// budget's currency and the model's price): otherwise every request of that model would be refused later.
+    /// New key or workspace endpoints that set a budget or a model list call this too.</summary>
+    public static void CheckChargeable(KeyBudget? budget, IEnumerable<ModelRoute> routes, ExchangeRates rates, Dictionary<string, string[]> errors)
+    {
+        if (budget is null || errors.Keys.Any(k => k.StartsWith("budget.", StringComparison.Ordinal)))
+        {
+            return;
+        }
+        if (rates.MissingRate(budget.Currency, routes) is { } missing)
+        {
+            errors.AddError("budget.currency", missing);
+        }
     }
 
     private static async Task<Results<Ok<KeysPage>, ValidationProblem>> ListKeysAsync(string? workspace, IAccessStore store, CancellationToken ct)

@@ -38,8 +38,8 @@ public static class KeyLifecycleEndpoints
     public sealed record RotatedKey(string Id, string Name, string Prefix, string Key);
 
     private static async Task<Results<Ok<KeyDto>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        string id, string? workspace, JsonObject? body, AccessService access, IAccessStore store, CatalogState catalog, AuditLog audit,
-        TimeProvider time, CancellationToken ct)
+        string id, string? workspace, JsonObject? body, AccessService access, IAccessStore store, CatalogState catalog, Governance.Currencies.ExchangeRates rates,
+        AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         if (await FindInScopeAsync(id, workspace, store, ct) is not { } before)
         {
@@ -56,6 +56,12 @@ public static class KeyLifecycleEndpoints
             return TypedResults.ValidationProblem(errors);
         }
         var after = Merge(before, body, catalog.Current, time, errors);
+        if (errors.Count == 0 && (after.Budget != before.Budget || !Equals(after.Models, before.Models)))
+        {
+            // The same rule as on create: a budget must be chargeable for every model the key may use.
+            var routes = after.Models is { Count: > 0 } m ? m.Select(n => catalog.Current.Models.GetValueOrDefault(n)).OfType<ModelRoute>() : catalog.Current.Models.Values;
+            AccessEndpoints.CheckChargeable(after.Budget, routes, rates, errors);
+        }
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);

@@ -58,10 +58,13 @@ public static class AuditActions
     /// <summary>A key's budget refused its first request this period.</summary>
     public const string BudgetExhausted = "budget.exhausted";
 
+    /// <summary>An exchange rate was added through <c>/api/exchange-rates</c>.</summary>
+    public const string ExchangeRateCreated = "exchange_rate.created";
+
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
         ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
-        KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted,
+        KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
     ];
 }

@@ -21,6 +21,7 @@ public static class GovernanceExtensions
         });
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<BudgetGuard>();
+        services.AddSingleton<Currencies.ExchangeRates>();
         services.AddSingleton<Governor>();
         services.AddSingleton<Pii.PiiGuard>();
         services.AddSingleton<IUsageObserver>(sp => sp.GetRequiredService<Governor>());

@@ -18,7 +18,7 @@ namespace Mulan.Governance;
 /// held is settled when the request's usage record is written: tokens not used go back to the minute, the budget keeps
 /// the actual cost.
 /// </summary>
-public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCounter tokens, IOptions<GovernanceOptions> options)
+public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCounter tokens, Currencies.ExchangeRates rates, IOptions<GovernanceOptions> options)
     : IUsageObserver
 {
     private readonly GovernanceOptions _options = options.Value;
@@ -50,7 +50,9 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         var body = x.Request!.Body;
         var chat = x.Endpoint == GatewayEndpoint.ChatCompletions;
         long prompt = chat ? tokens.CountChatInput(body) : tokens.CountEmbeddingInput(body);
-        long maxOutput = chat ? OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens : 0;
+        // n choices each generate up to the cap (n is checked to be 1 to 128 before admission).
+        long choices = chat && OpenAIRequest.Number(body["n"]) is { } n ? (long)n : 1;
+        long maxOutput = chat ? (OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens) * choices : 0;
         var holds = new Holds(limits, budgets);
         try
         {
@@ -121,15 +123,21 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
                 continue;
             }
             var currency = Enum.Parse<Currency>(budget.Currency);
-            if (deployments.FirstOrDefault(d => _options.Rate(d.Price.Currency, currency) is null) is { } foreign)
+            // Refused when the budget or the model was set up (see ExchangeRates.MissingRate); checked again here because a
+            // configuration file edited between restarts can still take a rate away.
+            var book = rates.Current;
+            if (deployments.FirstOrDefault(d => book.RateAt(d.Price.Currency, currency, x.StartedAt) is null) is { } foreign)
             {
                 return await holds.ReleaseAsync(new OpenAIError(400,
-                    $"This {set.Name}'s budget is in {currency} and model '{x.Model}' is priced in {foreign.Price.Currency}; set Governance:ExchangeRates to count it.",
+                    $"This {set.Name}'s budget is in {currency} and model '{x.Model}' is priced in {foreign.Price.Currency}: " +
+                    Currencies.ExchangeRates.Missing(foreign.Price.Currency, currency, "so the budget cannot be charged"),
                     "invalid_request_error", null, "budget_currency_mismatch"));
             }
-            // The most the request can cost: its prompt and its output cap at the dearest deployment it may fall back to.
-            var estimate = deployments.Max(d => Convert(Cost.Of(d.PriceAt(x.StartedAt), prompt, 0, maxOutput), d.Price.Currency, currency));
-            var (held, standing) = await budgets.TryReserveAsync(set.Scope, budget, estimate, (amount, from) => Convert(amount, from, currency), CancellationToken.None);
+            // The most the request can cost: its prompt and its output cap at the dearest deployment it may fall back to,
+            // in the budget's currency at the rate in effect when the request arrived.
+            var estimate = deployments.Max(d => Convert(book, Cost.Of(d.PriceAt(x.StartedAt), prompt, 0, maxOutput), d.Price.Currency, currency, x.StartedAt));
+            var (held, standing) = await budgets.TryReserveAsync(set.Scope, budget, estimate,
+                (amount, from) => Convert(book, amount, from, currency, x.StartedAt), CancellationToken.None);
             if (held is null)
             {
                 return await holds.ReleaseAsync(new OpenAIError(429,
@@ -156,12 +164,13 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         foreach (var reservation in admission.Budgets)
         {
             var currency = Enum.Parse<Currency>(reservation.Budget.Currency);
-            budgets.Settle(reservation, record.Currency is { } priced ? Convert(record.Cost, priced, currency) : 0m);
+            // The record keeps its cost in the price's currency; the budget is charged in its own, at the request's time.
+            budgets.Settle(reservation, record.Currency is { } priced ? Convert(rates.Current, record.Cost, priced, currency, record.At) : 0m);
         }
     }
 
-    private decimal Convert(decimal amount, Currency from, Currency to) =>
-        amount == 0 ? 0 : amount * (_options.Rate(from, to) ?? throw new InvalidOperationException($"no exchange rate {from}:{to}"));
+    private static decimal Convert(Currencies.ExchangeRateBook book, decimal amount, Currency from, Currency to, DateTimeOffset at) =>
+        amount == 0 ? 0 : amount * (book.RateAt(from, to, at) ?? throw new InvalidOperationException($"no exchange rate {from}:{to} at {at:O}"));
 
     private static OpenAIError RateLimited(RateLimiter.Check check, string scope, string what) => new(429,
         $"Rate limit reached for this {scope} on {what}: limit {check.Limit}, used {check.Used}, requested {check.Amount}. " +

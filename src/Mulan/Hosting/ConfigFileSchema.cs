@@ -26,9 +26,13 @@ public static class ConfigFileSchema
         [StorageOptions.Section] = typeof(StorageOptions),
         [KnowledgeOptions.Section] = typeof(KnowledgeOptions),
         [GovernanceOptions.Section] = typeof(GovernanceOptions),
+        [Outbound.OutboundOptions.Section] = typeof(Outbound.OutboundOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };
+
+    /// <summary>The option sections known here (a test checks every options type with a <c>Section</c> is among them).</summary>
+    public static IEnumerable<Type> SectionTypes => Sections.Values.OfType<Type>();
 
     /// <summary>The problems of a file's shape; none when the file is missing or not JSON (reading it says so, with
     /// the line).</summary>

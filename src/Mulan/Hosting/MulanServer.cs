@@ -10,6 +10,7 @@ using Mulan.Gateway.Metering;
 using Mulan.Gateway.Probing;
 using Mulan.Gateway.Routing;
 using Mulan.Governance;
+using Mulan.Governance.Currencies;
 using Mulan.Governance.Reconciliation;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
@@ -73,6 +74,7 @@ public static class MulanServer
         api.MapUsage();
         api.MapAudit();
         api.MapReconciliation();
+        api.MapExchangeRates();
         // Read by the administrator or by the workspace's own keys.
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
@@ -114,6 +116,7 @@ public static class MulanServer
         try
         {
             await services.GetRequiredService<CatalogService>().InitializeAsync(file, env, ct);
+            await services.GetRequiredService<ExchangeRates>().InitializeAsync(file, ct);
         }
         catch (CatalogValidationException e)
         {

@@ -146,6 +146,17 @@ public sealed partial class BootstrapTests : IDisposable
     }
 
     [Fact]
+    public void Every_options_section_is_known_to_the_configuration_file_check()
+    {
+        var sections = typeof(Mulan.Hosting.ConfigFileSchema).Assembly.GetTypes()
+            .Where(t => t.GetField("Section", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) is { IsLiteral: true } f
+                && !((string)f.GetRawConstantValue()!).Contains(':', StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(sections);
+        Assert.Empty(sections.Except(Mulan.Hosting.ConfigFileSchema.SectionTypes));
+    }
+
+    [Fact]
     public async Task Known_settings_in_any_letter_case_with_comments_start_normally()
     {
         var config = Path.Combine(_dir, "mulan.json");
@@ -155,6 +166,8 @@ public sealed partial class BootstrapTests : IDisposable
               "Gateway": { "MaxAttempts": 2, "upstreamTimeoutSeconds": 60 },
               "knowledge": { "seedDemo": false, "Chunking": { "maxChars": 400 }, "hybrid": { "keywordWeight": 1.5 } },
               "Logging": { "LogLevel": { "Default": "Warning" } },
+              "outbound": { "dnsTimeoutSeconds": 3 },
+              "exchangeRates": [ { "from": "USD", "to": "CNY", "rate": 7.1, "effectiveFrom": "2026-01-01" } ],
               "providers": [ { "name": "local", "kind": "ollama", "headers": { "X-Any-Name": "v" } } ],
             }
             """);

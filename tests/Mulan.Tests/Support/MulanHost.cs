@@ -86,7 +86,8 @@ public sealed class MulanHost : IAsyncDisposable
             { "name": "chat-errorevent", "deployments": [ { "provider": "fake", "model": "fake-chat+chunks=30+errorevent=4", "price": { "currency": "USD", "input": 1, "output": 2 } } ] },
             { "name": "chat-claude", "deployments": [ { "provider": "claude", "model": "claude-haiku-4-5", "price": { "currency": "USD", "input": 1, "output": 5 } } ] },
             { "name": "embed", "deployments": [ { "provider": "fake", "model": "fake-embed", "price": { "currency": "USD", "input": 0.02, "output": 0 } } ] }
-          ]
+          ],
+          "exchangeRates": [ { "from": "USD", "to": "CNY", "rate": 7.1 } ]
         }
         """;
 

@@ -94,10 +94,24 @@ public sealed class ModelDefinition
     public TimeoutsDefinition? Timeouts { get; set; }
 }
 
+/// <summary>One unit of <see cref="From"/> is worth <see cref="Rate"/> units of <see cref="To"/>, from <see cref="EffectiveFrom"/> on.</summary>
+public sealed class ExchangeRateDefinition
+{
+    public string? From { get; set; }
+    public string? To { get; set; }
+    public decimal? Rate { get; set; }
+
+    /// <summary>When the rate starts to apply; absent = always (until a later rate of the same pair).</summary>
+    public DateTimeOffset? EffectiveFrom { get; set; }
+}
+
 public sealed class CatalogFile
 {
     public List<ProviderDefinition>? Providers { get; set; }
     public List<ModelDefinition>? Models { get; set; }
+
+    /// <summary>Rates for budgets kept in another currency than a model's price, versioned like prices.</summary>
+    public List<ExchangeRateDefinition>? ExchangeRates { get; set; }
 
     [JsonExtensionData]
     public Dictionary<string, System.Text.Json.JsonElement>? Other { get; set; }

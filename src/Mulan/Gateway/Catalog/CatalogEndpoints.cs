@@ -78,8 +78,13 @@ public static class CatalogEndpoints
     }
 
     private static async Task<Results<Created<ModelView>, ValidationProblem, ProblemHttpResult>> CreateModelAsync(
-        ModelDefinition? body, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)
+        ModelDefinition? body, CatalogService catalog, CatalogState state, AuditLog audit, Access.IAccessStore access, Governance.Currencies.ExchangeRates rates,
+        TimeProvider time, CancellationToken ct)
     {
+        if (await UnchargeableAsync(body, access, rates, time.GetUtcNow(), ct) is { } refused)
+        {
+            return Validation(refused);
+        }
         var (change, errors) = await catalog.AddModelAsync(body ?? new ModelDefinition(), ct);
         if (change == CatalogChange.Created)
         {
@@ -92,6 +97,35 @@ public static class CatalogEndpoints
             CatalogChange.Conflict => TypedResults.Problem(detail: string.Join("; ", errors), statusCode: 409),
             _ => Validation(errors),
         };
+    }
+
+    // A new model that a budget covering every model (a workspace's, or a key's without a model list) could never be
+    // charged for is refused, rather than admitted and then refused on every request of such a key.
+    private static async Task<IReadOnlyList<string>?> UnchargeableAsync(ModelDefinition? body, Access.IAccessStore access,
+        Governance.Currencies.ExchangeRates rates, DateTimeOffset now, CancellationToken ct)
+    {
+        var priced = (body?.Deployments ?? []).Select((d, i) => (Index: i, Currency: Enum.TryParse<Currency>(d?.Price?.Currency?.ToUpperInvariant(), out var c) ? c : (Currency?)null))
+            .Where(p => p.Currency is not null).ToList();
+        if (priced.Count == 0)
+        {
+            return null;
+        }
+        var budgets = (await access.ListWorkspacesAsync(ct)).Where(w => w.Budget is not null).Select(w => (What: $"workspace '{w.Name}'", Budget: w.Budget!))
+            .Concat((await access.ListKeysAsync(null, ct)).Where(k => k.Budget is not null && k.RevokedAt is null && k.Models is null)
+                .Select(k => (What: $"key '{k.Name}' ({k.Id})", Budget: k.Budget!)));
+        foreach (var (what, budget) in budgets)
+        {
+            var currency = Enum.Parse<Currency>(budget.Currency);
+            foreach (var (index, price) in priced)
+            {
+                if (rates.Current.RateAt(price!.Value, currency, now) is null)
+                {
+                    return [$"model.deployments[{index}].price.currency: " + Governance.Currencies.ExchangeRates.Missing(price.Value, currency,
+                        $"{what} has a {currency} budget over every model")];
+                }
+            }
+        }
+        return null;
     }
 
     private static async Task<IResult> DeleteProviderAsync(string name, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)

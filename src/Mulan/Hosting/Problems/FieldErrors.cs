@@ -10,7 +10,7 @@ namespace Mulan.Hosting.Problems;
 /// </summary>
 public static class FieldErrors
 {
-    public static void Add(this Dictionary<string, string[]> errors, string field, string message) =>
+    public static void AddError(this Dictionary<string, string[]> errors, string field, string message) =>
         errors[field] = [.. errors.GetValueOrDefault(field, []), message];
 
     /// <summary>A whole number between <paramref name="min"/> and <paramref name="max"/>, when given.</summary>
@@ -18,7 +18,7 @@ public static class FieldErrors
     {
         if (value is { } v && (v < min || v > max))
         {
-            errors.Add(field, $"must be a whole number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (got {v.ToString(CultureInfo.InvariantCulture)})");
+            errors.AddError(field, $"must be a whole number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (got {v.ToString(CultureInfo.InvariantCulture)})");
         }
     }
 
@@ -27,7 +27,7 @@ public static class FieldErrors
     {
         if (value is { } v && (v <= 0 || v > max))
         {
-            errors.Add(field, $"must be more than 0 and at most {max.ToString(CultureInfo.InvariantCulture)} (got {v.ToString(CultureInfo.InvariantCulture)})");
+            errors.AddError(field, $"must be more than 0 and at most {max.ToString(CultureInfo.InvariantCulture)} (got {v.ToString(CultureInfo.InvariantCulture)})");
         }
     }
 
@@ -36,7 +36,7 @@ public static class FieldErrors
     {
         if (value is { } v && (!double.IsFinite(v) || v < min || v > max))
         {
-            errors.Add(field, $"must be a number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (got {v.ToString(CultureInfo.InvariantCulture)})");
+            errors.AddError(field, $"must be a number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} (got {v.ToString(CultureInfo.InvariantCulture)})");
         }
     }
 
@@ -45,11 +45,11 @@ public static class FieldErrors
     {
         if (value is { } v && v <= now)
         {
-            errors.Add(field, "must be in the future");
+            errors.AddError(field, "must be in the future");
         }
         else if (value is { } w && w - now > horizon)
         {
-            errors.Add(field, $"must be at most {horizon.TotalDays / 365:0} years ahead");
+            errors.AddError(field, $"must be at most {horizon.TotalDays / 365:0} years ahead");
         }
     }
 
@@ -64,7 +64,7 @@ public static class FieldErrors
         {
             return value;
         }
-        errors.Add(field, $"must be a whole number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}");
+        errors.AddError(field, $"must be a whole number between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}");
         return null;
     }
 }

@@ -207,6 +207,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
             "deployments[0].timeouts.connectSeconds", ["0", "-1", "121", "1e300", "\"1\""]),
         new("POST", "api/models", """{"name":"m","cache":{"ttlSeconds":{V}},"deployments":[{"provider":"fake","model":"x","price":{"currency":"USD","input":1,"output":1}}]}""",
             "cache.ttlSeconds", ["0", "-1", "604801", "1.5", "\"60\""]),
+        new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":{V}}""", "rate", ["0", "-7.1", "1000001", "1e30", "\"7\"", "{}", "true"]),
+        new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":7,"effectiveFrom":{V}}""", "effectiveFrom", ["\"someday\"", "5", "{}"]),
         new("POST", "api/reconciliation?provider=fake&tolerance={V}", "date,model,amount\n", "tolerance", ["-1", "abc", "1e3"]),
     ];
 
@@ -267,11 +269,11 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /v1/chat/completions", "POST /v1/embeddings",
         "POST /api/keys", "POST /api/workspaces", "PUT /api/workspaces/{workspace}/limits", "GET /api/usage", "GET /api/audit",
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
-        "POST /api/knowledge-bases/{id}/ask", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}",
+        "POST /api/knowledge-bases/{id}/ask", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
-        "DELETE /api/providers/{name}", "GET /api/models", "DELETE /api/models/{name}", "GET /api/deployments",
+        "DELETE /api/providers/{name}", "GET /api/models", "DELETE /api/models/{name}", "GET /api/deployments", "GET /api/exchange-rates",
         "POST /api/knowledge-bases/", "GET /api/knowledge-bases/", "GET /api/knowledge-bases/{id}", "PATCH /api/knowledge-bases/{id}",
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
