@@ -41,6 +41,9 @@ public static class AuditActions
     public const string ModelDeleted = "model.deleted";
     public const string KnowledgeBaseCreated = "knowledge_base.created";
     public const string KnowledgeBaseUpdated = "knowledge_base.updated";
+    public const string KnowledgeBaseDeleted = "knowledge_base.deleted";
+    public const string DocumentRenamed = "document.renamed";
+    public const string DocumentDeleted = "document.deleted";
 
     /// <summary>A key's spend passed <c>Governance:BudgetAlertThreshold</c> of its budget this period.</summary>
     public const string BudgetThresholdReached = "budget.threshold_reached";
@@ -52,5 +55,6 @@ public static class AuditActions
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, KeyCreated, KeyRevoked, ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, BudgetThresholdReached, BudgetExhausted,
+        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted,
     ];
 }

@@ -5,6 +5,7 @@ using Mulan.Knowledge.Demo;
 using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion;
 using Mulan.Knowledge.Ingestion.Parsing;
+using Mulan.Knowledge.Lifecycle;
 using Mulan.Knowledge.Retrieval;
 using Mulan.Outbound;
 
@@ -42,6 +43,8 @@ public static class KnowledgeExtensions
         services.AddSingleton<ExtractiveAnswerer>();
         services.AddSingleton<GroundedAnswerer>();
         services.AddSingleton<IngestionSignal>();
+        services.AddSingleton<KnowledgeBaseReferences>();
+        services.AddSingleton<KnowledgeLifecycle>();
         services.AddSingleton<IngestionService>();
         services.AddSingleton(_ => new GuardedHttpClient(TimeSpan.FromSeconds(60)));
         services.AddSingleton<DemoKnowledgeBase>();
