@@ -99,7 +99,8 @@ public static class KnowledgeEndpoints
 
     public sealed record CitationView(int Marker, long ChunkId, string DocumentId, string Title, string Text, string? Section, int? Page);
 
-    public sealed record AnswerView(string Answer, bool Found, IReadOnlyList<CitationView> Citations, string Mode);
+    public sealed record AnswerView(string Answer, bool Found, IReadOnlyList<CitationView> Citations, string Mode,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Warning);
 
     private static async Task<Results<Created<KnowledgeBaseView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, KnowledgeEmbedder embedder, CatalogState catalog,
@@ -340,12 +341,13 @@ public static class KnowledgeEndpoints
                 {
                     continue;
                 }
-                var fileName = Path.GetFileName((disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "upload").Trim('"', ' ');
+                var given = (disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "upload";
+                var fileName = Path.GetFileName(given.Replace('\\', '/')).Trim('"', ' ');
                 if (fileName.Length == 0)
                 {
                     fileName = "upload";
                 }
-                var document = await ingestion.AddAsync(kb, fileName, fileName, section.ContentType, section.Body, ct);
+                var document = await ingestion.AddAsync(kb, fileName, fileName, section.ContentType, section.Body, ct, origin: Origin(given, fileName));
                 if (document is null)
                 {
                     return TypedResults.Problem(statusCode: 413,
@@ -365,6 +367,17 @@ public static class KnowledgeEndpoints
         return queued.Count == 0
             ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["files"] = ["no file parts in the multipart body"] })
             : Accepted(queued);
+    }
+
+    /// <summary>
+    /// What identifies an uploaded file's source: the relative path it was given with (a folder upload's
+    /// <c>sub/readme.md</c> and <c>readme.md</c> are two documents), without '.', '..' or empty segments. Only ever
+    /// compared, never used as a path: stored files are named by generated ids.
+    /// </summary>
+    internal static string Origin(string given, string fileName)
+    {
+        var segments = given.Trim('"', ' ').Replace('\\', '/').Split('/').Where(s => s.Length > 0 && s != "." && s != "..").ToList();
+        return segments.Count > 1 && segments[^1] == fileName ? string.Join('/', segments) : fileName;
     }
 
     /// <summary>202 when something was queued; 200 when every document was unchanged (nothing to wait for).</summary>
@@ -466,9 +479,10 @@ public static class KnowledgeEndpoints
         {
             answer = extractive.Answer(body.Question!, results);
         }
+        answer = answer.Grounded(body.Question!);
         return TypedResults.Ok(new AnswerView(answer.Text, answer.Found,
             [.. answer.Citations.Select(c => new CitationView(c.Marker, c.Chunk.Id, c.Chunk.DocumentId, c.Chunk.Title, c.Chunk.Text, c.Chunk.Section, c.Chunk.Page))],
-            answer.Mode));
+            answer.Mode, answer.Warning));
     }
 
     private static IResult? Invalid(string? text, int? topK, string field)
