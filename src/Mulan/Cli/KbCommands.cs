@@ -223,8 +223,9 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
         }
         else
         {
-            AnsiConsole.MarkupLine(Markup.Escape($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
-                $"{ready.Count} ready ({chunks} chunks, {replaced} replacing an earlier version), {unchanged} unchanged, {failed.Count} failed" + (s.NoWait ? " (not waited for)" : "")));
+            // One line, unwrapped, so scripts can grep it.
+            Console.Out.WriteLine($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
+                $"{ready.Count} ready ({chunks} chunks), {replaced} replaced, {unchanged} unchanged, {failed.Count} failed" + (s.NoWait ? " (not waited for)" : ""));
             foreach (var f in failed)
             {
                 var kept = f.Replaces is null ? "" : $" (the earlier version {f.Replaces} is kept)";
