@@ -79,6 +79,38 @@ public sealed class DocumentLifecycleTests : IAsyncLifetime
         Assert.DoesNotContain("Critical", _host.Logs.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_document_deleted_while_the_worker_embeds_it_is_dropped_when_the_worker_finishes()
+    {
+        var created = await Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "slow", embeddingModel = "embed" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var kb = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        // The worker's embedding call waits two seconds at the vendor: the document is "processing" all that time.
+        _host.Vendor.Enqueue(new Mulan.FakeVendor.FakeFault.SlowFirstByte(TimeSpan.FromSeconds(2)));
+        var doc = (await UploadAsync(Admin, kb, "slow.md", "# Slow\n\nThe slow document about glaciers."))["id"]!.GetValue<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}/documents/{doc}"))!["status"]!.GetValue<string>() != "processing")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "never processing");
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await Admin.DeleteAsync($"api/knowledge-bases/{kb}/documents/{doc}")).StatusCode);
+        deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!_host.Logs.Text.Contains($"Document {doc} was deleted while it was being ingested", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not finish");
+            await Task.Delay(50);
+        }
+        Assert.Empty(await DocumentsAsync(Admin, kb));
+        Assert.Empty(await SearchAsync(Admin, kb, "glaciers", "keyword"));
+        Assert.Equal((0, 0, 0), await RowsAsync(_host, "document", doc));
+        Assert.False(FileExists(_host, doc));
+        // The worker carries on with the next document.
+        var next = (await UploadAsync(Admin, kb, "next.md", "# Next\n\nThe next document about fjords."))["id"]!.GetValue<string>();
+        Assert.Equal("ready", (await KnowledgeApiTests.WaitForDocumentAsync(Admin, kb, next))["status"]!.GetValue<string>());
+    }
+
     private static string Letters(int n) => n < 26 ? ((char)('a' + n)).ToString() : Letters(n / 26 - 1) + (char)('a' + n % 26);
 
     [Fact]
