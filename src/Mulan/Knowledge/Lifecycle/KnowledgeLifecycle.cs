@@ -23,7 +23,16 @@ public sealed partial class KnowledgeLifecycle(IKnowledgeStore store, KnowledgeI
     /// <summary>Queues an uploaded document (its file already saved under its id) as the next version of its source.</summary>
     public async Task<QueuedVersion> QueueAsync(KnowledgeDocument document, CancellationToken ct)
     {
-        var outcome = await CommitAsync(() => store.QueueDocumentAsync(document, ct), ct);
+        QueuedVersion outcome;
+        try
+        {
+            outcome = await CommitAsync(() => store.QueueDocumentAsync(document, ct), ct);
+        }
+        catch
+        {
+            DeleteFile(document.Id); // nothing refers to it
+            throw;
+        }
         if (outcome.Result != QueueResult.Queued)
         {
             DeleteFile(document.Id); // the upload is not kept: same content as what is there, or nowhere to keep it
