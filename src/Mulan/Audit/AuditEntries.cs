@@ -118,10 +118,31 @@ public static class AuditEntries
     public static AuditEntry KnowledgeBaseUpdated(string actor, KnowledgeBase before, KnowledgeBase after)
     {
         var details = new JsonObject { ["name"] = after.Name };
+        if (before.Name != after.Name)
+        {
+            details["renamedFrom"] = before.Name;
+        }
+        if (before.Description != after.Description)
+        {
+            details["description"] = new JsonObject { ["from"] = before.Description, ["to"] = after.Description };
+        }
         AddChange(details, "embeddingModel", TargetEmbedding(before), TargetEmbedding(after));
         AddChange(details, "rerankModel", before.RerankModel ?? "none", after.RerankModel ?? "none");
         return new(actor, AuditActions.KnowledgeBaseUpdated, "knowledge_base", after.Id, after.WorkspaceId, details);
     }
+
+    /// <param name="force">deleted although something still used it.</param>
+    public static AuditEntry KnowledgeBaseDeleted(string actor, KnowledgeBase kb, int documents, bool force) =>
+        new(actor, AuditActions.KnowledgeBaseDeleted, "knowledge_base", kb.Id, kb.WorkspaceId, Details(new { name = kb.Name, documents, force }));
+
+    public static AuditEntry DocumentRenamed(string actor, KnowledgeBase kb, KnowledgeDocument before, string title) =>
+        new(actor, AuditActions.DocumentRenamed, "document", before.Id, kb.WorkspaceId,
+            Details(new { knowledgeBase = kb.Id, source = before.Source, from = before.Title, to = title }));
+
+    /// <param name="deleted">every document deleted: the one asked for and any version queued to replace it.</param>
+    public static AuditEntry DocumentDeleted(string actor, KnowledgeBase kb, KnowledgeDocument document, IReadOnlyList<string> deleted) =>
+        new(actor, AuditActions.DocumentDeleted, "document", document.Id, kb.WorkspaceId,
+            Details(new { knowledgeBase = kb.Id, title = document.Title, source = document.Source, deleted }));
 
     private static string TargetEmbedding(KnowledgeBase kb) => kb.PendingEmbeddingModel ?? kb.EmbeddingModel ?? "none";
 

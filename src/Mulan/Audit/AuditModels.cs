@@ -48,6 +48,9 @@ public static class AuditActions
     public const string ModelDeleted = "model.deleted";
     public const string KnowledgeBaseCreated = "knowledge_base.created";
     public const string KnowledgeBaseUpdated = "knowledge_base.updated";
+    public const string KnowledgeBaseDeleted = "knowledge_base.deleted";
+    public const string DocumentRenamed = "document.renamed";
+    public const string DocumentDeleted = "document.deleted";
 
     /// <summary>The administrator key was replaced with <c>mulan admin reset-key</c>.</summary>
     public const string AdminKeyReset = "admin.key_reset";
@@ -66,5 +69,6 @@ public static class AuditActions
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
         ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
+        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted,
     ];
 }

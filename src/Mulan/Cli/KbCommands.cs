@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Mulan.Knowledge.Answering;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -66,14 +67,23 @@ public sealed class KbUpdateCommand : AsyncCommand<KbUpdateCommand.Settings>
         [Description("A chat model of the catalog that reorders the best candidates of every search, or none.")]
         public string? RerankModel { get; init; }
 
+        [CommandOption("--name <NAME>")]
+        [Description("A new name (unique in its workspace).")]
+        public string? NewName { get; init; }
+
+        [CommandOption("--description <TEXT>")]
+        [Description("A new description; \"\" clears it.")]
+        public string? Description { get; init; }
+
         public override ValidationResult Validate() =>
-            EmbeddingModel is null && RerankModel is null ? ValidationResult.Error("Give --embedding-model, --rerank-model or both.") : base.Validate();
+            EmbeddingModel is null && RerankModel is null && NewName is null && Description is null
+                ? ValidationResult.Error("Give --name, --description, --embedding-model or --rerank-model.") : base.Validate();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
         using var api = new MulanApiClient(s);
-        var kb = await api.PatchAsync(s.Path(), new { embeddingModel = s.EmbeddingModel, rerankModel = s.RerankModel }, ct);
+        var kb = await api.PatchAsync(s.Path(), new { name = s.NewName, description = s.Description, embeddingModel = s.EmbeddingModel, rerankModel = s.RerankModel }, ct);
         if (s.Json)
         {
             Console.WriteLine(kb.ToJsonString());
@@ -102,7 +112,7 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
     public sealed class Settings : KbSettings
     {
         [CommandArgument(1, "<PATH>")]
-        [Description("Files and folders (folders are read recursively, hidden files skipped).")]
+        [Description("Files and folders (folders are read recursively, hidden files skipped). A file whose name (its path within a given folder) is already in the knowledge base replaces that document; the same content again is reported unchanged.")]
         public string[] Paths { get; init; } = [];
 
         [CommandOption("--no-wait")]
@@ -112,17 +122,20 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
-        var files = new List<string>();
+        // Each file with the name it is uploaded under: its path relative to the folder given, so that sub/readme.md
+        // and readme.md stay two documents.
+        var files = new List<(string Path, string Name)>();
         foreach (var path in s.Paths)
         {
             if (File.Exists(path))
             {
-                files.Add(path);
+                files.Add((path, System.IO.Path.GetFileName(path)));
             }
             else if (Directory.Exists(path))
             {
                 files.AddRange(Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System })
-                    .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal));
+                    .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
+                    .Select(f => (f, System.IO.Path.GetRelativePath(path, f).Replace('\\', '/'))));
             }
             else
             {
@@ -136,68 +149,112 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
         using var api = new MulanApiClient(s);
         await api.GetAsync(s.Path(), ct); // fails early (exit 1) when the knowledge base does not exist
         var clock = Stopwatch.StartNew();
-        var ids = new Dictionary<string, string>();
-        var bytes = files.Sum(f => new FileInfo(f).Length);
-        var progress = AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+        var uploads = new List<Upload>();
+        var bytes = files.Sum(f => new FileInfo(f.Path).Length);
+        var states = new Dictionary<string, JsonObject>();
+        // --json prints one JSON document and nothing else: no progress display at all then.
+        var progress = s.Json ? null : AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn());
-        if (s.Json || Console.IsOutputRedirected)
+        if (progress is not null && Console.IsOutputRedirected)
         {
             progress = progress.AutoRefresh(false);
         }
-        var states = new Dictionary<string, JsonObject>();
-        await progress.StartAsync(async p =>
+        async Task RunAsync(ProgressContext? p)
         {
-            var upload = p.AddTask($"Uploading {files.Count} files", maxValue: files.Count);
-            foreach (var file in files)
+            var upload = p?.AddTask($"Uploading {files.Count} files", maxValue: files.Count);
+            foreach (var (file, name) in files)
             {
-                var queued = await api.UploadAsync(s.Path("/documents"), file, ct);
-                ids[queued["documents"]![0]!["id"]!.GetValue<string>()] = file;
-                upload.Increment(1);
+                var queued = (await api.UploadAsync(s.Path("/documents"), file, ct, name))["documents"]![0]!;
+                uploads.Add(new Upload(file, queued["id"]!.GetValue<string>(), queued["status"]!.GetValue<string>(), queued["replaces"]?.GetValue<string>()));
+                upload?.Increment(1);
             }
-            if (s.NoWait)
+            var waiting = uploads.Where(u => u.Status != "unchanged").Select(u => u.Id).ToHashSet();
+            if (s.NoWait || waiting.Count == 0)
             {
                 return;
             }
-            var ingest = p.AddTask("Ingesting", maxValue: files.Count);
+            var ingest = p?.AddTask("Ingesting", maxValue: waiting.Count);
             while (true)
             {
-                var docs = (await api.GetAsync(s.Path("/documents"), ct))["documents"]!.AsArray().OfType<JsonObject>();
-                foreach (var d in docs.Where(d => ids.ContainsKey(d["id"]!.GetValue<string>())))
+                var listed = await ListAllDocumentsAsync(api, s, ct);
+                foreach (var id in waiting)
                 {
-                    states[d["id"]!.GetValue<string>()] = d;
+                    // A document no longer listed was superseded by a later file of the same name in this run.
+                    states[id] = listed.TryGetValue(id, out var d) ? d : new JsonObject { ["id"] = id, ["status"] = "superseded", ["chunks"] = 0 };
                 }
-                var finished = states.Values.Count(d => d["status"]!.GetValue<string>() is "ready" or "failed");
-                ingest.Value = finished;
-                if (finished == ids.Count)
+                var finished = waiting.Count(id => states[id]["status"]!.GetValue<string>() is "ready" or "failed" or "superseded");
+                if (ingest is not null)
+                {
+                    ingest.Value = finished;
+                }
+                if (finished == waiting.Count)
                 {
                     break;
                 }
                 await Task.Delay(250, ct);
             }
-        });
-        var ready = states.Values.Where(d => d["status"]!.GetValue<string>() == "ready").ToList();
-        var failed = states.Values.Where(d => d["status"]!.GetValue<string>() == "failed").ToList();
-        var chunks = ready.Sum(d => d["chunks"]!.GetValue<int>());
+        }
+        if (progress is null)
+        {
+            await RunAsync(null);
+        }
+        else
+        {
+            await progress.StartAsync(RunAsync);
+        }
+        string StatusOf(Upload u) => u.Status == "unchanged" ? "unchanged" : states.TryGetValue(u.Id, out var d) ? d["status"]!.GetValue<string>() : u.Status;
+        var ready = uploads.Where(u => StatusOf(u) == "ready").ToList();
+        var failed = uploads.Where(u => StatusOf(u) == "failed").ToList();
+        var unchanged = uploads.Count(u => StatusOf(u) == "unchanged");
+        var replaced = ready.Count(u => u.Replaces is not null);
+        var chunks = ready.Sum(u => states[u.Id]["chunks"]!.GetValue<int>());
         if (s.Json)
         {
             Console.WriteLine(new JsonObject
             {
-                ["files"] = files.Count, ["ready"] = ready.Count, ["failed"] = failed.Count, ["chunks"] = chunks,
+                ["files"] = files.Count, ["ready"] = ready.Count, ["replaced"] = replaced, ["unchanged"] = unchanged, ["failed"] = failed.Count, ["chunks"] = chunks,
                 ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
-                ["failures"] = new JsonArray([.. failed.Select(f => (JsonNode)new JsonObject { ["file"] = ids[f["id"]!.GetValue<string>()], ["error"] = f["error"]?.GetValue<string>() })]),
+                ["failures"] = new JsonArray([.. failed.Select(f => (JsonNode)new JsonObject { ["file"] = f.File, ["error"] = states[f.Id]["error"]?.GetValue<string>() })]),
+                ["documents"] = new JsonArray([.. uploads.Select(u => (JsonNode)new JsonObject
+                {
+                    ["file"] = u.File, ["id"] = u.Id, ["status"] = StatusOf(u), ["replaces"] = u.Replaces,
+                })]),
             }.ToJsonString());
         }
         else
         {
-            AnsiConsole.MarkupLine(Markup.Escape($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
-                $"{ready.Count} ready ({chunks} chunks), {failed.Count} failed" + (s.NoWait ? " (not waited for)" : "")));
+            // One line, unwrapped, so scripts can grep it.
+            Console.Out.WriteLine($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
+                $"{ready.Count} ready ({chunks} chunks), {replaced} replaced, {unchanged} unchanged, {failed.Count} failed" + (s.NoWait ? " (not waited for)" : ""));
             foreach (var f in failed)
             {
-                AnsiConsole.MarkupLine($"  [red]failed[/] {Markup.Escape(ids[f["id"]!.GetValue<string>()])}: {Markup.Escape(f["error"]?.GetValue<string>() ?? "")}");
+                var kept = f.Replaces is null ? "" : $" (the earlier version {f.Replaces} is kept)";
+                AnsiConsole.MarkupLine($"  [red]failed[/] {Markup.Escape(f.File)}: {Markup.Escape(states[f.Id]["error"]?.GetValue<string>() ?? "")}{Markup.Escape(kept)}");
             }
         }
         return failed.Count == 0 ? 0 : ExitCodeForFailures;
     }
+
+    /// <summary>Every document of the knowledge base by id, page by page.</summary>
+    internal static async Task<Dictionary<string, JsonObject>> ListAllDocumentsAsync(MulanApiClient api, KbSettings s, CancellationToken ct, string filter = "")
+    {
+        var all = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        for (var page = 1; ; page++)
+        {
+            var result = await api.GetAsync(s.Path($"/documents?pageSize=1000&page={page}{filter}"), ct);
+            var documents = result["documents"]!.AsArray().OfType<JsonObject>().ToList();
+            foreach (var d in documents)
+            {
+                all[d["id"]!.GetValue<string>()] = d;
+            }
+            if (documents.Count == 0 || all.Count >= result["count"]!.GetValue<int>())
+            {
+                return all;
+            }
+        }
+    }
+
+    private sealed record Upload(string File, string Id, string Status, string? Replaces);
 
     /// <summary>Some documents could not be read: a user-side problem with those files.</summary>
     private const int ExitCodeForFailures = 1;
@@ -276,18 +333,42 @@ public sealed class KbAskCommand : AsyncCommand<KbAskCommand.Settings>
     {
         [CommandArgument(1, "<QUESTION>")]
         public string Question { get; init; } = "";
+
+        [CommandOption("--model <MODEL>")]
+        [Description("Answer with this chat model (a model route), billed to the virtual key given with --key. Default: an extractive answer quoting the sources.")]
+        public string? Model { get; init; }
+
+        [CommandOption("--key <KEY>")]
+        [Description("A virtual key (mk-...) of the knowledge base's workspace to ask with. Default env MULAN_KEY; without one, the administrator key.")]
+        public string? Key { get; init; }
+
+        public override ValidationResult Validate() =>
+            Model is { Length: 0 } ? ValidationResult.Error("--model: give a model name") : base.Validate();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
     {
-        using var api = new MulanApiClient(s);
-        var answer = await api.PostAsync(s.Path("/ask"), new { question = s.Question }, ct);
+        var key = s.Key ?? Environment.GetEnvironmentVariable("MULAN_KEY");
+        if (s.Model is not null && key is null)
+        {
+            throw new CliUserException("--key: answering with --model is billed to a virtual key; pass --key mk-... (or set MULAN_KEY)");
+        }
+        using var api = key is null ? new MulanApiClient(s) : new MulanApiClient(s, key);
+        var answer = await api.PostAsync(s.Path("/ask"), new { question = s.Question, model = s.Model }, ct);
         if (s.Json)
         {
             Console.WriteLine(answer.ToJsonString());
             return 0;
         }
-        AnsiConsole.WriteLine(answer["answer"]!.GetValue<string>());
+        // Wrapped here rather than by the console, so a citation marker never lands on a line of its own.
+        foreach (var line in CitationMarkers.Wrap(answer["answer"]!.GetValue<string>(), Math.Max(20, AnsiConsole.Profile.Width)))
+        {
+            Console.Out.WriteLine(line);
+        }
+        if (answer["warning"] is { } warning)
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning.GetValue<string>())}[/]");
+        }
         foreach (var c in answer["citations"]!.AsArray().OfType<JsonObject>())
         {
             AnsiConsole.MarkupLine($"  [grey][[{c["marker"]}]] {Markup.Escape(KbSettings.Source(c))}[/]");

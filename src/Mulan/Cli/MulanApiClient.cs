@@ -11,10 +11,15 @@ public sealed class MulanApiClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public MulanApiClient(ClientSettings settings)
+    public MulanApiClient(ClientSettings settings) : this(settings, settings.ResolvedAdminKey)
+    {
+    }
+
+    /// <param name="bearer">the key to call with: the administrator's, or a virtual key.</param>
+    public MulanApiClient(ClientSettings settings, string bearer)
     {
         _http = new HttpClient { BaseAddress = settings.ServerUri, Timeout = TimeSpan.FromSeconds(100) };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.ResolvedAdminKey);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
     }
 
     public Task<JsonNode> GetAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path), ct);
@@ -42,12 +47,13 @@ public sealed class MulanApiClient : IDisposable
     public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), ct);
 
     /// <summary>Uploads one file as multipart/form-data, streamed from disk.</summary>
-    public Task<JsonNode> UploadAsync(string path, string file, CancellationToken ct)
+    /// <param name="name">the name it is uploaded under (a relative path for files of a folder); default the file's name.</param>
+    public Task<JsonNode> UploadAsync(string path, string file, CancellationToken ct, string? name = null)
     {
         var content = new MultipartFormDataContent();
         var part = new StreamContent(File.OpenRead(file));
         part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Add(part, "files", Path.GetFileName(file));
+        content.Add(part, "files", name ?? Path.GetFileName(file));
         return SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
     }
 

@@ -73,7 +73,11 @@ public static class MulanCli
                 kb.SetDescription("Knowledge bases.");
                 kb.AddCommand<KbCreateCommand>("create").WithDescription("Create a knowledge base.");
                 kb.AddCommand<KbListCommand>("list").WithDescription("List knowledge bases.");
-                kb.AddCommand<KbUpdateCommand>("update").WithDescription("Change the embedding model (re-embeds in the background, no downtime) or the rerank model.");
+                kb.AddCommand<KbUpdateCommand>("update").WithDescription("Rename, describe, change the embedding model (re-embeds in the background, no downtime) or the rerank model.");
+                kb.AddCommand<KbDeleteCommand>("delete").WithDescription("Delete a knowledge base with its documents (refused while in use, unless --force).");
+                kb.AddCommand<KbDocsCommand>("docs").WithDescription("List a knowledge base's documents.");
+                kb.AddCommand<KbRenameDocCommand>("rename-doc").WithDescription("Give a document a title.");
+                kb.AddCommand<KbDeleteDocCommand>("delete-doc").WithDescription("Delete a document (by id or file name).");
                 kb.AddCommand<KbIngestCommand>("ingest").WithDescription("Upload files and folders and follow their ingestion.");
                 kb.AddCommand<KbSearchCommand>("search").WithDescription("Search with explanations.");
                 kb.AddCommand<KbAskCommand>("ask").WithDescription("Ask a question; the answer cites its sources.");

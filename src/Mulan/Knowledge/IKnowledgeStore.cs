@@ -10,6 +10,24 @@ public interface IKnowledgeStore
     Task AddDocumentAsync(KnowledgeDocument document, CancellationToken ct);
     Task<KnowledgeDocument?> GetDocumentAsync(string knowledgeBaseId, string documentId, CancellationToken ct);
     Task<IReadOnlyList<KnowledgeDocument>> ListDocumentsAsync(string knowledgeBaseId, CancellationToken ct);
+    Task<DocumentPage> ListDocumentsAsync(string knowledgeBaseId, DocumentQuery query, CancellationToken ct);
+
+    /// <summary>
+    /// Queues a document as the next version of its source (<see cref="KnowledgeDocument.OriginKey"/>), in one
+    /// transaction: the same content as a pending version or the ready one is <see cref="QueueResult.Unchanged"/>;
+    /// otherwise it is queued to replace the ready version, and versions that never became ready are deleted.
+    /// </summary>
+    Task<QueuedVersion> QueueDocumentAsync(KnowledgeDocument document, CancellationToken ct);
+    /// <summary>Sets a title by hand (kept over parsed titles, also by later versions); null when there is no such document.</summary>
+    Task<KnowledgeDocument?> RenameDocumentAsync(string knowledgeBaseId, string documentId, string title, DateTimeOffset now, CancellationToken ct);
+    /// <summary>Deletes a document, its chunks and vectors, and any version queued to replace it; returns the deleted
+    /// documents' ids, or null when there is no such document.</summary>
+    Task<IReadOnlyList<string>?> DeleteDocumentAsync(string knowledgeBaseId, string documentId, CancellationToken ct);
+    /// <summary>Deletes a knowledge base with all its documents, chunks and vectors in one transaction; returns the
+    /// deleted documents' ids, or null when there is no such knowledge base.</summary>
+    Task<IReadOnlyList<string>?> DeleteKnowledgeBaseAsync(string knowledgeBaseId, CancellationToken ct);
+    /// <summary>Renames a knowledge base and sets its description; false (changing nothing) when the name is taken in its workspace.</summary>
+    Task<bool> TryUpdateKnowledgeBaseAsync(string knowledgeBaseId, string name, string? description, CancellationToken ct);
 
     /// <summary>Claims the oldest queued document for processing, or null when none is queued.</summary>
     Task<KnowledgeDocument?> ClaimNextAsync(DateTimeOffset now, CancellationToken ct);
@@ -19,7 +37,8 @@ public interface IKnowledgeStore
     Task<int> RequeueInterruptedAsync(CancellationToken ct);
     /// <summary>
     /// Replaces the document's chunks (and their vectors, one list per model, in chunk order) and marks it ready, in
-    /// one transaction; re-running is idempotent. Returns null, changing nothing, when <paramref name="vectors"/> lacks
+    /// one transaction that also deletes the version it replaces (<see cref="KnowledgeDocument.Replaces"/>); re-running is
+    /// idempotent. Throws <see cref="DocumentGoneException"/> when the document was deleted meanwhile. Returns null, changing nothing, when <paramref name="vectors"/> lacks
     /// the knowledge base's active embedding model (it changed meanwhile). Vectors of the pending model are optional.
     /// </summary>
     Task<IReadOnlyList<StoredChunk>?> CompleteAsync(string documentId, string title, IReadOnlyList<(string Text, string? Section, int? Page)> chunks,

@@ -10,6 +10,7 @@ using Mulan.Gateway.Catalog;
 using Mulan.Knowledge.Answering;
 using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion;
+using Mulan.Knowledge.Lifecycle;
 using Mulan.Knowledge.Retrieval;
 using Mulan.Outbound;
 
@@ -25,20 +26,21 @@ public static class KnowledgeEndpoints
         kb.MapGet("/", ListAsync).WithName("ListKnowledgeBases");
         kb.MapGet("/{id}", GetAsync).WithName("GetKnowledgeBase");
         kb.MapPatch("/{id}", UpdateAsync).WithName("UpdateKnowledgeBase")
-            .WithSummary("Change the embedding model (re-embeds in the background, switching over without downtime) or the rerank model.");
+            .WithSummary("Rename, describe, change the embedding model (re-embeds in the background, switching over without downtime) or the rerank model.");
         kb.MapPost("/{id}/documents", AddDocumentsAsync).WithName("AddDocuments")
             .WithSummary("Upload files (multipart), or JSON {title, text} or {url}; ingestion runs in the background.")
             .WithMetadata(new RequestSizeLimitAttribute(long.MaxValue)).DisableAntiforgery();
-        kb.MapGet("/{id}/documents", ListDocumentsAsync).WithName("ListDocuments");
         kb.MapGet("/{id}/documents/{docId}", GetDocumentAsync).WithName("GetDocument");
         kb.MapPost("/{id}/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Hybrid (keyword + vector) search with a per-result explanation.");
         kb.MapPost("/{id}/ask", AskAsync).WithName("AskKnowledgeBase").WithSummary("A grounded answer with citations, or found=false.");
+        kb.MapKnowledgeLifecycle();
         return app;
     }
 
     public sealed record CreateRequest(string? Name, string? Workspace, string? Description, string? EmbeddingModel, string? RerankModel);
 
-    public sealed record UpdateRequest(string? EmbeddingModel, string? RerankModel);
+    /// <param name="Description">"" clears it.</param>
+    public sealed record UpdateRequest(string? Name, string? Description, string? EmbeddingModel, string? RerankModel);
 
     /// <param name="EmbeddingModel">the model searches use, or "none" (keyword only).</param>
     /// <param name="Reembedding">present while a new embedding model is being filled in.</param>
@@ -65,13 +67,22 @@ public static class KnowledgeEndpoints
 
     private const string NoModel = "none";
 
-    public sealed record DocumentView(string Id, string Title, string Source, string Status,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error, int Chunks, long Size, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    /// <param name="Origin">what identifies the source in the knowledge base (file name or URL): uploading it again replaces this document.</param>
+    /// <param name="Replaces">while queued or processing: the ready document this one replaces once it is ready.</param>
+    public sealed record DocumentView(string Id, string Title, string Source, string Origin, string Status,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error, int Chunks, long Size, string Sha256,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Replaces, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
-        public static DocumentView From(KnowledgeDocument d) => new(d.Id, d.Title, d.Source, DocumentStatusNames.Of(d.Status), d.Error, d.ChunkCount, d.Size, d.CreatedAt, d.UpdatedAt);
+        public static DocumentView From(KnowledgeDocument d) => new(d.Id, d.Title, d.Source, d.OriginKey, DocumentStatusNames.Of(d.Status), d.Error, d.ChunkCount,
+            d.Size, d.Sha256, d.Replaces, d.CreatedAt, d.UpdatedAt);
     }
 
-    public sealed record QueuedDocument(string Id, string Status, string Source);
+    /// <param name="Status">queued, or unchanged when the same content is already there (<paramref name="Id"/> is then that document).</param>
+    /// <param name="Replaces">the ready document of the same source this one replaces once it is ready.</param>
+    /// <param name="Superseded">earlier versions of the source that never became ready (queued or failed), deleted.</param>
+    public sealed record QueuedDocument(string Id, string Status, string Source,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Replaces,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Superseded);
 
     public sealed record AddTextRequest(string? Title, string? Text, string? Url);
 
@@ -88,7 +99,8 @@ public static class KnowledgeEndpoints
 
     public sealed record CitationView(int Marker, long ChunkId, string DocumentId, string Title, string Text, string? Section, int? Page);
 
-    public sealed record AnswerView(string Answer, bool Found, IReadOnlyList<CitationView> Citations, string Mode);
+    public sealed record AnswerView(string Answer, bool Found, IReadOnlyList<CitationView> Citations, string Mode,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Warning);
 
     private static async Task<Results<Created<KnowledgeBaseView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, KnowledgeEmbedder embedder, CatalogState catalog,
@@ -156,12 +168,21 @@ public static class KnowledgeEndpoints
         }
         var model = body?.EmbeddingModel?.Trim();
         var rerank = body?.RerankModel?.Trim();
-        if (string.IsNullOrEmpty(model) && string.IsNullOrEmpty(rerank))
+        var name = body?.Name?.Trim();
+        if (string.IsNullOrEmpty(model) && string.IsNullOrEmpty(rerank) && body?.Name is null && body?.Description is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["embeddingModel"] = ["give embeddingModel, rerankModel or both: a model name, or 'none'"],
+                ["embeddingModel"] = ["give at least one of name, description, embeddingModel, rerankModel (a model name, or 'none')"],
             });
+        }
+        if (body?.Name is not null && (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl)))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["1 to 100 characters, no control characters"] });
+        }
+        if (body?.Description is { Length: > 2000 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["description"] = ["at most 2000 characters (\"\" clears it)"] });
         }
         if (!string.IsNullOrEmpty(rerank))
         {
@@ -175,7 +196,15 @@ public static class KnowledgeEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["embeddingModel"] = [invalid] });
         }
-        // Both are valid: only now change anything.
+        // Everything is valid: only now change anything, the name first as it is the one change that can still conflict.
+        if (body?.Name is not null || body?.Description is not null)
+        {
+            var description = body.Description is null ? kb.Description : body.Description.Length == 0 ? null : body.Description;
+            if (!await store.TryUpdateKnowledgeBaseAsync(kb.Id, name ?? kb.Name, description, ct))
+            {
+                return TypedResults.Problem(statusCode: 409, detail: $"The workspace already has a knowledge base named '{name}'.");
+            }
+        }
         if (!string.IsNullOrEmpty(rerank))
         {
             await store.SetRerankModelAsync(kb.Id, rerank == NoModel ? null : rerank, ct);
@@ -279,7 +308,7 @@ public static class KnowledgeEndpoints
                 var fetched = await ingestion.AddUrlAsync(kb, uri, ct);
                 return fetched is null
                     ? TypedResults.Problem(statusCode: 413, detail: "The fetched resource is larger than the file limit.")
-                    : Accepted([fetched]);
+                    : fetched.Result == QueueResult.KnowledgeBaseGone ? KnowledgeBaseGone(kb) : Accepted([fetched]);
             }
             catch (BlockedUrlException e)
             {
@@ -296,13 +325,14 @@ public static class KnowledgeEndpoints
         }
         var title = string.IsNullOrWhiteSpace(body.Title) ? "untitled" : body.Title.Trim();
         var document = await ingestion.AddTextAsync(kb, title, body.Text, ct);
-        return document is null ? TypedResults.Problem(statusCode: 413, detail: "The text is larger than the file limit.") : Accepted([document]);
+        return document is null ? TypedResults.Problem(statusCode: 413, detail: "The text is larger than the file limit.")
+            : document.Result == QueueResult.KnowledgeBaseGone ? KnowledgeBaseGone(kb) : Accepted([document]);
     }
 
     private static async Task<IResult> AddFilesAsync(KnowledgeBase kb, HttpRequest request, string boundary, IngestionService ingestion, KnowledgeOptions options, CancellationToken ct)
     {
         var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
-        var queued = new List<KnowledgeDocument>();
+        var queued = new List<QueuedVersion>();
         try
         {
             while (await reader.ReadNextSectionAsync(ct) is { } section)
@@ -311,16 +341,21 @@ public static class KnowledgeEndpoints
                 {
                     continue;
                 }
-                var fileName = Path.GetFileName((disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "upload").Trim('"', ' ');
+                var given = (disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "upload";
+                var fileName = Path.GetFileName(given.Replace('\\', '/')).Trim('"', ' ');
                 if (fileName.Length == 0)
                 {
                     fileName = "upload";
                 }
-                var document = await ingestion.AddAsync(kb, fileName, fileName, section.ContentType, section.Body, ct);
+                var document = await ingestion.AddAsync(kb, fileName, fileName, section.ContentType, section.Body, ct, origin: Origin(given, fileName));
                 if (document is null)
                 {
                     return TypedResults.Problem(statusCode: 413,
-                        detail: $"'{fileName}' is larger than {options.MaxFileBytes} bytes; {queued.Count} earlier file(s) were queued: {string.Join(", ", queued.Select(q => q.Id))}");
+                        detail: $"'{fileName}' is larger than {options.MaxFileBytes} bytes; {queued.Count} earlier file(s) were queued: {string.Join(", ", queued.Select(q => q.Document!.Id))}");
+                }
+                if (document.Result == QueueResult.KnowledgeBaseGone)
+                {
+                    return KnowledgeBaseGone(kb);
                 }
                 queued.Add(document);
             }
@@ -334,13 +369,27 @@ public static class KnowledgeEndpoints
             : Accepted(queued);
     }
 
-    private static IResult Accepted(IEnumerable<KnowledgeDocument> documents) =>
-        TypedResults.Json(new { documents = documents.Select(d => new QueuedDocument(d.Id, DocumentStatusNames.Of(d.Status), d.Source)) }, statusCode: 202);
+    /// <summary>
+    /// What identifies an uploaded file's source: the relative path it was given with (a folder upload's
+    /// <c>sub/readme.md</c> and <c>readme.md</c> are two documents), without '.', '..' or empty segments. Only ever
+    /// compared, never used as a path: stored files are named by generated ids.
+    /// </summary>
+    internal static string Origin(string given, string fileName)
+    {
+        var segments = given.Trim('"', ' ').Replace('\\', '/').Split('/').Where(s => s.Length > 0 && s != "." && s != "..").ToList();
+        return segments.Count > 1 && segments[^1] == fileName ? string.Join('/', segments) : fileName;
+    }
 
-    private static async Task<IResult> ListDocumentsAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
-        await FindAsync(id, ctx, store, ct) is { } kb
-            ? TypedResults.Ok(new { documents = (await store.ListDocumentsAsync(kb.Id, ct)).Select(DocumentView.From) })
-            : NotFound(id);
+    /// <summary>202 when something was queued; 200 when every document was unchanged (nothing to wait for).</summary>
+    private static IResult Accepted(IReadOnlyList<QueuedVersion> versions) =>
+        TypedResults.Json(new
+        {
+            documents = versions.Select(v => new QueuedDocument(v.Document!.Id, v.Result == QueueResult.Unchanged ? "unchanged" : DocumentStatusNames.Of(v.Document.Status),
+                v.Document.Source, v.Replaces, v.Superseded.Count > 0 ? v.Superseded : null)),
+        }, statusCode: versions.Any(v => v.Result == QueueResult.Queued) ? 202 : 200);
+
+    private static ProblemHttpResult KnowledgeBaseGone(KnowledgeBase kb) =>
+        TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{kb.Id}' (it was deleted).");
 
     private static async Task<IResult> GetDocumentAsync(string id, string docId, HttpContext ctx, IKnowledgeStore store, CancellationToken ct)
     {
@@ -430,9 +479,10 @@ public static class KnowledgeEndpoints
         {
             answer = extractive.Answer(body.Question!, results);
         }
+        answer = answer.Grounded(body.Question!);
         return TypedResults.Ok(new AnswerView(answer.Text, answer.Found,
             [.. answer.Citations.Select(c => new CitationView(c.Marker, c.Chunk.Id, c.Chunk.DocumentId, c.Chunk.Title, c.Chunk.Text, c.Chunk.Section, c.Chunk.Page))],
-            answer.Mode));
+            answer.Mode, answer.Warning));
     }
 
     private static IResult? Invalid(string? text, int? topK, string field)
@@ -453,8 +503,8 @@ public static class KnowledgeEndpoints
         new ExplanationView(r.Explanation.KeywordScore, r.Explanation.KeywordRank, r.Explanation.MatchedTerms.ToDictionary(t => t.Term, t => t.Score),
             r.Explanation.VectorScore, r.Explanation.VectorRank, r.Explanation.FusedRank, r.Explanation.RerankRank));
 
-    private static Task<KnowledgeBase?> FindAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
+    internal static Task<KnowledgeBase?> FindAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
         store.FindKnowledgeBaseAsync(id, KnowledgeCaller.Of(ctx).WorkspaceId, ct);
 
-    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{id}'.");
+    internal static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{id}'.");
 }

@@ -5,6 +5,7 @@ using Mulan.Knowledge.Demo;
 using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion;
 using Mulan.Knowledge.Ingestion.Parsing;
+using Mulan.Knowledge.Lifecycle;
 using Mulan.Knowledge.Retrieval;
 using Mulan.Outbound;
 
@@ -30,6 +31,9 @@ public static class KnowledgeExtensions
         services.AddSingleton<ExtractiveAnswerer>();
         services.AddSingleton<GroundedAnswerer>();
         services.AddSingleton<IngestionSignal>();
+        services.AddSingleton<KnowledgeBaseReferences>();
+        services.AddSingleton<KnowledgeLifecycle>();
+        services.AddSingleton<Access.IWorkspaceContents, WorkspaceKnowledge>();
         services.AddSingleton<IngestionService>();
         services.AddSingleton(sp => new GuardedHttpClient(sp.GetRequiredService<IOptions<OutboundOptions>>().Value));
         services.AddSingleton<DemoKnowledgeBase>();

@@ -9,7 +9,8 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
 {
     private const string DocumentColumns = """
         id AS Id, kb_id AS KbId, title AS Title, source AS Source, media_type AS MediaType, size AS Size, sha256 AS Sha256,
-        status AS Status, error AS Error, chunk_count AS ChunkCount, attempts AS Attempts, created_at AS CreatedAt, updated_at AS UpdatedAt
+        status AS Status, error AS Error, chunk_count AS ChunkCount, attempts AS Attempts, created_at AS CreatedAt, updated_at AS UpdatedAt,
+        origin AS Origin, replaces AS Replaces, renamed AS Renamed
         """;
 
     private const string KbColumns = """
@@ -57,10 +58,123 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         await using var c = await db.OpenAsync(ct);
         await c.ExecuteAsync(
             """
-            INSERT INTO documents (id, kb_id, title, source, media_type, size, sha256, status, error, chunk_count, attempts, created_at, updated_at)
-            VALUES (@Id, @KnowledgeBaseId, @Title, @Source, @MediaType, @Size, @Sha256, @Status, NULL, 0, 0, @At, @At)
+            INSERT INTO documents (id, kb_id, title, source, media_type, size, sha256, status, error, chunk_count, attempts, created_at, updated_at, origin, replaces, renamed)
+            VALUES (@Id, @KnowledgeBaseId, @Title, @Source, @MediaType, @Size, @Sha256, @Status, NULL, 0, 0, @At, @At, @Origin, @Replaces, @Renamed)
             """,
-            new { d.Id, d.KnowledgeBaseId, d.Title, d.Source, d.MediaType, d.Size, d.Sha256, Status = DocumentStatusNames.Of(d.Status), At = d.CreatedAt.ToUnixTimeMilliseconds() });
+            InsertParameters(d));
+    }
+
+    private static object InsertParameters(KnowledgeDocument d) => new
+    {
+        d.Id, d.KnowledgeBaseId, d.Title, d.Source, d.MediaType, d.Size, d.Sha256, Status = DocumentStatusNames.Of(d.Status),
+        At = d.CreatedAt.ToUnixTimeMilliseconds(), Origin = d.OriginKey, d.Replaces, Renamed = d.Renamed ? 1 : 0,
+    };
+
+    public async Task<QueuedVersion> QueueDocumentAsync(KnowledgeDocument d, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        // One write transaction: two uploads of the same source at once are ordered, each deciding on what the other left.
+        await using var tx = await c.BeginTransactionAsync(ct);
+        if (await c.ExecuteScalarAsync<long>("SELECT count(*) FROM knowledge_bases WHERE id = @KnowledgeBaseId", new { d.KnowledgeBaseId }, tx) == 0)
+        {
+            return new QueuedVersion(QueueResult.KnowledgeBaseGone, null, null, []);
+        }
+        var versions = (await c.QueryAsync<DocRow>(
+            $"SELECT {DocumentColumns} FROM documents WHERE kb_id = @KnowledgeBaseId AND origin = @Origin ORDER BY created_at DESC, id DESC",
+            new { d.KnowledgeBaseId, Origin = d.OriginKey }, tx)).Select(r => r.ToModel()).ToList();
+        var current = versions.FirstOrDefault(v => v.Status == DocumentStatus.Ready);
+        var pending = versions.Where(v => v.Status is DocumentStatus.Queued or DocumentStatus.Processing).ToList();
+        if (pending.FirstOrDefault(p => p.Sha256 == d.Sha256) is { } samePending)
+        {
+            await tx.CommitAsync(ct);
+            return new QueuedVersion(QueueResult.Unchanged, samePending, samePending.Replaces, []);
+        }
+        // Versions that never became ready are superseded by this upload, whatever it turns out to be.
+        var superseded = versions.Where(v => v.Status != DocumentStatus.Ready).Select(v => v.Id).ToList();
+        await DeleteDocumentRowsAsync(c, tx, superseded, ct);
+        if (current is not null && current.Sha256 == d.Sha256)
+        {
+            await tx.CommitAsync(ct);
+            return new QueuedVersion(QueueResult.Unchanged, current, null, superseded);
+        }
+        // A title given by hand is the source's, not the version's: the next version keeps it.
+        var queued = d with
+        {
+            Replaces = current?.Id,
+            Title = current is { Renamed: true } ? current.Title : d.Title,
+            Renamed = current is { Renamed: true },
+        };
+        await c.ExecuteAsync(
+            """
+            INSERT INTO documents (id, kb_id, title, source, media_type, size, sha256, status, error, chunk_count, attempts, created_at, updated_at, origin, replaces, renamed)
+            VALUES (@Id, @KnowledgeBaseId, @Title, @Source, @MediaType, @Size, @Sha256, @Status, NULL, 0, 0, @At, @At, @Origin, @Replaces, @Renamed)
+            """, InsertParameters(queued), tx);
+        await tx.CommitAsync(ct);
+        return new QueuedVersion(QueueResult.Queued, queued, current?.Id, superseded);
+    }
+
+    public async Task<KnowledgeDocument?> RenameDocumentAsync(string knowledgeBaseId, string documentId, string title, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<DocRow>(
+            $"UPDATE documents SET title = @title, renamed = 1, updated_at = @now WHERE id = @documentId AND kb_id = @knowledgeBaseId RETURNING {DocumentColumns}",
+            new { knowledgeBaseId, documentId, title, now = now.ToUnixTimeMilliseconds() });
+        return row?.ToModel();
+    }
+
+    public async Task<IReadOnlyList<string>?> DeleteDocumentAsync(string knowledgeBaseId, string documentId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        if (await c.ExecuteScalarAsync<long>("SELECT count(*) FROM documents WHERE id = @documentId AND kb_id = @knowledgeBaseId", new { knowledgeBaseId, documentId }, tx) == 0)
+        {
+            return null;
+        }
+        // A version waiting to replace this document goes too: otherwise the document would come back when it is ready.
+        var ids = (await c.QueryAsync<string>("SELECT id FROM documents WHERE kb_id = @knowledgeBaseId AND replaces = @documentId",
+            new { knowledgeBaseId, documentId }, tx)).Prepend(documentId).ToList();
+        await DeleteDocumentRowsAsync(c, tx, ids, ct);
+        await tx.CommitAsync(ct);
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<string>?> DeleteKnowledgeBaseAsync(string knowledgeBaseId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        if (await c.ExecuteScalarAsync<long>("SELECT count(*) FROM knowledge_bases WHERE id = @knowledgeBaseId", new { knowledgeBaseId }, tx) == 0)
+        {
+            return null;
+        }
+        var ids = (await c.QueryAsync<string>("SELECT id FROM documents WHERE kb_id = @knowledgeBaseId", new { knowledgeBaseId }, tx)).ToList();
+        await c.ExecuteAsync(
+            """
+            DELETE FROM chunk_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE kb_id = @knowledgeBaseId);
+            DELETE FROM chunks WHERE kb_id = @knowledgeBaseId;
+            DELETE FROM documents WHERE kb_id = @knowledgeBaseId;
+            DELETE FROM knowledge_bases WHERE id = @knowledgeBaseId;
+            """, new { knowledgeBaseId }, tx);
+        await tx.CommitAsync(ct);
+        return ids;
+    }
+
+    public async Task<bool> TryUpdateKnowledgeBaseAsync(string knowledgeBaseId, string name, string? description, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        // OR IGNORE: a name taken in the workspace changes nothing and reports no row.
+        return await c.ExecuteAsync("UPDATE OR IGNORE knowledge_bases SET name = @name, description = @description WHERE id = @knowledgeBaseId",
+            new { knowledgeBaseId, name, description }) == 1;
+    }
+
+    private static async Task DeleteDocumentRowsAsync(SqliteConnection c, System.Data.Common.DbTransaction tx, IReadOnlyList<string> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+        // Vectors go with their chunks (ON DELETE CASCADE).
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM chunks WHERE document_id IN @ids", new { ids }, tx, cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM documents WHERE id IN @ids", new { ids }, tx, cancellationToken: ct));
     }
 
     public async Task<KnowledgeDocument?> GetDocumentAsync(string knowledgeBaseId, string documentId, CancellationToken ct)
@@ -76,6 +190,23 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         await using var c = await db.OpenAsync(ct);
         var rows = await c.QueryAsync<DocRow>($"SELECT {DocumentColumns} FROM documents WHERE kb_id = @knowledgeBaseId ORDER BY created_at, id", new { knowledgeBaseId });
         return [.. rows.Select(r => r.ToModel())];
+    }
+
+    public async Task<DocumentPage> ListDocumentsAsync(string knowledgeBaseId, DocumentQuery query, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        const string Where = "kb_id = @knowledgeBaseId AND (@status IS NULL OR status = @status) AND (@origin IS NULL OR origin = @origin)";
+        var parameters = new
+        {
+            knowledgeBaseId,
+            status = query.Status is { } st ? DocumentStatusNames.Of(st) : null,
+            origin = query.Origin,
+            limit = query.PageSize,
+            offset = (long)(query.Page - 1) * query.PageSize,
+        };
+        var total = await c.ExecuteScalarAsync<long>($"SELECT count(*) FROM documents WHERE {Where}", parameters);
+        var rows = await c.QueryAsync<DocRow>($"SELECT {DocumentColumns} FROM documents WHERE {Where} ORDER BY created_at, id LIMIT @limit OFFSET @offset", parameters);
+        return new DocumentPage([.. rows.Select(r => r.ToModel())], (int)total);
     }
 
     public async Task<KnowledgeDocument?> ClaimNextAsync(DateTimeOffset now, CancellationToken ct)
@@ -108,13 +239,14 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var kb = await c.QuerySingleOrDefaultAsync<(string KbId, string? Active, string? Pending)>(
+        var kb = await c.QuerySingleOrDefaultAsync<(string KbId, string? Active, string? Pending, string? Replaces)>(
             """
-            SELECT d.kb_id, k.embedding_model, k.pending_embedding_model FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id WHERE d.id = @documentId
+            SELECT d.kb_id, k.embedding_model, k.pending_embedding_model, d.replaces
+            FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id WHERE d.id = @documentId
             """, new { documentId }, tx);
         if (kb.KbId is null)
         {
-            throw new InvalidOperationException($"Document {documentId} no longer exists.");
+            throw new DocumentGoneException(documentId);
         }
         // Checked inside the write transaction, so a model switch is ordered either before (the caller retries with
         // the new model) or after (the switch finds these chunks, and waits for their vectors from the pending model
@@ -153,8 +285,17 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
             }
             await InsertVectorsAsync(c, (SqliteTransaction)tx, model, [.. stored.Select((s, i) => (s.Id, modelVectors[i]))], onlyExisting: false, ct);
         }
+        if (kb.Replaces is { } replaced)
+        {
+            // The new version becomes the one searched in the same transaction as the old one goes: never both, never neither.
+            await DeleteDocumentRowsAsync(c, tx, [replaced], ct);
+        }
         await c.ExecuteAsync(
-            "UPDATE documents SET status = 'ready', error = NULL, title = @title, chunk_count = @n, updated_at = @now WHERE id = @documentId",
+            """
+            UPDATE documents SET status = 'ready', error = NULL, title = CASE WHEN renamed = 1 THEN title ELSE @title END, chunk_count = @n,
+              updated_at = @now, replaces = NULL
+            WHERE id = @documentId
+            """,
             new { documentId, title, n = chunks.Count, now = now.ToUnixTimeMilliseconds() }, tx);
         await tx.CommitAsync(ct);
         return stored;
@@ -318,8 +459,12 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         public long Attempts { get; init; }
         public long CreatedAt { get; init; }
         public long UpdatedAt { get; init; }
+        public string? Origin { get; init; }
+        public string? Replaces { get; init; }
+        public long Renamed { get; init; }
 
         public KnowledgeDocument ToModel() => new(Id, KbId, Title, Source, MediaType, Size, Sha256, DocumentStatusNames.Parse(Status), Error,
-            (int)ChunkCount, (int)Attempts, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(UpdatedAt));
+            (int)ChunkCount, (int)Attempts, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(UpdatedAt),
+            Origin, Replaces, Renamed != 0);
     }
 }

@@ -162,6 +162,16 @@ internal static class SqliteMigrations
         """
         ALTER TABLE workspaces ADD COLUMN deleted_at INTEGER NULL;
         """,
+        // 11: document lifecycle. origin is what identifies a document's source in its knowledge base (the file name,
+        // or the URL it was fetched from): uploading it again replaces the document. replaces names the ready version a
+        // queued one will replace once it is ready; renamed keeps a title given by hand over the parsed one.
+        """
+        ALTER TABLE documents ADD COLUMN origin TEXT NULL;
+        ALTER TABLE documents ADD COLUMN replaces TEXT NULL;
+        ALTER TABLE documents ADD COLUMN renamed INTEGER NOT NULL DEFAULT 0;
+        UPDATE documents SET origin = source;
+        CREATE INDEX documents_origin ON documents(kb_id, origin);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

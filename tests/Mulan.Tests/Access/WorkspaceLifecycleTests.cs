@@ -72,8 +72,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         Assert.Equal("handbook", problem["knowledgeBases"]![0]!["name"]!.GetValue<string>());
         Assert.DoesNotContain(key["key"]!.GetValue<string>(), problem.ToJsonString());
 
-        // This server has no knowledge-base cascade registered: force is refused too, and nothing changed.
-        Assert.Equal(HttpStatusCode.Conflict, (await _host.Admin.DeleteAsync("api/workspaces/acme?force=true")).StatusCode);
+        // Refused: nothing changed.
         using (var http = _host.Client(key["key"]!.GetValue<string>()))
         {
             Assert.Equal(HttpStatusCode.OK, (await ChatAsync(http)).StatusCode);
@@ -131,29 +130,40 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         Assert.DoesNotContain("empty", await _host.Admin.GetStringAsync("api/workspaces"));
     }
 
-    /// <summary>The seam the knowledge feature implements: called once with the workspace before it is marked deleted.</summary>
-    private sealed class RecordingContents : IWorkspaceContents
-    {
-        public List<string> Calls { get; } = [];
-
-        public Task DeleteKnowledgeBasesAsync(string workspaceId, string actor, CancellationToken ct)
-        {
-            Calls.Add($"{workspaceId} by {actor}");
-            return Task.CompletedTask;
-        }
-    }
-
     [Fact]
-    public async Task Forced_delete_hands_its_knowledge_bases_to_the_registered_cascade()
+    public async Task Forced_delete_takes_its_knowledge_bases_documents_and_files_along_and_leaves_other_workspaces_alone()
     {
-        var contents = new RecordingContents();
-        await using var host = await MulanHost.StartAsync(configure: b => b.Services.AddSingleton<IWorkspaceContents>(contents));
-        var acme = await CreateWorkspaceAsync(host, "acme");
-        (await host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "handbook", workspace = "acme", embeddingModel = "none" })).EnsureSuccessStatusCode();
+        var acme = await CreateWorkspaceAsync(_host, "acme");
+        var kb = (await (await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "handbook", workspace = "acme", embeddingModel = "none" }))
+            .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var other = (await (await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "kept", embeddingModel = "none" }))
+            .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        foreach (var id in new[] { kb, other })
+        {
+            (await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{id}/documents", new { title = "leave", text = "Annual leave is fifteen days." })).EnsureSuccessStatusCode();
+        }
+        var documents = Path.Combine(_host.DataDirectory, "documents");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = await (await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/search", new { query = "leave" })).Content.ReadFromJsonAsync<JsonObject>();
+            if (found!["results"]!.AsArray().Count > 0)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        var filesBefore = Directory.Exists(documents) ? Directory.GetFiles(documents, "*", SearchOption.AllDirectories).Length : 0;
 
-        var deleted = await host.Admin.DeleteAsync("api/workspaces/acme?force=true");
+        var deleted = await _host.Admin.DeleteAsync("api/workspaces/acme?force=true");
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
-        Assert.Equal($"{acme["id"]} by admin", Assert.Single(contents.Calls));
         Assert.Equal("handbook", (await deleted.Content.ReadFromJsonAsync<JsonObject>())!["deletedKnowledgeBases"]![0]!["name"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.Admin.GetAsync($"api/knowledge-bases/{kb}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _host.Admin.GetAsync($"api/knowledge-bases/{other}")).StatusCode);
+        Assert.Equal(filesBefore - 1, Directory.GetFiles(documents, "*", SearchOption.AllDirectories).Length);
+        var audit = await _host.Admin.GetStringAsync($"api/audit?action=knowledge_base.deleted");
+        Assert.Contains(kb, audit);
+        Assert.DoesNotContain(other, audit);
+        Assert.NotNull(acme["id"]);
     }
 }

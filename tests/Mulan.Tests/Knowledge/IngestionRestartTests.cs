@@ -35,7 +35,7 @@ public sealed class IngestionRestartTests
             JsonArray docs;
             while (true)
             {
-                docs = (await second.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}/documents"))!["documents"]!.AsArray();
+                docs = (await second.Admin.GetFromJsonAsync<JsonObject>($"api/knowledge-bases/{kb}/documents?pageSize=1000"))!["documents"]!.AsArray();
                 if (docs.All(d => d!["status"]!.GetValue<string>() == "ready") || DateTime.UtcNow > deadline)
                 {
                     break;

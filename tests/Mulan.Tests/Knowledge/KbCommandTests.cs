@@ -38,7 +38,7 @@ public sealed class KbCommandTests : IDisposable
 
         var (tableCode, table, _) = await MulanProcess.RunAsync(["kb", "ingest", "office", Path.Combine(folder, "travel.md")], env);
         Assert.Equal(0, tableCode);
-        Assert.Contains("1 ready", table);
+        Assert.Contains("1 unchanged", table); // the same file again: nothing to ingest
 
         var (searchCode, search, _) = await MulanProcess.RunAsync(["kb", "search", "office", "会议室 预约", "--json"], env);
         Assert.Equal(0, searchCode);

@@ -90,7 +90,7 @@ public sealed class KnowledgeApiTests : IAsyncLifetime
         // every quoted sentence is in the chunk its marker points at
         foreach (var part in answer["answer"]!.GetValue<string>().Split(']', StringSplitOptions.RemoveEmptyEntries))
         {
-            var open = part.LastIndexOf(" [", StringComparison.Ordinal);
+            var open = part.LastIndexOf("\u00A0[", StringComparison.Ordinal);
             var quote = part[..open].Trim();
             var marker = int.Parse(part[(open + 2)..], System.Globalization.CultureInfo.InvariantCulture);
             var cited = citations.Single(c => c!["marker"]!.GetValue<int>() == marker)!;

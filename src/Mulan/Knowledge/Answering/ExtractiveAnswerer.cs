@@ -7,11 +7,30 @@ namespace Mulan.Knowledge.Answering;
 
 public sealed record Citation(int Marker, IndexedChunk Chunk);
 
-public sealed record Answer(string Text, bool Found, IReadOnlyList<Citation> Citations, string Mode);
+/// <param name="Warning">why the answer is less than it could be (a model's reply that cited no source), for the caller to see.</param>
+public sealed record Answer(string Text, bool Found, IReadOnlyList<Citation> Citations, string Mode, string? Warning = null)
+{
+    /// <summary>
+    /// The rule every answer leaves with: a found answer lists exactly the citations whose marker is in its text, and
+    /// has at least one; anything else is not found. So a reader can always check a found answer against its sources.
+    /// </summary>
+    public Answer Grounded(string question)
+    {
+        if (!Found)
+        {
+            return Citations.Count == 0 ? this : this with { Citations = [] };
+        }
+        var present = CitationMarkers.In(Text).ToHashSet();
+        var cited = Citations.Where(c => present.Contains(c.Marker)).ToList();
+        return cited.Count > 0
+            ? this with { Citations = cited }
+            : ExtractiveAnswerer.NotFound(question) with { Mode = Mode, Warning = "the answer cited none of the sources, so it is not given as found" };
+    }
+}
 
 /// <summary>
 /// Answers without a language model: quotes the sentences of the best chunks that carry the most of the
-/// question's terms, each followed by its citation marker. When the best chunk holds too little of the question,
+/// question's terms, each followed by its citation marker (joined to it by a no-break space, see <see cref="CitationMarkers"/>). When the best chunk holds too little of the question,
 /// it says the knowledge base does not contain the answer instead of quoting something loosely related.
 /// </summary>
 public sealed class ExtractiveAnswerer
@@ -69,7 +88,7 @@ public sealed class ExtractiveAnswerer
             {
                 text.Append(' ');
             }
-            text.Append(c.Sentence).Append(" [").Append(marker).Append(']');
+            text.Append(c.Sentence).Append(CitationMarkers.NoBreakSpace).Append('[').Append(marker).Append(']');
         }
         return new Answer(text.ToString(), true, citations, "extractive");
     }

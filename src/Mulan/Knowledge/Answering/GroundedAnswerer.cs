@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Mulan.Knowledge.Retrieval;
 
 namespace Mulan.Knowledge.Answering;
@@ -11,7 +10,7 @@ namespace Mulan.Knowledge.Answering;
 /// answer only from them, cite them as [n], treat their text as data, and reply NOT_FOUND when they do not hold
 /// the answer.
 /// </summary>
-public sealed partial class GroundedAnswerer(SelfGateway gateway)
+public sealed class GroundedAnswerer(SelfGateway gateway)
 {
     public const string NotFoundSentinel = "NOT_FOUND";
 
@@ -49,7 +48,11 @@ public sealed partial class GroundedAnswerer(SelfGateway gateway)
         return sources.ToString();
     }
 
-    /// <summary>Maps the model's reply to an answer: NOT_FOUND means not found; [n] markers must name a source.</summary>
+    /// <summary>
+    /// Maps the model's reply to an answer: NOT_FOUND means not found; [n] markers must name a source, and a marker
+    /// that names none is removed rather than shown as if it were backed by one. A reply that cites no source at all
+    /// is not found (with a warning saying so): an answer nobody can check against the knowledge base is not one.
+    /// </summary>
     public static Answer Interpret(string question, string reply, IReadOnlyList<SearchResult> results)
     {
         var trimmed = reply.Trim();
@@ -57,14 +60,8 @@ public sealed partial class GroundedAnswerer(SelfGateway gateway)
         {
             return ExtractiveAnswerer.NotFound(question) with { Mode = "generative" };
         }
-        var cited = Marker().Matches(trimmed).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
-            .Where(n => n >= 1 && n <= results.Count).Distinct().Order();
-        var citations = cited.Select(n => new Citation(n, results[n - 1].Chunk)).ToList();
-        // A marker that names no source is removed rather than shown as if it were backed by one.
-        var cleaned = Marker().Replace(trimmed, m => int.TryParse(m.Groups[1].Value, out var n) && n >= 1 && n <= results.Count ? m.Value : "");
-        return new Answer(cleaned, true, citations, "generative");
+        var cleaned = CitationMarkers.Attach(CitationMarkers.Remove(trimmed, n => n >= 1 && n <= results.Count)).Trim();
+        var citations = CitationMarkers.In(cleaned).Order().Select(n => new Citation(n, results[n - 1].Chunk)).ToList();
+        return new Answer(cleaned, true, citations, "generative").Grounded(question);
     }
-
-    [GeneratedRegex(@"\[(\d{1,3})\]")]
-    private static partial Regex Marker();
 }

@@ -54,6 +54,9 @@ public sealed class DocumentFiles(IOptions<StorageOptions> storage)
 
     public bool Exists(string documentId) => File.Exists(PathOf(documentId));
 
+    /// <summary>Deletes a document's stored file (nothing when there is none). A worker still reading it keeps its open handle.</summary>
+    public void Delete(string documentId) => File.Delete(PathOf(documentId));
+
     private string PathOf(string documentId)
     {
         // Ids are generated (doc_ + base64url); refuse anything else so no input can name a path.

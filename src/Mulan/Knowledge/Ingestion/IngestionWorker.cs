@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Mulan.Knowledge.Chunking;
 using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion.Parsing;
-using Mulan.Knowledge.Retrieval;
+using Mulan.Knowledge.Lifecycle;
 
 namespace Mulan.Knowledge.Ingestion;
 
@@ -12,9 +12,12 @@ namespace Mulan.Knowledge.Ingestion;
 /// transaction. After a crash, documents left "processing" are queued again, and re-running one replaces its
 /// chunks rather than adding to them, so nothing is duplicated. Vectors for the knowledge base's embedding models are
 /// computed before that transaction and stored in it, so a ready document is always searchable both ways.
+/// A document that replaces an earlier version of its source swaps with it in that same transaction and then in the
+/// index (see <see cref="KnowledgeLifecycle"/>); one that fails leaves the earlier version as it was. A document
+/// deleted while it is being ingested is dropped when the worker finds it gone.
 /// </summary>
 public sealed partial class IngestionWorker(
-    IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, KnowledgeIndex index, KnowledgeEmbedder embedder, IngestionSignal signal,
+    IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, KnowledgeLifecycle lifecycle, KnowledgeEmbedder embedder, IngestionSignal signal,
     IOptions<KnowledgeOptions> options, TimeProvider time, ILogger<IngestionWorker> logger) : BackgroundService
 {
     private readonly KnowledgeOptions _options = options.Value;
@@ -42,6 +45,11 @@ public sealed partial class IngestionWorker(
                     continue;
                 }
                 await IngestAsync(document, ct);
+            }
+            catch (DocumentGoneException e)
+            {
+                // Deleted (or superseded by a newer upload) while it was being ingested: nothing of it is kept.
+                LogGone(logger, e.DocumentId);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -107,8 +115,7 @@ public sealed partial class IngestionWorker(
         // model the knowledge base now needs, and the vectors for that model are added here before trying again.
         for (var round = 0; round < 5; round++)
         {
-            var kb = await store.FindKnowledgeBaseAsync(document.KnowledgeBaseId, null, ct)
-                ?? throw new InvalidOperationException($"Knowledge base {document.KnowledgeBaseId} no longer exists.");
+            var kb = await store.FindKnowledgeBaseAsync(document.KnowledgeBaseId, null, ct) ?? throw new DocumentGoneException(document.Id);
             if (kb.EmbeddingModel is { } active && !vectors.ContainsKey(active))
             {
                 try
@@ -133,10 +140,9 @@ public sealed partial class IngestionWorker(
                     LogPendingSkipped(logger, document.Id, e.Message);
                 }
             }
-            var stored = await store.CompleteAsync(document.Id, title, rows, vectors, time.GetUtcNow(), ct);
+            var stored = await lifecycle.CompleteAsync(document, title, rows, vectors, kb.VectorModels, ct);
             if (stored is not null)
             {
-                index.AddDocument(title, stored, vectors.Where(v => kb.VectorModels.Contains(v.Key)).ToDictionary());
                 LogReady(logger, document.Id, stored.Count);
                 return;
             }
@@ -168,6 +174,9 @@ public sealed partial class IngestionWorker(
         await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 1 << document.Attempts)), time, ct);
         await store.RequeueAsync(document.Id, ct);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} was deleted while it was being ingested; dropped")]
+    private static partial void LogGone(ILogger logger, string documentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Requeued {Count} documents interrupted by the last stop")]
     private static partial void LogRequeued(ILogger logger, int count);

@@ -88,8 +88,8 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
     {
         var o = options.Value.Hybrid;
         var depth = Math.Max(topK, o.Depth);
-        var keyword = index.SearchKeyword(knowledgeBaseId, query, depth);
-        var semantic = index.SearchVector(knowledgeBaseId, model, vector, depth);
+        // Both sides from one state of the index, so a document being replaced is fused in one version only.
+        var (keyword, semantic) = index.SearchBoth(knowledgeBaseId, query, model, vector, depth);
         var candidates = new Dictionary<long, Candidate>();
         for (var i = 0; i < keyword.Count; i++)
         {

@@ -19,7 +19,7 @@ public sealed class GroundedAnswerTests
         var results = new[] { Result(10, "Annual leave is 15 days."), Result(11, "Claims are due by the 25th.") };
         var answer = GroundedAnswerer.Interpret("q", "You get 15 days [1]. Claims close on the 25th [2][7].", results);
         Assert.True(answer.Found);
-        Assert.Equal("You get 15 days [1]. Claims close on the 25th [2].", answer.Text);
+        Assert.Equal("You get 15 days\u00A0[1]. Claims close on the 25th\u00A0[2].", answer.Text);
         Assert.Equal([10L, 11L], answer.Citations.Select(c => c.Chunk.Id));
         Assert.Equal([1, 2], answer.Citations.Select(c => c.Marker));
     }
@@ -52,7 +52,10 @@ public sealed class GroundedAnswerTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("generative", answer["mode"]!.GetValue<string>());
-        Assert.True(answer["found"]!.GetValue<bool>());
+        // The fake model replies with words that cite no source: not an answer anyone could check, so not found.
+        Assert.False(answer["found"]!.GetValue<bool>());
+        Assert.Empty(answer["citations"]!.AsArray());
+        Assert.Contains("cited none of the sources", answer["warning"]!.GetValue<string>());
 
         // The vendor saw the chunk as a quoted source, the rules, no tools; the call is metered on the app's key.
         var sent = JsonNode.Parse(Encoding.UTF8.GetString(Assert.Single(host.Vendor.Requests).Body))!;

@@ -45,9 +45,10 @@ public sealed class RerankTests : IAsyncLifetime
         var response = await _host.Admin.PostAsJsonAsync("api/knowledge-bases", body);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        foreach (var text in new[] { "员工每年享有十五天带薪年假。", "年假需提前三个工作日申请。", "食堂中午供应午餐。" })
+        foreach (var (text, i) in new[] { "员工每年享有十五天带薪年假。", "年假需提前三个工作日申请。", "食堂中午供应午餐。" }.Select((t, i) => (t, i)))
         {
-            var added = await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{id}/documents", new { title = "t", text });
+            // Distinct titles: a text with the title of one already there would replace it.
+            var added = await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{id}/documents", new { title = $"t{i}", text });
             var doc = (await added.Content.ReadFromJsonAsync<JsonObject>())!["documents"]![0]!["id"]!.GetValue<string>();
             Assert.Equal("ready", (await KnowledgeApiTests.WaitForDocumentAsync(_host.Admin, id, doc))["status"]!.GetValue<string>());
         }

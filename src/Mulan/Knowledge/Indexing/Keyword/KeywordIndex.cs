@@ -179,6 +179,10 @@ public sealed partial class KeywordIndex
         }
 
         var capacity = Math.Max(16, current.ChunkIds.Length * 2);
+        while (capacity < size)
+        {
+            capacity *= 2; // a batch may add more than the doubling makes room for
+        }
         var chunkIds = new long[capacity];
         var lengths = new int[capacity];
         var removedAt = new long[capacity];
