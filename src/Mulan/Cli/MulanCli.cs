@@ -13,8 +13,10 @@ public static class MulanCli
         if (Console.IsOutputRedirected)
         {
             // Piped or captured output has no terminal width; Spectre would assume 80 columns and cut table cells and
-            // wrap lines, where a script wants them whole.
-            AnsiConsole.Profile.Width = 1000;
+            // wrap lines, where a script wants them whole. COLUMNS, the shell's convention, still sets a width.
+            AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns is >= 20 and <= 1000
+                ? columns
+                : 1000;
         }
         // Known before parsing, so that even a parse error is reported as one JSON document when --json was asked for.
         var json = args.Contains("--json", StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using Mulan.Hosting.Problems;
 using System.Globalization;
 using Mulan.Audit;
 using static Mulan.Knowledge.KnowledgeEndpoints;
@@ -58,8 +59,9 @@ public static class LifecycleEndpoints
         {
             errors["source"] = ["at most 2000 characters"];
         }
-        var page = ParseInt(query["page"], 1, 1, int.MaxValue / MaxPageSize, "page", "a whole number from 1", errors);
-        var pageSize = ParseInt(query["pageSize"], DefaultPageSize, 1, MaxPageSize, "pageSize", $"a whole number from 1 to {MaxPageSize}", errors);
+        // Absent means the default; present but empty or not a whole number in range is refused, as on every /api query.
+        var page = errors.QueryInt("page", Text(query, "page"), 1, int.MaxValue / MaxPageSize) ?? 1;
+        var pageSize = errors.QueryInt("pageSize", Text(query, "pageSize"), 1, MaxPageSize) ?? DefaultPageSize;
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -68,19 +70,7 @@ public static class LifecycleEndpoints
         return TypedResults.Ok(new DocumentsPage([.. result.Documents.Select(DocumentView.From)], page, pageSize, result.Total));
     }
 
-    private static int ParseInt(string? text, int fallback, int min, int max, string field, string expected, Dictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return fallback;
-        }
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
-        {
-            return value;
-        }
-        errors[field] = [expected];
-        return fallback;
-    }
+    private static string? Text(IQueryCollection query, string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
 
     private static async Task<IResult> RenameDocumentAsync(string id, string docId, RenameRequest? body, HttpContext ctx, IKnowledgeStore store,
         KnowledgeLifecycle lifecycle, AuditLog audit, CancellationToken ct)

@@ -193,6 +193,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("GET", "api/workspaces/default/usage?pageSize={V}", null, "pageSize", QueryCountValues),
         new("GET", "api/workspaces/default/usage?from={V}", null, "from", QueryDateValues),
         new("GET", "api/workspaces/default/audit?page={V}", null, "page", QueryCountValues),
+        new("GET", "api/knowledge-bases/{KB}/documents?page={V}", null, "page", QueryCountValues),
+        new("GET", "api/knowledge-bases/{KB}/documents?pageSize={V}", null, "pageSize", [.. QueryCountValues, "1001"]),
         new("POST", "api/knowledge-bases/{KB}/search", """{"query":"q","topK":{V}}""", "topK", [.. CountValues, "101"]),
         new("POST", "api/knowledge-bases/{KB}/ask", """{"question":"q","topK":{V}}""", "topK", [.. CountValues, "101"]),
         new("POST", "api/models", """{"name":"m","deployments":[{"provider":"fake","model":"x","weight":{V},"price":{"currency":"USD","input":1,"output":1}}]}""",
@@ -269,13 +271,14 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /v1/chat/completions", "POST /v1/embeddings",
         "POST /api/keys", "POST /api/workspaces", "PUT /api/workspaces/{workspace}/limits", "GET /api/usage", "GET /api/audit",
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
-        "POST /api/knowledge-bases/{id}/ask", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
+        "POST /api/knowledge-bases/{id}/ask", "GET /api/knowledge-bases/{id}/documents", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
         "DELETE /api/providers/{name}", "GET /api/models", "DELETE /api/models/{name}", "GET /api/deployments", "GET /api/exchange-rates",
         "POST /api/knowledge-bases/", "GET /api/knowledge-bases/", "GET /api/knowledge-bases/{id}", "PATCH /api/knowledge-bases/{id}",
-        "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
+        "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
+        "DELETE /api/knowledge-bases/{id}", "DELETE /api/knowledge-bases/{id}/documents/{docId}", "PATCH /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
     ];
 

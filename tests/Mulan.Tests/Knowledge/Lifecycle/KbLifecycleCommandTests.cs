@@ -21,6 +21,9 @@ public sealed class KbLifecycleCommandTests : IDisposable
         await using var server = MulanProcess.Start(["serve", "--data", Path.Combine(_dir, "data"), "--urls", url], env);
         await server.WaitHealthyAsync(new Uri(url + "/"));
         async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) => await MulanProcess.RunAsync(args, env);
+        // Captured output is not wrapped unless COLUMNS asks for a width, as a terminal's would.
+        async Task<(int Code, string Stdout, string Stderr)> RunNarrowAsync(params string[] args) =>
+            await MulanProcess.RunAsync(args, new Dictionary<string, string?>(env) { ["COLUMNS"] = "60" });
 
         var file = Path.Combine(_dir, "travel.md");
         await File.WriteAllTextAsync(file, "# Travel\n\nTrain tickets for every business trip are booked through the travel desk on the third floor at least five working days ahead of the departure date.");
@@ -66,7 +69,7 @@ public sealed class KbLifecycleCommandTests : IDisposable
         Assert.True(OneJson(stdout)["found"]!.GetValue<bool>());
         foreach (var question in new[] { "How early are train tickets booked through the travel desk?", "大会议室需要提前多久在系统中预约？" })
         {
-            (code, stdout, _) = await RunAsync("kb", "ask", "office", question);
+            (code, stdout, _) = await RunNarrowAsync("kb", "ask", "office", question);
             Assert.Equal(0, code);
             var lines = stdout.Split('\n');
             Assert.Contains(lines, l => l.Contains("\u00A0[1]", StringComparison.Ordinal));
