@@ -96,6 +96,23 @@ public sealed class ReadmeWalkthroughTests
                 Assert.True(result.ExitCode == 0, $"README block {i + 1} failed ({result.ExitCode}):\n{blocks[i]}\n--- stdout\n{result.Stdout}\n--- stderr\n{result.Stderr}");
                 await Steps[i].Check(shell, result, ollama);
             }
+
+            // The README's first command, `dotnet run --project src/Mulan`, starts the program in the project folder;
+            // a relative path must still mean the folder the user is in: here the walkthrough's ./mulan-data.
+            var reset = await shell.RunAsync("dotnet run --project src/Mulan -- admin reset-key --data mulan-data --json", TimeSpan.FromMinutes(15));
+            Assert.True(reset.ExitCode == 0, reset.Stderr + reset.Stdout);
+            var answer = JsonNode.Parse(reset.Stdout)!;
+            Assert.Equal(Path.Combine(clone, "mulan-data"), answer["dataFolder"]!.GetValue<string>());
+            Assert.False(Directory.Exists(Path.Combine(clone, "src", "Mulan", "mulan-data")));
+            using var admin = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:5080/") };
+            admin.DefaultRequestHeaders.Authorization = new("Bearer", answer["key"]!.GetValue<string>());
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            HttpResponseMessage keys;
+            while (!(keys = await admin.GetAsync("api/keys")).IsSuccessStatusCode && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+            Assert.Contains("web-app", await keys.Content.ReadAsStringAsync());
         }
         finally
         {
