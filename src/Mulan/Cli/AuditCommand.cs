@@ -9,7 +9,7 @@ namespace Mulan.Cli;
 /// <summary><c>mulan audit</c>: administrative changes, newest first, filtered and paged.</summary>
 public sealed class AuditCommand : AsyncCommand<AuditCommand.Settings>
 {
-    public sealed class Settings : ClientSettings
+    public sealed class Settings : TimeRangeSettings
     {
         [CommandOption("--workspace <WORKSPACE>")]
         public string? Workspace { get; init; }
@@ -18,19 +18,6 @@ public sealed class AuditCommand : AsyncCommand<AuditCommand.Settings>
         [Description("One action, such as key.created, key.rotated or workspace.deleted.")]
         public string? Action { get; init; }
 
-        [CommandOption("--from <DATE>")]
-        [Description("Start (inclusive), ISO 8601 date or date-time, UTC unless an offset is given.")]
-        public string? From { get; init; }
-
-        [CommandOption("--to <DATE>")]
-        [Description("End (exclusive).")]
-        public string? To { get; init; }
-
-        [CommandOption("--page <N>")]
-        public int? Page { get; init; }
-
-        [CommandOption("--page-size <N>")]
-        public int? PageSize { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)

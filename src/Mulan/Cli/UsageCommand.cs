@@ -9,7 +9,7 @@ namespace Mulan.Cli;
 /// <summary><c>mulan usage</c>: totals and the latest records from the usage ledger.</summary>
 public sealed class UsageCommand : AsyncCommand<UsageCommand.Settings>
 {
-    public sealed class Settings : ClientSettings
+    public sealed class Settings : TimeRangeSettings
     {
         [CommandOption("--key <ID>")]
         public string? Key { get; init; }
@@ -19,20 +19,6 @@ public sealed class UsageCommand : AsyncCommand<UsageCommand.Settings>
 
         [CommandOption("--model <MODEL>")]
         public string? Model { get; init; }
-
-        [CommandOption("--from <DATE>")]
-        [Description("Start (inclusive), ISO 8601 date or date-time, UTC unless an offset is given.")]
-        public string? From { get; init; }
-
-        [CommandOption("--to <DATE>")]
-        [Description("End (exclusive).")]
-        public string? To { get; init; }
-
-        [CommandOption("--page <N>")]
-        public int? Page { get; init; }
-
-        [CommandOption("--page-size <N>")]
-        public int? PageSize { get; init; }
 
         [CommandOption("--csv")]
         [Description("Export the records as CSV (every page, unless --page is given).")]
