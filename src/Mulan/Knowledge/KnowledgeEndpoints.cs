@@ -380,13 +380,14 @@ public static class KnowledgeEndpoints
         return segments.Count > 1 && segments[^1] == fileName ? string.Join('/', segments) : fileName;
     }
 
-    /// <summary>202 when something was queued; 200 when every document was unchanged (nothing to wait for).</summary>
+    /// <summary>Always 202, as the API has always answered an upload; a document whose content is unchanged says so in
+    /// its <c>status</c>.</summary>
     private static IResult Accepted(IReadOnlyList<QueuedVersion> versions) =>
         TypedResults.Json(new
         {
             documents = versions.Select(v => new QueuedDocument(v.Document!.Id, v.Result == QueueResult.Unchanged ? "unchanged" : DocumentStatusNames.Of(v.Document.Status),
                 v.Document.Source, v.Replaces, v.Superseded.Count > 0 ? v.Superseded : null)),
-        }, statusCode: versions.Any(v => v.Result == QueueResult.Queued) ? 202 : 200);
+        }, statusCode: StatusCodes.Status202Accepted);
 
     private static ProblemHttpResult KnowledgeBaseGone(KnowledgeBase kb) =>
         TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{kb.Id}' (it was deleted).");

@@ -124,7 +124,7 @@ public sealed class DocumentLifecycleTests : IAsyncLifetime
         Assert.Null(first["replaces"]);
         await KnowledgeApiTests.WaitForDocumentAsync(Admin, kb, firstId);
 
-        var same = await UploadAsync(Admin, kb, "leave.md", v1, HttpStatusCode.OK);
+        var same = await UploadAsync(Admin, kb, "leave.md", v1, HttpStatusCode.Accepted);
         Assert.Equal("unchanged", same["status"]!.GetValue<string>());
         Assert.Equal(firstId, same["id"]!.GetValue<string>());
         Assert.Single(await DocumentsAsync(Admin, kb));
@@ -177,7 +177,7 @@ public sealed class DocumentLifecycleTests : IAsyncLifetime
         Assert.Equal(broken["id"]!.GetValue<string>(), Assert.Single(failures)!["id"]!.GetValue<string>());
 
         // The next upload supersedes the failed attempt; the same bytes as the ready version are unchanged.
-        var again = await UploadAsync(Admin, kb, "report.pdf", pdf, HttpStatusCode.OK);
+        var again = await UploadAsync(Admin, kb, "report.pdf", pdf, HttpStatusCode.Accepted);
         Assert.Equal("unchanged", again["status"]!.GetValue<string>());
         Assert.Equal([broken["id"]!.GetValue<string>()], again["superseded"]!.AsArray().Select(s => s!.GetValue<string>()));
         Assert.Equal([good], (await DocumentsAsync(Admin, kb)).Select(d => d!["id"]!.GetValue<string>()));

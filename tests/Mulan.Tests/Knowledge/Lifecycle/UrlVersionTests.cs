@@ -43,7 +43,7 @@ public sealed class UrlVersionTests
         Assert.Equal(url, ready["origin"]!.GetValue<string>());
 
         var (sameStatus, same) = await FetchAsync();
-        Assert.Equal(HttpStatusCode.OK, sameStatus);
+        Assert.Equal(HttpStatusCode.Accepted, sameStatus);
         Assert.Equal("unchanged", same["status"]!.GetValue<string>());
         Assert.Equal(firstId, same["id"]!.GetValue<string>());
 
