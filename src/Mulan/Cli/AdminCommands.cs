@@ -42,7 +42,7 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
         await new SqliteAuditStore(db).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
         if (settings.Json)
         {
-            Console.WriteLine(new JsonObject { ["key"] = key, ["dataFolder"] = folder }.ToJsonString());
+            JsonTables.Print(new JsonObject { ["key"] = key, ["dataFolder"] = folder });
             return 0;
         }
         Console.WriteLine(AdminKey.Banner(key, TimeProvider.System.GetUtcNow()));

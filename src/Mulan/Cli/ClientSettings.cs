@@ -36,19 +36,19 @@ public class ClientSettings : CommandSettings
 /// <summary>The filters of the ledger-like listings (usage, audit): a time range and a page.</summary>
 public class TimeRangeSettings : ClientSettings
 {
-        [CommandOption("--from <DATE>")]
-        [Description("Start (inclusive), ISO 8601 date or date-time, UTC unless an offset is given.")]
-        public string? From { get; init; }
+    [CommandOption("--from <DATE>")]
+    [Description("Start (inclusive), ISO 8601 date or date-time, UTC unless an offset is given.")]
+    public string? From { get; init; }
 
-        [CommandOption("--to <DATE>")]
-        [Description("End (exclusive).")]
-        public string? To { get; init; }
+    [CommandOption("--to <DATE>")]
+    [Description("End (exclusive).")]
+    public string? To { get; init; }
 
-        [CommandOption("--page <N>")]
-        public int? Page { get; init; }
+    [CommandOption("--page <N>")]
+    public int? Page { get; init; }
 
-        [CommandOption("--page-size <N>")]
-        public int? PageSize { get; init; }
+    [CommandOption("--page-size <N>")]
+    public int? PageSize { get; init; }
 }
 
 /// <summary>A mistake the user can fix; exit code 1.</summary>

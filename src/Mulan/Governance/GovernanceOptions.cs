@@ -24,20 +24,6 @@ public sealed class GovernanceOptions
     /// <summary>A Redis server (StackExchange.Redis configuration, e.g. <c>127.0.0.1:6379</c>) for the rate-limit counters,
     /// shared by every Mulan instance that uses it. Default none: counters in this process.</summary>
     public string? Redis { get; set; }
-
-    /// <summary>The rate to convert <paramref name="from"/> into <paramref name="to"/>, or null when none is configured.</summary>
-    public decimal? Rate(Currency from, Currency to)
-    {
-        if (from == to)
-        {
-            return 1m;
-        }
-        if (ExchangeRates.TryGetValue($"{from}_{to}", out var direct))
-        {
-            return direct;
-        }
-        return ExchangeRates.TryGetValue($"{to}_{from}", out var inverse) ? 1m / inverse : null;
-    }
 }
 
 internal sealed class GovernanceOptionsValidator : IValidateOptions<GovernanceOptions>

@@ -112,7 +112,4 @@ public sealed class CatalogFile
 
     /// <summary>Rates for budgets kept in another currency than a model's price, versioned like prices.</summary>
     public List<ExchangeRateDefinition>? ExchangeRates { get; set; }
-
-    [JsonExtensionData]
-    public Dictionary<string, System.Text.Json.JsonElement>? Other { get; set; }
 }
