@@ -172,6 +172,83 @@ internal static class SqliteMigrations
         UPDATE documents SET origin = source;
         CREATE INDEX documents_origin ON documents(kb_id, origin);
         """,
+        // 12: apps (one immutable definition per version, one version published), their conversations, the answers
+        // they gave (what feedback refers to, by request id), feedback, per-workspace compliance rules; and the usage
+        // ledger's attribution to an app, its version, the end user and the app request a model call was made for
+        """
+        CREATE TABLE apps (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            slug TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            latest_version INTEGER NOT NULL,
+            published_version INTEGER NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (workspace_id, slug));
+        CREATE TABLE app_versions (
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            definition TEXT NOT NULL,
+            note TEXT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (app_id, version));
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            workspace_id TEXT NOT NULL,
+            end_user TEXT NOT NULL,
+            title TEXT NOT NULL,
+            messages INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL);
+        CREATE INDEX conversations_app_user ON conversations(app_id, end_user, updated_at);
+        CREATE TABLE conversation_messages (
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            request_id TEXT NULL,
+            app_version INTEGER NULL,
+            citations TEXT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, seq));
+        CREATE TABLE app_answers (
+            request_id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            app_version INTEGER NOT NULL,
+            workspace_id TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            end_user TEXT NOT NULL,
+            conversation_id TEXT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            citations TEXT NULL,
+            at INTEGER NOT NULL);
+        CREATE TABLE app_feedback (
+            request_id TEXT PRIMARY KEY REFERENCES app_answers(request_id) ON DELETE CASCADE,
+            app_id TEXT NOT NULL,
+            app_version INTEGER NOT NULL,
+            workspace_id TEXT NOT NULL,
+            end_user TEXT NOT NULL,
+            rating TEXT NOT NULL,
+            comment TEXT NULL,
+            correction TEXT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            at INTEGER NOT NULL);
+        CREATE INDEX app_feedback_app ON app_feedback(app_id, at);
+        CREATE TABLE compliance_rules (
+            workspace_id TEXT PRIMARY KEY,
+            rules TEXT NOT NULL,
+            updated_at INTEGER NOT NULL);
+        ALTER TABLE usage_records ADD COLUMN app_id TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN app_version INTEGER NULL;
+        ALTER TABLE usage_records ADD COLUMN end_user TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN parent_request_id TEXT NULL;
+        CREATE INDEX usage_app_at ON usage_records(app_id, at) WHERE app_id IS NOT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)
