@@ -212,6 +212,19 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":{V}}""", "rate", ["0", "-7.1", "1000001", "1e30", "\"7\"", "{}", "true"]),
         new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":7,"effectiveFrom":{V}}""", "effectiveFrom", ["\"someday\"", "5", "{}"]),
         new("POST", "api/reconciliation?provider=fake&tolerance={V}", "date,model,amount\n", "tolerance", ["-1", "abc", "1e3"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"retrieval":{"topK":{V}}}""", "retrieval.topK", [.. CountValues, "51"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"retrieval":{"minScore":{V}}}""", "retrieval.minScore", ["-1", "1e300", "\"1\"", "{}", "true"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"limits":{"endUserRpm":{V}}}""", "limits.endUserRpm", CountValues),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"budget":{"amount":{V},"currency":"USD","period":"day"}}""", "budget.amount", ["0", "-1", "1e30", "\"1\"", "{}"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"conversation":{"historyTokens":{V}}}""", "conversation.historyTokens", ["-1", "100001", "1.5", "\"1\"", "{}"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"copywriter","model":"chat","copywriter":{"variants":{V}}}""", "copywriter.variants", [.. CountValues, "6"]),
+        new("PUT", "api/apps/{APP}", """{"slug":"numbers","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"guardrails":{"maxAnswerCharacters":{V}}}""", "guardrails.maxAnswerCharacters", CountValues),
+        new("POST", "api/apps/{APP}/publish", """{"version":{V}}""", "version", CountValues),
+        new("POST", "api/apps/{APP}/rollback", """{"version":{V}}""", "version", CountValues),
+        new("GET", "api/apps/{APP}/diff?to=1&from={V}", null, "from", QueryCountValues),
+        new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
+        new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
+        new("GET", "api/feedback?limit={V}", null, "limit", QueryCountValues),
     ];
 
     [Fact]
@@ -219,6 +232,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
     {
         var kb = (await (await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var key = (await (await _host.Admin.PostAsJsonAsync("api/keys", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var app = (await (await _host.Admin.PostAsJsonAsync("api/apps", new { slug = "numbers", name = "N", kind = "knowledge-qa", knowledgeBases = new[] { "numbers" } }))
+            .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var before = await StateAsync();
         var failures = new List<string>();
         var count = 0;
@@ -227,7 +242,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
             foreach (var value in c.Values)
             {
                 count++;
-                var path = c.Path.Replace("{KB}", kb, StringComparison.Ordinal).Replace("{KEY}", key, StringComparison.Ordinal).Replace("{V}", Uri.EscapeDataString(value), StringComparison.Ordinal);
+                var path = c.Path.Replace("{KB}", kb, StringComparison.Ordinal).Replace("{KEY}", key, StringComparison.Ordinal).Replace("{APP}", app, StringComparison.Ordinal).Replace("{V}", Uri.EscapeDataString(value), StringComparison.Ordinal);
                 var body = c.Body?.Replace("{V}", value, StringComparison.Ordinal);
                 using var request = new HttpRequestMessage(new HttpMethod(c.Method), path);
                 if (c.Body is not null)
@@ -255,7 +270,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     // What a refused request must not change: keys, workspaces, models, limits, the audit log, the ledger.
     private async Task<string> StateAsync()
     {
-        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000" };
+        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000", "api/apps" };
         var sb = new StringBuilder();
         foreach (var p in parts)
         {
@@ -280,6 +295,11 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
         "DELETE /api/knowledge-bases/{id}", "DELETE /api/knowledge-bases/{id}/documents/{docId}", "PATCH /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
+        // Apps: numeric fields covered above; the rest take text.
+        "POST /api/apps/", "PUT /api/apps/{id}", "POST /api/apps/{id}/publish", "POST /api/apps/{id}/rollback", "GET /api/apps/{id}/diff",
+        "GET /api/apps/{id}/conversations", "GET /api/feedback/", "GET /api/apps/", "GET /api/apps/{id}", "DELETE /api/apps/{id}", "GET /api/apps/{id}/versions",
+        "GET /api/apps/{id}/versions/{version:int}", "GET /api/apps/{id}/conversations/{cid}", "DELETE /api/apps/{id}/conversations/{cid}",
+        "POST /api/feedback/", "POST /v1/feedback",
     ];
 
     [Fact]
