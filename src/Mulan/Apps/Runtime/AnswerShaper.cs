@@ -48,8 +48,26 @@ public sealed partial class AnswerShaper
         }
     }
 
-    /// <summary>Converts text the app wrote itself (a refusal, an extractive answer) to the answer's script.</summary>
-    public string Convert(string text) => _script?.Invoke(text) ?? text;
+    // Set once the answer shows characters of the wanted script: it is written in it already, and converting it again
+    // character by character could only damage it (准 in 批准 is correct Traditional, yet maps to 準).
+    private bool _inTargetScript;
+
+    /// <summary>Converts text to the answer's script, unless the answer so far already shows that script.</summary>
+    public string Convert(string text)
+    {
+        if (_script is null || _inTargetScript)
+        {
+            return text;
+        }
+        // Converting the other way changes text that holds characters only the wanted script has.
+        var other = _script == (Func<string, string>)ChineseScript.ToTraditional ? ChineseScript.ToSimplified(text) : ChineseScript.ToTraditional(text);
+        if (other != text)
+        {
+            _inTargetScript = true;
+            return text;
+        }
+        return _script(text);
+    }
 
     public string Shape(string whole)
     {
