@@ -95,27 +95,29 @@ public sealed class ComplianceChecker
             }
             var rule = terms.Rules[hit.Rule];
             var term = text.Substring(hit.Start, hit.Length);
-            findings.Add(new ComplianceFinding(term, hit.Start, hit.Length, rule.Rule, rule.Category,
-                rule.Suggestion is { } suggestion ? Adapt(suggestion, term, before != Script.Neutral ? before : firstInText ??= ChineseScripts.Of(text)) : null));
+            string? suggestion = null;
+            if (rule.Suggestion is not null)
+            {
+                var script = ChineseScripts.Of(term) is not Script.Neutral and var own ? own
+                    : before != Script.Neutral ? before : firstInText ??= ChineseScripts.Of(text);
+                suggestion = MatchCase(terms.SuggestionFor(hit.Rule, script)!, term);
+            }
+            findings.Add(new ComplianceFinding(term, hit.Start, hit.Length, rule.Rule, rule.Category, suggestion));
         }
         return findings;
     }
 
-    private static string Adapt(string suggestion, string term, Script around) =>
-        MatchCase(ChineseScripts.To(ChineseScripts.Of(term) is not Script.Neutral and var own ? own : around, suggestion), term);
-
     // "Best" → "Excellent", "BEST" → "EXCELLENT": English copy keeps its capitalisation.
     private static string MatchCase(string suggestion, string term)
     {
-        var letters = term.Where(char.IsAsciiLetter).ToList();
-        if (letters.Count == 0 || suggestion.Length == 0)
+        var first = term.AsSpan().IndexOfAnyInRange('A', 'z');
+        if (first < 0 || !char.IsAsciiLetter(term[first]) || suggestion.Length == 0 || !char.IsAsciiLetterUpper(term[first]))
         {
             return suggestion;
         }
-        if (letters.Count > 1 && letters.TrueForAll(char.IsAsciiLetterUpper))
-        {
-            return suggestion.ToUpperInvariant();
-        }
-        return char.IsAsciiLetterUpper(letters[0]) ? char.ToUpperInvariant(suggestion[0]) + suggestion[1..] : suggestion;
+        var letters = term.Count(char.IsAsciiLetter);
+        return letters > 1 && term.Where(char.IsAsciiLetter).All(char.IsAsciiLetterUpper)
+            ? suggestion.ToUpperInvariant()
+            : char.ToUpperInvariant(suggestion[0]) + suggestion[1..];
     }
 }

@@ -44,6 +44,16 @@ public sealed class TermSet
 
     public IReadOnlyList<ComplianceRule> Rules { get; }
 
+    // Each rule's suggestion in each script, converted once: [rule * 3 + script].
+    private string?[]? _suggestions;
+
+    internal string? SuggestionFor(int rule, Script script)
+    {
+        var table = _suggestions ??= [.. Rules.SelectMany(r => new[] { Script.Neutral, Script.Simplified, Script.Traditional }
+            .Select(s => r.Suggestion is { } text ? ChineseScripts.To(s, text) : null))];
+        return table[rule * 3 + (int)script];
+    }
+
     /// <summary>The longest term or exception, in UTF-16 code units.</summary>
     public int LongestPattern { get; }
 
@@ -263,21 +273,13 @@ public sealed class TermSet
             terms.RemoveAll(t => furthestEnd[t.Start - from] >= t.End);
         }
 
-        // Longest first, then earliest; a match overlapping one already taken is dropped.
-        var bySize = terms.ToArray();
-        Array.Sort(bySize, static (a, b) => a.Length != b.Length ? b.Length.CompareTo(a.Length) : a.Start.CompareTo(b.Start));
-        var taken = new bool[text.Length - from];
-        var accepted = new List<Hit>();
-        foreach (var hit in bySize)
+        // Hits come in the order they end; when none overlaps the one before, that is also the order they start and there is nothing to resolve.
+        var overlapping = false;
+        for (var k = 1; k < terms.Count && !overlapping; k++)
         {
-            if (taken.AsSpan(hit.Start - from, hit.Length).Contains(true))
-            {
-                continue;
-            }
-            taken.AsSpan(hit.Start - from, hit.Length).Fill(true);
-            accepted.Add(hit);
+            overlapping = terms[k].Start < terms[k - 1].End;
         }
-        accepted.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        var accepted = overlapping ? Resolve(terms, text.Length - from, from) : terms;
 
         if (openEnd)
         {
@@ -297,6 +299,26 @@ public sealed class TermSet
                 }
             }
         }
+        return accepted;
+    }
+
+    // Longest first, then earliest; a match overlapping one already taken is dropped.
+    private static List<Hit> Resolve(List<Hit> terms, int length, int from)
+    {
+        var bySize = terms.ToArray();
+        Array.Sort(bySize, static (a, b) => a.Length != b.Length ? b.Length.CompareTo(a.Length) : a.Start.CompareTo(b.Start));
+        var taken = new bool[length];
+        var accepted = new List<Hit>();
+        foreach (var hit in bySize)
+        {
+            if (taken.AsSpan(hit.Start - from, hit.Length).Contains(true))
+            {
+                continue;
+            }
+            taken.AsSpan(hit.Start - from, hit.Length).Fill(true);
+            accepted.Add(hit);
+        }
+        accepted.Sort(static (a, b) => a.Start.CompareTo(b.Start));
         return accepted;
     }
 
