@@ -64,11 +64,14 @@ public static class AuditActions
     /// <summary>An exchange rate was added through <c>/api/exchange-rates</c>.</summary>
     public const string ExchangeRateCreated = "exchange_rate.created";
 
+    /// <summary>A workspace's extra compliance rules were replaced through <c>PUT /api/compliance/rules</c>.</summary>
+    public const string ComplianceRulesChanged = "compliance.rules_changed";
+
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
         ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
-        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted,
+        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, ComplianceRulesChanged,
     ];
 }

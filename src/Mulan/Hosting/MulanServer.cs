@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Apps.Compliance;
 using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -60,6 +61,7 @@ public static class MulanServer
         builder.Services.AddGovernance();
         builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
+        builder.Services.AddCompliance();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -78,6 +80,7 @@ public static class MulanServer
         // Read by the administrator or by the workspace's own keys.
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
+        app.MapCompliance();
         return app;
     }
 

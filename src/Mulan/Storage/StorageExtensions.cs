@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Apps.Compliance;
 using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
@@ -20,6 +21,7 @@ public static class StorageExtensions
         services.AddSingleton<IUsageStore, SqliteUsageStore>();
         services.AddSingleton<IKnowledgeStore, SqliteKnowledgeStore>();
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
+        services.AddSingleton<IComplianceStore, SqliteComplianceStore>();
         return services;
     }
 

@@ -1,0 +1,24 @@
+using System.Collections.Concurrent;
+
+namespace Mulan.Apps.Compliance;
+
+/// <summary>
+/// A workspace's extra rules for checking: the same list instance until the rules change, so
+/// <see cref="ComplianceChecker"/> compiles them once rather than on every check.
+/// </summary>
+public sealed class WorkspaceRuleSource(IComplianceStore store)
+{
+    private readonly ConcurrentDictionary<string, WorkspaceComplianceRules> _last = new(StringComparer.Ordinal);
+
+    /// <summary>The rules to pass to <see cref="ComplianceChecker.Check"/> or <see cref="ComplianceChecker.TermsFor"/>; empty when the workspace has none.</summary>
+    public async Task<IReadOnlyList<ComplianceRule>> RulesAsync(string workspaceId, CancellationToken ct)
+    {
+        var stored = await store.GetAsync(workspaceId, ct);
+        if (stored is null)
+        {
+            return [];
+        }
+        var cached = _last.AddOrUpdate(workspaceId, stored, (_, old) => old.UpdatedAt == stored.UpdatedAt ? old : stored);
+        return cached.Rules;
+    }
+}
