@@ -18,7 +18,13 @@ public sealed class WorkspaceRuleSource(IComplianceStore store)
         {
             return [];
         }
-        var cached = _last.AddOrUpdate(workspaceId, stored, (_, old) => old.UpdatedAt == stored.UpdatedAt ? old : stored);
+        // Compared by content, not by time: two changes within one millisecond must not leave the first one cached.
+        var cached = _last.AddOrUpdate(workspaceId, stored, (_, old) => Same(old.Rules, stored.Rules) ? old : stored);
         return cached.Rules;
     }
+
+    private static bool Same(IReadOnlyList<ComplianceRule> a, IReadOnlyList<ComplianceRule> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.Category == p.Second.Category && p.First.Rule == p.Second.Rule
+            && p.First.Suggestion == p.Second.Suggestion && p.First.Terms.SequenceEqual(p.Second.Terms)
+            && (p.First.Exceptions ?? []).SequenceEqual(p.Second.Exceptions ?? []));
 }
