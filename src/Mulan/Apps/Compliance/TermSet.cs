@@ -59,14 +59,12 @@ public sealed class TermSet
 
     internal readonly record struct Pattern(int Rule, int Length, bool IsException, bool NeedsLeftBoundary, bool NeedsRightBoundary, int NextAtNode);
 
-    /// <summary>An accepted match.</summary>
+    /// <summary>A term or exception found in the text.</summary>
     /// <param name="Open">its right boundary is not known yet (the text may go on).</param>
     internal readonly record struct Hit(int Start, int Length, int Rule, bool Open)
     {
         public int End => Start + Length;
     }
-
-    public static char Fold(char c) => FoldTable[c];
 
     public static TermSet Build(IReadOnlyList<ComplianceRule> rules)
     {
@@ -133,10 +131,10 @@ public sealed class TermSet
         var fail = new int[count];
         var outputLink = new int[count];
         var keepsOpen = new bool[count];
-        var children = new List<(int Node, char C)>[count];
-        foreach (var ((node, c), child) in next.Select(kv => ((Node: (int)(kv.Key >> 16), C: (char)(kv.Key & 0xFFFF)), kv.Value)))
+        var children = new List<(int Child, char C)>[count];
+        foreach (var (key, child) in next)
         {
-            (children[node] ??= []).Add((child, c));
+            (children[(int)(key >> 16)] ??= []).Add((child, (char)(key & 0xFFFF)));
         }
         var queue = new Queue<int>();
         for (var c = 0; c <= char.MaxValue; c++)
@@ -339,6 +337,7 @@ public sealed class TermSet
 
     internal static bool IsWord(char folded) => char.IsAsciiLetterOrDigit(folded);
 
+    /// <summary>The text as matching compares it; the same length as <paramref name="text"/>.</summary>
     public static string FoldText(string text) => string.Create(text.Length, text, static (span, t) =>
     {
         for (var i = 0; i < t.Length; i++)
