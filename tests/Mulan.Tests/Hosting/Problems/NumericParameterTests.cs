@@ -300,6 +300,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "GET /api/apps/{id}/conversations", "GET /api/feedback/", "GET /api/apps/", "GET /api/apps/{id}", "DELETE /api/apps/{id}", "GET /api/apps/{id}/versions",
         "GET /api/apps/{id}/versions/{version:int}", "GET /api/apps/{id}/conversations/{cid}", "DELETE /api/apps/{id}/conversations/{cid}",
         "POST /api/feedback/", "POST /v1/feedback",
+        "POST /api/compliance/check", "GET /api/compliance/rules", "PUT /api/compliance/rules", "GET /api/compliance/channels",
     ];
 
     [Fact]
