@@ -3,11 +3,8 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
-<<<<<<< HEAD
 using Mulan.Apps;
-=======
 using Mulan.Apps.Compliance;
->>>>>>> compliance
 using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -65,11 +62,8 @@ public static class MulanServer
         builder.Services.AddGovernance();
         builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
-<<<<<<< HEAD
         builder.Services.AddApps();
-=======
         builder.Services.AddCompliance();
->>>>>>> compliance
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -88,11 +82,8 @@ public static class MulanServer
         // Read by the administrator or by the workspace's own keys.
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
-<<<<<<< HEAD
         app.MapApps();
-=======
         app.MapCompliance();
->>>>>>> compliance
         return app;
     }
 

@@ -168,4 +168,40 @@ public sealed class AppLifecycleTests : IAsyncLifetime
         Assert.Contains("budget_exceeded", await other.Content.ReadAsStringAsync());
         Assert.Empty(_host.Vendor.Requests);
     }
+
+    [Fact]
+    public async Task Banned_terms_are_masked_in_streams_even_across_deltas_and_answers_stop_at_the_maximum_length()
+    {
+        await AppTestKit.PublishAsync(_host, new
+        {
+            slug = "hb", name = "Handbook", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { "handbook" },
+            guardrails = new { bannedTerms = new[] { "带薪年假" } },
+        });
+        await AppTestKit.PublishAsync(_host, new
+        {
+            slug = "short", name = "Short", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { "handbook" },
+            guardrails = new { maxAnswerCharacters = 6 },
+        });
+        var key = await _host.CreateKeyAsync(new { name = "guard" });
+        // The fake streams three characters a delta, so the banned term arrives split.
+        var masked = await StreamAsync(key, "hb");
+        Assert.Contains("十五天＊＊＊＊", masked.Text);
+        Assert.DoesNotContain("带薪", masked.Text);
+        var whole = await AskAsync(key, "年假有几天？");
+        Assert.Contains("＊＊＊＊", whole["choices"]![0]!["message"]!["content"]!.GetValue<string>());
+
+        var cut = await StreamAsync(key, "short");
+        Assert.Equal("员工每年享有", cut.Text);
+        Assert.Equal("length", cut.Finish);
+    }
+
+    private async Task<(string Text, string? Finish)> StreamAsync(string key, string slug)
+    {
+        using var response = await _host.Client(key).PostAsJsonAsync("v1/chat/completions", new { model = "app:" + slug, stream = true, messages = new[] { new { role = "user", content = "年假有几天？" } } });
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..]).ToList();
+        Assert.Equal("[DONE]", events[^1]);
+        var chunks = events[..^1].Select(e => JsonNode.Parse(e)!).ToList();
+        return (string.Concat(chunks.Select(c => c["choices"]?[0]?["delta"]?["content"]?.GetValue<string>())),
+            chunks[^1]["choices"]![0]!["finish_reason"]?.GetValue<string>());
+    }
 }

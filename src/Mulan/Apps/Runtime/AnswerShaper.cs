@@ -10,6 +10,8 @@ public sealed partial class AnswerShaper
 {
     private readonly Func<string, string>? _script;
     private readonly IReadOnlyList<string> _banned;
+    // Banned terms in a stream: a term split across deltas is still caught (see StreamingTermFilter).
+    private readonly Compliance.StreamingTermFilter? _streamFilter;
     private readonly int? _max;
     private int _released;
 
@@ -17,6 +19,7 @@ public sealed partial class AnswerShaper
     {
         _script = ScriptFor(app, question);
         _banned = app.Guardrails?.BannedTerms ?? [];
+        _streamFilter = _banned.Count > 0 ? Compliance.StreamingTermFilter.Masking(_banned) : null;
         _max = app.Guardrails?.MaxAnswerCharacters;
     }
 
@@ -90,7 +93,8 @@ public sealed partial class AnswerShaper
     /// joined to its sentence with a no-break space, as in a whole answer (see <see cref="Knowledge.Answering.CitationMarkers"/>).</summary>
     public string Push(string delta)
     {
-        var text = _held + Mask(Convert(delta));
+        var converted = Convert(delta);
+        var text = _held + (_streamFilter?.Push(converted) ?? converted);
         var tail = MarkerStart().Match(text);
         _held = text[tail.Index..];
         var ready = text[..tail.Index];
@@ -115,17 +119,18 @@ public sealed partial class AnswerShaper
     /// <summary>What a stream still holds back at its end.</summary>
     public string Flush()
     {
-        var rest = _held;
+        var rest = _held + (_streamFilter?.Flush() ?? "");
         _held = "";
         return Release(rest);
     }
 
     private string Mask(string text)
     {
-        foreach (var term in _banned)
+        if (_banned.Count == 0)
         {
-            text = text.Replace(term, new string('＊', term.Length), StringComparison.OrdinalIgnoreCase);
+            return text;
         }
-        return text;
+        var filter = Compliance.StreamingTermFilter.Masking(_banned);
+        return filter.Push(text) + filter.Flush();
     }
 }
