@@ -212,6 +212,42 @@ public sealed class AppLifecycleTests : IAsyncLifetime
         Assert.Contains("app.deleted", await _host.Admin.GetStringAsync("api/audit?pageSize=100"));
     }
 
+    [Fact]
+    public async Task What_end_users_type_meets_the_apps_pii_rules_and_history_is_trimmed_to_its_token_budget()
+    {
+        await AppTestKit.PublishAsync(_host, new
+        {
+            slug = "hb", name = "Handbook", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { "handbook" },
+            guardrails = new { pii = new[] { new { kind = "china_mobile", action = "block" }, new { kind = "email", action = "mask" } } },
+            conversation = new { historyTokens = 40 },
+        });
+        var key = await _host.CreateKeyAsync(new { name = "pii" });
+        using var client = _host.Client(key);
+        using var blocked = await client.PostAsJsonAsync("v1/chat/completions", new { model = "app:hb", messages = new[] { new { role = "user", content = "我的手机是13812345678，年假有几天？" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, blocked.StatusCode);
+        Assert.Contains("pii_blocked", await blocked.Content.ReadAsStringAsync());
+        Assert.Empty(_host.Vendor.Requests);
+
+        var masked = await AskAsync(key, "请回复 amy@example.com：年假有几天？");
+        var conversation = masked["conversation_id"]!.GetValue<string>();
+        var stored = await _host.Admin.GetStringAsync($"api/apps/hb/conversations/{conversation}");
+        Assert.DoesNotContain("amy@example.com", stored);
+        Assert.All(_host.Vendor.Requests, r => Assert.DoesNotContain("amy@example.com", System.Text.Encoding.UTF8.GetString(r.Body)));
+
+        // Six earlier turns sent along; only the newest that fit in 40 tokens reach the model.
+        var history = Enumerable.Range(1, 6).SelectMany(i => new object[]
+        {
+            new { role = "user", content = $"第{i}个问题：关于年假的一些很长很长的说明文字，用来占用更多的词元。" },
+            new { role = "assistant", content = $"第{i}个回答：好的。" },
+        }).Append(new { role = "user", content = "年假须提前多久申请？" }).ToArray();
+        using var trimmed = await client.PostAsJsonAsync("v1/chat/completions", new { model = "app:hb", messages = history });
+        Assert.Equal(HttpStatusCode.OK, trimmed.StatusCode);
+        var sent = System.Text.Json.Nodes.JsonNode.Parse(_host.Vendor.Requests[^1].Body)!["messages"]!.AsArray();
+        var sentHistory = sent.Skip(1).SkipLast(1).Select(m => m!["content"]!.GetValue<string>()).ToList();
+        Assert.InRange(sentHistory.Count, 1, 3);
+        Assert.Equal("第6个回答：好的。", sentHistory[^1]);
+    }
+
     private async Task<(string Text, string? Finish)> StreamAsync(string key, string slug)
     {
         using var response = await _host.Client(key).PostAsJsonAsync("v1/chat/completions", new { model = "app:" + slug, stream = true, messages = new[] { new { role = "user", content = "年假有几天？" } } });
