@@ -14,20 +14,11 @@ public sealed class NodeClientTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private static string NodeFolder([CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "node"));
-
     [Fact]
     public async Task Openai_npm_package_chat_stream_tools_embeddings_and_errors()
     {
-        var folder = NodeFolder();
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "openai")))
-        {
-            // .ci/run installs it; a developer's first `dotnet test` does the same here.
-            var (installCode, installOutput) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder, []);
-            Assert.True(installCode == 0, "npm ci failed: " + installOutput);
-        }
         var key = await _host.CreateKeyAsync(new { name = "node" });
-        var (code, output) = await RunAsync("node", ["openai-client.mjs"], folder,
+        var (code, output) = await NodeScripts.RunAsync("openai-client.mjs",
             new() { ["MULAN_BASE_URL"] = _host.V1.ToString().TrimEnd('/'), ["MULAN_KEY"] = key });
         Assert.True(code == 0, output);
         var result = JsonNode.Parse(output.Trim().Split('\n')[^1])!;
@@ -44,24 +35,5 @@ public sealed class NodeClientTests : IAsyncLifetime
         Assert.Equal(404, result["error"]!["status"]!.GetValue<int>());
         Assert.Equal("model_not_found", result["error"]!["code"]!.GetValue<string>());
         Assert.Equal(5, (await _host.UsageRecordsAsync()).Count);
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, string folder, Dictionary<string, string> env)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        foreach (var (k, v) in env)
-        {
-            info.Environment[k] = v;
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
