@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Apps.Templates;
 using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -78,6 +79,7 @@ public static class MulanServer
         // Read by the administrator or by the workspace's own keys.
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
+        app.MapAppTemplates();
         return app;
     }
 
