@@ -298,6 +298,7 @@ public static partial class AppPackage
                     continue;
                 }
                 CheckText(problems, at, "title", d.Title, 300);
+                CheckText(problems, at, "source", d.Source, 1000);
                 CheckText(problems, at, "origin", d.Origin, AppDefinitionReader.MaxTextLength);
                 CheckText(problems, at, "mediaType", d.MediaType, 100);
                 if (d.File is null || !files.Remove(d.File, out var file))
@@ -305,7 +306,7 @@ public static partial class AppPackage
                     problems.Add($"{at}: file '{Show(d.File ?? "")}' is not in the folder (or listed twice)");
                     continue;
                 }
-                documents.Add(new PackageDocument(d.Title, d.Origin, d.MediaType, file.Bytes));
+                documents.Add(new PackageDocument(d.Title, d.Source, d.Origin, d.MediaType, file.Bytes));
             }
             problems.AddRange(files.Keys.Select(f => $"'{PackageEntryNames.KnowledgeFolder}{folder.Key}/{f}' is not listed in {PackageEntryNames.DocumentIndex}"));
             if (problems.Count == before)

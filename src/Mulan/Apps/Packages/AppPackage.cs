@@ -35,8 +35,8 @@ public static partial class AppPackage
             for (var i = 0; i < kb.Documents.Count; i++)
             {
                 var d = kb.Documents[i];
-                var file = PackageEntryNames.DocumentFile(i + 1, d.Origin);
-                index.Add(new PackageDocumentEntry(file, d.Title, d.Origin, d.MediaType));
+                var file = PackageEntryNames.DocumentFile(i + 1, d.Source);
+                index.Add(new PackageDocumentEntry(file, d.Title, d.Source, d.Origin, d.MediaType));
                 entries.Add(($"{PackageEntryNames.KnowledgeFolder}{folder}/{file}", d.Content.ToArray()));
             }
             entries.Add(($"{PackageEntryNames.KnowledgeFolder}{folder}/{PackageEntryNames.DocumentIndex}",

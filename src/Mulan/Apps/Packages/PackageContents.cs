@@ -17,9 +17,10 @@ public sealed record PackageContents(AppDefinition Definition, int Version, Date
 /// <param name="Name">the knowledge base's name as the definition refers to it.</param>
 public sealed record PackageKnowledgeBase(string Name, IReadOnlyList<PackageDocument> Documents);
 
+/// <param name="Source">the file name it is parsed as (its extension chooses the parser).</param>
 /// <param name="Origin">the file name or URL it was uploaded as: uploading it again replaces it.</param>
 /// <param name="Content">the original bytes, as uploaded.</param>
-public sealed record PackageDocument(string Title, string Origin, string MediaType, ReadOnlyMemory<byte> Content);
+public sealed record PackageDocument(string Title, string Source, string Origin, string MediaType, ReadOnlyMemory<byte> Content);
 
 /// <summary>A question with the answer it should get; from feedback, where someone wrote the correct answer.</summary>
 /// <param name="Source">where the item came from: feedback.</param>
@@ -39,7 +40,7 @@ public sealed record PackageIncludes(bool Documents, bool Evaluation, IReadOnlyL
 public sealed record PackageDocumentIndex(string KnowledgeBase, IReadOnlyList<PackageDocumentEntry> Documents);
 
 /// <param name="File">the entry's file name within the folder.</param>
-public sealed record PackageDocumentEntry(string File, string Title, string Origin, string MediaType);
+public sealed record PackageDocumentEntry(string File, string Title, string Source, string Origin, string MediaType);
 
 /// <summary>Bounds on what reading a package may cost, checked before and while anything is decompressed.</summary>
 public sealed record PackageLimits

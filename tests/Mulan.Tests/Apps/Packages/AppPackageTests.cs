@@ -15,9 +15,9 @@ public sealed class AppPackageTests
         AppDefinitionReader.Read(AppTemplates.Get("hr-policy-qa", "zh-Hant")!, [])!, 3, At,
         documents
             ? [new PackageKnowledgeBase("hr-policies", [
-                new PackageDocument("請假規定", "policies/leave.md", "text/markdown", Utf8("# 請假規定\n員工到職滿一年，每年有十五天特休。")),
-                new PackageDocument("Expenses", "https://intranet.example/expenses?id=7", "text/html", Utf8("<h1>Expenses</h1><p>Hotels up to 600 CNY.</p>")),
-                new PackageDocument("Binary", "scan.pdf", "application/pdf", new byte[] { 0x25, 0x50, 0x44, 0x46, 0xff, 0x00, 0xfe }),
+                new PackageDocument("請假規定", "policies/leave.md", "policies/leave.md", "text/markdown", Utf8("# 請假規定\n員工到職滿一年，每年有十五天特休。")),
+                new PackageDocument("Expenses", "expenses.html", "https://intranet.example/expenses?id=7", "text/html", Utf8("<h1>Expenses</h1><p>Hotels up to 600 CNY.</p>")),
+                new PackageDocument("Binary", "scan.pdf", "scan.pdf", "application/pdf", new byte[] { 0x25, 0x50, 0x44, 0x46, 0xff, 0x00, 0xfe }),
             ])]
             : null,
         evaluation ? [new EvaluationItem("特休有幾天？", "十五天", "feedback", "req_123")] : null);
@@ -41,15 +41,15 @@ public sealed class AppPackageTests
         Assert.Equal((3, At), (back.Version, back.ExportedAt));
         var kb = Assert.Single(back.KnowledgeBases!);
         Assert.Equal("hr-policies", kb.Name);
-        Assert.Equal(contents.KnowledgeBases![0].Documents.Select(d => (d.Title, d.Origin, d.MediaType, Convert.ToHexString(d.Content.Span))),
-            kb.Documents.Select(d => (d.Title, d.Origin, d.MediaType, Convert.ToHexString(d.Content.Span))));
+        Assert.Equal(contents.KnowledgeBases![0].Documents.Select(d => (d.Title, d.Source, d.Origin, d.MediaType, Convert.ToHexString(d.Content.Span))),
+            kb.Documents.Select(d => (d.Title, d.Source, d.Origin, d.MediaType, Convert.ToHexString(d.Content.Span))));
         Assert.Equal(contents.Evaluation, back.Evaluation);
         Assert.Equal(Mulan.Hosting.MulanVersion.Current, read.Manifest!.MulanVersion);
         Assert.Equal(new PackageIncludes(true, true, ["hr-policies"], 3, 1) with { KnowledgeBases = read.Manifest.Includes.KnowledgeBases }, read.Manifest.Includes);
         Assert.Equal(["hr-policies"], read.Manifest.Includes.KnowledgeBases);
 
         using var zip = new ZipArchive(new MemoryStream(Written(contents)));
-        Assert.Equal(["manifest.json", "app.json", "knowledge/hr-policies/1-leave.md", "knowledge/hr-policies/2-expenses-id-7", "knowledge/hr-policies/3-scan.pdf",
+        Assert.Equal(["manifest.json", "app.json", "knowledge/hr-policies/1-leave.md", "knowledge/hr-policies/2-expenses.html", "knowledge/hr-policies/3-scan.pdf",
             "knowledge/hr-policies/documents.json", "evaluation.jsonl"], zip.Entries.Select(e => e.FullName));
     }
 
@@ -171,7 +171,7 @@ public sealed class AppPackageTests
     public void Entries_declaring_more_than_the_limits_are_refused()
     {
         var doc = ("knowledge/faq-docs/1-a.md", Utf8(new string('a', 5000)));
-        var index = ("knowledge/faq-docs/documents.json", Utf8("""{"knowledgeBase":"faq-docs","documents":[{"file":"1-a.md","title":"A","origin":"a.md","mediaType":"text/markdown"}]}"""));
+        var index = ("knowledge/faq-docs/documents.json", Utf8("""{"knowledgeBase":"faq-docs","documents":[{"file":"1-a.md","title":"A","source":"a.md","origin":"a.md","mediaType":"text/markdown"}]}"""));
         var package = Package(("app.json", Utf8(Definition)), doc, index);
         Assert.Empty(Read(package).Problems);
         Assert.Contains("'knowledge/faq-docs/1-a.md' declares 5000 bytes, more than the 4000 allowed", Read(package, new PackageLimits { MaxEntryBytes = 4000 }).Problems);
@@ -226,10 +226,10 @@ public sealed class AppPackageTests
         var unlisted = Read(Package(("app.json", Utf8(Definition)), doc, ("knowledge/faq-docs/documents.json", Utf8("""{"knowledgeBase":"faq-docs","documents":[]}"""))));
         Assert.Equal(["'knowledge/faq-docs/1-a.md' is not listed in documents.json"], unlisted.Problems);
         var missing = Read(Package(("app.json", Utf8(Definition)), ("knowledge/faq-docs/documents.json",
-            Utf8("""{"knowledgeBase":"faq-docs","documents":[{"file":"2-b.md","title":"B","origin":"b.md","mediaType":"text/markdown"}]}"""))));
+            Utf8("""{"knowledgeBase":"faq-docs","documents":[{"file":"2-b.md","title":"B","source":"b.md","origin":"b.md","mediaType":"text/markdown"}]}"""))));
         Assert.Contains(missing.Problems, p => p.Contains("'2-b.md' is not in the folder", StringComparison.Ordinal));
         var foreign = Read(Package(("app.json", Utf8(Definition)), doc, ("knowledge/faq-docs/documents.json",
-            Utf8("""{"knowledgeBase":"other","documents":[{"file":"1-a.md","title":"A","origin":"a.md","mediaType":"text/markdown"}]}"""))));
+            Utf8("""{"knowledgeBase":"other","documents":[{"file":"1-a.md","title":"A","source":"a.md","origin":"a.md","mediaType":"text/markdown"}]}"""))));
         Assert.Contains(foreign.Problems, p => p.Contains("does not use a knowledge base named 'other'", StringComparison.Ordinal));
         Assert.Contains(Read(Package(("app.json", Utf8(Definition)), doc)).Problems, p => p == "knowledge/faq-docs/documents.json is missing");
     }

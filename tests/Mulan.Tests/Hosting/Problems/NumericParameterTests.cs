@@ -280,6 +280,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
         "DELETE /api/knowledge-bases/{id}", "DELETE /api/knowledge-bases/{id}/documents/{docId}", "PATCH /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
+        "GET /api/app-templates/", "GET /api/app-templates/{name}",
     ];
 
     [Fact]
