@@ -37,6 +37,10 @@ internal static class ChatHandler
         }
 
         spec = spec.With(fault);
+        if (spec.Cite)
+        {
+            request = request with { LastUserText = CitedReply.For(request.LastUserText) };
+        }
         if (spec.FailStatus is { } code)
         {
             state.BillFailed(context, id, Endpoint, request.Model, request.Stream);

@@ -24,6 +24,10 @@ internal sealed record ModelSpec
 
     /// <summary>Reply with the last user message, streamed 3 characters a delta (token counts are then approximate).</summary>
     public bool Echo { get; init; }
+
+    /// <summary>Answer like a grounded model (<c>+cite</c>): the first sentence of source 1 with its marker [1], NOT_FOUND
+    /// when the prompt quotes no source, and the question itself for a rewrite request. Streamed like <c>+echo</c>.</summary>
+    public bool Cite { get; init; }
     public bool Filter { get; init; }
     public int? FailStatus { get; init; }
 
@@ -61,6 +65,7 @@ internal sealed record ModelSpec
                 ("tools", null) => spec with { Tools = true },
                 ("quota", null) => spec with { Quota = true },
                 ("echo", null) => spec with { Echo = true },
+                ("cite", null) => spec with { Echo = true, Cite = true },
                 ("filter", null) => spec with { Filter = true },
                 ("chunks", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { Chunks = n },
                 ("gap", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { GapMs = n },

@@ -30,7 +30,9 @@ public static class KeyRules
         var models = raw?.Select(m => m?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToList();
         foreach (var m in models ?? [])
         {
-            if (!catalog.Models.ContainsKey(m))
+            // An app is named app:<slug>; it may be published after the key is made, in the key's workspace.
+            if (!catalog.Models.ContainsKey(m) && !(m.StartsWith(Gateway.IAppModels.Prefix, StringComparison.Ordinal)
+                && Apps.AppDefinitionReader.IsSlug(m[Gateway.IAppModels.Prefix.Length..])))
             {
                 errors["models"] = [.. errors.GetValueOrDefault("models", []), $"no model '{m}'"];
             }

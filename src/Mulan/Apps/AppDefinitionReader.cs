@@ -31,6 +31,8 @@ public static partial class AppDefinitionReader
     [GeneratedRegex(@"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")]
     internal static partial Regex VariableReference();
 
+    public static bool IsSlug(string text) => text.Length <= MaxSlugLength && SlugPattern().IsMatch(text);
+
     /// <summary>Reads a definition from a JSON object; null when it is not one (then <paramref name="errors"/> says why).</summary>
     /// <param name="ignore">top-level properties that belong to the request around the definition (e.g. <c>workspace</c>).</param>
     public static AppDefinition? Read(JsonObject node, Dictionary<string, string[]> errors, params string[] ignore)
@@ -99,7 +101,7 @@ public static partial class AppDefinitionReader
 
     private static void Check(AppDefinition d, Dictionary<string, string[]> errors)
     {
-        if (string.IsNullOrEmpty(d.Slug) || d.Slug.Length > MaxSlugLength || !SlugPattern().IsMatch(d.Slug))
+        if (!IsSlug(d.Slug))
         {
             errors.AddError("$.slug", $"required: 1 to {MaxSlugLength} lowercase letters, digits and '-', starting and ending with a letter or digit");
         }

@@ -132,6 +132,19 @@ public static class AuditEntries
     }
 
     /// <param name="force">deleted although something still used it.</param>
+    public static AuditEntry AppCreated(string actor, Apps.App app) =>
+        new(actor, AuditActions.AppCreated, "app", app.Id, app.WorkspaceId, Details(new { slug = app.Slug, kind = app.Kind, version = app.LatestVersion }));
+
+    public static AuditEntry AppUpdated(string actor, Apps.App app, string? note) =>
+        new(actor, AuditActions.AppUpdated, "app", app.Id, app.WorkspaceId, Details(new { slug = app.Slug, version = app.LatestVersion, note }));
+
+    /// <param name="action"><see cref="AuditActions.AppPublished"/> or <see cref="AuditActions.AppRolledBack"/>.</param>
+    public static AuditEntry AppPublished(string actor, string action, Apps.App app, int? from) =>
+        new(actor, action, "app", app.Id, app.WorkspaceId, Details(new { slug = app.Slug, version = app.PublishedVersion, from }));
+
+    public static AuditEntry AppDeleted(string actor, Apps.App app) =>
+        new(actor, AuditActions.AppDeleted, "app", app.Id, app.WorkspaceId, Details(new { slug = app.Slug, versions = app.LatestVersion }));
+
     public static AuditEntry KnowledgeBaseDeleted(string actor, KnowledgeBase kb, int documents, bool force) =>
         new(actor, AuditActions.KnowledgeBaseDeleted, "knowledge_base", kb.Id, kb.WorkspaceId, Details(new { name = kb.Name, documents, force }));
 

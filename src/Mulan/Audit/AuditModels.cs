@@ -64,11 +64,18 @@ public static class AuditActions
     /// <summary>An exchange rate was added through <c>/api/exchange-rates</c>.</summary>
     public const string ExchangeRateCreated = "exchange_rate.created";
 
+    public const string AppCreated = "app.created";
+    /// <summary>A new version of an app's definition.</summary>
+    public const string AppUpdated = "app.updated";
+    public const string AppPublished = "app.published";
+    public const string AppRolledBack = "app.rolled_back";
+    public const string AppDeleted = "app.deleted";
+
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
         ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
-        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted,
+        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, AppCreated, AppUpdated, AppPublished, AppRolledBack, AppDeleted,
     ];
 }

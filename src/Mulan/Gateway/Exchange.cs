@@ -28,6 +28,12 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     /// <summary>Where a served answer goes in the response cache, and for how long (null when the route does not cache).</summary>
     public (string Key, TimeSpan Ttl)? CacheEntry { get; set; }
     public double? TimeToFirstTokenMs { get; set; }
+    /// <summary>The app the request is for (set for app requests and for the model calls an app makes).</summary>
+    public AppAttribution? App { get; set; }
+    /// <summary>The request's <c>user</c>, when it named one.</summary>
+    public string? EndUser { get; set; }
+    /// <summary>Overrides the endpoint name on the record (an app request is <c>app.chat</c>).</summary>
+    public string? EndpointName { get; set; }
 
     public double ElapsedMs => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 
@@ -43,7 +49,7 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             At = StartedAt,
             WorkspaceId = Key.WorkspaceId,
             KeyId = Key.Id,
-            Endpoint = Endpoint == GatewayEndpoint.ChatCompletions ? "chat.completions" : "embeddings",
+            Endpoint = EndpointName ?? (Endpoint == GatewayEndpoint.ChatCompletions ? "chat.completions" : "embeddings"),
             Model = Model ?? "",
             Provider = Deployment?.Provider.Name,
             VendorModel = Deployment?.VendorModel,
@@ -63,6 +69,10 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             HttpStatus = httpStatus,
             Error = error is { Length: > 500 } ? error[..500] : error,
             Attempts = Attempts,
+            AppId = App?.AppId,
+            AppVersion = App?.Version,
+            EndUser = EndUser ?? App?.EndUser,
+            ParentRequestId = App?.ParentRequestId,
             Unserved = Unserved.Count == 0 ? [] : [.. Unserved],
         };
     }

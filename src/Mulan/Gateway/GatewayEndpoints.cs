@@ -34,7 +34,7 @@ public static class GatewayEndpoints
         return OpenAIError.NotFound(ctx.Request.Path).WriteAsync(ctx.Response);
     }
 
-    private static async Task ListModelsAsync(HttpContext ctx, AccessService access, CatalogState catalog)
+    private static async Task ListModelsAsync(HttpContext ctx, AccessService access, CatalogState catalog, IAppModels apps)
     {
         if (Authenticate(ctx, access) is not { } key)
         {
@@ -48,35 +48,43 @@ public static class GatewayEndpoints
         w.WriteStartArray("data");
         foreach (var route in catalog.Current.Models.Values.Where(m => key.AllowsModel(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
         {
-            WriteModel(w, route);
+            WriteModel(w, route.Name, route.CreatedAt);
+        }
+        // Published apps of the key's workspace, after the routes: "app:" sorts after every route name a client looks for first.
+        foreach (var (name, created) in apps.ModelsFor(key))
+        {
+            WriteModel(w, name, created);
         }
         w.WriteEndArray();
         w.WriteEndObject();
     }
 
-    private static async Task GetModelAsync(HttpContext ctx, string id, AccessService access, CatalogState catalog)
+    private static async Task GetModelAsync(HttpContext ctx, string id, AccessService access, CatalogState catalog, IAppModels apps)
     {
         if (Authenticate(ctx, access) is not { } key)
         {
             await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
             return;
         }
-        if (!catalog.Current.Models.TryGetValue(id, out var route) || !key.AllowsModel(id))
+        (string Name, DateTimeOffset CreatedAt)? found = catalog.Current.Models.TryGetValue(id, out var route) && key.AllowsModel(id)
+            ? (route.Name, route.CreatedAt)
+            : apps.ModelsFor(key).Where(a => a.Name == id).Select(a => ((string, DateTimeOffset)?)a).FirstOrDefault();
+        if (found is not { } model)
         {
             await OpenAIError.ModelNotFound(id).WriteAsync(ctx.Response);
             return;
         }
         ctx.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(ctx.Response.Body);
-        WriteModel(w, route);
+        WriteModel(w, model.Name, model.CreatedAt);
     }
 
-    private static void WriteModel(Utf8JsonWriter w, ModelRoute route)
+    private static void WriteModel(Utf8JsonWriter w, string name, DateTimeOffset createdAt)
     {
         w.WriteStartObject();
-        w.WriteString("id", route.Name);
+        w.WriteString("id", name);
         w.WriteString("object", "model");
-        w.WriteNumber("created", route.CreatedAt.ToUnixTimeSeconds());
+        w.WriteNumber("created", createdAt.ToUnixTimeSeconds());
         w.WriteString("owned_by", "mulan");
         w.WriteEndObject();
     }

@@ -13,6 +13,7 @@ public static class GatewayExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton<CatalogState>();
+        services.AddSingleton<ModelReferences>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageLedger>();

@@ -27,7 +27,7 @@ namespace Mulan.Gateway;
 public sealed partial class GatewayProxy(
     AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
     StreamRelay relay, DeploymentHealth health, Governance.Governor governor, Caching.ResponseCache cache, Governance.Pii.PiiGuard pii,
-    IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
+    IAppModels apps, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
     /// <summary>Names the provider whose deployment served the request.</summary>
@@ -41,7 +41,9 @@ public sealed partial class GatewayProxy(
     {
         var requestId = KeyMaterial.NewId("req");
         ctx.Response.Headers[RequestIdHeader] = requestId;
-        var key = access.Authenticate(BearerToken.Of(ctx.Request));
+        // An app's model call carries its caller's key (already authenticated) and the app it is made for.
+        var call = ctx.Features.Get<InProcessCall>();
+        var key = call?.Key ?? access.Authenticate(BearerToken.Of(ctx.Request));
         if (key is null)
         {
             await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
@@ -72,13 +74,25 @@ public sealed partial class GatewayProxy(
         }
         x.Request = request;
         x.Model = request.Model;
+        x.App = call?.App;
+        x.EndUser = call?.App.EndUser ?? EndUserOf(request);
+        if (call is null && request.Model.StartsWith(IAppModels.Prefix, StringComparison.Ordinal))
+        {
+            if (endpoint != GatewayEndpoint.ChatCompletions)
+            {
+                await RejectAsync(ctx, x, OpenAIError.ModelNotFound(request.Model));
+                return;
+            }
+            await apps.HandleAsync(ctx, x, request);
+            return;
+        }
         var snapshot = catalog.Current;
         if (!snapshot.Models.TryGetValue(request.Model, out var route))
         {
             await RejectAsync(ctx, x, OpenAIError.ModelNotFound(request.Model));
             return;
         }
-        if (!key.AllowsModel(route.Name))
+        if (!key.AllowsModel(route.Name) && call?.GrantedRoute != route.Name)
         {
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
@@ -176,6 +190,12 @@ public sealed partial class GatewayProxy(
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>The end user a request names in <c>user</c> (OpenAI's field), cut to 128 characters.</summary>
+    internal static string? EndUserOf(GatewayRequest request) =>
+        request.Body["user"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var user) && user.Length > 0
+            ? (user.Length > 128 ? user[..128] : user)
+            : null;
 
     private static bool Callable(bool localOnly, Deployment d) => d.Settings.Enabled && (d.Provider.IsLocal || !localOnly);
 

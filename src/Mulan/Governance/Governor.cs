@@ -43,6 +43,10 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         {
             sets.Add(new Limits("workspace", $"ws:{workspace.Id}", BudgetGuard.Scope.Of(workspace), workspace.Rpm, workspace.Tpm, workspace.Budget));
         }
+        if (x.App is { Budget: { } appBudget } app)
+        {
+            sets.Add(new Limits("app", $"app:{app.AppId}", BudgetGuard.Scope.OfApp(app.AppId, app.WorkspaceId), null, null, appBudget));
+        }
         if (sets.Count == 0)
         {
             return null; // the usual case: nothing to count

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Apps;
+using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Audit;
 using Mulan.Gateway;
@@ -61,6 +63,7 @@ public static class MulanServer
         builder.Services.AddGovernance();
         builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
+        builder.Services.AddApps();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -80,6 +83,7 @@ public static class MulanServer
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
         app.MapAppTemplates();
+        app.MapApps();
         return app;
     }
 
@@ -115,6 +119,7 @@ public static class MulanServer
             throw new StartupException(string.Join(Environment.NewLine, e.Failures));
         }
         await services.InitializeKnowledgeAsync(ct);
+        await services.InitializeAppsAsync(ct);
         try
         {
             await services.GetRequiredService<CatalogService>().InitializeAsync(file, env, ct);

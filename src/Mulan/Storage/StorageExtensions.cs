@@ -20,6 +20,7 @@ public static class StorageExtensions
         services.AddSingleton<IUsageStore, SqliteUsageStore>();
         services.AddSingleton<IKnowledgeStore, SqliteKnowledgeStore>();
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
+        services.AddSingleton<Apps.IAppStore, SqliteAppStore>();
         return services;
     }
 

@@ -140,9 +140,15 @@ public static class CatalogEndpoints
         return Outcome(change, "provider", name);
     }
 
-    private static async Task<IResult> DeleteModelAsync(string name, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)
+    private static async Task<IResult> DeleteModelAsync(string name, CatalogService catalog, CatalogState state, ModelReferences references, AuditLog audit,
+        CancellationToken ct)
     {
         var before = state.Current.Models.GetValueOrDefault(name);
+        if (before is not null && await references.UsersOfAsync(name, ct) is { Count: > 0 } users)
+        {
+            return TypedResults.Problem(detail: $"The model '{name}' is used by {string.Join(", ", users)}; change or unpublish them first.", statusCode: 409,
+                extensions: new Dictionary<string, object?> { ["usedBy"] = users });
+        }
         var change = await catalog.DeleteModelAsync(name, ct);
         if (change == CatalogChange.Deleted)
         {

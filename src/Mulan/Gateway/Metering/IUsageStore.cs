@@ -2,7 +2,9 @@ using Mulan.Gateway.Catalog;
 
 namespace Mulan.Gateway.Metering;
 
-public sealed record UsageQuery(string? KeyId, string? WorkspaceId, string? Model, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize);
+/// <param name="AppId">only records attributed to this app (its requests and the model calls made for them).</param>
+public sealed record UsageQuery(string? KeyId, string? WorkspaceId, string? Model, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize,
+    string? AppId = null);
 
 public sealed record UsageTotal(string? Currency, long Requests, long InputTokens, long CachedTokens, long OutputTokens, decimal Cost);
 

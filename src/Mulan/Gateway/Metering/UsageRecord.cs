@@ -42,6 +42,16 @@ public sealed record UsageRecord
     /// <summary>Failed attempts the vendor may still bill (it received the request, then timed out or broke off).
     /// They are not charged to the request; they are listed so that a vendor's invoice can be reconciled.</summary>
     public IReadOnlyList<UnservedAttempt> Unserved { get; init; } = [];
+
+    /// <summary>The app the request was made to, or made for (a model call of an app request).</summary>
+    public string? AppId { get; init; }
+    public int? AppVersion { get; init; }
+
+    /// <summary>The end user the caller named (the request's <c>user</c>), at most 128 characters.</summary>
+    public string? EndUser { get; init; }
+
+    /// <summary>For a model call an app made: the request id of the app request it was made for.</summary>
+    public string? ParentRequestId { get; init; }
 }
 
 /// <param name="InputTokens">estimated by Mulan: the vendor never said.</param>

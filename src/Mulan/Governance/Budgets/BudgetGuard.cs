@@ -28,17 +28,22 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
         public bool ExhaustedAlerted;
     }
 
-    /// <summary>What a budget belongs to: a key, or a whole workspace (all its keys).</summary>
-    /// <param name="TargetType"><c>key</c> or <c>workspace</c>.</param>
+    /// <summary>What a budget belongs to: a key, a whole workspace (all its keys), or an app (every model call made for it).</summary>
+    /// <param name="TargetType"><c>key</c>, <c>workspace</c> or <c>app</c>.</param>
     public sealed record Scope(string TargetType, string TargetId, string WorkspaceId)
     {
         public static Scope Of(VirtualKey key) => new("key", key.Id, key.WorkspaceId);
 
         public static Scope Of(Workspace workspace) => new("workspace", workspace.Id, workspace.Id);
 
-        public UsageQuery Spending(DateTimeOffset from) => TargetType == "key"
-            ? new UsageQuery(TargetId, null, null, from, null, 1, 1)
-            : new UsageQuery(null, TargetId, null, from, null, 1, 1);
+        public static Scope OfApp(string appId, string workspaceId) => new("app", appId, workspaceId);
+
+        public UsageQuery Spending(DateTimeOffset from) => TargetType switch
+        {
+            "key" => new UsageQuery(TargetId, null, null, from, null, 1, 1),
+            "app" => new UsageQuery(null, WorkspaceId, null, from, null, 1, 1, TargetId),
+            _ => new UsageQuery(null, TargetId, null, from, null, 1, 1),
+        };
     }
 
     /// <summary>An admitted request's hold on a budget, in the budget's currency.</summary>

@@ -29,14 +29,16 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
 
     /// <param name="mode">null: hybrid when the knowledge base has an embedding model, else keyword.</param>
     /// <param name="rerank">rerank with the knowledge base's rerank model (null: when it has one).</param>
-    public async Task<SearchOutcome> SearchAsync(KnowledgeBase kb, string query, int topK, SearchMode? mode, bool? rerank, CancellationToken ct)
+    /// <param name="weights">hybrid fusion weights in place of the configured ones (an app's retrieval settings).</param>
+    public async Task<SearchOutcome> SearchAsync(KnowledgeBase kb, string query, int topK, SearchMode? mode, bool? rerank, CancellationToken ct,
+        (double Keyword, double Vector)? weights = null)
     {
         topK = Math.Clamp(topK, 1, MaxTopK);
         if (kb.RerankModel is not { } rerankModel || rerank == false)
         {
-            return await RetrieveAsync(kb, query, topK, mode, ct);
+            return await RetrieveAsync(kb, query, topK, mode, weights, ct);
         }
-        var candidates = await RetrieveAsync(kb, query, Math.Max(topK, options.Value.RerankDepth), mode, ct);
+        var candidates = await RetrieveAsync(kb, query, Math.Max(topK, options.Value.RerankDepth), mode, weights, ct);
         var (reranked, warning) = await reranker.RerankAsync(kb, rerankModel, query, candidates.Results, ct);
         return candidates with
         {
@@ -45,7 +47,8 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
         };
     }
 
-    private async Task<SearchOutcome> RetrieveAsync(KnowledgeBase kb, string query, int topK, SearchMode? mode, CancellationToken ct)
+    private async Task<SearchOutcome> RetrieveAsync(KnowledgeBase kb, string query, int topK, SearchMode? mode, (double Keyword, double Vector)? weights,
+        CancellationToken ct)
     {
         if (mode == SearchMode.Keyword || kb.EmbeddingModel is null)
         {
@@ -74,7 +77,7 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
                 [.. hits.Select((h, i) => new SearchResult(h.Chunk, h.Hit.Score, new SearchExplanation(null, null, [], h.Hit.Score, i + 1, i + 1)))],
                 SearchMode.Vector, null);
         }
-        return new SearchOutcome(Fuse(kb.Id, query, vector, kb.EmbeddingModel, topK), SearchMode.Hybrid, null);
+        return new SearchOutcome(Fuse(kb.Id, query, vector, kb.EmbeddingModel, topK, weights), SearchMode.Hybrid, null);
     }
 
     /// <summary>Keyword-only search (no embedding call).</summary>
@@ -84,7 +87,7 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
         return [.. hits.Select((h, i) => new SearchResult(h.Chunk, h.Hit.Score, new SearchExplanation(h.Hit.Score, i + 1, h.Hit.Terms, null, null, i + 1)))];
     }
 
-    private IReadOnlyList<SearchResult> Fuse(string knowledgeBaseId, string query, float[] vector, string model, int topK)
+    private IReadOnlyList<SearchResult> Fuse(string knowledgeBaseId, string query, float[] vector, string model, int topK, (double Keyword, double Vector)? weights)
     {
         var o = options.Value.Hybrid;
         var depth = Math.Max(topK, o.Depth);
@@ -106,7 +109,7 @@ public sealed class KnowledgeSearch(KnowledgeIndex index, KnowledgeEmbedder embe
             c.VectorScore = hit.Score;
             c.VectorRank = i + 1;
         }
-        var fused = RankFusion.Fuse([.. keyword.Select(k => k.Chunk.Id)], [.. semantic.Select(v => v.Chunk.Id)], o.RankConstant, o.KeywordWeight, o.VectorWeight);
+        var fused = RankFusion.Fuse([.. keyword.Select(k => k.Chunk.Id)], [.. semantic.Select(v => v.Chunk.Id)], o.RankConstant, weights?.Keyword ?? o.KeywordWeight, weights?.Vector ?? o.VectorWeight);
         return [.. fused.Take(topK).Select((f, i) =>
         {
             var c = candidates[f.Id];

@@ -1,0 +1,113 @@
+using Mulan.Knowledge.Indexing.Keyword;
+
+namespace Mulan.Apps.Runtime;
+
+/// <summary>
+/// What an app does to its answer on the way out, whole or as a stream of deltas: the wanted Chinese script
+/// (character by character, so a delta converts on its own), banned terms masked, and the maximum length.
+/// </summary>
+public sealed partial class AnswerShaper
+{
+    private readonly Func<string, string>? _script;
+    private readonly IReadOnlyList<string> _banned;
+    private readonly int? _max;
+    private int _released;
+
+    public AnswerShaper(AppDefinition app, string question)
+    {
+        _script = ScriptFor(app, question);
+        _banned = app.Guardrails?.BannedTerms ?? [];
+        _max = app.Guardrails?.MaxAnswerCharacters;
+    }
+
+    /// <summary>Whether the answer was cut at the app's maximum length.</summary>
+    public bool Truncated { get; private set; }
+
+    /// <summary>The conversion to the app's answer script, or null when none applies.</summary>
+    public static Func<string, string>? ScriptFor(AppDefinition app, string question)
+    {
+        if (app.Answer?.ConvertScript == false)
+        {
+            return null;
+        }
+        switch (app.Answer?.Language ?? "auto")
+        {
+            case "zh-Hant":
+                return ChineseScript.ToTraditional;
+            case "zh-Hans":
+                return ChineseScript.ToSimplified;
+            case "auto":
+                // The question's own script, when it shows one.
+                if (ChineseScript.ToSimplified(question) != question)
+                {
+                    return ChineseScript.ToTraditional;
+                }
+                return ChineseScript.ToTraditional(question) != question ? ChineseScript.ToSimplified : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Converts text the app wrote itself (a refusal, an extractive answer) to the answer's script.</summary>
+    public string Convert(string text) => _script?.Invoke(text) ?? text;
+
+    public string Shape(string whole)
+    {
+        var text = Mask(Convert(whole));
+        if (_max is { } max && text.Length > max)
+        {
+            Truncated = true;
+            return text[..max];
+        }
+        return text;
+    }
+
+    // The end of a delta that may be the start of a citation marker (whitespace, "[", "[1"), held until the next delta shows.
+    private string _held = "";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s*(\[\d{0,3})?$")]
+    private static partial System.Text.RegularExpressions.Regex MarkerStart();
+
+    /// <summary>The part of a streamed delta to send now ("" once the maximum length is reached). A citation marker is
+    /// joined to its sentence with a no-break space, as in a whole answer (see <see cref="Knowledge.Answering.CitationMarkers"/>).</summary>
+    public string Push(string delta)
+    {
+        var text = _held + Mask(Convert(delta));
+        var tail = MarkerStart().Match(text);
+        _held = text[tail.Index..];
+        var ready = text[..tail.Index];
+        // Mid-answer, a marker at the start of this piece still follows text: attach it as if that text were here.
+        return Release(_released == 0 ? Knowledge.Answering.CitationMarkers.Attach(ready) : Knowledge.Answering.CitationMarkers.Attach("x" + ready)[1..]);
+    }
+
+    private string Release(string text)
+    {
+        if (_max is { } max)
+        {
+            if (_released + text.Length > max)
+            {
+                Truncated = true;
+                text = text[..Math.Max(0, max - _released)];
+            }
+        }
+        _released += text.Length;
+        return text;
+    }
+
+    /// <summary>What a stream still holds back at its end.</summary>
+    public string Flush()
+    {
+        var rest = _held;
+        _held = "";
+        return Release(rest);
+    }
+
+    private string Mask(string text)
+    {
+        foreach (var term in _banned)
+        {
+            text = text.Replace(term, new string('＊', term.Length), StringComparison.OrdinalIgnoreCase);
+        }
+        return text;
+    }
+}
