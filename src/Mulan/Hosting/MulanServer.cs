@@ -64,6 +64,7 @@ public static class MulanServer
         builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
         builder.Services.AddApps();
+        builder.Services.AddAppPackages();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -84,6 +85,7 @@ public static class MulanServer
         app.MapKnowledge();
         app.MapAppTemplates();
         app.MapApps();
+        app.MapAppPackages();
         return app;
     }
 

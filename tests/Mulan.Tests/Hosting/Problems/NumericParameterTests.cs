@@ -212,6 +212,11 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":{V}}""", "rate", ["0", "-7.1", "1000001", "1e30", "\"7\"", "{}", "true"]),
         new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":7,"effectiveFrom":{V}}""", "effectiveFrom", ["\"someday\"", "5", "{}"]),
         new("POST", "api/reconciliation?provider=fake&tolerance={V}", "date,model,amount\n", "tolerance", ["-1", "abc", "1e3"]),
+        new("GET", "api/apps/{APP}/export?version={V}", null, "version", QueryCountValues),
+        new("POST", "api/apps/{APP}/publish", """{"version":{V}}""", "version", CountValues),
+        new("POST", "api/apps/{APP}/rollback", """{"version":{V}}""", "version", CountValues),
+        new("GET", "api/apps/{APP}/diff?from={V}&to=1", null, "from", QueryCountValues),
+        new("GET", "api/apps/{APP}/diff?from=1&to={V}", null, "to", QueryCountValues),
     ];
 
     [Fact]
@@ -219,6 +224,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
     {
         var kb = (await (await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var key = (await (await _host.Admin.PostAsJsonAsync("api/keys", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var app = (await (await _host.Admin.PostAsJsonAsync("api/apps", new { slug = "numbers", name = "numbers", kind = "knowledge-qa", knowledgeBases = new[] { kb } }))
+            .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var before = await StateAsync();
         var failures = new List<string>();
         var count = 0;
@@ -227,7 +234,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
             foreach (var value in c.Values)
             {
                 count++;
-                var path = c.Path.Replace("{KB}", kb, StringComparison.Ordinal).Replace("{KEY}", key, StringComparison.Ordinal).Replace("{V}", Uri.EscapeDataString(value), StringComparison.Ordinal);
+                var path = c.Path.Replace("{KB}", kb, StringComparison.Ordinal).Replace("{KEY}", key, StringComparison.Ordinal).Replace("{APP}", app, StringComparison.Ordinal).Replace("{V}", Uri.EscapeDataString(value), StringComparison.Ordinal);
                 var body = c.Body?.Replace("{V}", value, StringComparison.Ordinal);
                 using var request = new HttpRequestMessage(new HttpMethod(c.Method), path);
                 if (c.Body is not null)
@@ -255,7 +262,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     // What a refused request must not change: keys, workspaces, models, limits, the audit log, the ledger.
     private async Task<string> StateAsync()
     {
-        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000" };
+        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/apps", "api/audit?pageSize=1000", "api/usage?pageSize=1000" };
         var sb = new StringBuilder();
         foreach (var p in parts)
         {
@@ -272,6 +279,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/keys", "POST /api/workspaces", "PUT /api/workspaces/{workspace}/limits", "GET /api/usage", "GET /api/audit",
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
         "POST /api/knowledge-bases/{id}/ask", "GET /api/knowledge-bases/{id}/documents", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
+        "GET /api/apps/{id}/export", "POST /api/apps/{id}/publish", "POST /api/apps/{id}/rollback", "GET /api/apps/{id}/diff",
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
@@ -280,7 +288,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
         "DELETE /api/knowledge-bases/{id}", "DELETE /api/knowledge-bases/{id}/documents/{docId}", "PATCH /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
-        "GET /api/app-templates/", "GET /api/app-templates/{name}",
+        "GET /api/app-templates/", "GET /api/app-templates/{name}", "POST /api/apps/import",
     ];
 
     [Fact]
