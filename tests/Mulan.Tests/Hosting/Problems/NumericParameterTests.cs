@@ -217,6 +217,12 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/apps/{APP}/rollback", """{"version":{V}}""", "version", CountValues),
         new("GET", "api/apps/{APP}/diff?from={V}&to=1", null, "from", QueryCountValues),
         new("GET", "api/apps/{APP}/diff?from=1&to={V}", null, "to", QueryCountValues),
+        new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
+        new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
+        new("GET", "api/feedback?limit={V}", null, "limit", [.. QueryCountValues, "100001"]),
+        new("POST", "api/apps", """{"slug":"n2","name":"n","kind":"knowledge-qa","knowledgeBases":["numbers"],"retrieval":{"topK":{V}}}""", "retrieval.topK", [.. CountValues, "101"]),
+        new("PUT", "api/apps/{APP}", """{"slug":"numbers","name":"n","kind":"knowledge-qa","knowledgeBases":["numbers"],"conversation":{"historyTokens":{V}}}""",
+            "conversation.historyTokens", ["-1", "100001", "1.5", "1e300", "\"5\"", "{}", "[1]", "true"]),
     ];
 
     [Fact]
@@ -280,6 +286,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
         "POST /api/knowledge-bases/{id}/ask", "GET /api/knowledge-bases/{id}/documents", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
         "GET /api/apps/{id}/export", "POST /api/apps/{id}/publish", "POST /api/apps/{id}/rollback", "GET /api/apps/{id}/diff",
+        "GET /api/apps/{id}/conversations", "GET /api/feedback/", "POST /api/apps/", "PUT /api/apps/{id}",
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
@@ -288,7 +295,9 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
         "DELETE /api/knowledge-bases/{id}", "DELETE /api/knowledge-bases/{id}/documents/{docId}", "PATCH /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
-        "GET /api/app-templates/", "GET /api/app-templates/{name}", "POST /api/apps/import",
+        "GET /api/app-templates/", "GET /api/app-templates/{name}", "POST /api/apps/import", "GET /api/apps/", "GET /api/apps/{id}",
+        "DELETE /api/apps/{id}", "GET /api/apps/{id}/versions", "GET /api/apps/{id}/versions/{version:int}", "GET /api/apps/{id}/conversations/{cid}",
+        "DELETE /api/apps/{id}/conversations/{cid}", "POST /api/feedback/", "POST /v1/feedback",
     ];
 
     [Fact]
