@@ -34,17 +34,11 @@ public static partial class AppPackage
         {
             return Refused($"the package has {methods.Count} entries, more than the {limits.MaxEntries} allowed");
         }
-        ZipArchive zip;
+        // InvalidDataException is how System.IO.Compression reports a damaged archive, from the constructor, from the lazily
+        // read central directory, or from an entry's data: all of it is a problem with the package.
         try
         {
-            zip = new ZipArchive(new MemoryStream(buffered, writable: false), ZipArchiveMode.Read, leaveOpen: false, Encoding.UTF8);
-        }
-        catch (InvalidDataException e)
-        {
-            return Refused($"the package is not a readable zip archive: {e.Message}");
-        }
-        using (zip)
-        {
+            using var zip = new ZipArchive(new MemoryStream(buffered, writable: false), ZipArchiveMode.Read, leaveOpen: false, Encoding.UTF8);
             if (zip.Entries.Count != methods.Count)
             {
                 return Refused("the package's central directory does not match its entries");
@@ -57,6 +51,10 @@ public static partial class AppPackage
             }
             var data = Decompress(accepted, problems);
             return problems.Count > 0 ? Refused(problems) : Interpret(data, limits);
+        }
+        catch (InvalidDataException e)
+        {
+            return Refused($"the package is not a readable zip archive: {e.Message}");
         }
     }
 

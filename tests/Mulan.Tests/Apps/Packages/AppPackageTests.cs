@@ -233,4 +233,24 @@ public sealed class AppPackageTests
         Assert.Contains(foreign.Problems, p => p.Contains("does not use a knowledge base named 'other'", StringComparison.Ordinal));
         Assert.Contains(Read(Package(("app.json", Utf8(Definition)), doc)).Problems, p => p == "knowledge/faq-docs/documents.json is missing");
     }
+
+    [Fact]
+    public void Damaged_packages_are_refused_with_problems_never_with_an_exception()
+    {
+        var good = Written(Contents());
+        var random = new Random(20261206);
+        for (var i = 0; i < 3000; i++)
+        {
+            var bad = (byte[])good.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                bad[random.Next(bad.Length)] = (byte)random.Next(256);
+            }
+            var cut = random.Next(10) == 0 ? bad[..random.Next(bad.Length)] : bad;
+            var read = Read(cut);
+            // A flip in a place nothing reads (a timestamp, the zip's own CRC of an entry) may leave it whole; otherwise problems.
+            Assert.True(read.Contents is not null || read.Problems.Count > 0);
+            Assert.True(read.Contents is null || read.Problems.Count == 0);
+        }
+    }
 }
