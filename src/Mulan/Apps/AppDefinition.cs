@@ -50,7 +50,7 @@ public sealed record AppDefinition
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        // The web defaults read "5" as 5; a definition states numbers as numbers, as every other /api body must.
+        // Web defaults read "5" as 5; a definition says what it means.
         NumberHandling = JsonNumberHandling.Strict,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },

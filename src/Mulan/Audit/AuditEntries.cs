@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Mulan.Access;
+using Mulan.Apps.Compliance;
 using Mulan.Gateway.Catalog;
 using Mulan.Knowledge;
 
@@ -156,6 +157,21 @@ public static class AuditEntries
     public static AuditEntry DocumentDeleted(string actor, KnowledgeBase kb, KnowledgeDocument document, IReadOnlyList<string> deleted) =>
         new(actor, AuditActions.DocumentDeleted, "document", document.Id, kb.WorkspaceId,
             Details(new { knowledgeBase = kb.Id, title = document.Title, source = document.Source, deleted }));
+
+    /// <summary>Counts before and after, and the terms added and removed (terms are not secrets; the whole rule text is in the rules themselves).</summary>
+    public static AuditEntry ComplianceRulesChanged(string actor, Workspace w, IReadOnlyList<ComplianceRule> before, IReadOnlyList<ComplianceRule> after)
+    {
+        var old = before.SelectMany(r => r.Terms).ToHashSet(StringComparer.Ordinal);
+        var now = after.SelectMany(r => r.Terms).ToHashSet(StringComparer.Ordinal);
+        return new(actor, AuditActions.ComplianceRulesChanged, "compliance_rules", w.Id, w.Id, Details(new
+        {
+            workspace = w.Name,
+            from = new { rules = before.Count, terms = old.Count },
+            to = new { rules = after.Count, terms = now.Count },
+            added = now.Except(old).Order(StringComparer.Ordinal).ToList(),
+            removed = old.Except(now).Order(StringComparer.Ordinal).ToList(),
+        }));
+    }
 
     private static string TargetEmbedding(KnowledgeBase kb) => kb.PendingEmbeddingModel ?? kb.EmbeddingModel ?? "none";
 

@@ -70,12 +70,14 @@ public static class AuditActions
     public const string AppPublished = "app.published";
     public const string AppRolledBack = "app.rolled_back";
     public const string AppDeleted = "app.deleted";
+    /// <summary>A workspace's extra compliance rules were replaced through <c>PUT /api/compliance/rules</c>.</summary>
+    public const string ComplianceRulesChanged = "compliance.rules_changed";
 
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
         ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
-        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, AppCreated, AppUpdated, AppPublished, AppRolledBack, AppDeleted,
+        KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, AppCreated, AppUpdated, AppPublished, AppRolledBack, AppDeleted, ComplianceRulesChanged,
     ];
 }

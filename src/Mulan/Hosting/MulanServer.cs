@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
 using Mulan.Apps;
+using Mulan.Apps.Compliance;
 using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Audit;
@@ -65,6 +66,7 @@ public static class MulanServer
         builder.Services.AddKnowledge();
         builder.Services.AddApps();
         builder.Services.AddAppPackages();
+        builder.Services.AddCompliance();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -86,6 +88,7 @@ public static class MulanServer
         app.MapAppTemplates();
         app.MapApps();
         app.MapAppPackages();
+        app.MapCompliance();
         return app;
     }
 

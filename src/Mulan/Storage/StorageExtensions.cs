@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mulan.Access;
+using Mulan.Apps.Compliance;
 using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
@@ -21,6 +22,7 @@ public static class StorageExtensions
         services.AddSingleton<IKnowledgeStore, SqliteKnowledgeStore>();
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
         services.AddSingleton<Apps.IAppStore, SqliteAppStore>();
+        services.AddSingleton<IComplianceStore, SqliteComplianceStore>();
         return services;
     }
 

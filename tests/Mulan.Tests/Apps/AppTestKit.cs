@@ -12,6 +12,7 @@ public static class AppTestKit
         """{ "name": "chat", "deployments":""",
         """
         { "name": "chat-cite", "deployments": [ { "provider": "fake", "model": "fake-chat+cite", "price": { "currency": "USD", "input": 0.15, "output": 0.60 } } ] },
+        { "name": "chat-echo", "deployments": [ { "provider": "fake", "model": "fake-chat+echo", "price": { "currency": "USD", "input": 0.15, "output": 0.60 } } ] },
         { "name": "chat", "deployments":
         """, StringComparison.Ordinal);
 

@@ -8,9 +8,12 @@ namespace Mulan.Apps.Copywriting;
 /// <summary>
 /// The copywriter: the app's instructions with the request's inputs (product, selling points, audience, channel, tone,
 /// length), the channel preset's real constraints, and N variants, each its own model call through the gateway (vendors
-/// differ on <c>n</c>; separate calls also vary more).
+/// differ on <c>n</c>; separate calls also vary more). Every variant is checked against the advertising-law rules (and
+/// the workspace's own) and the channel's limits before it is returned: rewritten where a rule suggests wording
+/// (compliance <c>rewrite</c>, the default), or returned as written with its findings (<c>flag</c>).
 /// </summary>
-public sealed class CopywriterRuntime(AppModelCaller models, TimeProvider time)
+public sealed class CopywriterRuntime(AppModelCaller models, Compliance.ComplianceChecker checker, Compliance.WorkspaceRuleSource workspaceRules,
+    TimeProvider time)
 {
     public const int MaxVariants = 5;
 
@@ -50,11 +53,34 @@ public sealed class CopywriterRuntime(AppModelCaller models, TimeProvider time)
             return;
         }
         var texts = variants.Select(v => shaper.Shape(v.Text.Trim())).ToList();
+        var mode = settings?.Compliance ?? "rewrite";
+        var report = new JsonArray();
+        if (mode != "off")
+        {
+            var rules = await workspaceRules.RulesAsync(call.App.App.WorkspaceId, call.Ctx.RequestAborted);
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var findings = checker.Check(texts[i], preset?.Name, rules);
+                IReadOnlyList<Compliance.ComplianceFinding> rewritten = [];
+                if (mode == "rewrite" && findings.Any(f => f.Suggestion is not null))
+                {
+                    rewritten = [.. findings.Where(f => f.Suggestion is not null)];
+                    texts[i] = Compliance.ComplianceChecker.Rewrite(texts[i], rewritten);
+                    findings = checker.Check(texts[i], preset?.Name, rules);
+                }
+                report.Add(new JsonObject
+                {
+                    ["index"] = i,
+                    ["rewritten"] = Findings(rewritten),
+                    ["findings"] = Findings(findings),
+                });
+            }
+        }
         if (!await gateway.SaveAsync(call, texts[0], []))
         {
             return;
         }
-        var extras = new JsonObject { ["channel"] = preset?.Name };
+        var extras = new JsonObject { ["channel"] = preset?.Name, ["compliance"] = report };
         if (call.X.Request.Stream)
         {
             // Copy is checked before it is returned, so a stream gets it whole, as one delta.
@@ -120,6 +146,12 @@ public sealed class CopywriterRuntime(AppModelCaller models, TimeProvider time)
         }
         return body;
     }
+
+    private static JsonArray Findings(IReadOnlyList<Compliance.ComplianceFinding> findings) =>
+        [.. findings.Select(f => (JsonNode)new JsonObject
+        {
+            ["term"] = f.Term, ["start"] = f.Start, ["length"] = f.Length, ["rule"] = f.Rule, ["category"] = f.Category, ["suggestion"] = f.Suggestion,
+        })];
 
     private static JsonObject Error(string message, string param) =>
         new() { ["message"] = message, ["type"] = "invalid_request_error", ["param"] = param };

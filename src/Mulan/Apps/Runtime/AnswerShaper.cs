@@ -10,6 +10,8 @@ public sealed partial class AnswerShaper
 {
     private readonly Func<string, string>? _script;
     private readonly IReadOnlyList<string> _banned;
+    // Banned terms in a stream: a term split across deltas is still caught (see StreamingTermFilter).
+    private readonly Compliance.StreamingTermFilter? _streamFilter;
     private readonly int? _max;
     private int _released;
 
@@ -17,6 +19,7 @@ public sealed partial class AnswerShaper
     {
         _script = ScriptFor(app, question);
         _banned = app.Guardrails?.BannedTerms ?? [];
+        _streamFilter = _banned.Count > 0 ? Compliance.StreamingTermFilter.Masking(_banned) : null;
         _max = app.Guardrails?.MaxAnswerCharacters;
     }
 
@@ -48,8 +51,26 @@ public sealed partial class AnswerShaper
         }
     }
 
-    /// <summary>Converts text the app wrote itself (a refusal, an extractive answer) to the answer's script.</summary>
-    public string Convert(string text) => _script?.Invoke(text) ?? text;
+    // Set once the answer shows characters of the wanted script: it is written in it already, and converting it again
+    // character by character could only damage it (准 in 批准 is correct Traditional, yet maps to 準).
+    private bool _inTargetScript;
+
+    /// <summary>Converts text to the answer's script, unless the answer so far already shows that script.</summary>
+    public string Convert(string text)
+    {
+        if (_script is null || _inTargetScript)
+        {
+            return text;
+        }
+        // Converting the other way changes text that holds characters only the wanted script has.
+        var other = _script == (Func<string, string>)ChineseScript.ToTraditional ? ChineseScript.ToSimplified(text) : ChineseScript.ToTraditional(text);
+        if (other != text)
+        {
+            _inTargetScript = true;
+            return text;
+        }
+        return _script(text);
+    }
 
     public string Shape(string whole)
     {
@@ -72,7 +93,8 @@ public sealed partial class AnswerShaper
     /// joined to its sentence with a no-break space, as in a whole answer (see <see cref="Knowledge.Answering.CitationMarkers"/>).</summary>
     public string Push(string delta)
     {
-        var text = _held + Mask(Convert(delta));
+        var converted = Convert(delta);
+        var text = _held + (_streamFilter?.Push(converted) ?? converted);
         var tail = MarkerStart().Match(text);
         _held = text[tail.Index..];
         var ready = text[..tail.Index];
@@ -97,17 +119,18 @@ public sealed partial class AnswerShaper
     /// <summary>What a stream still holds back at its end.</summary>
     public string Flush()
     {
-        var rest = _held;
+        var rest = _held + (_streamFilter?.Flush() ?? "");
         _held = "";
         return Release(rest);
     }
 
     private string Mask(string text)
     {
-        foreach (var term in _banned)
+        if (_banned.Count == 0)
         {
-            text = text.Replace(term, new string('＊', term.Length), StringComparison.OrdinalIgnoreCase);
+            return text;
         }
-        return text;
+        var filter = Compliance.StreamingTermFilter.Masking(_banned);
+        return filter.Push(text) + filter.Flush();
     }
 }

@@ -394,7 +394,7 @@ public sealed partial class AppGateway(
         if (!stream.Started)
         {
             await stream.StartAsync();
-            await stream.DeltaAsync(answer2.Found ? shaper.Push(whole) : answer2.Text);
+            await stream.DeltaAsync(answer2.Found ? shaper.Push(whole) + shaper.Flush() : answer2.Text);
         }
         else if (shaper.Flush() is { Length: > 0 } rest)
         {

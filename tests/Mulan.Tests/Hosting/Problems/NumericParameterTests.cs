@@ -212,17 +212,21 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":{V}}""", "rate", ["0", "-7.1", "1000001", "1e30", "\"7\"", "{}", "true"]),
         new("POST", "api/exchange-rates", """{"from":"USD","to":"CNY","rate":7,"effectiveFrom":{V}}""", "effectiveFrom", ["\"someday\"", "5", "{}"]),
         new("POST", "api/reconciliation?provider=fake&tolerance={V}", "date,model,amount\n", "tolerance", ["-1", "abc", "1e3"]),
-        new("GET", "api/apps/{APP}/export?version={V}", null, "version", QueryCountValues),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"retrieval":{"topK":{V}}}""", "retrieval.topK", [.. CountValues, "51"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"retrieval":{"minScore":{V}}}""", "retrieval.minScore", ["-1", "1e300", "\"1\"", "{}", "true"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"limits":{"endUserRpm":{V}}}""", "limits.endUserRpm", CountValues),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"budget":{"amount":{V},"currency":"USD","period":"day"}}""", "budget.amount", ["0", "-1", "1e30", "\"1\"", "{}"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"conversation":{"historyTokens":{V}}}""", "conversation.historyTokens", ["-1", "100001", "1.5", "\"1\"", "{}"]),
+        new("POST", "api/apps", """{"slug":"n","name":"N","kind":"copywriter","model":"chat","copywriter":{"variants":{V}}}""", "copywriter.variants", [.. CountValues, "6"]),
+        new("PUT", "api/apps/{APP}", """{"slug":"numbers","name":"N","kind":"knowledge-qa","knowledgeBases":["numbers"],"guardrails":{"maxAnswerCharacters":{V}}}""", "guardrails.maxAnswerCharacters", CountValues),
         new("POST", "api/apps/{APP}/publish", """{"version":{V}}""", "version", CountValues),
         new("POST", "api/apps/{APP}/rollback", """{"version":{V}}""", "version", CountValues),
-        new("GET", "api/apps/{APP}/diff?from={V}&to=1", null, "from", QueryCountValues),
+        new("GET", "api/apps/{APP}/diff?to=1&from={V}", null, "from", QueryCountValues),
         new("GET", "api/apps/{APP}/diff?from=1&to={V}", null, "to", QueryCountValues),
+        new("GET", "api/apps/{APP}/export?version={V}", null, "version", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
-        new("GET", "api/feedback?limit={V}", null, "limit", [.. QueryCountValues, "100001"]),
-        new("POST", "api/apps", """{"slug":"n2","name":"n","kind":"knowledge-qa","knowledgeBases":["numbers"],"retrieval":{"topK":{V}}}""", "retrieval.topK", [.. CountValues, "101"]),
-        new("PUT", "api/apps/{APP}", """{"slug":"numbers","name":"n","kind":"knowledge-qa","knowledgeBases":["numbers"],"conversation":{"historyTokens":{V}}}""",
-            "conversation.historyTokens", ["-1", "100001", "1.5", "1e300", "\"5\"", "{}", "[1]", "true"]),
+        new("GET", "api/feedback?limit={V}", null, "limit", QueryCountValues),
     ];
 
     [Fact]
@@ -230,7 +234,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     {
         var kb = (await (await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var key = (await (await _host.Admin.PostAsJsonAsync("api/keys", new { name = "numbers" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        var app = (await (await _host.Admin.PostAsJsonAsync("api/apps", new { slug = "numbers", name = "numbers", kind = "knowledge-qa", knowledgeBases = new[] { kb } }))
+        var app = (await (await _host.Admin.PostAsJsonAsync("api/apps", new { slug = "numbers", name = "N", kind = "knowledge-qa", knowledgeBases = new[] { "numbers" } }))
             .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var before = await StateAsync();
         var failures = new List<string>();
@@ -268,7 +272,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     // What a refused request must not change: keys, workspaces, models, limits, the audit log, the ledger.
     private async Task<string> StateAsync()
     {
-        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/apps", "api/audit?pageSize=1000", "api/usage?pageSize=1000" };
+        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000", "api/apps" };
         var sb = new StringBuilder();
         foreach (var p in parts)
         {
@@ -285,8 +289,6 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/keys", "POST /api/workspaces", "PUT /api/workspaces/{workspace}/limits", "GET /api/usage", "GET /api/audit",
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
         "POST /api/knowledge-bases/{id}/ask", "GET /api/knowledge-bases/{id}/documents", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
-        "GET /api/apps/{id}/export", "POST /api/apps/{id}/publish", "POST /api/apps/{id}/rollback", "GET /api/apps/{id}/diff",
-        "GET /api/apps/{id}/conversations", "GET /api/feedback/", "POST /api/apps/", "PUT /api/apps/{id}",
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
@@ -295,9 +297,14 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
         "DELETE /api/knowledge-bases/{id}", "DELETE /api/knowledge-bases/{id}/documents/{docId}", "PATCH /api/knowledge-bases/{id}/documents/{docId}",
         "POST /api/keys/{id}/rotate", "PATCH /api/workspaces/{id}", "DELETE /api/workspaces/{id}", "POST /api/models/{name}/test",
-        "GET /api/app-templates/", "GET /api/app-templates/{name}", "POST /api/apps/import", "GET /api/apps/", "GET /api/apps/{id}",
-        "DELETE /api/apps/{id}", "GET /api/apps/{id}/versions", "GET /api/apps/{id}/versions/{version:int}", "GET /api/apps/{id}/conversations/{cid}",
-        "DELETE /api/apps/{id}/conversations/{cid}", "POST /api/feedback/", "POST /v1/feedback",
+        // Apps: numeric fields covered above; the rest take text.
+        "POST /api/apps/", "PUT /api/apps/{id}", "POST /api/apps/{id}/publish", "POST /api/apps/{id}/rollback", "GET /api/apps/{id}/diff",
+        "GET /api/apps/{id}/conversations", "GET /api/feedback/", "GET /api/apps/", "GET /api/apps/{id}", "DELETE /api/apps/{id}", "GET /api/apps/{id}/versions",
+        "GET /api/apps/{id}/versions/{version:int}", "GET /api/apps/{id}/conversations/{cid}", "DELETE /api/apps/{id}/conversations/{cid}",
+        "POST /api/feedback/", "POST /v1/feedback",
+        "POST /api/compliance/check", "GET /api/compliance/rules", "PUT /api/compliance/rules", "GET /api/compliance/channels",
+        // Packages and templates: export's version is covered above; import and the templates take text (and a zip).
+        "GET /api/apps/{id}/export", "POST /api/apps/import", "GET /api/app-templates/", "GET /api/app-templates/{name}",
     ];
 
     [Fact]
