@@ -114,6 +114,9 @@ public sealed class PackageTests : IAsyncLifetime
         return sb.ToString();
     }
 
+    // Every file of the data folder (documents included) by name: what a refused import must not add to.
+    private string FilesOnDisk() => string.Join("\n", Directory.EnumerateFiles(_host.DataDirectory, "*", SearchOption.AllDirectories).Order());
+
     [Fact]
     public async Task A_package_moves_an_app_with_its_documents_to_another_workspace_where_it_answers_the_same()
     {
@@ -214,6 +217,7 @@ public sealed class PackageTests : IAsyncLifetime
         var good = await ExportAsync(app["id"]!.GetValue<string>(), "?documents=true");
         await WorkspaceAsync("branch");
         var before = await StateAsync();
+        var files = FilesOnDisk();
 
         var hostile = new (string Why, byte[] Package)[]
         {
@@ -240,6 +244,8 @@ public sealed class PackageTests : IAsyncLifetime
         using var badMapping = await ImportAsync(good, "?workspace=branch&mapModel=nocolon");
         Assert.Equal(HttpStatusCode.BadRequest, badMapping.StatusCode);
         Assert.Equal(before, await StateAsync());
+        // Read in memory only: not a file was written for any of them.
+        Assert.Equal(files, FilesOnDisk());
 
         // Beside the original, the package's knowledge base name is taken: it must be mapped, here onto the original itself.
         using var copy = await ImportAsync(good, "?slug=harbor-hr-copy");
