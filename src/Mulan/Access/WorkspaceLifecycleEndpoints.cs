@@ -53,8 +53,8 @@ public static class WorkspaceLifecycleEndpoints
     }
 
     private static async Task<Results<Ok<DeletedWorkspace>, ProblemHttpResult>> DeleteAsync(
-        string id, bool? force, AccessService access, IAccessStore store, IKnowledgeStore knowledge, AuditLog audit, IServiceProvider services,
-        CancellationToken ct)
+        string id, bool? force, AccessService access, IAccessStore store, IKnowledgeStore knowledge, Apps.IAppStore appStore, Apps.AppService apps,
+        AuditLog audit, IServiceProvider services, CancellationToken ct)
     {
         if (await store.FindWorkspaceAsync(id, ct) is not { } workspace)
         {
@@ -68,12 +68,18 @@ public static class WorkspaceLifecycleEndpoints
         var keys = (await store.ListKeysAsync(workspace.Id, ct)).Where(k => k.RevokedAt is null).Select(k => new Held(k.Id, k.Name)).ToList();
         var kbs = await knowledge.ListKnowledgeBasesAsync(workspace.Id, ct);
         var held = kbs.Select(k => new Held(k.Id, k.Name)).ToList();
-        if (force != true && (keys.Count > 0 || kbs.Count > 0))
+        var workspaceApps = await appStore.ListAsync(workspace.Id, ct);
+        if (force != true && (keys.Count > 0 || kbs.Count > 0 || workspaceApps.Count > 0))
         {
             return TypedResults.Problem(statusCode: 409,
-                detail: $"The workspace '{workspace.Name}' still holds {Count(keys.Count, "key")} and {Count(kbs.Count, "knowledge base")}; " +
-                    "delete them first, or pass ?force=true to revoke its keys and delete its knowledge bases with it (its usage records are kept).",
-                extensions: new Dictionary<string, object?> { ["keys"] = keys, ["knowledgeBases"] = held });
+                detail: $"The workspace '{workspace.Name}' still holds {Count(keys.Count, "key")}, {Count(kbs.Count, "knowledge base")} and {Count(workspaceApps.Count, "app")}; " +
+                    "delete them first, or pass ?force=true to revoke its keys and delete its knowledge bases and apps with it (its usage records are kept).",
+                extensions: new Dictionary<string, object?> { ["keys"] = keys, ["knowledgeBases"] = held, ["apps"] = workspaceApps.Select(a => new Held(a.Id, a.Slug)).ToList() });
+        }
+        // Apps first: a published app's knowledge bases are otherwise in use.
+        foreach (var app in workspaceApps)
+        {
+            await apps.DeleteAsync(app, AuditActor.Admin, ct);
         }
         if (kbs.Count > 0)
         {

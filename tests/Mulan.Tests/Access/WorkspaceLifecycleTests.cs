@@ -67,7 +67,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime
         var refused = await _host.Admin.DeleteAsync("api/workspaces/acme");
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         var problem = (await refused.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.Contains("1 key and 1 knowledge base", problem["detail"]!.GetValue<string>());
+        Assert.Contains("1 key, 1 knowledge base and 0 apps", problem["detail"]!.GetValue<string>());
         Assert.Equal("acme-app", problem["keys"]![0]!["name"]!.GetValue<string>());
         Assert.Equal("handbook", problem["knowledgeBases"]![0]!["name"]!.GetValue<string>());
         Assert.DoesNotContain(key["key"]!.GetValue<string>(), problem.ToJsonString());

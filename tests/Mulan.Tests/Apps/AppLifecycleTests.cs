@@ -195,6 +195,23 @@ public sealed class AppLifecycleTests : IAsyncLifetime
         Assert.Equal("length", cut.Finish);
     }
 
+    [Fact]
+    public async Task Deleting_a_workspace_takes_its_apps_along_only_when_forced()
+    {
+        using var ws = await _host.Admin.PostAsJsonAsync("api/workspaces", new { name = "team" });
+        ws.EnsureSuccessStatusCode();
+        await AppTestKit.KnowledgeBaseAsync(_host, "team-kb", "团队手册。", "team");
+        var id = await AppTestKit.PublishAsync(_host, new { workspace = "team", slug = "t", name = "T", kind = "knowledge-qa", knowledgeBases = new[] { "team-kb" } });
+        using var refused = await _host.Admin.DeleteAsync("api/workspaces/team");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("1 app", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await _host.Admin.GetAsync($"api/apps/{id}")).StatusCode);
+        using var forced = await _host.Admin.DeleteAsync("api/workspaces/team?force=true");
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.Admin.GetAsync($"api/apps/{id}")).StatusCode);
+        Assert.Contains("app.deleted", await _host.Admin.GetStringAsync("api/audit?pageSize=100"));
+    }
+
     private async Task<(string Text, string? Finish)> StreamAsync(string key, string slug)
     {
         using var response = await _host.Client(key).PostAsJsonAsync("v1/chat/completions", new { model = "app:" + slug, stream = true, messages = new[] { new { role = "user", content = "年假有几天？" } } });
