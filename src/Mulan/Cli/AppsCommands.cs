@@ -44,8 +44,23 @@ public sealed class AppsCreateCommand : AsyncCommand<AppsCreateCommand.Settings>
         [Description("The template's language: zh-Hans, zh-Hant or en (default en).")]
         public string? Language { get; init; }
 
+        [CommandOption("--map-model <OLD=NEW>")]
+        [Description("Use the route NEW where the definition names OLD (a template's placeholder 'chat'). Repeatable.")]
+        public string[] MapModel { get; init; } = [];
+
+        [CommandOption("--map-kb <OLD=NEW>")]
+        [Description("Use the knowledge base NEW where the definition names OLD (a template's placeholder). Repeatable.")]
+        public string[] MapKnowledgeBase { get; init; } = [];
+
         public override ValidationResult Validate()
         {
+            foreach (var (option, values) in new[] { ("--map-model", MapModel), ("--map-kb", MapKnowledgeBase) })
+            {
+                if (values.FirstOrDefault(v => AppsImportCommand.Settings.Split(v) is null) is { } bad)
+                {
+                    return ValidationResult.Error($"{option}: '{bad}' is not like OLD=NEW");
+                }
+            }
             if (File is null && Template is null)
             {
                 return ValidationResult.Error("-f: give the definition file, or --template NAME");
@@ -72,6 +87,19 @@ public sealed class AppsCreateCommand : AsyncCommand<AppsCreateCommand.Settings>
             {
                 definition[name] = value?.DeepClone();
             }
+        }
+        foreach (var (from, to) in s.MapModel.Select(m => AppsImportCommand.Settings.Split(m)!.Value))
+        {
+            if (definition["model"]?.ToString() == from)
+            {
+                definition["model"] = to;
+            }
+        }
+        if (definition["knowledgeBases"] is JsonArray bases)
+        {
+            var mapped = s.MapKnowledgeBase.Select(m => AppsImportCommand.Settings.Split(m)!.Value).ToDictionary(m => m.Old, m => m.New, StringComparer.Ordinal);
+            definition["knowledgeBases"] = new JsonArray([.. bases.Select(b => (JsonNode?)(b is JsonValue v && v.TryGetValue<string>(out var name) && mapped.TryGetValue(name, out var to)
+                ? JsonValue.Create(to) : b?.DeepClone()))]);
         }
         if (s.Workspace is not null)
         {

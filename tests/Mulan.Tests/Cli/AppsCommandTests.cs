@@ -99,6 +99,11 @@ public sealed class AppsCommandTests : IAsyncLifetime
         var created = await JsonAsync("apps", "create", "--template", "hr-policy-qa", "--language", "zh-Hant", "-f", overrides);
         Assert.Equal("hr-policy-qa", created["slug"]!.GetValue<string>());
         Assert.Equal("人資政策問答", (await JsonAsync("apps", "show", "hr-policy-qa"))["definition"]!["name"]!.GetValue<string>());
+        var mapped = await JsonAsync("apps", "create", "--template", "customer-service-faq", "--language", "en", "--map-kb", "customer-faq=handbook",
+            "--map-model", "chat=chat-short");
+        var faq = (await JsonAsync("apps", "show", mapped["slug"]!.GetValue<string>()))["definition"]!;
+        Assert.Equal("chat-short", faq["model"]!.GetValue<string>());
+        Assert.Single(faq["knowledgeBases"]!.AsArray());
         var (code, stdout, _) = await RunAsync(["apps", "create", "--template", "hr-policy-qa", "--json"]);
         Assert.Equal(1, code); // the placeholder knowledge base does not exist
         Assert.Equal(404, JsonNode.Parse(stdout)!["error"]!["status"]!.GetValue<int>());
