@@ -57,22 +57,84 @@ public sealed class MulanApiClient : IDisposable
         return SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
     }
 
+    /// <summary>Posts a file as the raw request body (a package), streamed from disk.</summary>
+    public Task<JsonNode> PostFileAsync(string path, string file, string mediaType, CancellationToken ct)
+    {
+        var content = new StreamContent(File.OpenRead(file));
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        return SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
+    }
+
+    /// <summary>GETs a binary answer (a package) into <paramref name="destination"/>.</summary>
+    public async Task DownloadAsync(string path, Stream destination, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
+        await EnsureSuccessAsync(response, ct);
+        await response.Content.CopyToAsync(destination, ct);
+    }
+
+    /// <summary>POSTs a JSON body and returns the response once its headers are in, for reading a stream (SSE) as it arrives.</summary>
+    public async Task<HttpResponseMessage> OpenStreamAsync(string path, JsonNode body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        try
+        {
+            await EnsureSuccessAsync(response, ct);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The <c>data:</c> events of a server-sent event stream as JSON, until <c>[DONE]</c>.</summary>
+    public static async IAsyncEnumerable<JsonNode> ReadEventsAsync(HttpResponseMessage response, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var data = line["data:".Length..].Trim();
+            if (data == "[DONE]")
+            {
+                yield break;
+            }
+            yield return JsonNode.Parse(data) ?? throw new HttpRequestException("The server sent an empty event.");
+        }
+    }
+
     private async Task<JsonNode> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         using (request)
         {
             using var response = await _http.SendAsync(request, ct);
+            await EnsureSuccessAsync(response, ct);
             var text = await response.Content.ReadAsStringAsync(ct);
-            if ((int)response.StatusCode is >= 400 and < 500)
-            {
-                throw new CliUserException($"The server refused ({(int)response.StatusCode}): {Describe(text)}", (int)response.StatusCode);
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException($"The server failed ({(int)response.StatusCode}): {Describe(text)}");
-            }
             return string.IsNullOrWhiteSpace(text) ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
         }
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if ((int)response.StatusCode is >= 400 and < 500)
+        {
+            throw new CliUserException($"The server refused ({(int)response.StatusCode}): {Describe(text)}", (int)response.StatusCode);
+        }
+        throw new HttpRequestException($"The server failed ({(int)response.StatusCode}): {Describe(text)}");
     }
 
     private static string Describe(string body)
@@ -80,7 +142,8 @@ public sealed class MulanApiClient : IDisposable
         try
         {
             var node = JsonNode.Parse(body);
-            var detail = node?["detail"]?.GetValue<string>() ?? node?["title"]?.GetValue<string>() ?? body;
+            // A problem detail of the management API, or the OpenAI error object of the gateway.
+            var detail = node?["detail"]?.GetValue<string>() ?? node?["title"]?.GetValue<string>() ?? (node?["error"] as JsonObject)?["message"]?.GetValue<string>() ?? body;
             if (node?["errors"] is JsonObject errors)
             {
                 detail += " " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value!.AsArray().Select(v => v!.GetValue<string>()))}"));
@@ -92,6 +155,21 @@ public sealed class MulanApiClient : IDisposable
                 {
                     detail += $" {label}: " + string.Join(", ", held.Select(h => $"{h?["name"]} ({h?["id"]})"));
                 }
+            }
+            // What an import still needs: the routes and knowledge bases to map, and what is wrong with the package.
+            if (node?["unmapped"] is JsonObject unmapped)
+            {
+                foreach (var (field, label) in new[] { ("models", "unmapped models"), ("knowledgeBases", "unmapped knowledge bases") })
+                {
+                    if (unmapped[field] is JsonArray { Count: > 0 } names)
+                    {
+                        detail += $" {label}: " + string.Join(", ", names.Select(n => n?.ToString()));
+                    }
+                }
+            }
+            if (node?["problems"] is JsonArray { Count: > 0 } problems)
+            {
+                detail += " " + string.Join("; ", problems.Select(p => p?.ToString()));
             }
             return detail;
         }

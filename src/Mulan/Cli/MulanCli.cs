@@ -84,6 +84,23 @@ public static class MulanCli
                 kb.AddCommand<KbSearchCommand>("search").WithDescription("Search with explanations.");
                 kb.AddCommand<KbAskCommand>("ask").WithDescription("Ask a question; the answer cites its sources.");
             });
+            c.AddBranch("apps", apps =>
+            {
+                apps.SetDescription("Apps: declarative assistants over the gateway, versioned and published.");
+                apps.SetDefaultCommand<AppsListCommand>();
+                apps.AddCommand<AppsCreateCommand>("create").WithDescription("Create an app from a definition file or a built-in template (version 1, not published).")
+                    .WithExample("apps", "create", "--template", "hr-policy-qa", "--language", "zh-Hant", "-f", "overrides.json");
+                apps.AddCommand<AppsListCommand>("list").WithDescription("List apps.");
+                apps.AddCommand<AppsShowCommand>("show").WithDescription("An app with its latest definition, or one version's.");
+                apps.AddCommand<AppsPublishCommand>("publish").WithDescription("Publish a version (default the latest): app:<slug> answers with it at once.");
+                apps.AddCommand<AppsRollbackCommand>("rollback").WithDescription("Publish an earlier version again.");
+                apps.AddCommand<AppsDiffCommand>("diff").WithDescription("What changed between two versions, by JSON path.");
+                apps.AddCommand<AppsExportCommand>("export").WithDescription("Write an app as a package file, optionally with its documents and evaluation items; never keys or conversations.")
+                    .WithExample("apps", "export", "hr-policy-qa", "-o", "hr.mulan-app.zip", "--documents");
+                apps.AddCommand<AppsImportCommand>("import").WithDescription("Create an app from a package, mapping its routes and knowledge bases onto the workspace's.")
+                    .WithExample("apps", "import", "hr.mulan-app.zip", "--workspace", "acme", "--map-model", "chat=chat-default");
+                apps.AddCommand<AppsChatCommand>("chat").WithDescription("Chat with a published app in the terminal (lines from stdin; /exit to leave).");
+            });
             c.AddBranch("admin", admin =>
             {
                 admin.SetDescription("Operations on this machine's data folder.");

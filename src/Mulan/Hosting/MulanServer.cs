@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Mulan.Access;
 using Mulan.Apps;
 using Mulan.Apps.Compliance;
+using Mulan.Apps.Packages;
+using Mulan.Apps.Templates;
 using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -63,6 +65,7 @@ public static class MulanServer
         builder.Services.AddOutbound();
         builder.Services.AddKnowledge();
         builder.Services.AddApps();
+        builder.Services.AddAppPackages();
         builder.Services.AddCompliance();
         configure?.Invoke(builder);
 
@@ -82,7 +85,9 @@ public static class MulanServer
         // Read by the administrator or by the workspace's own keys.
         app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
+        app.MapAppTemplates();
         app.MapApps();
+        app.MapAppPackages();
         app.MapCompliance();
         return app;
     }

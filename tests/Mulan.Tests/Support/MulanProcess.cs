@@ -53,9 +53,16 @@ public sealed class MulanProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion and returns its exit code and output.</summary>
-    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null)
+    /// <param name="stdin">written to the command's standard input, which is then closed (end of input).</param>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null,
+        string? stdin = null)
     {
         await using var p = Start(arguments, environment);
+        if (stdin is not null)
+        {
+            await p._process.StandardInput.WriteAsync(stdin);
+        }
+        p._process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p._process.WaitForExitAsync(timeout.Token);
         p._process.WaitForExit(); // drains the redirected streams

@@ -222,6 +222,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/apps/{APP}/publish", """{"version":{V}}""", "version", CountValues),
         new("POST", "api/apps/{APP}/rollback", """{"version":{V}}""", "version", CountValues),
         new("GET", "api/apps/{APP}/diff?to=1&from={V}", null, "from", QueryCountValues),
+        new("GET", "api/apps/{APP}/diff?from=1&to={V}", null, "to", QueryCountValues),
+        new("GET", "api/apps/{APP}/export?version={V}", null, "version", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
         new("GET", "api/feedback?limit={V}", null, "limit", QueryCountValues),
@@ -301,6 +303,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "GET /api/apps/{id}/versions/{version:int}", "GET /api/apps/{id}/conversations/{cid}", "DELETE /api/apps/{id}/conversations/{cid}",
         "POST /api/feedback/", "POST /v1/feedback",
         "POST /api/compliance/check", "GET /api/compliance/rules", "PUT /api/compliance/rules", "GET /api/compliance/channels",
+        // Packages and templates: export's version is covered above; import and the templates take text (and a zip).
+        "GET /api/apps/{id}/export", "POST /api/apps/import", "GET /api/app-templates/", "GET /api/app-templates/{name}",
     ];
 
     [Fact]
