@@ -2,7 +2,8 @@ using Mulan.Bench;
 using Mulan.Bench.Hosting;
 
 // Gateway overhead and streaming (docs/quality.md §1–2); with `retrieval` first, retrieval quality and keyword
-// index speed (§3); with `ingestion` first, ingestion throughput (§4); with `cli` first, the command line's start time.
+// index speed (§3); with `ingestion` first, ingestion throughput (§4); with `cli` first, the command line's start time;
+// with `apps` first, what a published knowledge-qa app adds over its model route and how many requests/s it serves.
 // See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
@@ -12,6 +13,11 @@ if (args.Length > 0 && args[0] == "retrieval")
 if (args.Length > 0 && args[0] == "cli")
 {
     return await Mulan.Bench.Cli.CliStartBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "apps")
+{
+    return await Mulan.Bench.Apps.AppsBenchmark.RunAsync(args);
 }
 
 if (args.Length > 0 && args[0] == "ingestion")

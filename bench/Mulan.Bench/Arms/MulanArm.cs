@@ -11,16 +11,18 @@ namespace Mulan.Bench.Arms;
 /// </summary>
 internal static class MulanArm
 {
-    private const string AdminKey = "mka-bench";
+    /// <summary>The administrator key of every Mulan the benchmark starts (knowledge bases and apps are set up with it).</summary>
+    public const string AdminKey = "mka-bench";
 
     /// <param name="dataFolder">A fresh folder for the database and key ring.</param>
     /// <param name="environment">Extra variables (runtime settings under test), on top of the admin key.</param>
+    /// <param name="catalog">The <c>--config</c> file's content; null: <see cref="MulanConfig.Render"/> for the arm's kind.</param>
     public static async Task<(ArmTarget? Target, string? Skipped)> StartAsync(string dll, ScratchDirectory scratch, string dataFolder,
-        IReadOnlyDictionary<string, string> environment, int vendorPort, CancellationToken ct, ArmKind kind = ArmKind.Mulan)
+        IReadOnlyDictionary<string, string> environment, int vendorPort, CancellationToken ct, ArmKind kind = ArmKind.Mulan, string? catalog = null)
     {
         var folder = scratch.Sub(kind.Name());
         var config = Path.Combine(folder, "mulan.json");
-        await File.WriteAllTextAsync(config, MulanConfig.Render(vendorPort, kind == ArmKind.MulanAnthropic ? "anthropic" : "openai"), ct);
+        await File.WriteAllTextAsync(config, catalog ?? MulanConfig.Render(vendorPort, kind == ArmKind.MulanAnthropic ? "anthropic" : "openai"), ct);
         var port = FreePort.Next();
         var origin = new Uri($"http://127.0.0.1:{port}");
         var process = ChildProcess.Start("mulan", Executables.Dotnet(),

@@ -65,6 +65,17 @@ internal sealed class LoadClient : IDisposable
         return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
     }
 
+    /// <summary>A POST of a prebuilt JSON body to any URL (the apps benchmark varies the body per request); the caller owns the response.</summary>
+    public async Task<HttpResponseMessage> PostAsync(Uri url, AuthenticationHeaderValue authorization, byte[] body, HttpCompletionOption completion, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+        };
+        request.Headers.Authorization = authorization;
+        return await _http.SendAsync(request, completion, ct);
+    }
+
     public void Dispose() => _http.Dispose();
 
     private static HttpRequestMessage Build(ArmTarget arm, Workload workload)
