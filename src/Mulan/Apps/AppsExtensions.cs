@@ -13,6 +13,7 @@ public static class AppsExtensions
         services.AddSingleton<AppDirectory>();
         services.AddSingleton<AppService>();
         services.AddSingleton<AppModelCaller>();
+        services.AddSingleton<TurnWriter>();
         services.AddSingleton<CopywriterRuntime>();
         services.AddSingleton<AppGateway>();
         services.AddSingleton<IAppModels>(s => s.GetRequiredService<AppGateway>());

@@ -50,8 +50,10 @@ public interface IAppStore
     /// <summary>Deletes the app with its versions, conversations and feedback; its usage records stay.</summary>
     Task<bool> DeleteAsync(string appId, CancellationToken ct);
 
-    /// <summary>Stores one turn durably, in one transaction.</summary>
-    Task SaveTurnAsync(ConversationTurn turn, CancellationToken ct);
+    /// <summary>Stores turns durably in one transaction (group commit), each on its own: one that cannot be stored (its
+    /// app was deleted meanwhile) does not stop the others. Messages are numbered in the order they are stored.</summary>
+    /// <returns>per turn, null when stored, else why not.</returns>
+    Task<IReadOnlyList<Exception?>> SaveTurnsAsync(IReadOnlyList<ConversationTurn> turns, CancellationToken ct);
 
     Task<Conversation?> FindConversationAsync(string conversationId, CancellationToken ct);
 

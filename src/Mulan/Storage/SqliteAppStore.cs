@@ -3,7 +3,7 @@ using Mulan.Apps;
 
 namespace Mulan.Storage;
 
-public sealed class SqliteAppStore(SqliteDatabase db) : IAppStore
+public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IAppStore
 {
     private const string AppColumns = """
         id AS Id, workspace_id AS WorkspaceId, slug AS Slug, name AS Name, kind AS Kind, latest_version AS LatestVersion,
@@ -117,11 +117,38 @@ public sealed class SqliteAppStore(SqliteDatabase db) : IAppStore
         return await c.ExecuteAsync("DELETE FROM apps WHERE id = @appId", new { appId }) == 1;
     }
 
-    public async Task SaveTurnAsync(ConversationTurn turn, CancellationToken ct)
+    public async Task<IReadOnlyList<Exception?>> SaveTurnsAsync(IReadOnlyList<ConversationTurn> turns, CancellationToken ct)
+    {
+        var results = new Exception?[turns.Count];
+        await using var c = await db.OpenAsync(ct);
+        if (options.Value.LedgerSync == LedgerSync.Normal)
+        {
+            // The same durability as the usage ledger's: what LedgerSync says for the ledger holds for conversations.
+            await c.ExecuteAsync("PRAGMA synchronous=NORMAL;");
+        }
+        await using var tx = await c.BeginTransactionAsync(ct);
+        for (var i = 0; i < turns.Count; i++)
+        {
+            await c.ExecuteAsync("SAVEPOINT turn", transaction: tx);
+            try
+            {
+                await InsertTurnAsync(c, tx, turns[i]);
+                await c.ExecuteAsync("RELEASE turn", transaction: tx);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
+            {
+                // A constraint: the app (or the conversation) was deleted meanwhile. Only this turn is lost.
+                await c.ExecuteAsync("ROLLBACK TO turn; RELEASE turn", transaction: tx);
+                results[i] = e;
+            }
+        }
+        await tx.CommitAsync(ct);
+        return results;
+    }
+
+    private static async Task InsertTurnAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, ConversationTurn turn)
     {
         var conversation = turn.Conversation;
-        await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
         if (turn.IsNew)
         {
             await c.ExecuteAsync(
@@ -133,12 +160,14 @@ public sealed class SqliteAppStore(SqliteDatabase db) : IAppStore
         }
         foreach (var m in turn.Messages)
         {
+            // Numbered here, not by the request: two requests continuing one conversation at once both get stored.
             await c.ExecuteAsync(
                 """
                 INSERT INTO conversation_messages (conversation_id, seq, role, content, request_id, app_version, citations, at)
-                VALUES (@ConversationId, @Seq, @Role, @Content, @RequestId, @AppVersion, @Citations, @At)
+                VALUES (@ConversationId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_messages WHERE conversation_id = @ConversationId),
+                  @Role, @Content, @RequestId, @AppVersion, @Citations, @At)
                 """,
-                new { ConversationId = conversation.Id, m.Seq, m.Role, m.Content, m.RequestId, m.AppVersion, m.Citations, At = m.At.ToUnixTimeMilliseconds() }, tx);
+                new { ConversationId = conversation.Id, m.Role, m.Content, m.RequestId, m.AppVersion, m.Citations, At = m.At.ToUnixTimeMilliseconds() }, tx);
         }
         await c.ExecuteAsync("UPDATE conversations SET messages = messages + @n, updated_at = @at WHERE id = @id",
             new { n = turn.Messages.Count, at = conversation.UpdatedAt.ToUnixTimeMilliseconds(), id = conversation.Id }, tx);
@@ -149,7 +178,6 @@ public sealed class SqliteAppStore(SqliteDatabase db) : IAppStore
             VALUES (@RequestId, @AppId, @AppVersion, @WorkspaceId, @KeyId, @EndUser, @ConversationId, @Question, @Answer, @Citations, @At)
             """,
             new { a.RequestId, a.AppId, a.AppVersion, a.WorkspaceId, a.KeyId, a.EndUser, a.ConversationId, a.Question, a.Answer, a.Citations, At = a.At.ToUnixTimeMilliseconds() }, tx);
-        await tx.CommitAsync(ct);
     }
 
     public async Task<Conversation?> FindConversationAsync(string conversationId, CancellationToken ct)

@@ -23,7 +23,7 @@ namespace Mulan.Apps.Runtime;
 /// </summary>
 public sealed partial class AppGateway(
     AppDirectory directory, AppModelCaller models, IAppStore store, IKnowledgeStore knowledge, KnowledgeSearch search, ExtractiveAnswerer extractive,
-    RateLimiter limits, PiiGuard pii, TokenCounter tokens, UsageLedger ledger, Copywriting.CopywriterRuntime copywriter, TimeProvider time,
+    RateLimiter limits, PiiGuard pii, TokenCounter tokens, UsageLedger ledger, TurnWriter turns, Copywriting.CopywriterRuntime copywriter, TimeProvider time,
     ILogger<AppGateway> logger) : IAppModels
 {
     public const string EndpointName = "app.chat";
@@ -427,9 +427,9 @@ public sealed partial class AppGateway(
                 call.Turn.Question, answer, citationsJson, now));
         try
         {
-            await store.SaveTurnAsync(turn, CancellationToken.None);
+            await turns.SaveAsync(turn);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
         {
             LogTurnLost(logger, call.X.RequestId, e);
             await ledger.TryRecordAsync(call.X.ToRecord(UsageStatus.UpstreamError, default, 503, "the conversation could not be stored"));

@@ -178,7 +178,8 @@ public sealed class AppModelCaller(IServiceProvider services)
         ctx.Request.Method = HttpMethods.Post;
         ctx.Request.Path = "/v1/chat/completions";
         ctx.Request.ContentType = "application/json";
-        ctx.Request.Body = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(body));
+        // Chinese text as it is, not as \uXXXX escapes: the gateway reads it back at once.
+        ctx.Request.Body = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(body, WireJson.Serializer));
         ctx.Features.Set(new InProcessCall(key, app, route));
         return ctx;
     }
