@@ -130,6 +130,45 @@ public sealed class AppsCreateCommand : AsyncCommand<AppsCreateCommand.Settings>
     }
 }
 
+public sealed class AppsUpdateCommand : AsyncCommand<AppsUpdateCommand.Settings>
+{
+    public sealed class Settings : AppSettings
+    {
+        [CommandOption("-f|--file <FILE>")]
+        [Description("The whole changed definition (JSON); the slug and kind stay the app's.")]
+        public string File { get; init; } = "";
+
+        [CommandOption("--note <TEXT>")]
+        [Description("What changed, kept with the version (at most 500 characters).")]
+        public string? Note { get; init; }
+
+        public override ValidationResult Validate() => System.IO.File.Exists(File)
+            ? ValidationResult.Success()
+            : ValidationResult.Error(File.Length == 0 ? "-f: give the changed definition file" : $"-f: '{File}' does not exist");
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var definition = AppsCreateCommand.ReadObject(s.File);
+        definition.Remove("workspace");
+        if (s.Note is not null)
+        {
+            definition["note"] = s.Note;
+        }
+        var updated = await api.SendJsonAsync(HttpMethod.Put, s.Path(), definition, ct);
+        if (s.Json)
+        {
+            JsonTables.Print(updated);
+        }
+        else
+        {
+            Console.WriteLine($"Updated app {AppSettings.Describe(updated)}; publish it to serve the new version.");
+        }
+        return 0;
+    }
+}
+
 public sealed class AppsListCommand : AsyncCommand<AppsListCommand.Settings>
 {
     public sealed class Settings : ClientSettings

@@ -90,6 +90,7 @@ public static class MulanCli
                 apps.SetDefaultCommand<AppsListCommand>();
                 apps.AddCommand<AppsCreateCommand>("create").WithDescription("Create an app from a definition file or a built-in template (version 1, not published).")
                     .WithExample("apps", "create", "--template", "hr-policy-qa", "--language", "zh-Hant", "-f", "overrides.json");
+                apps.AddCommand<AppsUpdateCommand>("update").WithDescription("A changed definition: the app's next version (publish it to serve it).");
                 apps.AddCommand<AppsListCommand>("list").WithDescription("List apps.");
                 apps.AddCommand<AppsShowCommand>("show").WithDescription("An app with its latest definition, or one version's.");
                 apps.AddCommand<AppsPublishCommand>("publish").WithDescription("Publish a version (default the latest): app:<slug> answers with it at once.");

@@ -75,8 +75,9 @@ public sealed class AppsCommandTests : IAsyncLifetime
         Assert.Equal("harbor-hr", Assert.Single(listed)!["slug"]!.GetValue<string>());
         Assert.Equal(1, (await JsonAsync("apps", "publish", "harbor-hr"))["publishedVersion"]!.GetValue<int>());
 
-        (await _host.Admin.PutAsJsonAsync("api/apps/harbor-hr", new { slug = "harbor-hr", name = "Harbor People", kind = "knowledge-qa", knowledgeBases = new[] { "handbook" } }))
-            .EnsureSuccessStatusCode();
+        var changed = Write("changed.json", """{"slug": "harbor-hr", "name": "Harbor People", "kind": "knowledge-qa", "knowledgeBases": ["handbook"]}""");
+        var updated = await JsonAsync("apps", "update", "harbor-hr", "-f", changed, "--note", "renamed");
+        Assert.Equal((2, 1), (updated["version"]!.GetValue<int>(), updated["publishedVersion"]!.GetValue<int>()));
         Assert.Equal("Harbor People", (await JsonAsync("apps", "show", "harbor-hr"))["definition"]!["name"]!.GetValue<string>());
         Assert.Equal("Harbor HR", (await JsonAsync("apps", "show", "harbor-hr", "--version", "1"))["definition"]!["name"]!.GetValue<string>());
         var diff = await JsonAsync("apps", "diff", "harbor-hr", "--from", "1", "--to", "2");
