@@ -54,7 +54,7 @@ public static class WorkspaceLifecycleEndpoints
 
     private static async Task<Results<Ok<DeletedWorkspace>, ProblemHttpResult>> DeleteAsync(
         string id, bool? force, AccessService access, IAccessStore store, IKnowledgeStore knowledge, Apps.IAppStore appStore, Apps.AppService apps,
-        AuditLog audit, IServiceProvider services, CancellationToken ct)
+        Apps.Compliance.IComplianceStore compliance, AuditLog audit, IServiceProvider services, CancellationToken ct)
     {
         if (await store.FindWorkspaceAsync(id, ct) is not { } workspace)
         {
@@ -81,6 +81,7 @@ public static class WorkspaceLifecycleEndpoints
         {
             await apps.DeleteAsync(app, AuditActor.Admin, ct);
         }
+        await compliance.DeleteAsync(workspace.Id, ct);
         if (kbs.Count > 0)
         {
             if (services.GetService<IWorkspaceContents>() is not { } contents)

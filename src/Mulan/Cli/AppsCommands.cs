@@ -19,6 +19,20 @@ public class AppSettings : ClientSettings
     internal string Path(string rest = "", params (string Name, string? Value)[] query) =>
         MulanApiClient.WithQuery($"api/apps/{Uri.EscapeDataString(Slug)}{rest}", [.. query, ("workspace", Workspace)]);
 
+    /// <summary>The server's answer as JSON with <c>--json</c>, else one line for people.</summary>
+    internal static int Report(ClientSettings s, JsonNode answer, string line)
+    {
+        if (s.Json)
+        {
+            JsonTables.Print(answer);
+        }
+        else
+        {
+            Console.WriteLine(line);
+        }
+        return 0;
+    }
+
     /// <summary>One line about an app: slug, latest and published version.</summary>
     internal static string Describe(JsonNode app) =>
         $"{app["slug"]} ({app["id"]}): version {app["version"]}, " + (app["publishedVersion"] is { } p ? $"version {p} published" : "not published");
@@ -106,15 +120,7 @@ public sealed class AppsCreateCommand : AsyncCommand<AppsCreateCommand.Settings>
             definition["workspace"] = s.Workspace;
         }
         var created = await api.SendJsonAsync(HttpMethod.Post, "api/apps", definition, ct);
-        if (s.Json)
-        {
-            JsonTables.Print(created);
-        }
-        else
-        {
-            Console.WriteLine($"Created app {AppSettings.Describe(created)}.");
-        }
-        return 0;
+        return AppSettings.Report(s, created, $"Created app {AppSettings.Describe(created)}.");
     }
 
     internal static JsonObject ReadObject(string file)
@@ -157,15 +163,7 @@ public sealed class AppsUpdateCommand : AsyncCommand<AppsUpdateCommand.Settings>
             definition["note"] = s.Note;
         }
         var updated = await api.SendJsonAsync(HttpMethod.Put, s.Path(), definition, ct);
-        if (s.Json)
-        {
-            JsonTables.Print(updated);
-        }
-        else
-        {
-            Console.WriteLine($"Updated app {AppSettings.Describe(updated)}; publish it to serve the new version.");
-        }
-        return 0;
+        return AppSettings.Report(s, updated, $"Updated app {AppSettings.Describe(updated)}; publish it to serve the new version.");
     }
 }
 
@@ -233,15 +231,7 @@ public sealed class AppsPublishCommand : AsyncCommand<AppsPublishCommand.Setting
     {
         using var api = new MulanApiClient(s);
         var app = await api.SendJsonAsync(HttpMethod.Post, s.Path("/publish"), s.Version is { } v ? new JsonObject { ["version"] = v } : new JsonObject(), ct);
-        if (s.Json)
-        {
-            JsonTables.Print(app);
-        }
-        else
-        {
-            Console.WriteLine($"Published {AppSettings.Describe(app)}.");
-        }
-        return 0;
+        return AppSettings.Report(s, app, $"Published {AppSettings.Describe(app)}.");
     }
 }
 
@@ -260,15 +250,7 @@ public sealed class AppsRollbackCommand : AsyncCommand<AppsRollbackCommand.Setti
     {
         using var api = new MulanApiClient(s);
         var app = await api.SendJsonAsync(HttpMethod.Post, s.Path("/rollback"), new JsonObject { ["version"] = s.Version }, ct);
-        if (s.Json)
-        {
-            JsonTables.Print(app);
-        }
-        else
-        {
-            Console.WriteLine($"Rolled back {AppSettings.Describe(app)}.");
-        }
-        return 0;
+        return AppSettings.Report(s, app, $"Rolled back {AppSettings.Describe(app)}.");
     }
 }
 

@@ -22,6 +22,12 @@ public sealed class SqliteComplianceStore(SqliteDatabase db) : IComplianceStore
             JsonSerializer.Deserialize<List<ComplianceRule>>(row.Rules, Json) ?? [], DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt));
     }
 
+    public async Task DeleteAsync(string workspaceId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("DELETE FROM compliance_rules WHERE workspace_id = @workspaceId", new { workspaceId });
+    }
+
     public async Task SaveAsync(WorkspaceComplianceRules rules, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

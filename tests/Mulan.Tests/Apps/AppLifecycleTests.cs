@@ -248,6 +248,19 @@ public sealed class AppLifecycleTests : IAsyncLifetime
         Assert.Equal("第6个回答：好的。", sentHistory[^1]);
     }
 
+    [Fact]
+    public async Task The_callers_own_key_limits_apply_to_the_apps_model_calls_with_their_retry_after()
+    {
+        await AppTestKit.PublishAsync(_host, Definition("Be brief."));
+        var key = await _host.CreateKeyAsync(new { name = "one-a-minute", rpm = 1 });
+        Assert.Contains("十五天", (await AskAsync(key, "年假有几天？"))["choices"]![0]!["message"]!["content"]!.GetValue<string>());
+        using var second = await _host.Client(key).PostAsJsonAsync("v1/chat/completions", new { model = "app:hb", messages = new[] { new { role = "user", content = "年假有几天？" } } });
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Contains("rate_limit_exceeded", await second.Content.ReadAsStringAsync());
+        Assert.NotNull(second.Headers.RetryAfter);
+        Assert.Single(_host.Vendor.Requests);
+    }
+
     private async Task<(string Text, string? Finish)> StreamAsync(string key, string slug)
     {
         using var response = await _host.Client(key).PostAsJsonAsync("v1/chat/completions", new { model = "app:" + slug, stream = true, messages = new[] { new { role = "user", content = "年假有几天？" } } });

@@ -11,4 +11,7 @@ public interface IComplianceStore
 
     /// <summary>Replaces the workspace's extra rules with these, all at once.</summary>
     Task SaveAsync(WorkspaceComplianceRules rules, CancellationToken ct);
+
+    /// <summary>Removes the workspace's extra rules (the workspace is being deleted).</summary>
+    Task DeleteAsync(string workspaceId, CancellationToken ct);
 }

@@ -49,7 +49,7 @@ public sealed class CopywriterRuntime(AppModelCaller models, Compliance.Complian
         }
         if (variants.FirstOrDefault(v => v.Error is not null) is { } failed)
         {
-            await gateway.FailAsync(call, failed.Status, failed.Error!);
+            await gateway.FailAsync(call, failed.Status, failed.Error!, failed.RetryAfterSeconds);
             return;
         }
         var texts = variants.Select(v => shaper.Shape(v.Text.Trim())).ToList();

@@ -301,7 +301,7 @@ public sealed partial class AppGateway(
             call.Add(result);
             if (result.Error is { } error)
             {
-                await FailAsync(call, result.Status, error);
+                await FailAsync(call, result.Status, error, result.RetryAfterSeconds);
                 return;
             }
             answer = GroundedAnswerer.Interpret(call.Turn.Question, result.Text, retrieved.Results);
@@ -378,7 +378,7 @@ public sealed partial class AppGateway(
         {
             if (!stream.Started)
             {
-                await FailAsync(call, end.Status, error);
+                await FailAsync(call, end.Status, error, end.RetryAfterSeconds);
                 return;
             }
             await ledger.TryRecordAsync(call.X.ToRecord(UsageStatus.UpstreamError, default, 502, error["message"]?.ToString()));
@@ -454,12 +454,13 @@ public sealed partial class AppGateway(
 
     private static string Title(string question) => question.Length <= 60 ? question : question[..60] + "…";
 
-    internal async Task FailAsync(AppCall call, int status, JsonObject error)
+    /// <param name="retryAfter">the model call's Retry-After, passed on to the client.</param>
+    internal async Task FailAsync(AppCall call, int status, JsonObject error, int? retryAfter = null)
     {
         var message = error["message"] is JsonValue m && m.TryGetValue<string>(out var s) ? s : "the app's model call failed";
         var code = error["code"] is JsonValue c && c.TryGetValue<string>(out var cs) ? cs : null;
         var type = error["type"] is JsonValue t && t.TryGetValue<string>(out var ts) ? ts : "upstream_error";
-        var failure = new OpenAIError(status, $"The app's model call failed: {message}", type, null, code);
+        var failure = new OpenAIError(status, $"The app's model call failed: {message}", type, null, code) { RetryAfterSeconds = retryAfter };
         await ledger.TryRecordAsync(call.X.ToRecord(status is >= 400 and < 500 ? UsageStatus.Rejected : UsageStatus.UpstreamError, default, status, failure.Message));
         await failure.WriteAsync(call.Ctx.Response);
     }

@@ -13,8 +13,12 @@ namespace Mulan.Apps.Runtime;
 
 /// <summary>What one model call made for an app cost and returned.</summary>
 /// <param name="Error">the gateway's OpenAI error object when it refused or failed the call.</param>
+/// <param name="RetryAfterSeconds">the gateway's Retry-After when it refused the call for a rate limit.</param>
 public sealed record ModelCallResult(int Status, string Text, long PromptTokens, long CompletionTokens, decimal Cost, string? Currency, string RequestId,
-    JsonObject? Error);
+    JsonObject? Error)
+{
+    public int? RetryAfterSeconds { get; init; }
+}
 
 /// <summary>One event of a streamed model call: a text delta, or the end (with usage and cost, or an error).</summary>
 public sealed record ModelStreamEvent(string? Delta, ModelCallResult? End);
@@ -51,7 +55,7 @@ public sealed class AppModelCaller(IServiceProvider services)
         if (ctx.Response.StatusCode != 200 || json is null)
         {
             return new ModelCallResult(ctx.Response.StatusCode == 200 ? 502 : ctx.Response.StatusCode, "", 0, 0, 0, null, requestId,
-                json?["error"] as JsonObject ?? Failure("the model answered with something that is not a chat completion"));
+                json?["error"] as JsonObject ?? Failure("the model answered with something that is not a chat completion")) { RetryAfterSeconds = RetryAfter(ctx) };
         }
         var text = json["choices"]?[0]?["message"]?["content"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
         var (cost, currency) = Cost(ctx);
@@ -159,7 +163,7 @@ public sealed class AppModelCaller(IServiceProvider services)
                 // reported as a failure below
             }
             yield return new ModelStreamEvent(null, new ModelCallResult(ctx.Response.StatusCode, "", 0, 0, 0, null, requestId,
-                refused ?? Failure("the model call was refused")));
+                refused ?? Failure("the model call was refused")) { RetryAfterSeconds = RetryAfter(ctx) });
             yield break;
         }
         if (error is not null || !sawDone)
@@ -200,6 +204,9 @@ public sealed class AppModelCaller(IServiceProvider services)
         decimal.TryParse(ctx.Response.Headers["x-mulan-cost"].ToString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var cost)
             ? (cost, ctx.Response.Headers["x-mulan-cost-currency"].ToString() is { Length: > 0 } c ? c : null)
             : (0m, null);
+
+    private static int? RetryAfter(HttpContext ctx) =>
+        int.TryParse(ctx.Response.Headers.RetryAfter.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
 
     private static long Tokens(JsonNode? usage, string name) =>
         usage?[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
