@@ -13,7 +13,7 @@ public class AppSettings : ClientSettings
     public string Slug { get; init; } = "";
 
     [CommandOption("--workspace <WORKSPACE>")]
-    [Description("The workspace (id or name) a slug is looked up in. Default: the 'default' workspace.")]
+    [Description("The workspace (id or name) a slug is looked up in. Default: the one workspace with an app of that slug.")]
     public string? Workspace { get; init; }
 
     internal string Path(string rest = "", params (string Name, string? Value)[] query) =>

@@ -15,7 +15,7 @@ public sealed record ReembeddingProgress(string Model, int Embedded, string? Las
 /// are dropped. Documents ingested meanwhile are embedded with both models by the ingestion workers.
 /// </summary>
 public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIndex index, KnowledgeEmbedder embedder,
-    IOptions<KnowledgeOptions> options, TimeProvider time, ILogger<ReembeddingWorker> logger) : BackgroundService
+    IOptions<KnowledgeOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<ReembeddingWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly ConcurrentDictionary<string, ReembeddingProgress> _progress = new(StringComparer.Ordinal);
@@ -26,6 +26,12 @@ public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIn
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Embeddings are calls to this server's own gateway: none can succeed before it listens, and a first pass that
+        // failed for that would only wait out a back-off (measured: a restart under load then resumed a minute late).
+        if (!await StartedAsync(stoppingToken))
+        {
+            return;
+        }
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -58,6 +64,22 @@ public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIn
             {
                 return;
             }
+        }
+    }
+
+    private async Task<bool> StartedAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+        try
+        {
+            await started.Task;
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
