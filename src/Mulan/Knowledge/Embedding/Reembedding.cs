@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Mulan.Hosting;
 using Mulan.Knowledge.Chunking;
 using Mulan.Knowledge.Retrieval;
 
@@ -28,7 +29,7 @@ public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIn
     {
         // Embeddings are calls to this server's own gateway: none can succeed before it listens, and a first pass that
         // failed for that would only wait out a back-off (measured: a restart under load then resumed a minute late).
-        if (!await StartedAsync(stoppingToken))
+        if (!await lifetime.WaitAsync(stoppingToken))
         {
             return;
         }
@@ -64,22 +65,6 @@ public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIn
             {
                 return;
             }
-        }
-    }
-
-    private async Task<bool> StartedAsync(CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
-        try
-        {
-            await started.Task;
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Mulan.Hosting;
 using Mulan.Knowledge.Chunking;
 using Mulan.Knowledge.Embedding;
 using Mulan.Knowledge.Ingestion.Parsing;
@@ -18,12 +19,17 @@ namespace Mulan.Knowledge.Ingestion;
 /// </summary>
 public sealed partial class IngestionWorker(
     IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, KnowledgeLifecycle lifecycle, KnowledgeEmbedder embedder, IngestionSignal signal,
-    IOptions<KnowledgeOptions> options, TimeProvider time, ILogger<IngestionWorker> logger) : BackgroundService
+    IOptions<KnowledgeOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestionWorker> logger) : BackgroundService
 {
     private readonly KnowledgeOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Documents are embedded through this server's own gateway, which answers only once the server listens.
+        if (!await lifetime.WaitAsync(stoppingToken))
+        {
+            return;
+        }
         var requeued = await store.RequeueInterruptedAsync(stoppingToken);
         if (requeued > 0)
         {
