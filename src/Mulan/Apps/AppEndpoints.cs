@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Mulan.Access;
 using Mulan.Gateway;
 using Mulan.Gateway.Wire;
+using Mulan.Hosting;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 
@@ -28,10 +29,10 @@ public static class AppEndpoints
         apps.MapGet("/{id}/versions", VersionsAsync).WithName("AppVersions");
         apps.MapGet("/{id}/versions/{version:int}", VersionAsync).WithName("AppVersion");
         apps.MapGet("/{id}/diff", DiffAsync).WithName("AppDiff").WithSummary("What changed between two versions, by JSON path.");
-        apps.MapPost("/{id}/publish", (string id, PublishRequest? body, HttpContext ctx, AppService service, CancellationToken ct) =>
-            PublishAsync(id, body?.Version, false, ctx, service, ct)).WithName("PublishApp");
-        apps.MapPost("/{id}/rollback", (string id, PublishRequest? body, HttpContext ctx, AppService service, CancellationToken ct) =>
-            PublishAsync(id, body?.Version, true, ctx, service, ct)).WithName("RollbackApp");
+        apps.MapPost("/{id}/publish", (string id, PublishRequest? body, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct) =>
+            PublishAsync(id, body?.Version, false, ctx, service, access, ct)).WithName("PublishApp");
+        apps.MapPost("/{id}/rollback", (string id, PublishRequest? body, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct) =>
+            PublishAsync(id, body?.Version, true, ctx, service, access, ct)).WithName("RollbackApp");
         apps.MapGet("/{id}/conversations", ConversationsAsync).WithName("AppConversations");
         apps.MapGet("/{id}/conversations/{cid}", ConversationAsync).WithName("AppConversation");
         apps.MapDelete("/{id}/conversations/{cid}", DeleteConversationAsync).WithName("DeleteAppConversation");
@@ -255,14 +256,14 @@ public static class AppEndpoints
         return TypedResults.Ok(new { from = a, to = b, changes = AppService.Diff(before, after).Select(c => new ChangeView(c.Path, c.Before, c.After)) });
     }
 
-    private static async Task<IResult> PublishAsync(string id, int? version, bool rollback, HttpContext ctx, AppService service, CancellationToken ct)
+    private static async Task<IResult> PublishAsync(string id, int? version, bool rollback, HttpContext ctx, AppService service, IAccessStore access,
+        CancellationToken ct)
     {
         var caller = KnowledgeCaller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return AdminOnly(rollback ? "Rolling back apps" : "Publishing apps");
         }
-        var access = ctx.RequestServices.GetRequiredService<IAccessStore>();
         if (await FindAsync(id, ctx, service, access, ct) is not { } app)
         {
             return NotFound(id);
@@ -458,23 +459,9 @@ public static class AppEndpoints
         var csv = new StringBuilder("requestId,app,appVersion,user,rating,comment,correction,question,answer,at\n");
         foreach (var i in items)
         {
-            csv.AppendJoin(',', [Field(i.RequestId), Field(i.App), i.AppVersion.ToString(CultureInfo.InvariantCulture), Field(i.User), i.Rating,
-                Field(i.Comment), Field(i.Correction), Field(i.Question), Field(i.Answer), i.At.ToString("O", CultureInfo.InvariantCulture)]).Append('\n');
+            csv.AppendJoin(',', [CsvCell.Of(i.RequestId), CsvCell.Of(i.App), i.AppVersion.ToString(CultureInfo.InvariantCulture), CsvCell.Of(i.User), i.Rating,
+                CsvCell.Of(i.Comment), CsvCell.Of(i.Correction), CsvCell.Of(i.Question), CsvCell.Of(i.Answer), i.At.ToString("O", CultureInfo.InvariantCulture)]).Append('\n');
         }
         return csv.ToString();
-    }
-
-    // RFC 4180 quoting; a leading = + - @ is defused so a spreadsheet does not run it as a formula.
-    private static string Field(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return "";
-        }
-        if (value[0] is '=' or '+' or '-' or '@')
-        {
-            value = "'" + value;
-        }
-        return "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
     }
 }

@@ -75,12 +75,7 @@ internal static class UsageCsv
         }
         if (node is JsonValue v && v.TryGetValue<string>(out var text))
         {
-            // A text cell that a spreadsheet would run as a formula (model names and errors come from users) is made inert.
-            if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-            {
-                text = "'" + text;
-            }
-            return text.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+            return Hosting.CsvCell.Of(text);
         }
         return node.ToJsonString();
     }

@@ -98,8 +98,7 @@ public sealed partial class AnswerShaper
         var tail = MarkerStart().Match(text);
         _held = text[tail.Index..];
         var ready = text[..tail.Index];
-        // Mid-answer, a marker at the start of this piece still follows text: attach it as if that text were here.
-        return Release(_released == 0 ? Knowledge.Answering.CitationMarkers.Attach(ready) : Knowledge.Answering.CitationMarkers.Attach("x" + ready)[1..]);
+        return Release(Knowledge.Answering.CitationMarkers.Attach(ready, followsText: _released > 0));
     }
 
     private string Release(string text)

@@ -76,7 +76,6 @@ public sealed partial class AppGateway(
         }
         Conversation? conversation = null;
         IReadOnlyList<HistoryMessage> history = turn.History;
-        var seq = 0;
         if (turn.ConversationId is { } cid)
         {
             conversation = await store.FindConversationAsync(cid, ctx.RequestAborted);
@@ -88,7 +87,6 @@ public sealed partial class AppGateway(
             }
             var stored = await store.MessagesAsync(cid, ctx.RequestAborted);
             history = [.. stored.Select(m => new HistoryMessage(m.Role, m.Content))];
-            seq = stored.Count == 0 ? 0 : stored[^1].Seq;
         }
         var question = turn.Question;
         if (app.Pii is { } policy)
@@ -106,7 +104,7 @@ public sealed partial class AppGateway(
             }
         }
         history = Trim(history, definition.Conversation?.HistoryTokens ?? DefaultHistoryTokens);
-        var call = new AppCall(ctx, x, app, turn with { Question = question, History = history }, owner, conversation, seq,
+        var call = new AppCall(ctx, x, app, turn with { Question = question, History = history }, owner, conversation,
             new AppAttribution(app.App.Id, app.Version, app.App.WorkspaceId, x.EndUser, x.RequestId, definition.Budget));
         try
         {
@@ -131,9 +129,8 @@ public sealed partial class AppGateway(
 
     /// <summary>One app request being served.</summary>
     /// <param name="Owner">the end user conversations belong to.</param>
-    /// <param name="Seq">the last stored message's sequence number in the conversation.</param>
     /// <param name="Calls">what the app's model calls are attributed to.</param>
-    public sealed record AppCall(HttpContext Ctx, Exchange X, PublishedApp App, AppTurn Turn, string Owner, Conversation? Conversation, int Seq,
+    public sealed record AppCall(HttpContext Ctx, Exchange X, PublishedApp App, AppTurn Turn, string Owner, Conversation? Conversation,
         AppAttribution Calls)
     {
         public long PromptTokens { get; set; }
@@ -420,8 +417,9 @@ public sealed partial class AppGateway(
             Title(call.Turn.Question), now, now, 0);
         var turn = new ConversationTurn(conversation with { UpdatedAt = now }, call.Conversation is null,
             [
-                new ConversationMessage(call.Seq + 1, "user", call.Turn.Question, call.X.RequestId, call.App.Version, null, now),
-                new ConversationMessage(call.Seq + 2, "assistant", answer, call.X.RequestId, call.App.Version, citationsJson, now),
+                // Numbered when stored (two requests may continue one conversation at once).
+                new ConversationMessage(0, "user", call.Turn.Question, call.X.RequestId, call.App.Version, null, now),
+                new ConversationMessage(0, "assistant", answer, call.X.RequestId, call.App.Version, citationsJson, now),
             ],
             new AppAnswer(call.X.RequestId, call.App.App.Id, call.App.Version, call.App.App.WorkspaceId, call.X.Key.Id, call.Owner, call.ConversationId,
                 call.Turn.Question, answer, citationsJson, now));

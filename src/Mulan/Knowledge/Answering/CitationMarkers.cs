@@ -19,8 +19,10 @@ public static partial class CitationMarkers
         [.. Marker().Matches(text).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Distinct()];
 
     /// <summary>Joins each marker to what precedes it with one no-break space (replacing any whitespace there).</summary>
-    public static string Attach(string text) =>
-        SpacedMarker().Replace(text, m => m.Index == 0 ? m.Groups[1].Value : NoBreakSpace + m.Groups[1].Value);
+    /// <param name="followsText">the text continues an answer already sent (a streamed delta): a marker at its start
+    /// still follows a sentence, so it is joined too.</param>
+    public static string Attach(string text, bool followsText = false) =>
+        SpacedMarker().Replace(text, m => m.Index == 0 && !followsText ? m.Groups[1].Value : NoBreakSpace + m.Groups[1].Value);
 
     /// <summary>Removes the markers <paramref name="keep"/> rejects, with the space before them.</summary>
     public static string Remove(string text, Func<int, bool> keep) =>
