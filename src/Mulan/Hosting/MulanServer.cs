@@ -7,6 +7,7 @@ using Mulan.Apps;
 using Mulan.Apps.Compliance;
 using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
+using Mulan.Assistant;
 using Mulan.Audit;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -67,6 +68,7 @@ public static class MulanServer
         builder.Services.AddApps();
         builder.Services.AddAppPackages();
         builder.Services.AddCompliance();
+        builder.Services.AddAssistant();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -89,6 +91,7 @@ public static class MulanServer
         app.MapApps();
         app.MapAppPackages();
         app.MapCompliance();
+        app.MapAssistant();
         return app;
     }
 

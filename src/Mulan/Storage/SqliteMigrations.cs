@@ -249,6 +249,65 @@ internal static class SqliteMigrations
         ALTER TABLE usage_records ADD COLUMN parent_request_id TEXT NULL;
         CREATE INDEX usage_app_at ON usage_records(app_id, at) WHERE app_id IS NOT NULL;
         """,
+        // 13: the assistant: tool sources (OpenAPI imports and MCP servers; a credential encrypted), runs with the state a
+        // paused run resumes from and their step trace, when each schedule last fired, and the ledger's attribution to a run
+        """
+        CREATE TABLE tool_sources (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            tools TEXT NOT NULL,
+            credential BLOB NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (workspace_id, name));
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            app_version INTEGER NOT NULL,
+            workspace_id TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            schedule TEXT NULL,
+            status TEXT NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT NULL,
+            error TEXT NULL,
+            state TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            cost_nanos INTEGER NOT NULL,
+            currency TEXT NULL,
+            steps INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER NULL);
+        CREATE INDEX runs_app ON runs(app_id, created_at);
+        CREATE INDEX runs_workspace_status ON runs(workspace_id, status, created_at);
+        CREATE TABLE run_steps (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NULL,
+            status TEXT NOT NULL,
+            input TEXT NULL,
+            output TEXT NULL,
+            error TEXT NULL,
+            duration_ms INTEGER NOT NULL,
+            cost_nanos INTEGER NOT NULL,
+            request_id TEXT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (run_id, seq));
+        CREATE TABLE schedule_state (
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            schedule TEXT NOT NULL,
+            last_fired_at INTEGER NOT NULL,
+            PRIMARY KEY (app_id, schedule));
+        ALTER TABLE usage_records ADD COLUMN run_id TEXT NULL;
+        CREATE INDEX usage_run ON usage_records(run_id) WHERE run_id IS NOT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)
