@@ -72,6 +72,15 @@ public static class AuditActions
     public const string AppDeleted = "app.deleted";
     /// <summary>A workspace's extra compliance rules were replaced through <c>PUT /api/compliance/rules</c>.</summary>
     public const string ComplianceRulesChanged = "compliance.rules_changed";
+    /// <summary>A tool source (an OpenAPI import or an MCP server) was added through <c>/api/tools</c>.</summary>
+    public const string ToolCreated = "tool.created";
+    public const string ToolDeleted = "tool.deleted";
+    /// <summary>A side-effecting tool call of a run was approved (the entry holds the exact call that ran).</summary>
+    public const string RunApproved = "run.approved";
+    public const string RunRejected = "run.rejected";
+    /// <summary>A pending approval passed its expiry: the call was rejected without running.</summary>
+    public const string RunApprovalExpired = "run.approval_expired";
+    public const string RunCancelled = "run.cancelled";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -79,5 +88,6 @@ public static class AuditActions
         ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
         KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, AppCreated, AppUpdated, AppPublished, AppRolledBack, AppDeleted, ComplianceRulesChanged,
+        ToolCreated, ToolDeleted, RunApproved, RunRejected, RunApprovalExpired, RunCancelled,
     ];
 }
