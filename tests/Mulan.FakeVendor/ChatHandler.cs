@@ -54,7 +54,11 @@ internal static class ChatHandler
             return;
         }
 
-        if (request.Stream)
+        if (spec.Agent)
+        {
+            await AgentReply.WriteAsync(context, state, id, request, body);
+        }
+        else if (request.Stream)
         {
             await new ChatStream(context, state, id, request, spec).RunAsync();
         }

@@ -28,6 +28,9 @@ internal sealed record ModelSpec
     /// <summary>Answer like a grounded model (<c>+cite</c>): the first sentence of source 1 with its marker [1], NOT_FOUND
     /// when the prompt quotes no source, and the question itself for a rewrite request. Streamed like <c>+echo</c>.</summary>
     public bool Cite { get; init; }
+
+    /// <summary>A gullible tool-calling model (<c>+agent</c>, see <see cref="AgentReply"/>).</summary>
+    public bool Agent { get; init; }
     public bool Filter { get; init; }
     public int? FailStatus { get; init; }
 
@@ -66,6 +69,7 @@ internal sealed record ModelSpec
                 ("quota", null) => spec with { Quota = true },
                 ("echo", null) => spec with { Echo = true },
                 ("cite", null) => spec with { Echo = true, Cite = true },
+                ("agent", null) => spec with { Agent = true },
                 ("filter", null) => spec with { Filter = true },
                 ("chunks", { } v) when TryInt(v, 0, MaxChunks, out var n) => spec with { Chunks = n },
                 ("gap", { } v) when TryInt(v, 0, MaxDelayMs, out var n) => spec with { GapMs = n },

@@ -11,10 +11,20 @@ namespace Mulan.Access;
 public sealed class ServiceKeys(KeyRing ring, TimeProvider time)
 {
     public const string KeyIdPrefix = "service-knowledge-";
+
+    /// <summary>The key id of the workspace's assistant service key: what runs started through <c>/api</c> and
+    /// schedules are charged to.</summary>
+    public const string AssistantKeyIdPrefix = "service-assistant-";
+    private readonly ConcurrentDictionary<string, VirtualKey> _assistant = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<string>> _secrets = new(StringComparer.Ordinal);
 
     /// <summary>The bearer secret of the workspace's knowledge service key.</summary>
     public string BearerFor(string workspaceId) => _secrets.GetOrAdd(workspaceId, id => new Lazy<string>(() => Mint(id))).Value;
+
+    /// <summary>The workspace's assistant service key: used in process only (it has no secret), no limits of its own;
+    /// the app's budget and the workspace's limits still apply to its calls.</summary>
+    public VirtualKey AssistantKey(string workspaceId) => _assistant.GetOrAdd(workspaceId, id =>
+        new VirtualKey(AssistantKeyIdPrefix + id, id, "assistant runs", "", "", null, null, null, null, null, null, time.GetUtcNow()));
 
     private string Mint(string workspaceId)
     {

@@ -29,6 +29,7 @@ public abstract record AppChange
 /// a knowledge base is named by id or name and stored by id, so renaming it does not break the app.
 /// </summary>
 public sealed class AppService(IAppStore store, AppDirectory directory, IKnowledgeStore knowledge, CatalogState catalog, ExchangeRates rates,
+    Assistant.Tools.ToolCatalog tools,
     AuditLog audit, TimeProvider time)
 {
     public async Task<AppChange> CreateAsync(Workspace workspace, AppDefinition definition, string actor, CancellationToken ct)
@@ -145,6 +146,10 @@ public sealed class AppService(IAppStore store, AppDirectory directory, IKnowled
                 ids.Add(kb.Id);
             }
         }
+        if (d.Tools is { Count: > 0 } && (await tools.MissingAsync(workspaceId, d.Tools, ct)).Count > 0)
+        {
+            return null;
+        }
         if (d.Budget is { } budget)
         {
             AccessEndpoints.CheckChargeable(budget with { Currency = budget.Currency.ToUpperInvariant() },
@@ -177,6 +182,18 @@ public sealed class AppService(IAppStore store, AppDirectory directory, IKnowled
             {
                 missing.Add($"no knowledge base '{d.KnowledgeBases[i]}' in the app's workspace");
                 paths.Add($"$.knowledgeBases[{i}]");
+            }
+        }
+        if (d.Tools is { Count: > 0 })
+        {
+            var absent = await tools.MissingAsync(workspaceId, d.Tools, ct);
+            for (var i = 0; i < d.Tools.Count; i++)
+            {
+                if (absent.Contains(d.Tools[i]))
+                {
+                    missing.Add($"no tool source '{d.Tools[i]}' in the app's workspace");
+                    paths.Add($"$.tools[{i}]");
+                }
             }
         }
         if (missing.Count > 0)

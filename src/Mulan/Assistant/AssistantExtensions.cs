@@ -1,4 +1,6 @@
 using Mulan.Assistant.Mcp;
+using Mulan.Assistant.Runs;
+using Mulan.Assistant.Schedules;
 using Mulan.Assistant.Tools;
 
 namespace Mulan.Assistant;
@@ -8,8 +10,15 @@ public static class AssistantExtensions
 {
     public static IServiceCollection AddAssistant(this IServiceCollection services)
     {
+        services.AddOptions<AssistantOptions>().BindConfiguration(AssistantOptions.Section).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AssistantOptions>, AssistantOptionsValidator>();
         services.AddAssistantTools();
         services.AddMulanMcpServer();
+        services.AddSingleton<RunEvents>();
+        services.AddSingleton<RunService>();
+        services.AddSingleton<AssistantChat>();
+        services.AddSingleton<ScheduleRunner>();
+        services.AddHostedService<AssistantSweeper>();
         return services;
     }
 
@@ -17,6 +26,7 @@ public static class AssistantExtensions
     {
         app.MapToolEndpoints();
         app.MapMulanMcpServer();
+        app.MapRuns();
         return app;
     }
 }

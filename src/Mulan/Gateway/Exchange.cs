@@ -73,6 +73,7 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             AppVersion = App?.Version,
             EndUser = EndUser ?? App?.EndUser,
             ParentRequestId = App?.ParentRequestId,
+            RunId = App?.RunId,
             Unserved = Unserved.Count == 0 ? [] : [.. Unserved],
         };
     }

@@ -12,7 +12,11 @@ public sealed record InProcessCall(VirtualKey Key, AppAttribution App, string Gr
 
 /// <summary>Whom a gateway request is for: the app and version, its end user and the app request it serves.</summary>
 /// <param name="Budget">the app's own budget, reserved and charged like a key's.</param>
-public sealed record AppAttribution(string AppId, int Version, string WorkspaceId, string? EndUser, string? ParentRequestId, KeyBudget? Budget = null);
+public sealed record AppAttribution(string AppId, int Version, string WorkspaceId, string? EndUser, string? ParentRequestId, KeyBudget? Budget = null)
+{
+    /// <summary>The assistant run the call is a step of.</summary>
+    public string? RunId { get; init; }
+}
 
 /// <summary>Published apps as models named <c>app:&lt;slug&gt;</c> (implemented by Apps).</summary>
 public interface IAppModels

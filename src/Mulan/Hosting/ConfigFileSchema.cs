@@ -27,6 +27,7 @@ public static class ConfigFileSchema
         [KnowledgeOptions.Section] = typeof(KnowledgeOptions),
         [GovernanceOptions.Section] = typeof(GovernanceOptions),
         [Outbound.OutboundOptions.Section] = typeof(Outbound.OutboundOptions),
+        [Assistant.AssistantOptions.Section] = typeof(Assistant.AssistantOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

@@ -23,7 +23,7 @@ namespace Mulan.Apps.Runtime;
 /// </summary>
 public sealed partial class AppGateway(
     AppDirectory directory, AppModelCaller models, IAppStore store, IKnowledgeStore knowledge, KnowledgeSearch search, ExtractiveAnswerer extractive,
-    RateLimiter limits, PiiGuard pii, TokenCounter tokens, UsageLedger ledger, TurnWriter turns, Copywriting.CopywriterRuntime copywriter, TimeProvider time,
+    RateLimiter limits, PiiGuard pii, TokenCounter tokens, UsageLedger ledger, TurnWriter turns, Copywriting.CopywriterRuntime copywriter, Assistant.Runs.AssistantChat assistant, TimeProvider time,
     ILogger<AppGateway> logger) : IAppModels
 {
     public const string EndpointName = "app.chat";
@@ -49,12 +49,6 @@ public sealed partial class AppGateway(
         }
         var definition = app.Definition;
         x.App = new AppAttribution(app.App.Id, app.Version, app.App.WorkspaceId, x.EndUser, null);
-        if (definition.Kind == AppKinds.Assistant)
-        {
-            await RejectAsync(ctx, x, new OpenAIError(400, $"'{app.ModelName}' is an assistant app; assistant apps are served through runs, not chat completions.",
-                "invalid_request_error", "model", "app_kind_not_served"));
-            return;
-        }
         if (AppTurn.Read(request.Body, definition, out var invalid) is not { } turn)
         {
             await RejectAsync(ctx, x, invalid!);
@@ -111,6 +105,10 @@ public sealed partial class AppGateway(
             if (definition.Kind == AppKinds.Copywriter)
             {
                 await copywriter.HandleAsync(call, this);
+            }
+            else if (definition.Kind == AppKinds.Assistant)
+            {
+                await assistant.HandleAsync(call, this);
             }
             else if (request.Stream)
             {
@@ -582,6 +580,14 @@ public sealed partial class AppGateway(
             }
             await Response.WriteAsync("data: [DONE]\n\n", call.Ctx.RequestAborted);
             await Response.Body.FlushAsync(call.Ctx.RequestAborted);
+        }
+
+        /// <summary>A chunk with an empty delta and a <c>mulan_step</c> field: progress that OpenAI clients skip over.</summary>
+        public async Task ProgressAsync(JsonObject step)
+        {
+            var chunk = Chunk(new JsonObject(), null);
+            chunk["mulan_step"] = step;
+            await WriteAsync(chunk);
         }
 
         public async Task ErrorAsync(JsonObject error)

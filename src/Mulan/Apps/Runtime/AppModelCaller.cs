@@ -18,6 +18,9 @@ public sealed record ModelCallResult(int Status, string Text, long PromptTokens,
     JsonObject? Error)
 {
     public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>The tool calls the model asked for (OpenAI's <c>message.tool_calls</c>), when it asked for any.</summary>
+    public JsonArray? ToolCalls { get; init; }
 }
 
 /// <summary>One event of a streamed model call: a text delta, or the end (with usage and cost, or an error).</summary>
@@ -59,7 +62,10 @@ public sealed class AppModelCaller(IServiceProvider services)
         }
         var text = json["choices"]?[0]?["message"]?["content"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
         var (cost, currency) = Cost(ctx);
-        return new ModelCallResult(200, text, Tokens(json["usage"], "prompt_tokens"), Tokens(json["usage"], "completion_tokens"), cost, currency, requestId, null);
+        return new ModelCallResult(200, text, Tokens(json["usage"], "prompt_tokens"), Tokens(json["usage"], "completion_tokens"), cost, currency, requestId, null)
+        {
+            ToolCalls = json["choices"]?[0]?["message"]?["tool_calls"] is JsonArray { Count: > 0 } calls ? (JsonArray)calls.DeepClone() : null,
+        };
     }
 
     /// <summary>Streams the call: deltas as the vendor sends them, then one end event.</summary>

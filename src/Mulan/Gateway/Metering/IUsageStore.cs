@@ -4,7 +4,11 @@ namespace Mulan.Gateway.Metering;
 
 /// <param name="AppId">only records attributed to this app (its requests and the model calls made for them).</param>
 public sealed record UsageQuery(string? KeyId, string? WorkspaceId, string? Model, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize,
-    string? AppId = null);
+    string? AppId = null)
+{
+    /// <summary>Only the model calls of this assistant run.</summary>
+    public string? RunId { get; init; }
+}
 
 public sealed record UsageTotal(string? Currency, long Requests, long InputTokens, long CachedTokens, long OutputTokens, decimal Cost);
 

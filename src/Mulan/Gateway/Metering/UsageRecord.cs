@@ -52,6 +52,9 @@ public sealed record UsageRecord
 
     /// <summary>For a model call an app made: the request id of the app request it was made for.</summary>
     public string? ParentRequestId { get; init; }
+
+    /// <summary>For a model call of an assistant run: the run.</summary>
+    public string? RunId { get; init; }
 }
 
 /// <param name="InputTokens">estimated by Mulan: the vendor never said.</param>

@@ -223,6 +223,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("POST", "api/apps/{APP}/rollback", """{"version":{V}}""", "version", CountValues),
         new("GET", "api/apps/{APP}/diff?to=1&from={V}", null, "from", QueryCountValues),
         new("GET", "api/apps/{APP}/diff?from=1&to={V}", null, "to", QueryCountValues),
+        new("GET", "api/runs?limit={V}", null, "limit", [.. QueryCountValues, "201"]),
+        new("GET", "api/apps/{APP}/runs?limit={V}", null, "limit", [.. QueryCountValues, "201"]),
         new("GET", "api/apps/{APP}/export?version={V}", null, "version", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
@@ -305,6 +307,9 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/compliance/check", "GET /api/compliance/rules", "PUT /api/compliance/rules", "GET /api/compliance/channels",
         // Packages and templates: export's version is covered above; import and the templates take text (and a zip).
         "GET /api/apps/{id}/export", "POST /api/apps/import", "GET /api/app-templates/", "GET /api/app-templates/{name}",
+        // Assistant runs: the lists' limit is covered above; the rest take text.
+        "GET /api/runs/", "GET /api/apps/{id}/runs", "POST /api/apps/{id}/runs", "GET /api/runs/{id}", "GET /api/runs/{id}/events", "POST /api/runs/{id}/approve",
+        "POST /api/runs/{id}/reject", "POST /api/runs/{id}/cancel",
     ];
 
     [Fact]
