@@ -87,4 +87,18 @@ public sealed record AppLimits(int? EndUserRpm = null);
 public sealed record CopywriterSettings(string? Channel = null, int? Variants = null, string? Tone = null, string? Audience = null,
     int? Length = null, string? Compliance = null);
 
-public sealed record AssistantSettings(int? MaxSteps = null, int? MaxTokens = null, decimal? MaxCost = null, int? MaxSeconds = null);
+/// <param name="MaxCost">in the currency of the route's price.</param>
+public sealed record AssistantSettings(int? MaxSteps = null, int? MaxTokens = null, decimal? MaxCost = null, int? MaxSeconds = null)
+{
+    /// <summary>Runs started by the clock, e.g. weekdays at 09:00 Asia/Shanghai.</summary>
+    public IReadOnlyList<ScheduleSettings>? Schedules { get; init; }
+}
+
+/// <summary>A run started by the clock.</summary>
+/// <param name="Cron">five fields (minute hour day-of-month month day-of-week), or six with seconds first.</param>
+/// <param name="TimeZone">an IANA time zone, e.g. <c>Asia/Shanghai</c>; default UTC.</param>
+/// <param name="Input">what the run is asked.</param>
+/// <param name="Webhook">where the finished run is posted (a guarded outbound call); without one it is kept as the run's output.</param>
+public sealed record ScheduleSettings(string Name = "", string Cron = "", string? TimeZone = null, string Input = "", WebhookSettings? Webhook = null);
+
+public sealed record WebhookSettings(string Url = "");

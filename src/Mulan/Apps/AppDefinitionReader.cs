@@ -210,6 +210,56 @@ public static partial class AppDefinitionReader
                 errors.Range("$.assistant.maxTokens", s.MaxTokens, 1, 10_000_000);
                 errors.Positive("$.assistant.maxCost", s.MaxCost, AccessEndpoints.MaxBudgetAmount);
                 errors.Range("$.assistant.maxSeconds", s.MaxSeconds, 1, 86_400);
+                CheckSchedules(s.Schedules, errors);
+            }
+        }
+    }
+
+    public const int MaxSchedules = 20;
+
+    private static void CheckSchedules(IReadOnlyList<ScheduleSettings>? schedules, Dictionary<string, string[]> errors)
+    {
+        if (schedules is null)
+        {
+            return;
+        }
+        if (schedules.Count > MaxSchedules)
+        {
+            errors.AddError("$.assistant.schedules", $"at most {MaxSchedules} schedules");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < schedules.Count; i++)
+        {
+            var s = schedules[i];
+            var at = $"$.assistant.schedules[{i}]";
+            if (s is null)
+            {
+                errors.AddError(at, "must be an object");
+                continue;
+            }
+            if (!IsSlug(s.Name))
+            {
+                errors.AddError(at + ".name", "required: lower-case letters, digits and hyphens");
+            }
+            else if (!names.Add(s.Name))
+            {
+                errors.AddError(at + ".name", $"'{s.Name}' is used twice");
+            }
+            if (Assistant.Schedules.ScheduleClock.ParseCron(s.Cron) is { Error: { } cronError })
+            {
+                errors.AddError(at + ".cron", cronError);
+            }
+            if (s.TimeZone is not null && Assistant.Schedules.ScheduleClock.FindZone(s.TimeZone) is null)
+            {
+                errors.AddError(at + ".timeZone", $"unknown time zone '{s.TimeZone}' (use an IANA name such as Asia/Shanghai)");
+            }
+            if (string.IsNullOrWhiteSpace(s.Input) || s.Input.Length > 32_000)
+            {
+                errors.AddError(at + ".input", "required: what each run is asked, at most 32,000 characters");
+            }
+            if (s.Webhook is { } w && (!Uri.TryCreate(w.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || w.Url.Length > 2_000))
+            {
+                errors.AddError(at + ".webhook.url", "must be an absolute http or https URL");
             }
         }
     }

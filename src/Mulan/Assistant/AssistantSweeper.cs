@@ -9,8 +9,8 @@ namespace Mulan.Assistant;
 /// The assistant's clockwork: at start, fails the runs a stopped server left executing; then, every
 /// <see cref="AssistantOptions.SweepSeconds"/>, rejects approvals past their expiry and starts the schedules that are due.
 /// </summary>
-public sealed partial class AssistantSweeper(RunService runs, ScheduleRunner schedules, IOptions<AssistantOptions> options, IHostApplicationLifetime lifetime,
-    ILogger<AssistantSweeper> logger) : BackgroundService
+public sealed partial class AssistantSweeper(RunService runs, ScheduleRunner schedules, IOptions<AssistantOptions> options, TimeProvider time,
+    IHostApplicationLifetime lifetime, ILogger<AssistantSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,7 +26,7 @@ public sealed partial class AssistantSweeper(RunService runs, ScheduleRunner sch
             try
             {
                 await runs.ExpireDueAsync(stoppingToken);
-                await schedules.TickAsync(stoppingToken);
+                await schedules.TickAsync(time.GetUtcNow(), stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

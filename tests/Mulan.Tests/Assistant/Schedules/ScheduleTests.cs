@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Mulan.Assistant.Schedules;
+using Mulan.Tests.Apps;
+using Mulan.Tests.Support;
+using static Mulan.Tests.Assistant.AssistantTestKit;
+
+namespace Mulan.Tests.Assistant.Schedules;
+
+/// <summary>Schedule semantics with a controllable clock: the runner is ticked at chosen instants (the server's own sweep
+/// is set to an hour so that it stays out of the way).</summary>
+public sealed class ScheduleTests : IAsyncLifetime
+{
+    private MulanHost _host = null!;
+    private ScheduleRunner _runner = null!;
+
+    // Monday 7 December 2026, 08:00 in Shanghai (UTC+8).
+    private static readonly DateTimeOffset Monday0800 = new(2026, 12, 7, 8, 0, 0, TimeSpan.FromHours(8));
+
+    public async Task InitializeAsync()
+    {
+        var catalog = Catalog.Replace("""{ "name": "chat-cite", "deployments":""",
+            """{ "name": "agent-slow", "deployments": [ { "provider": "fake", "model": "fake-chat+agent+firstbyte=1500", "price": { "currency": "USD", "input": 1.0, "output": 2.0 } } ] }, { "name": "chat-cite", "deployments":""",
+            StringComparison.Ordinal);
+        _host = await MulanHost.StartAsync(catalog, b => b.Configuration["Assistant:SweepSeconds"] = "3600");
+        await AppTestKit.KnowledgeBaseAsync(_host, "orders", "Order 1001 shipped on May 3.");
+        _runner = _host.App.Services.GetRequiredService<ScheduleRunner>();
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private Task<string> PublishAsync(string slug, string model = "agent") => AppTestKit.PublishAsync(_host, new
+    {
+        slug, name = slug, kind = "assistant", model, knowledgeBases = new[] { "orders" },
+        assistant = new
+        {
+            schedules = new[] { new { name = "morning", cron = "0 9 * * 1-5", timeZone = "Asia/Shanghai", input = "Daily summary. CALL knowledge_search {\"query\":\"order\"}" } },
+        },
+    });
+
+    [Fact]
+    public async Task Weekdays_at_nine_in_Shanghai_fire_once_per_occurrence_and_once_after_downtime()
+    {
+        var app = await PublishAsync("daily");
+        Assert.Empty(await _runner.TickAsync(Monday0800, default)); // first sight: counting starts now
+        Assert.Empty(await _runner.TickAsync(Monday0800.AddMinutes(59), default));
+        var first = Assert.Single(await _runner.TickAsync(Monday0800.AddHours(1).AddSeconds(30), default));
+        Assert.Equal("schedule", first.Origin);
+        Assert.Equal("morning", first.Schedule);
+        Assert.Empty(await _runner.TickAsync(Monday0800.AddHours(1).AddMinutes(2), default));
+        var run = await WaitAsync(_host.Admin, first.Id, "succeeded", "failed");
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        Assert.Contains("Order 1001", run["output"]!.GetValue<string>());
+
+        // Down from Monday 09:02 until Friday 10:00: Tuesday to Friday were missed; one run, not four.
+        var friday = Monday0800.AddDays(4).AddHours(2);
+        var afterDowntime = Assert.Single(await _runner.TickAsync(friday, default));
+        await WaitAsync(_host.Admin, afterDowntime.Id, "succeeded", "failed");
+        Assert.Empty(await _runner.TickAsync(friday.AddMinutes(1), default));
+        // Saturday and Sunday are not weekdays.
+        Assert.Empty(await _runner.TickAsync(Monday0800.AddDays(6).AddHours(3), default));
+        Assert.Single(await _runner.TickAsync(Monday0800.AddDays(7).AddHours(1), default));
+
+        var runs = await _host.Admin.GetFromJsonAsync<JsonObject>($"api/apps/{app}/runs");
+        Assert.Equal(3, runs!["runs"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_schedule_whose_previous_run_has_not_ended_skips_the_occurrence()
+    {
+        await PublishAsync("slow", "agent-slow");
+        await _runner.TickAsync(Monday0800, default);
+        var first = Assert.Single(await _runner.TickAsync(Monday0800.AddHours(1), default));
+        // The next day's occurrence comes while the first run still waits for its slow model.
+        Assert.Equal("running", (await GetRunAsync(_host.Admin, first.Id))["status"]!.GetValue<string>());
+        Assert.Empty(await _runner.TickAsync(Monday0800.AddDays(1).AddHours(1), default));
+        await WaitAsync(_host.Admin, first.Id, "succeeded", "failed");
+        Assert.Single(await _runner.TickAsync(Monday0800.AddDays(2).AddHours(1), default));
+    }
+
+    [Fact]
+    public async Task Bad_schedules_are_refused_with_their_paths()
+    {
+        using var response = await _host.Admin.PostAsJsonAsync("api/apps", new
+        {
+            slug = "bad", name = "bad", kind = "assistant", model = "agent",
+            assistant = new
+            {
+                schedules = new object[]
+                {
+                    new { name = "a", cron = "0 9 * *", input = "x" },
+                    new { name = "b", cron = "61 9 * * *", input = "x" },
+                    new { name = "c", cron = "0 9 * * *", timeZone = "Mars/Olympus", input = "x" },
+                    new { name = "c", cron = "0 9 * * *", input = "" },
+                    new { name = "d", cron = "0 9 * * *", input = "x", webhook = new { url = "ftp://example.com/x" } },
+                },
+            },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        foreach (var path in new[]
+        {
+            "$.assistant.schedules[0].cron", "$.assistant.schedules[1].cron", "$.assistant.schedules[2].timeZone", "$.assistant.schedules[3].name",
+            "$.assistant.schedules[3].input", "$.assistant.schedules[4].webhook.url",
+        })
+        {
+            Assert.True(errors.ContainsKey(path), $"{path} missing from {errors}");
+        }
+        var apps = await _host.Admin.GetFromJsonAsync<JsonObject>("api/apps");
+        Assert.DoesNotContain(apps!["apps"]!.AsArray(), a => a!["slug"]!.GetValue<string>() == "bad");
+    }
+}
