@@ -203,6 +203,19 @@ public sealed class McpServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_past_the_limit_is_refused_before_it_is_read()
+    {
+        var (_, key) = await KeyAsync(new { name = "large" });
+        using var http = _host.Client(key);
+        var huge = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"knowledge_base":"hr","query":" """
+            + new string('x', (int)McpCaller.MaxRequestBodyBytes) + "\"}}}";
+        using var content = new StringContent(huge, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("mcp", content);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("request_too_large", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_revoked_key_is_refused_at_once()
     {
         var (id, key) = await KeyAsync(new { name = "revoked" });
