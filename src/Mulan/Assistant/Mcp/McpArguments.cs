@@ -18,7 +18,8 @@ public sealed class McpArguments
         _values = values ?? new Dictionary<string, JsonElement>();
         if (_values.Keys.FirstOrDefault(k => !known.Contains(k, StringComparer.Ordinal)) is { } unknown)
         {
-            throw new McpToolInputException($"Unknown argument '{Cut(unknown)}'; this tool takes {string.Join(", ", known)}.");
+            throw new McpToolInputException(known.Length == 0 ? $"Unknown argument '{Cut(unknown)}'; this tool takes no arguments."
+                : $"Unknown argument '{Cut(unknown)}'; this tool takes {string.Join(", ", known)}.");
         }
     }
 

@@ -276,6 +276,7 @@ public sealed class McpServerTests : IAsyncLifetime
             ("search", new { knowledge_base = "hr", query = "年假", top_k = 2.5 }, "'top_k'"),
             ("search", new { knowledge_base = "hr", query = "年假", top_k = "5" }, "'top_k'"),
             ("search", new { knowledge_base = "hr", query = "年假", mode = "vector" }, "Unknown argument 'mode'"),
+            ("knowledge_bases", new { workspace = "other" }, "this tool takes no arguments"),
             ("ask", new { knowledge_base = "hr" }, "'question' is required"),
             ("ask", new { knowledge_base = "hr", question = "年假？", model = "no-such-model" }, "could not answer"),
             ("app_hr", new { }, "'message' is required"),
