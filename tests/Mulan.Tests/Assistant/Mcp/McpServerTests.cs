@@ -47,13 +47,14 @@ public sealed class McpServerTests : IAsyncLifetime
         return (json["id"]!.GetValue<string>(), json["key"]!.GetValue<string>());
     }
 
-    private Task<McpClient> ConnectAsync(string key) =>
+    /// <param name="protocolVersion">null: the SDK's latest revision (no handshake); an older one goes through initialize.</param>
+    private Task<McpClient> ConnectAsync(string key, string? protocolVersion = null) =>
         McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
             Endpoint = new Uri(_host.BaseUrl, "mcp"),
             TransportMode = HttpTransportMode.StreamableHttp,
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + key },
-        }));
+        }), new McpClientOptions { ProtocolVersion = protocolVersion });
 
     private static async Task<CallToolResult> CallAsync(McpClient client, string tool, object? arguments = null) =>
         await client.CallToolAsync(tool, arguments is null ? null : JsonSerializer.SerializeToElement(arguments).Deserialize<Dictionary<string, object?>>());
@@ -89,6 +90,19 @@ public sealed class McpServerTests : IAsyncLifetime
             Assert.Equal(["knowledge_bases", "search", "ask", "app_rival"], tools.Select(t => t.Name));
             Assert.Contains("secret", tools.Single(t => t.Name == "search").Description);
         }
+    }
+
+    [Theory]
+    [InlineData("2025-06-18")]
+    [InlineData("2025-11-25")]
+    public async Task Clients_of_earlier_revisions_connect_through_the_initialize_handshake(string version)
+    {
+        var (_, key) = await KeyAsync(new { name = "older" });
+        await using var client = await ConnectAsync(key, version);
+        Assert.Equal(version, client.NegotiatedProtocolVersion);
+        Assert.Equal("mulan", client.ServerInfo!.Name);
+        var result = await CallAsync(client, "search", new { knowledge_base = "hr", query = "年假" });
+        Assert.Contains("十五天", Text(result));
     }
 
     [Fact]
