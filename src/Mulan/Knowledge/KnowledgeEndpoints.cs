@@ -500,7 +500,7 @@ public static class KnowledgeEndpoints
         return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : null;
     }
 
-    private static ResultView ToView(SearchResult r) => new(r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Text, r.Score, r.Chunk.Section, r.Chunk.Page,
+    internal static ResultView ToView(SearchResult r) => new(r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Text, r.Score, r.Chunk.Section, r.Chunk.Page,
         new ExplanationView(r.Explanation.KeywordScore, r.Explanation.KeywordRank, r.Explanation.MatchedTerms.ToDictionary(t => t.Term, t => t.Score),
             r.Explanation.VectorScore, r.Explanation.VectorRank, r.Explanation.FusedRank, r.Explanation.RerankRank));
 
