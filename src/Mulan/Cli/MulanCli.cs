@@ -84,6 +84,17 @@ public static class MulanCli
                 kb.AddCommand<KbSearchCommand>("search").WithDescription("Search with explanations.");
                 kb.AddCommand<KbAskCommand>("ask").WithDescription("Ask a question; the answer cites its sources.");
             });
+            c.AddBranch("runs", runs =>
+            {
+                runs.SetDescription("Assistant runs: their step traces, and the approvals they wait for.");
+                runs.SetDefaultCommand<RunsListCommand>();
+                runs.AddCommand<RunsListCommand>("list").WithDescription("List runs, newest first.").WithExample("runs", "list", "--status", "awaiting_approval");
+                runs.AddCommand<RunsShowCommand>("show").WithDescription("A run with its steps, output and cost.");
+                runs.AddCommand<RunsApproveCommand>("approve").WithDescription("Run the call a run waits on (optionally with edited arguments).")
+                    .WithExample("runs", "approve", "run_abc", "--arguments", "{\"id\":\"1001\"}");
+                runs.AddCommand<RunsRejectCommand>("reject").WithDescription("Refuse the call a run waits on; the assistant is told why.");
+                runs.AddCommand<RunsCancelCommand>("cancel").WithDescription("Stop a run that has not ended.");
+            });
             c.AddBranch("apps", apps =>
             {
                 apps.SetDescription("Apps: declarative assistants over the gateway, versioned and published.");
