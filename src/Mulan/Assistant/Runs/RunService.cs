@@ -194,6 +194,11 @@ public sealed partial class RunService(
                 await RunToolAsync(p, tools, new PendingCall(approved.CallId, approved.Tool, approved.Arguments.ToJsonString()), approved.Arguments, onStep, ct);
                 continue;
             }
+            // Checked before every call, tool calls included: a model that asks for a hundred calls at once gets as many as its limits allow.
+            if (Exceeded(p, limits, maxSteps, maxSeconds) is { } exceeded)
+            {
+                return await EndAsync(p, RunStatuses.Failed, null, exceeded);
+            }
             if (state.Queue.Count > 0)
             {
                 var next = state.Queue[0];
@@ -203,10 +208,6 @@ public sealed partial class RunService(
                     return paused;
                 }
                 continue;
-            }
-            if (Exceeded(p, limits, maxSteps, maxSeconds) is { } exceeded)
-            {
-                return await EndAsync(p, RunStatuses.Failed, null, exceeded);
             }
             var (result, step) = await ModelStepAsync(p, tools, key, calls, definition, ct);
             if (result.Error is not null)
