@@ -23,6 +23,7 @@ public static class StorageExtensions
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
         services.AddSingleton<Apps.IAppStore, SqliteAppStore>();
         services.AddSingleton<IComplianceStore, SqliteComplianceStore>();
+        services.AddSingleton<Assistant.Tools.IToolStore, SqliteToolStore>();
         return services;
     }
 
