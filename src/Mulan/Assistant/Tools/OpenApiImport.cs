@@ -115,7 +115,9 @@ public static class OpenApiImport
     private static StoredTool ToTool(string method, string path, IOpenApiPathItem item, OpenApiOperation operation, HashSet<string> excluded,
         HashSet<string> taken)
     {
-        var name = ToolNames.Unique(ToolNames.Sanitize(operation.OperationId ?? $"{method.ToLowerInvariant()}_{path}"), taken);
+        // Without an operationId: the method and the path's words, e.g. GET /orders/{id} → get_orders_id.
+        var fallback = string.Join('_', [method.ToLowerInvariant(), .. path.Split('/', '{', '}').Where(p => p.Length > 0)]);
+        var name = ToolNames.Unique(ToolNames.Sanitize(operation.OperationId ?? fallback), taken);
         var properties = new JsonObject();
         var required = new JsonArray();
         var bindings = new List<HttpParameter>();

@@ -51,7 +51,10 @@ public static class ToolArguments
         JsonValue t when t.TryGetValue<string>(out var name) => name switch
         {
             "string" => value.GetValueKind() == JsonValueKind.String,
-            "integer" => value.GetValueKind() == JsonValueKind.Number && value.AsValue().TryGetValue<decimal>(out var d) && d == Math.Truncate(d),
+            // Read from the JSON text: a value built in code (an int) and one parsed (a JsonElement) are judged alike.
+            "integer" => value.GetValueKind() == JsonValueKind.Number
+                && double.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
+                && double.IsFinite(d) && d == Math.Floor(d),
             "number" => value.GetValueKind() == JsonValueKind.Number,
             "boolean" => value.GetValueKind() is JsonValueKind.True or JsonValueKind.False,
             "object" => value is JsonObject,
