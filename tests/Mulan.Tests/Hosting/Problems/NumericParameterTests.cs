@@ -227,6 +227,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
         new("GET", "api/feedback?limit={V}", null, "limit", QueryCountValues),
+        new("POST", "api/tools", """{"name":"t","openapi":"openapi: 3.0.3","timeoutSeconds":{V}}""", "timeoutSeconds", [.. CountValues, "301"]),
+        new("POST", "api/tools", """{"name":"t","mcp":{"url":"http://127.0.0.1:1/mcp"},"timeoutSeconds":{V}}""", "timeoutSeconds", ["0", "1e300", "\"30\""]),
     ];
 
     [Fact]
@@ -272,7 +274,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     // What a refused request must not change: keys, workspaces, models, limits, the audit log, the ledger.
     private async Task<string> StateAsync()
     {
-        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000", "api/apps" };
+        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000", "api/apps", "api/tools" };
         var sb = new StringBuilder();
         foreach (var p in parts)
         {
@@ -305,6 +307,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "POST /api/compliance/check", "GET /api/compliance/rules", "PUT /api/compliance/rules", "GET /api/compliance/channels",
         // Packages and templates: export's version is covered above; import and the templates take text (and a zip).
         "GET /api/apps/{id}/export", "POST /api/apps/import", "GET /api/app-templates/", "GET /api/app-templates/{name}",
+        // Tool sources: timeoutSeconds covered above; the rest take text.
+        "POST /api/tools/", "GET /api/tools/", "GET /api/tools/{id}", "DELETE /api/tools/{id}",
     ];
 
     [Fact]
