@@ -30,5 +30,6 @@ public static class AppsExtensions
             [.. directory.All.Where(a => a.Definition.KnowledgeBases?.Contains(kb) == true).Select(a => $"app {a.App.Slug}").Order(StringComparer.Ordinal)]));
         services.GetRequiredService<ModelReferences>().Register((model, _) => Task.FromResult<IReadOnlyList<string>>(
             [.. directory.All.Where(a => a.Definition.Model == model).Select(a => $"app {a.App.Slug}").Order(StringComparer.Ordinal)]));
+        services.GetRequiredService<Assistant.Tools.ToolReferences>().Register(Assistant.Tools.ToolReferences.AppsUsing(services.GetRequiredService<IAppStore>()));
     }
 }

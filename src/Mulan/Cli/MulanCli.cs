@@ -113,6 +113,18 @@ public static class MulanCli
                     .WithExample("apps", "import", "hr.mulan-app.zip", "--workspace", "acme", "--map-model", "chat=chat-default");
                 apps.AddCommand<AppsChatCommand>("chat").WithDescription("Chat with a published app in the terminal (lines from stdin; /exit to leave).");
             });
+            c.AddBranch("tools", tools =>
+            {
+                tools.SetDescription("Tool sources of assistant apps: OpenAPI services and MCP servers.");
+                tools.SetDefaultCommand<ToolsListCommand>();
+                tools.AddCommand<ToolsImportOpenApiCommand>("import-openapi").WithDescription("Import an OpenAPI 3 document (JSON or YAML): each operation becomes a tool.")
+                    .WithExample("tools", "import-openapi", "orders.yaml", "--name", "orders", "--credential-header", "X-Api-Key", "--credential-env", "ORDERS_KEY");
+                tools.AddCommand<ToolsAddMcpCommand>("add-mcp").WithDescription("Add an MCP server: a streamable HTTP URL, or a command run on the server over stdio.")
+                    .WithExample("tools", "add-mcp", "https://mcp.example.com/mcp", "--name", "crm");
+                tools.AddCommand<ToolsListCommand>("list").WithDescription("List tool sources.");
+                tools.AddCommand<ToolsShowCommand>("show").WithDescription("A tool source with its tools and which of them change something.");
+                tools.AddCommand<ToolsDeleteCommand>("delete").WithDescription("Delete a tool source (refused while an app names it).");
+            });
             c.AddBranch("admin", admin =>
             {
                 admin.SetDescription("Operations on this machine's data folder.");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
@@ -11,11 +12,15 @@ public sealed class BlockedUrlException(string message) : Exception(message);
 /// after DNS resolution, at connect time, so a name that resolves (or re-resolves) to loopback, private,
 /// link-local, CGNAT, multicast or cloud-metadata addresses is refused; redirects are followed by hand, at
 /// most five, each one checked the same way; only http and https; bodies are size-capped.
+/// An administrator may let one tool source reach exact hosts the policy refuses (a business system on a private
+/// address): such requests go through a connection pool of their own per set of allowed hosts, so an allowance never
+/// lends a pooled connection to a caller without it. Cloud metadata addresses stay refused even then.
 /// </summary>
 public sealed class GuardedHttpClient : IDisposable
 {
     public const int MaxRedirects = 5;
     private readonly HttpClient _http;
+    private readonly ConcurrentDictionary<string, Lazy<HttpClient>> _allowing = new(StringComparer.Ordinal);
     private readonly Func<IPAddress, bool> _allowed;
     private readonly OutboundOptions _options;
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
@@ -27,6 +32,11 @@ public sealed class GuardedHttpClient : IDisposable
         _options = options;
         _allowed = allowAddress ?? IsPublic;
         _resolve = resolve ?? ((host, ct) => Dns.GetHostAddressesAsync(host, ct));
+        _http = CreateClient(null);
+    }
+
+    private HttpClient CreateClient(IReadOnlySet<string>? allowHosts)
+    {
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -34,9 +44,9 @@ public sealed class GuardedHttpClient : IDisposable
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.All,
             // The steps have their own limits (below); this bounds a connection attempt that outlives its request.
-            ConnectTimeout = options.Dns + options.Connect + options.Tls,
+            ConnectTimeout = _options.Dns + _options.Connect + _options.Tls,
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-            ConnectCallback = ConnectAsync,
+            ConnectCallback = (context, ct) => ConnectAsync(context, allowHosts, ct),
             PlaintextStreamFilter = (context, _) =>
             {
                 // Called once the connection is ready (after TLS for https): from here the server owes us its headers.
@@ -44,8 +54,23 @@ public sealed class GuardedHttpClient : IDisposable
                 return ValueTask.FromResult(context.PlaintextStream);
             },
         };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Mulan/1.0 (+knowledge ingestion)");
+        var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(allowHosts is null ? "Mulan/1.0 (+knowledge ingestion)" : "Mulan/1.0");
+        return http;
+    }
+
+    /// <summary>The client whose connections may reach <paramref name="allowHosts"/> (canonical host names) even when they
+    /// resolve to private or loopback addresses; one per distinct set, shared by the callers with exactly that set.
+    /// Null or empty: the plain policy. Owned by this instance: callers must not dispose it.</summary>
+    public HttpClient ClientFor(IReadOnlyCollection<string>? allowHosts)
+    {
+        if (allowHosts is null || allowHosts.Count == 0)
+        {
+            return _http;
+        }
+        var set = allowHosts.Select(Canonical).ToHashSet(StringComparer.Ordinal);
+        var key = string.Join(' ', set.Order(StringComparer.Ordinal));
+        return _allowing.GetOrAdd(key, _ => new Lazy<HttpClient>(() => CreateClient(set))).Value;
     }
 
     /// <summary>Defaults for every step, with <paramref name="timeout"/> for the body.</summary>
@@ -69,40 +94,133 @@ public sealed class GuardedHttpClient : IDisposable
             // HTTP/1.1 or 2 only: HTTP/3 (QUIC) would not go through ConnectCallback, where the address is checked.
             using var request = new HttpRequestMessage(HttpMethod.Get, current) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
             request.Options.Set(FetchPhase.Key, phase);
-            try
+            var next = await GuardAsync(phase, ct, async () =>
             {
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, phase.Token);
                 if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
                 {
-                    current = location.IsAbsoluteUri ? location : new Uri(current, location);
-                    continue;
+                    return new Hop<(Uri, string?, byte[])>(location.IsAbsoluteUri ? location : new Uri(current, location), default);
                 }
                 if (!response.IsSuccessStatusCode)
                 {
                     throw new HttpRequestException($"the server answered HTTP {(int)response.StatusCode}", null, response.StatusCode);
                 }
-                if (response.Content.Headers.ContentLength > maxBytes)
-                {
-                    throw new BlockedUrlException($"the resource is larger than {maxBytes} bytes");
-                }
-                phase.Enter("reading the response body", _options.Body);
-                return (current, response.Content.Headers.ContentType?.MediaType, await ReadAsync(response, maxBytes, phase.Token));
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                return new Hop<(Uri, string?, byte[])>(null, (current, response.Content.Headers.ContentType?.MediaType, await ReadBodyAsync(response, phase, maxBytes)));
+            });
+            if (next.Redirect is null)
             {
-                throw phase.TimedOut();
+                return next.Result;
             }
-            catch (HttpRequestException e) when (e.InnerException is BlockedUrlException or OutboundTimeoutException)
-            {
-                // Raised in the connect callback; the handler wraps it.
-                throw e.InnerException;
-            }
-            catch (IOException) when (phase.Token.IsCancellationRequested && !ct.IsCancellationRequested)
-            {
-                throw phase.TimedOut();
-            }
+            current = next.Redirect;
         }
         throw new BlockedUrlException($"more than {MaxRedirects} redirects");
+    }
+
+    /// <summary>
+    /// Sends any request (an HTTP tool call, a webhook) under the same checks and per-step limits as <see cref="GetAsync"/>,
+    /// and answers whatever status the server gave, with at most <paramref name="maxBytes"/> bytes of body. Redirects are
+    /// followed for GET and HEAD only (a POST is never replayed elsewhere), at most five, each checked; the request's own
+    /// headers (a credential, say) go along only while the redirect stays on the same origin. The caller keeps
+    /// <paramref name="request"/> and disposes it.
+    /// </summary>
+    /// <param name="allowHosts">exact hosts this caller may reach on private or loopback addresses (see <see cref="ClientFor"/>).</param>
+    /// <returns>the final status, the media type and the body; a 3xx is returned as is when not followed.</returns>
+    /// <exception cref="BlockedUrlException">the URL, a redirect or an address is refused, or the body is larger than allowed.</exception>
+    /// <exception cref="OutboundTimeoutException">a step took longer than <see cref="OutboundOptions"/> allows.</exception>
+    /// <exception cref="HttpRequestException">the connection failed (refused, reset, TLS).</exception>
+    public async Task<(int Status, string? MediaType, byte[] Body)> SendAsync(HttpRequestMessage request, long maxBytes,
+        IReadOnlyCollection<string>? allowHosts, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var http = ClientFor(allowHosts);
+        var current = request;
+        try
+        {
+            for (var hop = 0; hop <= MaxRedirects; hop++)
+            {
+                var url = current.RequestUri ?? throw new BlockedUrlException("the request has no URL");
+                CheckScheme(url);
+                using var phase = new FetchPhase(url.IdnHost, ct);
+                phase.Enter("waiting for the response headers", _options.Dns + _options.Connect + _options.Tls + _options.FirstByte);
+                current.Version = HttpVersion.Version11;
+                current.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+                current.Options.Set(FetchPhase.Key, phase);
+                var sent = current;
+                var (redirect, result) = await GuardAsync(phase, ct, async () =>
+                {
+                    using var response = await http.SendAsync(sent, HttpCompletionOption.ResponseHeadersRead, phase.Token);
+                    var status = (int)response.StatusCode;
+                    if (status is >= 300 and < 400 && response.Headers.Location is { } location && (sent.Method == HttpMethod.Get || sent.Method == HttpMethod.Head))
+                    {
+                        return new Hop<(int, string?, byte[])>(location.IsAbsoluteUri ? location : new Uri(url, location), default);
+                    }
+                    return new Hop<(int, string?, byte[])>(null, (status, response.Content.Headers.ContentType?.MediaType, await ReadBodyAsync(response, phase, maxBytes)));
+                });
+                if (redirect is null)
+                {
+                    return result;
+                }
+                var follow = new HttpRequestMessage(current.Method, redirect);
+                if (SameOrigin(url, redirect))
+                {
+                    foreach (var header in current.Headers)
+                    {
+                        follow.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                    }
+                }
+                if (!ReferenceEquals(current, request))
+                {
+                    current.Dispose();
+                }
+                current = follow;
+            }
+            throw new BlockedUrlException($"more than {MaxRedirects} redirects");
+        }
+        finally
+        {
+            if (!ReferenceEquals(current, request))
+            {
+                current.Dispose();
+            }
+        }
+    }
+
+    /// <summary>What one hop ended with: a redirect to follow, or the result.</summary>
+    private readonly record struct Hop<T>(Uri? Redirect, T Result);
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        a.Scheme == b.Scheme && a.Port == b.Port && Canonical(a.IdnHost) == Canonical(b.IdnHost);
+
+    // The failures of one hop, as the callers expect them: a step's timeout, a refusal raised in the connect callback.
+    private static async Task<T> GuardAsync<T>(FetchPhase phase, CancellationToken ct, Func<Task<T>> hop)
+    {
+        try
+        {
+            return await hop();
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw phase.TimedOut();
+        }
+        catch (HttpRequestException e) when (e.InnerException is BlockedUrlException or OutboundTimeoutException)
+        {
+            // Raised in the connect callback; the handler wraps it.
+            throw e.InnerException;
+        }
+        catch (IOException) when (phase.Token.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw phase.TimedOut();
+        }
+    }
+
+    private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, FetchPhase phase, long maxBytes)
+    {
+        if (response.Content.Headers.ContentLength > maxBytes)
+        {
+            throw new BlockedUrlException($"the resource is larger than {maxBytes} bytes");
+        }
+        phase.Enter("reading the response body", _options.Body);
+        return await ReadAsync(response, maxBytes, phase.Token);
     }
 
     private static async Task<byte[]> ReadAsync(HttpResponseMessage response, long maxBytes, CancellationToken ct)
@@ -136,10 +254,11 @@ public sealed class GuardedHttpClient : IDisposable
         }
     }
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, IReadOnlySet<string>? allowHosts, CancellationToken ct)
     {
         var phase = Phase(context.InitialRequestMessage);
         var host = Canonical(context.DnsEndPoint.Host);
+        Func<IPAddress, bool> allowed = allowHosts?.Contains(host) == true ? a => !IsMetadata(a) : _allowed;
         IPAddress[] addresses;
         if (IPAddress.TryParse(host, out var literal))
         {
@@ -162,7 +281,7 @@ public sealed class GuardedHttpClient : IDisposable
             }
         }
         // Connect only to an address that was checked: no second lookup an attacker's DNS could answer differently.
-        var target = addresses.Length > 0 && addresses.All(_allowed) ? addresses[0]
+        var target = addresses.Length > 0 && addresses.All(allowed) ? addresses[0]
             : throw new BlockedUrlException($"'{host}' resolves to an address Mulan does not fetch from (loopback, private, link-local or metadata)");
         phase?.Enter("connecting", _options.Connect);
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -254,5 +373,25 @@ public sealed class GuardedHttpClient : IDisposable
                  (b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113) || b[0] >= 224);
     }
 
-    public void Dispose() => _http.Dispose();
+    /// <summary>Cloud instance metadata services (AWS, GCP, Azure, Alibaba Cloud, and AWS over IPv6), in any spelling that
+    /// carries them: refused even for a host an administrator allowed, since they hand out the machine's own credentials.</summary>
+    public static bool IsMetadata(IPAddress address)
+    {
+        var v4 = address.AddressFamily == AddressFamily.InterNetworkV6 && Embedded(address) is { } carried ? carried : address;
+        var b = v4.GetAddressBytes();
+        if (v4.AddressFamily == AddressFamily.InterNetwork)
+        {
+            return (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] == 100 && b[2] == 100 && b[3] == 200) || b[0] == 0;
+        }
+        return b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2;
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        foreach (var client in _allowing.Values.Where(c => c.IsValueCreated))
+        {
+            client.Value.Dispose();
+        }
+    }
 }

@@ -24,6 +24,7 @@ public static class StorageExtensions
         services.AddSingleton<Apps.IAppStore, SqliteAppStore>();
         services.AddSingleton<IComplianceStore, SqliteComplianceStore>();
         services.AddSingleton<Assistant.Runs.IRunStore, SqliteRunStore>();
+        services.AddSingleton<Assistant.Tools.IToolStore, SqliteToolStore>();
         return services;
     }
 

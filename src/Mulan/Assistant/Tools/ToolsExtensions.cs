@@ -5,29 +5,42 @@ public static class ToolsExtensions
 {
     public static IServiceCollection AddAssistantTools(this IServiceCollection services)
     {
+        services.AddSingleton<ToolCredentials>();
+        services.AddSingleton<HttpToolInvoker>();
+        services.AddSingleton<McpConnections>();
+        services.AddSingleton<ToolReferences>();
+        services.AddSingleton<ToolSourceService>();
         services.AddSingleton<ToolCatalog>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapToolEndpoints(this IEndpointRouteBuilder app) => app;
+    public static IEndpointRouteBuilder MapToolEndpoints(this IEndpointRouteBuilder app) => ToolEndpoints.Map(app);
 }
 
-/// <summary>The workspace's tool sources, by name.</summary>
-public sealed class ToolCatalog
+/// <summary>What uses a tool source (by <see cref="Key"/>): apps that name it; deleting one in use is refused with 409.</summary>
+public sealed class ToolReferences : Hosting.References
 {
-    /// <summary>The names among <paramref name="sourceNames"/> that are not tool sources of the workspace.</summary>
-    public Task<IReadOnlyList<string>> MissingAsync(string workspaceId, IReadOnlyList<string> sourceNames, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<string>>([.. sourceNames]);
+    /// <summary>The target a finder is asked about: the source's workspace and name (apps name sources by name).</summary>
+    public static string Key(string workspaceId, string name) => $"{workspaceId}/{name}";
 
-    /// <summary>The tools of the named sources, for one run. Sources that no longer exist are left out.</summary>
-    public Task<ToolSet> ResolveAsync(string workspaceId, IReadOnlyList<string> sourceNames, CancellationToken ct) =>
-        Task.FromResult<ToolSet>(new EmptyToolSet());
-
-    private sealed class EmptyToolSet : ToolSet
+    /// <summary>Finds the apps whose published or latest definition names the tool source.</summary>
+    public static Func<string, CancellationToken, Task<IReadOnlyList<string>>> AppsUsing(Apps.IAppStore apps) => async (key, ct) =>
     {
-        public override IReadOnlyList<ToolSpec> Specs => [];
-        public override string? Validate(string tool, System.Text.Json.Nodes.JsonObject arguments) => $"no tool '{tool}'";
-        public override Task<ToolResult> CallAsync(string tool, System.Text.Json.Nodes.JsonObject arguments, CancellationToken ct) =>
-            Task.FromResult(ToolResult.Failed($"no tool '{tool}'"));
-    }
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        var (workspaceId, name) = (key[..slash], key[(slash + 1)..]);
+        var users = new List<string>();
+        foreach (var app in await apps.ListAsync(workspaceId, ct))
+        {
+            foreach (var version in new[] { app.LatestVersion, app.PublishedVersion }.OfType<int>().Distinct())
+            {
+                if (await apps.VersionAsync(app.Id, version, ct) is { } v
+                    && System.Text.Json.JsonSerializer.Deserialize<Apps.AppDefinition>(v.Definition, Apps.AppDefinition.Json)?.Tools?.Contains(name) == true)
+                {
+                    users.Add($"app {app.Slug}");
+                    break;
+                }
+            }
+        }
+        return users;
+    };
 }

@@ -229,6 +229,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("GET", "api/apps/{APP}/conversations?page={V}", null, "page", QueryCountValues),
         new("GET", "api/apps/{APP}/conversations?pageSize={V}", null, "pageSize", [.. QueryCountValues, "201"]),
         new("GET", "api/feedback?limit={V}", null, "limit", QueryCountValues),
+        new("POST", "api/tools", """{"name":"t","openapi":"openapi: 3.0.3","timeoutSeconds":{V}}""", "timeoutSeconds", [.. CountValues, "301"]),
+        new("POST", "api/tools", """{"name":"t","mcp":{"url":"http://127.0.0.1:1/mcp"},"timeoutSeconds":{V}}""", "timeoutSeconds", ["0", "1e300", "\"30\""]),
     ];
 
     [Fact]
@@ -274,7 +276,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     // What a refused request must not change: keys, workspaces, models, limits, the audit log, the ledger.
     private async Task<string> StateAsync()
     {
-        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000", "api/apps" };
+        var parts = new[] { "api/keys", "api/workspaces", "api/models", "api/audit?pageSize=1000", "api/usage?pageSize=1000", "api/apps", "api/tools" };
         var sb = new StringBuilder();
         foreach (var p in parts)
         {
@@ -313,6 +315,8 @@ public sealed class NumericParameterTests : IAsyncLifetime
         // MCP (JSON-RPC, not a JSON API body): the numeric tool argument, search's top_k, is refused as a tool error;
         // its bad values are covered by Assistant/Mcp/McpServerTests.
         "POST /mcp/",
+        // Tool sources: timeoutSeconds covered above; the rest take text.
+        "POST /api/tools/", "GET /api/tools/", "GET /api/tools/{id}", "DELETE /api/tools/{id}",
     ];
 
     [Fact]
