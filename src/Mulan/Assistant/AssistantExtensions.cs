@@ -18,6 +18,7 @@ public static class AssistantExtensions
         services.AddSingleton<RunService>();
         services.AddSingleton<AssistantChat>();
         services.AddSingleton<ScheduleRunner>();
+        services.AddSingleton<ScheduleDelivery>();
         services.AddHostedService<AssistantSweeper>();
         return services;
     }

@@ -27,6 +27,10 @@ public sealed class AssistantOptions
     /// <summary>Runs executing at once on this node; more wait their turn. Default 8.</summary>
     public int MaxConcurrentRuns { get; set; } = 8;
 
+    /// <summary>Exact hosts that schedule webhooks may reach on private or loopback addresses (an intranet endpoint).
+    /// Default none: webhooks go to public addresses only.</summary>
+    public IReadOnlyList<string> WebhookAllowHosts { get; set; } = [];
+
     internal TimeSpan ApprovalExpiry => TimeSpan.FromSeconds(ApprovalExpirySeconds);
     internal TimeSpan Sweep => TimeSpan.FromSeconds(SweepSeconds);
 }

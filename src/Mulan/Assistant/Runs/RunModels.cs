@@ -36,6 +36,9 @@ public static class StepKinds
     public const string Model = "model";
     public const string Tool = "tool";
     public const string Approval = "approval";
+
+    /// <summary>A scheduled run's result posted to its webhook (after the run ended).</summary>
+    public const string Delivery = "delivery";
 }
 
 public static class StepStatuses

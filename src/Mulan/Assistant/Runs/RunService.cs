@@ -30,7 +30,7 @@ public sealed class RunConflictException(string message, string code) : Exceptio
 public sealed partial class RunService(
     IRunStore store, IAppStore apps, AppModelCaller models, ToolCatalog catalog, IKnowledgeStore knowledge, KnowledgeSearch search,
     IAccessStore access, ServiceKeys serviceKeys, AuditLog audit, RunEvents events, IOptions<AssistantOptions> options, TimeProvider time,
-    IHostApplicationLifetime lifetime, ILogger<RunService> logger)
+    IHostApplicationLifetime lifetime, Schedules.ScheduleDelivery delivery, ILogger<RunService> logger)
 {
     public const int MaxInputLength = 32_000;
     /// <summary>Stored per step (input and output each); the model still gets the whole tool output.</summary>
@@ -100,6 +100,11 @@ public sealed partial class RunService(
                 LogRunCrashed(logger, runId, e);
             }
         });
+        Track(task);
+    }
+
+    private void Track(Task task)
+    {
         _background.TryAdd(task, 0);
         task.ContinueWith(t => _background.TryRemove(t, out _), TaskScheduler.Default);
     }
@@ -426,6 +431,20 @@ public sealed partial class RunService(
             events.Publish(new RunEvent("step", ended, s));
         }
         events.Publish(new RunEvent("status", ended, null));
+        if (ended.Origin == RunOrigins.Schedule && RunStatuses.IsTerminal(status))
+        {
+            Track(Task.Run(async () =>
+            {
+                try
+                {
+                    await delivery.DeliverAsync(ended);
+                }
+                catch (Exception e)
+                {
+                    LogDeliveryCrashed(logger, ended.Id, e);
+                }
+            }));
+        }
         return ended;
     }
 
@@ -631,6 +650,9 @@ public sealed partial class RunService(
                 RunStatuses.Running);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The webhook delivery of run {RunId} failed unexpectedly")]
+    private static partial void LogDeliveryCrashed(ILogger logger, string runId, Exception e);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Assistant run {RunId} failed unexpectedly")]
     private static partial void LogRunCrashed(ILogger logger, string runId, Exception e);

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Mulan.Assistant.Schedules;
 using Mulan.Tests.Apps;
 using Mulan.Tests.Support;
@@ -110,5 +114,75 @@ public sealed class ScheduleTests : IAsyncLifetime
         }
         var apps = await _host.Admin.GetFromJsonAsync<JsonObject>("api/apps");
         Assert.DoesNotContain(apps!["apps"]!.AsArray(), a => a!["slug"]!.GetValue<string>() == "bad");
+    }
+}
+
+/// <summary>A scheduled run's result posted to a webhook on loopback, allowed by the administrator's setting, and refused without it.</summary>
+public sealed class ScheduleWebhookTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_finished_scheduled_run_is_posted_to_its_webhook_through_the_guarded_client(bool allowed)
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<JsonObject>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        await using var hook = builder.Build();
+        hook.MapPost("/hook", async (HttpRequest request) =>
+        {
+            received.Enqueue((await JsonNode.ParseAsync(request.Body))!.AsObject());
+            return Results.Ok();
+        });
+        await hook.StartAsync();
+        var url = hook.Urls.Single() + "/hook";
+
+        await using var host = await MulanHost.StartAsync(Catalog, b =>
+        {
+            b.Configuration["Assistant:SweepSeconds"] = "3600";
+            if (allowed)
+            {
+                b.Configuration["Assistant:WebhookAllowHosts:0"] = "127.0.0.1";
+            }
+        });
+        await AppTestKit.PublishAsync(host, new
+        {
+            slug = "reporter", name = "reporter", kind = "assistant", model = "agent",
+            assistant = new { schedules = new[] { new { name = "nightly", cron = "0 2 * * *", input = "Nightly report.", webhook = new { url } } } },
+        });
+        var runner = host.App.Services.GetRequiredService<ScheduleRunner>();
+        var t0 = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
+        await runner.TickAsync(t0, default);
+        var run = Assert.Single(await runner.TickAsync(t0.AddHours(3), default));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        JsonObject shown;
+        while (true)
+        {
+            shown = await GetRunAsync(host.Admin, run.Id);
+            if (Steps(shown).Any(s => s["kind"]!.GetValue<string>() == "delivery"))
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, shown.ToJsonString());
+            await Task.Delay(50);
+        }
+        var delivery = Steps(shown).Single(s => s["kind"]!.GetValue<string>() == "delivery");
+        Assert.Equal("succeeded", shown["status"]!.GetValue<string>());
+        if (allowed)
+        {
+            Assert.Equal("ok", delivery["status"]!.GetValue<string>());
+            var posted = Assert.Single(received);
+            Assert.Equal(run.Id, posted["run"]!.GetValue<string>());
+            Assert.Equal("nightly", posted["schedule"]!.GetValue<string>());
+            Assert.Equal("DONE: Nightly report.", posted["output"]!.GetValue<string>());
+        }
+        else
+        {
+            Assert.Equal("failed", delivery["status"]!.GetValue<string>());
+            Assert.Contains("address", delivery["error"]!.GetValue<string>());
+            Assert.Empty(received);
+            Assert.Equal("DONE: Nightly report.", shown["output"]!.GetValue<string>());
+        }
     }
 }
