@@ -33,6 +33,7 @@ public sealed partial class RunService(
     IHostApplicationLifetime lifetime, Schedules.ScheduleDelivery delivery, ILogger<RunService> logger)
 {
     public const int MaxInputLength = 32_000;
+    private const string Interrupted = "the server stopped while this run was executing; its last step may not have completed";
     /// <summary>Stored per step (input and output each); the model still gets the whole tool output.</summary>
     public const int MaxTraceText = 16_000;
     private readonly AssistantOptions _options = options.Value;
@@ -143,9 +144,15 @@ public sealed partial class RunService(
             {
                 throw;
             }
-            return RunStatuses.IsTerminal(run.Status) || !cts.IsCancellationRequested ? run
-                : await EndAsync(run, await store.StateAsync(runId, CancellationToken.None) ?? new RunState(), RunStatuses.Cancelled, null, "cancelled", [],
-                    run.Status);
+            if (RunStatuses.IsTerminal(run.Status) || !cts.IsCancellationRequested)
+            {
+                return run;
+            }
+            var state = await store.StateAsync(runId, CancellationToken.None) ?? new RunState();
+            // A shutdown is not the caller's decision: the run failed, and says why (as after a crash, see RecoverAsync).
+            return lifetime.ApplicationStopping.IsCancellationRequested
+                ? await EndAsync(run, state, RunStatuses.Failed, null, Interrupted, [], run.Status)
+                : await EndAsync(run, state, RunStatuses.Cancelled, null, "cancelled", [], run.Status);
         }
         finally
         {
@@ -646,8 +653,7 @@ public sealed partial class RunService(
         foreach (var run in await store.InStatusAsync(RunStatuses.Running, ct))
         {
             var state = await store.StateAsync(run.Id, ct) ?? new RunState();
-            await EndAsync(run, state, RunStatuses.Failed, null, "the server stopped while this run was executing; its last step may not have completed", [],
-                RunStatuses.Running);
+            await EndAsync(run, state, RunStatuses.Failed, null, Interrupted, [], RunStatuses.Running);
         }
     }
 

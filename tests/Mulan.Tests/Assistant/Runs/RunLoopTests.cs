@@ -118,6 +118,17 @@ public sealed class RunLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_model_asking_for_many_calls_at_once_gets_only_what_the_step_limit_allows()
+    {
+        var app = await AssistantAsync("greedy-bot", "orders", new { maxSteps = 3 });
+        var input = string.Join("\n", Enumerable.Range(1, 6).Select(i => $"CALL knowledge_search {{\"query\":\"order {i}\"}}"));
+        var run = await WaitAsync(_host.Admin, (await StartRunAsync(_host.Admin, app, input))["id"]!.GetValue<string>());
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Contains("limit of 3 steps", run["error"]!.GetValue<string>());
+        Assert.Equal(["model", "tool", "tool"], Steps(run).Select(s => s["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_run_stops_at_its_token_limit_and_never_asks_for_more_than_is_left()
     {
         var app = await AssistantAsync("frugal-bot", "orders", new { maxSteps = 10, maxTokens = 400 });
