@@ -41,7 +41,7 @@ public sealed class OrdersService : IAsyncDisposable
         app.Use(async (ctx, next) =>
         {
             Interlocked.Increment(ref self!._requests);
-            if (ctx.Request.Headers["X-Api-Key"] != Secret && ctx.Request.Path != "/echo-headers")
+            if (ctx.Request.Headers["X-Api-Key"] != Secret && ctx.Request.Path != "/echo-headers" && ctx.Request.Path != "/moved")
             {
                 ctx.Response.StatusCode = 401;
                 await ctx.Response.WriteAsJsonAsync(new { error = "missing or wrong X-Api-Key" });
@@ -57,6 +57,8 @@ public sealed class OrdersService : IAsyncDisposable
         });
         app.MapDelete("/customers/{id}", (string id) => Results.NoContent());
         app.MapGet("/echo-headers", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
+        // A redirect to ?to=, keeping the method (307).
+        app.MapMethods("/moved", ["GET", "POST"], (string to) => Results.Redirect(to, permanent: false, preserveMethod: true));
         app.MapGet("/stall", async (CancellationToken ct) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), ct);
