@@ -2,11 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Mulan.FakeMcp;
 using Mulan.Tests.Support;
 using static Mulan.Tests.Assistant.Tools.ToolTestKit;
@@ -24,14 +20,8 @@ public sealed class McpToolTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await MulanHost.StartAsync();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Services.AddMcpServer().WithHttpTransport().WithTools<FakeMcpTools>();
-        _mcp = builder.Build();
-        _mcp.MapMcp("/mcp");
-        await _mcp.StartAsync();
-        _mcpUrl = new Uri(new Uri(_mcp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()), "/mcp");
+        var (app, origin) = await StartLoopbackAsync(services => services.AddMcpServer().WithHttpTransport().WithTools<FakeMcpTools>(), app => app.MapMcp("/mcp"));
+        (_mcp, _mcpUrl) = (app, new Uri(origin, "/mcp"));
     }
 
     public async Task DisposeAsync()
