@@ -35,7 +35,7 @@ public sealed class McpToolTests : IAsyncLifetime
 
     private static readonly Dictionary<string, bool> Expected = new()
     {
-        ["lookup_order"] = false, ["list_orders"] = false, ["create_ticket"] = true, ["always_fails"] = false,
+        ["lookup_order"] = false, ["list_orders"] = false, ["create_ticket"] = true, ["always_fails"] = false, ["environment"] = false, ["wait"] = false,
     };
 
     private async Task ListsAndCallsAsync(JsonObject source)
@@ -68,10 +68,27 @@ public sealed class McpToolTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_stdio_server_is_started_listed_and_called()
+    public async Task A_stdio_server_is_started_listed_and_called_without_the_servers_environment()
     {
+        // A variable of this process (standing for the server's own, such as its administrator key) is not passed on.
+        Environment.SetEnvironmentVariable("MULAN_TOOLS_TEST_SECRET", "do-not-pass");
         var source = await CreateAsync(_host, new { name = "desk", mcp = Stdio });
         await ListsAndCallsAsync(source);
+        Assert.Equal("unset", (await CallAsync(_host, source, "environment", new JsonObject { ["name"] = "MULAN_TOOLS_TEST_SECRET" })).Output);
+        Assert.Equal("set", (await CallAsync(_host, source, "environment", new JsonObject { ["name"] = "PATH" })).Output);
+    }
+
+    [Fact]
+    public async Task A_call_that_outlasts_the_sources_limit_is_a_failed_result_and_the_next_call_works()
+    {
+        var source = await CreateAsync(_host, new { name = "desk", mcp = new { url = _mcpUrl.ToString() }, allowHosts = new[] { _mcpUrl.Host }, timeoutSeconds = 1 });
+        await using var set = await ResolveAsync(_host, source);
+        var clock = Stopwatch.StartNew();
+        var slow = await set.CallAsync("wait", new JsonObject { ["seconds"] = 30 }, default);
+        Assert.False(slow.Ok);
+        Assert.Equal("no answer within 1 s", slow.Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal("done", (await set.CallAsync("wait", new JsonObject { ["seconds"] = 0 }, default)).Output);
     }
 
     [Fact]

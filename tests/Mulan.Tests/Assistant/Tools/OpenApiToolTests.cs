@@ -162,6 +162,15 @@ public sealed class OpenApiToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_over_2_MiB_is_413_and_stores_nothing()
+    {
+        var (response, problem) = await PostAsync(_host, new { name = "big", openapi = new string(' ', 3 * 1024 * 1024) + _orders.Json });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(413, problem!["status"]!.GetValue<int>());
+        Assert.Equal(0, await CountAsync(_host));
+    }
+
+    [Fact]
     public async Task A_private_host_is_refused_without_allow_hosts_and_reached_with_them()
     {
         var closed = await CreateAsync(_host, new { name = "closed", openapi = _orders.Json, credentials = new { header = "X-Api-Key", value = OrdersService.Secret } });
