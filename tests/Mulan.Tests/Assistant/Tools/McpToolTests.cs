@@ -104,14 +104,14 @@ public sealed class McpToolTests : IAsyncLifetime
     public async Task Unreachable_servers_and_failing_commands_are_400_quickly_and_store_nothing()
     {
         var clock = Stopwatch.StartNew();
-        foreach (var mcp in new object[]
+        foreach (var body in new object[]
         {
-            new { url = "http://127.0.0.1:1/mcp" },
-            new { command = "/nonexistent/mcp-server" },
-            new { command = "dotnet", args = new[] { "--version" } },
+            new { name = "gone", mcp = new { url = "http://127.0.0.1:1/mcp" }, allowHosts = new[] { "127.0.0.1" } },
+            new { name = "gone", mcp = new { command = "/nonexistent/mcp-server" } },
+            new { name = "gone", mcp = new { command = "dotnet", args = new[] { "--version" } } },
         })
         {
-            var (response, problem) = await PostAsync(_host, new { name = "gone", mcp, allowHosts = new[] { "127.0.0.1" } });
+            var (response, problem) = await PostAsync(_host, body);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.StartsWith("mcp server unreachable: ", problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         }

@@ -152,6 +152,7 @@ public sealed class OpenApiToolTests : IAsyncLifetime
             (new { name = "x", openapi = _orders.Json, timeoutSeconds = 0 }, "$.timeoutSeconds"),
             (new { name = "x", openapi = _orders.Json, colour = "red" }, "$.colour"),
             (new { name = "x", mcp = new { url = "ftp://example.com" } }, "$.mcp.url"),
+            (new { name = "x", mcp = new { command = "srv" }, credentials = new { header = "X-Api-Key", value = "v" } }, "$.credentials"),
         })
         {
             var (response, problem) = await PostAsync(_host, body);
