@@ -18,4 +18,14 @@ public sealed class FakeMcpTools
 
     [McpServerTool(Name = "always_fails", ReadOnly = true), Description("Fails, for tests.")]
     public static string AlwaysFails() => throw new InvalidOperationException("the order desk is closed");
+
+    [McpServerTool(Name = "environment", ReadOnly = true), Description("Whether an environment variable is set here, for tests.")]
+    public static string Environment_([Description("the variable's name")] string name) => Environment.GetEnvironmentVariable(name) is null ? "unset" : "set";
+
+    [McpServerTool(Name = "wait", ReadOnly = true), Description("Answers after some seconds, for tests.")]
+    public static async Task<string> WaitAsync([Description("how long")] int seconds, CancellationToken ct)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(seconds), ct);
+        return "done";
+    }
 }

@@ -55,7 +55,7 @@ public sealed class GuardedHttpClient : IDisposable
             },
         };
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(allowHosts is null ? "Mulan/1.0 (+knowledge ingestion)" : "Mulan/1.0");
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("Mulan/1.0 (+knowledge ingestion)");
         return http;
     }
 
@@ -142,6 +142,11 @@ public sealed class GuardedHttpClient : IDisposable
                 CheckScheme(url);
                 using var phase = new FetchPhase(url.IdnHost, ct);
                 phase.Enter("waiting for the response headers", _options.Dns + _options.Connect + _options.Tls + _options.FirstByte);
+                if (current.Headers.UserAgent.Count == 0)
+                {
+                    // Not the ingestion default: a tool call or a webhook is not a crawl.
+                    current.Headers.UserAgent.ParseAdd("Mulan/1.0");
+                }
                 current.Version = HttpVersion.Version11;
                 current.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
                 current.Options.Set(FetchPhase.Key, phase);

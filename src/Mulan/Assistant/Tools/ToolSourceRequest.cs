@@ -61,6 +61,14 @@ public sealed record ToolSourceRequest(string Name, string? Workspace, string? O
             }
         }
         var (header, value) = ReadCredentials(body["credentials"], errors);
+        if (mcp?.Command is not null)
+        {
+            // A stdio server is reached through no network and sent no headers: these would be silently ignored.
+            foreach (var field in new[] { "credentials", "allowHosts" }.Where(f => body[f] is not null))
+            {
+                errors.AddError($"$.{field}", "only a source reached over HTTP (openapi, or mcp with a url) has it");
+            }
+        }
         var operations = Strings(body, "operations", errors, 500, 200);
         if (operations is not null && mcp is not null)
         {

@@ -2,11 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Mulan.FakeMcp;
 using Mulan.Tests.Support;
 using static Mulan.Tests.Assistant.Tools.ToolTestKit;
@@ -24,14 +20,8 @@ public sealed class McpToolTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await MulanHost.StartAsync();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Services.AddMcpServer().WithHttpTransport().WithTools<FakeMcpTools>();
-        _mcp = builder.Build();
-        _mcp.MapMcp("/mcp");
-        await _mcp.StartAsync();
-        _mcpUrl = new Uri(new Uri(_mcp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()), "/mcp");
+        var (app, origin) = await StartLoopbackAsync(services => services.AddMcpServer().WithHttpTransport().WithTools<FakeMcpTools>(), app => app.MapMcp("/mcp"));
+        (_mcp, _mcpUrl) = (app, new Uri(origin, "/mcp"));
     }
 
     public async Task DisposeAsync()
@@ -45,7 +35,7 @@ public sealed class McpToolTests : IAsyncLifetime
 
     private static readonly Dictionary<string, bool> Expected = new()
     {
-        ["lookup_order"] = false, ["list_orders"] = false, ["create_ticket"] = true, ["always_fails"] = false,
+        ["lookup_order"] = false, ["list_orders"] = false, ["create_ticket"] = true, ["always_fails"] = false, ["environment"] = false, ["wait"] = false,
     };
 
     private async Task ListsAndCallsAsync(JsonObject source)
@@ -78,10 +68,27 @@ public sealed class McpToolTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_stdio_server_is_started_listed_and_called()
+    public async Task A_stdio_server_is_started_listed_and_called_without_the_servers_environment()
     {
+        // A variable of this process (standing for the server's own, such as its administrator key) is not passed on.
+        Environment.SetEnvironmentVariable("MULAN_TOOLS_TEST_SECRET", "do-not-pass");
         var source = await CreateAsync(_host, new { name = "desk", mcp = Stdio });
         await ListsAndCallsAsync(source);
+        Assert.Equal("unset", (await CallAsync(_host, source, "environment", new JsonObject { ["name"] = "MULAN_TOOLS_TEST_SECRET" })).Output);
+        Assert.Equal("set", (await CallAsync(_host, source, "environment", new JsonObject { ["name"] = "PATH" })).Output);
+    }
+
+    [Fact]
+    public async Task A_call_that_outlasts_the_sources_limit_is_a_failed_result_and_the_next_call_works()
+    {
+        var source = await CreateAsync(_host, new { name = "desk", mcp = new { url = _mcpUrl.ToString() }, allowHosts = new[] { _mcpUrl.Host }, timeoutSeconds = 1 });
+        await using var set = await ResolveAsync(_host, source);
+        var clock = Stopwatch.StartNew();
+        var slow = await set.CallAsync("wait", new JsonObject { ["seconds"] = 30 }, default);
+        Assert.False(slow.Ok);
+        Assert.Equal("no answer within 1 s", slow.Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal("done", (await set.CallAsync("wait", new JsonObject { ["seconds"] = 0 }, default)).Output);
     }
 
     [Fact]
@@ -97,14 +104,14 @@ public sealed class McpToolTests : IAsyncLifetime
     public async Task Unreachable_servers_and_failing_commands_are_400_quickly_and_store_nothing()
     {
         var clock = Stopwatch.StartNew();
-        foreach (var mcp in new object[]
+        foreach (var body in new object[]
         {
-            new { url = "http://127.0.0.1:1/mcp" },
-            new { command = "/nonexistent/mcp-server" },
-            new { command = "dotnet", args = new[] { "--version" } },
+            new { name = "gone", mcp = new { url = "http://127.0.0.1:1/mcp" }, allowHosts = new[] { "127.0.0.1" } },
+            new { name = "gone", mcp = new { command = "/nonexistent/mcp-server" } },
+            new { name = "gone", mcp = new { command = "dotnet", args = new[] { "--version" } } },
         })
         {
-            var (response, problem) = await PostAsync(_host, new { name = "gone", mcp, allowHosts = new[] { "127.0.0.1" } });
+            var (response, problem) = await PostAsync(_host, body);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.StartsWith("mcp server unreachable: ", problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         }

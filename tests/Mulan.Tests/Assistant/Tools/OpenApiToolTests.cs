@@ -152,12 +152,22 @@ public sealed class OpenApiToolTests : IAsyncLifetime
             (new { name = "x", openapi = _orders.Json, timeoutSeconds = 0 }, "$.timeoutSeconds"),
             (new { name = "x", openapi = _orders.Json, colour = "red" }, "$.colour"),
             (new { name = "x", mcp = new { url = "ftp://example.com" } }, "$.mcp.url"),
+            (new { name = "x", mcp = new { command = "srv" }, credentials = new { header = "X-Api-Key", value = "v" } }, "$.credentials"),
         })
         {
             var (response, problem) = await PostAsync(_host, body);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.True(problem!["errors"]?[path] is not null, $"{path}: {problem.ToJsonString()}");
         }
+        Assert.Equal(0, await CountAsync(_host));
+    }
+
+    [Fact]
+    public async Task A_body_over_2_MiB_is_413_and_stores_nothing()
+    {
+        var (response, problem) = await PostAsync(_host, new { name = "big", openapi = new string(' ', 3 * 1024 * 1024) + _orders.Json });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(413, problem!["status"]!.GetValue<int>());
         Assert.Equal(0, await CountAsync(_host));
     }
 

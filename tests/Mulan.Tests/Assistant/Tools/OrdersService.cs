@@ -1,12 +1,6 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Mulan.Tests.Assistant.Tools;
 
@@ -36,16 +30,19 @@ public sealed class OrdersService : IAsyncDisposable
 
     public static async Task<OrdersService> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
         OrdersService? self = null;
+        var (app, origin) = await ToolTestKit.StartLoopbackAsync(_ => { }, app => Map(app, () => self!));
+        self = new OrdersService(app, origin);
+        return self;
+    }
+
+    private static void Map(WebApplication app, Func<OrdersService> self)
+    {
         app.Use(async (ctx, next) =>
         {
-            Interlocked.Increment(ref self!._requests);
-            self.Log.Enqueue($"{ctx.Request.Method} {ctx.Request.Path}");
-            if (ctx.Request.Headers["X-Api-Key"] != Secret && ctx.Request.Path != "/echo-headers")
+            Interlocked.Increment(ref self()._requests);
+            self().Log.Enqueue($"{ctx.Request.Method} {ctx.Request.Path}");
+            if (ctx.Request.Headers["X-Api-Key"] != Secret && ctx.Request.Path != "/echo-headers" && ctx.Request.Path != "/moved")
             {
                 ctx.Response.StatusCode = 401;
                 await ctx.Response.WriteAsJsonAsync(new { error = "missing or wrong X-Api-Key" });
@@ -64,6 +61,8 @@ public sealed class OrdersService : IAsyncDisposable
         });
         app.MapDelete("/customers/{id}", (string id) => Results.NoContent());
         app.MapGet("/echo-headers", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
+        // A redirect to ?to=, keeping the method (307).
+        app.MapMethods("/moved", ["GET", "POST"], (string to) => Results.Redirect(to, permanent: false, preserveMethod: true));
         app.MapGet("/stall", async (CancellationToken ct) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), ct);
@@ -73,10 +72,6 @@ public sealed class OrdersService : IAsyncDisposable
         app.MapGet("/broken", () => Results.Text("database down: connection pool exhausted", statusCode: 500));
         app.MapGet("/malformed", () => Results.Text("{\"id\": 1, \"status\": ", "application/json"));
         app.MapGet("/report", () => Results.Bytes(new byte[] { 0x25, 0x50, 0x44, 0x46, 0, 1, 2, 3 }, "application/pdf"));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new OrdersService(app, new Uri(address));
-        return self;
     }
 
     public string Json => JsonDocument.Replace("{BASE}", BaseUrl.ToString().TrimEnd('/'), StringComparison.Ordinal);

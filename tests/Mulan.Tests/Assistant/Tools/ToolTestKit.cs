@@ -1,6 +1,11 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Mulan.Assistant.Tools;
 using Mulan.Tests.Support;
 
@@ -9,6 +14,19 @@ namespace Mulan.Tests.Assistant.Tools;
 /// <summary>What the tool-source tests share: adding a source through the API and calling its tools as a run would.</summary>
 internal static class ToolTestKit
 {
+    /// <summary>A Kestrel on 127.0.0.1, port 0 (a private address: reaching it needs an allowance), started; and its origin.</summary>
+    public static async Task<(WebApplication App, Uri Origin)> StartLoopbackAsync(Action<IServiceCollection> services, Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        services(builder.Services);
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return (app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()));
+    }
+
     public static async Task<(HttpResponseMessage Response, JsonObject? Body)> PostAsync(MulanHost host, object body)
     {
         var response = await host.Admin.PostAsJsonAsync("api/tools", body);

@@ -57,7 +57,7 @@ public sealed class ToolsCommandTests : IAsyncLifetime
 
         var mcp = await JsonAsync("tools", "add-mcp", "dotnet", McpToolTestsStdioDll, "--name", "desk");
         Assert.Equal("mcp", mcp["kind"]!.GetValue<string>());
-        Assert.Equal(4, mcp["tools"]!.AsArray().Count);
+        Assert.Equal(6, mcp["tools"]!.AsArray().Count);
 
         var list = await JsonAsync("tools", "list");
         Assert.Equal(["desk", "orders"], list["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
