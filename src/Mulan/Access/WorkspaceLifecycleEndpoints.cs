@@ -54,7 +54,8 @@ public static class WorkspaceLifecycleEndpoints
 
     private static async Task<Results<Ok<DeletedWorkspace>, ProblemHttpResult>> DeleteAsync(
         string id, bool? force, AccessService access, IAccessStore store, IKnowledgeStore knowledge, Apps.IAppStore appStore, Apps.AppService apps,
-        Apps.Compliance.IComplianceStore compliance, AuditLog audit, IServiceProvider services, CancellationToken ct)
+        Apps.Compliance.IComplianceStore compliance, Assistant.Tools.IToolStore toolStore, Assistant.Tools.ToolSourceService tools, AuditLog audit,
+        IServiceProvider services, CancellationToken ct)
     {
         if (await store.FindWorkspaceAsync(id, ct) is not { } workspace)
         {
@@ -82,6 +83,11 @@ public static class WorkspaceLifecycleEndpoints
             await apps.DeleteAsync(app, AuditActor.Admin, ct);
         }
         await compliance.DeleteAsync(workspace.Id, ct);
+        // Its tool sources too (their encrypted credentials with them); no app of the workspace is left to use them.
+        foreach (var source in await toolStore.ListAsync(workspace.Id, ct))
+        {
+            await tools.DeleteAsync(source, AuditActor.Admin, ct);
+        }
         if (kbs.Count > 0)
         {
             if (services.GetService<IWorkspaceContents>() is not { } contents)

@@ -100,6 +100,37 @@ public sealed class RunToolFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_app_naming_a_missing_tool_source_is_refused_and_a_deleted_workspace_takes_its_sources_and_runs()
+    {
+        using (var missing = await _host.Admin.PostAsJsonAsync("api/apps", new { slug = "ghost", name = "ghost", kind = "assistant", model = "agent", tools = new[] { "orders", "nope" } }))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            var problem = (await missing.Content.ReadFromJsonAsync<JsonObject>())!;
+            Assert.Equal(["$.tools[1]"], problem["paths"]!.AsArray().Select(p => p!.GetValue<string>()));
+        }
+        using (var ws = await _host.Admin.PostAsJsonAsync("api/workspaces", new { name = "temp" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, ws.StatusCode);
+        }
+        await ToolTestKit.CreateAsync(_host, new { name = "desk", workspace = "temp", mcp = McpToolTests.Stdio });
+        using (var created = await _host.Admin.PostAsJsonAsync("api/apps", new { workspace = "temp", slug = "temp-bot", name = "t", kind = "assistant", model = "agent", tools = new[] { "desk" } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var app = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            using var published = await _host.Admin.PostAsJsonAsync($"api/apps/{app}/publish", new { });
+            var run = await WaitAsync(_host.Admin, (await StartRunAsync(_host.Admin, app, "CALL list_orders {}"))["id"]!.GetValue<string>());
+            Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+            using var deleted = await _host.Admin.DeleteAsync("api/workspaces/temp?force=true");
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+            using var gone = await _host.Admin.GetAsync($"api/runs/{run["id"]}");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        var sources = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/tools"))!["tools"]!.AsArray();
+        Assert.Equal(["desk", "orders"], sources.Select(s => s!["name"]!.GetValue<string>()).Order());
+        Assert.All(sources, s => Assert.NotEqual("temp", s!["workspace"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_run_cancelled_while_its_model_call_is_in_flight_ends_cancelled()
     {
         await AppTestKit.PublishAsync(_host, new { slug = "slow", name = "slow", kind = "assistant", model = "agent-slow", tools = new[] { "orders" } });
