@@ -29,8 +29,7 @@ public abstract record AppChange
 /// a knowledge base is named by id or name and stored by id, so renaming it does not break the app.
 /// </summary>
 public sealed class AppService(IAppStore store, AppDirectory directory, IKnowledgeStore knowledge, CatalogState catalog, ExchangeRates rates,
-    Assistant.Tools.ToolCatalog tools,
-    AuditLog audit, TimeProvider time)
+    Assistant.Tools.ToolCatalog tools, AuditLog audit, TimeProvider time)
 {
     public async Task<AppChange> CreateAsync(Workspace workspace, AppDefinition definition, string actor, CancellationToken ct)
     {

@@ -128,6 +128,11 @@ public static class RunEndpoints
         }
         else if (access.Authenticate(Access.BearerToken.Of(ctx.Request)) is { } own)
         {
+            if (!own.AllowsModel(published.ModelName))
+            {
+                return TypedResults.Problem(statusCode: 403, detail: $"This key may not use '{published.ModelName}' (its models allowlist).",
+                    extensions: new Dictionary<string, object?> { ["code"] = "model_not_allowed" });
+            }
             key = own;
         }
         else
@@ -392,7 +397,7 @@ public sealed record RunView(string Id, string App, int AppVersion, string Works
 
     public static RunView Of(Run r, IReadOnlyList<RunStep>? steps, RunState? state) => new(r.Id, r.AppId, r.AppVersion, r.WorkspaceId, r.KeyId, r.Origin,
         r.Schedule, r.Status, r.Input, r.Output, r.Error, new { promptTokens = r.PromptTokens, completionTokens = r.CompletionTokens },
-        new MoneyView(r.Cost, r.Currency), r.Steps, steps?.Select(s => StepView.Of(s with { Cost = s.Cost })).Select(v => v with { Cost = v.Cost with { Currency = r.Currency } }).ToList(),
+        new MoneyView(r.Cost, r.Currency), r.Steps, steps?.Select(s => StepView.Of(s) with { Cost = new MoneyView(s.Cost, r.Currency) }).ToList(),
         state?.Pending is { } p && r.Status == RunStatuses.AwaitingApproval ? new PendingView(p.Tool, p.Source, p.Arguments, true, p.ExpiresAt) : null,
         r.CreatedAt, r.UpdatedAt, r.EndedAt);
 }
