@@ -19,7 +19,7 @@ internal sealed record AssistantPlan
 
     public required int RunsPerRound { get; init; }
 
-    /// <summary>Direct calls per reference arm (chat completion, knowledge-base search) per round.</summary>
+    /// <summary>Knowledge-base searches per round, with queries the round's tool steps ran.</summary>
     public required int ReferenceCallsPerRound { get; init; }
 
     /// <summary>K of the concurrent part.</summary>

@@ -3,9 +3,12 @@ namespace Mulan.Bench.Assistant;
 /// <summary>Sequential runs with K tool calls each: where a run's wall time goes.</summary>
 /// <param name="LoopP50">(server wall − Σ step durationMs) ÷ steps, p50 over runs: an upper bound of the loop's own cost per step.</param>
 /// <param name="LoopLowP50">the same with every step charged its durationMs + 1 (durations are truncated ms): a lower bound.</param>
-internal sealed record LoopRow(int ToolCalls, int Steps, int Runs, int Errors, string? FirstError, double ServerP50, double ServerP95, double ClientP50,
+internal sealed record LoopRow(int ToolCalls, int Steps, int Runs, int Errors, string? FirstError, double ServerP50, double ServerP95, double ClientP50, Stat Start,
     double ModelSumP50, double ToolSumP50, double LoopP50, double LoopP95, double LoopLowP50, double LoopLowP95,
-    Stat FirstModel, Stat LastModel, Stat DirectFirst, Stat DirectLast, Stat ToolStep);
+    Stat FirstModel, Stat LastModel, Stat DirectFirst, Stat DirectLast, Stat ToolStep, Gateway Gateway);
+
+/// <summary>The usage records' latencyMs (the gateway's own clock) of the first and last model steps and of the direct calls with their bodies.</summary>
+internal sealed record Gateway(Stat FirstModel, Stat LastModel, Stat DirectFirst, Stat DirectLast);
 
 /// <summary>Median and mean of one set of samples (ms); the mean shows what truncated whole-ms values hide from the median.</summary>
 internal readonly record struct Stat(int Count, double Median, double Mean, double P95)

@@ -34,8 +34,7 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
         },
     ];
 
-    /// <summary>Per K, the bodies of the run's first and last model calls, rebuilt from a warm-up run's trace.</summary>
-    private readonly Dictionary<int, (byte[] First, byte[]? Last)> _direct = [];
+    private int _nonce;
 
     public async Task WarmUpAsync(CancellationToken ct)
     {
@@ -47,7 +46,7 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
                 throw new BenchException($"the assistant does not run as expected: {wrong}");
             }
 
-            _direct[k] = DirectBodies(trace);
+            await DirectAsync(k, [DirectBodies(trace)], ct);
         }
 
         progress.Say($"warm-up: {plan.WarmupRuns} runs (K = {plan.ConcurrentToolCalls}) one at a time, then 8 at once, and the reference calls");
@@ -61,21 +60,19 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
             await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => OneAsync(plan.ConcurrentToolCalls, ct)));
         }
 
-        foreach (var k in plan.ToolCalls)
-        {
-            await DirectAsync(k, plan.ReferenceCallsPerRound, ct);
-        }
-
         await SearchAsync(queries.Take(plan.ReferenceCallsPerRound), ct);
     }
 
-    /// <summary>Runs one at a time, K order rotated per round; after each round, the direct calls and searches.</summary>
+    /// <summary>
+    /// Runs one at a time, K order rotated per round; after each round, every run's first and last model call sent again
+    /// directly (paired: the same prompt, so the same vendor work), and searches with the round's tool queries.
+    /// </summary>
     public async Task<(IReadOnlyList<LoopRow> Rows, ToolReference Tool)> SequentialAsync(CancellationToken ct)
     {
         var traces = plan.ToolCalls.ToDictionary(k => k, _ => new List<RunTrace>());
         var errors = plan.ToolCalls.ToDictionary(k => k, _ => new List<string>());
-        var directFirst = plan.ToolCalls.ToDictionary(k => k, _ => new List<double>());
-        var directLast = plan.ToolCalls.ToDictionary(k => k, _ => new List<double>());
+        var directFirst = plan.ToolCalls.ToDictionary(k => k, _ => new List<(double Ms, string? RequestId)>());
+        var directLast = plan.ToolCalls.ToDictionary(k => k, _ => new List<(double Ms, string? RequestId)>());
         var toolSteps = new List<double>();
         var searches = new List<double>();
         var referenceErrors = new List<string>();
@@ -83,6 +80,7 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
         {
             progress.Say($"sequential round {round + 1}/{plan.Rounds}: {plan.RunsPerRound} runs per K ({string.Join(", ", plan.ToolCalls)}), then the references");
             var roundQueries = new List<string>();
+            var bodies = plan.ToolCalls.ToDictionary(k => k, _ => new List<(JsonObject First, JsonObject? Last)>());
             foreach (var k in Rotation.Of(plan.ToolCalls, round))
             {
                 for (var i = 0; i < plan.RunsPerRound; i++)
@@ -95,6 +93,7 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
                     }
 
                     traces[k].Add(trace);
+                    bodies[k].Add(DirectBodies(trace));
                     foreach (var step in trace.Steps.Where(s => s.Kind == "tool"))
                     {
                         toolSteps.Add(step.DurationMs);
@@ -105,7 +104,7 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
 
             foreach (var k in Rotation.Of(plan.ToolCalls, round))
             {
-                var (first, last, failed) = await DirectAsync(k, plan.ReferenceCallsPerRound, ct);
+                var (first, last, failed) = await DirectAsync(k, bodies[k], ct);
                 directFirst[k].AddRange(first);
                 directLast[k].AddRange(last);
                 referenceErrors.AddRange(failed);
@@ -118,6 +117,8 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
             referenceErrors.AddRange(searchErrors);
         }
 
+        var gateway = await client.UsageLatenciesAsync(ct);
+        Stat Latency(IEnumerable<string?> ids) => Stat.Of(ids.Select(id => id is not null && gateway.TryGetValue(id, out var ms) ? ms : double.NaN));
         var rows = plan.ToolCalls.Select(k =>
         {
             var runs = traces[k];
@@ -125,11 +126,13 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
             var low = Stat.Of(runs.Select(r => r.LoopMsPerStepLow));
             var serverWall = Stat.Of(runs.Select(r => r.ServerMs));
             return new LoopRow(k, k + 2, runs.Count, errors[k].Count, errors[k].FirstOrDefault(), serverWall.Median, serverWall.P95,
-                Stat.Of(runs.Select(r => r.ClientMs)).Median, Stat.Of(runs.Select(r => r.ModelMs)).Median, Stat.Of(runs.Select(r => r.ToolMs)).Median,
+                Stat.Of(runs.Select(r => r.ClientMs)).Median, Stat.Of(runs.Select(r => r.StartMs)), Stat.Of(runs.Select(r => r.ModelMs)).Median, Stat.Of(runs.Select(r => r.ToolMs)).Median,
                 loop.Median, loop.P95, low.Median, low.P95,
                 Stat.Of(runs.Select(r => (double)r.Steps[0].DurationMs)), Stat.Of(runs.Select(r => (double)r.Steps[^1].DurationMs)),
-                Stat.Of(directFirst[k]), Stat.Of(directLast[k]),
-                Stat.Of(runs.SelectMany(r => r.Steps.Where(s => s.Kind == "tool").Select(s => (double)s.DurationMs))));
+                Stat.Of(directFirst[k].Select(d => d.Ms)), Stat.Of(directLast[k].Select(d => d.Ms)),
+                Stat.Of(runs.SelectMany(r => r.Steps.Where(s => s.Kind == "tool").Select(s => (double)s.DurationMs))),
+                new Gateway(Latency(runs.Select(r => r.Steps[0].RequestId)), Latency(runs.Select(r => r.Steps[^1].RequestId)),
+                    Latency(directFirst[k].Select(d => d.RequestId)), Latency(directLast[k].Select(d => d.RequestId))));
         }).ToList();
         return (rows, new ToolReference(Stat.Of(toolSteps), Stat.Of(searches), referenceErrors.Count, referenceErrors.FirstOrDefault()));
     }
@@ -204,13 +207,13 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
     /// The first model call's body is the system and user messages the run showed it; the last's adds the model's
     /// tool calls and every tool result, as the run sent them (tool outputs are stored whole up to 16,000 characters).
     /// </summary>
-    private static (byte[] First, byte[]? Last) DirectBodies(RunTrace trace)
+    private static (JsonObject First, JsonObject? Last) DirectBodies(RunTrace trace)
     {
         var opening = trace.Steps[0].Input as JsonArray ?? throw new BenchException($"run {trace.Id}: the first model step's input is not a message list");
-        byte[] Body(JsonArray messages) => JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        JsonObject Body(JsonArray messages) => new()
         {
             ["model"] = AssistantServer.Route, ["messages"] = messages, ["temperature"] = 0, ["tools"] = Tools.DeepClone(), ["tool_choice"] = "auto",
-        });
+        };
 
         var first = Body((JsonArray)opening.DeepClone());
         if (trace.Steps[0].Output is not JsonArray calls)
@@ -234,11 +237,12 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
         return (first, Body(messages));
     }
 
-    private async Task<(List<double> First, List<double> Last, List<string> Errors)> DirectAsync(int k, int count, CancellationToken ct)
+    /// <summary>Each run's first and last model call sent again, directly, one after another.</summary>
+    private async Task<(List<(double Ms, string? RequestId)> First, List<(double Ms, string? RequestId)> Last, List<string> Errors)> DirectAsync(int k,
+        IReadOnlyList<(JsonObject First, JsonObject? Last)> bodies, CancellationToken ct)
     {
-        var (firstBody, lastBody) = _direct[k];
-        var (first, last, errors) = (new List<double>(), new List<double>(), new List<string>());
-        for (var i = 0; i < count; i++)
+        var (first, last, errors) = (new List<(double, string?)>(), new List<(double, string?)>(), new List<string>());
+        foreach (var (firstBody, lastBody) in bodies)
         {
             await TimeAsync(firstBody, first, "first");
             if (lastBody is not null)
@@ -249,12 +253,12 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
 
         return (first, last, errors);
 
-        async Task TimeAsync(byte[] body, List<double> into, string which)
+        async Task TimeAsync(JsonObject body, List<(double, string?)> into, string which)
         {
-            var (ms, error) = await client.TimedPostAsync("v1/chat/completions", body, ct);
+            var (ms, id, error) = await client.TimedPostAsync("v1/chat/completions", Fresh(body), ct);
             if (error is null)
             {
-                into.Add(ms);
+                into.Add((ms, id));
             }
             else
             {
@@ -263,13 +267,34 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
         }
     }
 
+    /// <summary>
+    /// The body with a new number before every message but the system one, serialized as the run's calls are (UTF-8,
+    /// non-ASCII as is). The fake vendor memoises the token count of every text of 256+ characters, and counting is most of
+    /// its time on a long prompt: a body sent twice would be answered from the memo, where each run's user message and
+    /// tool results are new to it (its system message is the same every run, and so it stays here).
+    /// </summary>
+    private byte[] Fresh(JsonObject body)
+    {
+        var copy = (JsonObject)body.DeepClone();
+        var nonce = Interlocked.Increment(ref _nonce);
+        foreach (var message in copy["messages"]!.AsArray())
+        {
+            if (message!["role"]!.GetValue<string>() != "system" && message["content"] is JsonValue v && v.TryGetValue<string>(out var text))
+            {
+                message["content"] = $"[{nonce}] {text}";
+            }
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(copy, Mulan.Gateway.Wire.WireJson.Serializer);
+    }
+
     private async Task<(List<double> Ms, List<string> Errors)> SearchAsync(IReadOnlyList<string> searchQueries, CancellationToken ct)
     {
         var (ms, errors) = (new List<double>(), new List<string>());
         foreach (var query in searchQueries)
         {
             // top_k 5: what knowledge_search uses when the call gives none.
-            var (took, error) = await client.TimedPostAsync($"api/knowledge-bases/{server.KnowledgeBaseId}/search",
+            var (took, _, error) = await client.TimedPostAsync($"api/knowledge-bases/{server.KnowledgeBaseId}/search",
                 JsonSerializer.SerializeToUtf8Bytes(new { query, topK = 5 }), ct);
             if (error is null)
             {

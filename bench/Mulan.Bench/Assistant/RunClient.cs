@@ -92,15 +92,46 @@ internal sealed class RunClient : IDisposable
         return RunTrace.Parse(JsonNode.Parse(text)!.AsObject(), clientMs);
     }
 
-    /// <summary>A POST of a prebuilt body with the server's virtual key; the client-observed ms, or an error.</summary>
-    public async Task<(double Ms, string? Error)> TimedPostAsync(string path, byte[] body, CancellationToken ct)
+    /// <summary>A POST of a prebuilt body with the server's virtual key: the client-observed ms, the gateway's request id, or an error.</summary>
+    public async Task<(double Ms, string? RequestId, string? Error)> TimedPostAsync(string path, byte[] body, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Post, path, body, _server.Mulan.Authorization);
         var started = Stopwatch.GetTimestamp();
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return response.IsSuccessStatusCode ? (ms, null) : (ms, $"HTTP {(int)response.StatusCode}: {Clip(text)}");
+        var id = response.Headers.TryGetValues("x-mulan-request-id", out var ids) ? ids.FirstOrDefault() : null;
+        return response.IsSuccessStatusCode ? (ms, id, null) : (ms, id, $"HTTP {(int)response.StatusCode}: {Clip(text)}");
+    }
+
+    /// <summary>
+    /// Every usage record's latencyMs by request id: the gateway's own clock from the request's arrival to its record,
+    /// fractional, where a step's durationMs is whole ms. Read after the measured part (1,000 records a page).
+    /// </summary>
+    public async Task<Dictionary<string, double>> UsageLatenciesAsync(CancellationToken ct)
+    {
+        var latencies = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var page = 1; ; page++)
+        {
+            using var get = Request(HttpMethod.Get, $"api/usage?pageSize=1000&page={page}", null, _admin);
+            using var response = await _http.SendAsync(get, HttpCompletionOption.ResponseContentRead, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new BenchException($"GET /api/usage answered {(int)response.StatusCode}: {Clip(text)}");
+            }
+
+            var records = JsonNode.Parse(text)!["records"]!.AsArray();
+            foreach (var record in records)
+            {
+                latencies[record!["requestId"]!.GetValue<string>()] = record["latencyMs"]!.GetValue<double>();
+            }
+
+            if (records.Count < 1000)
+            {
+                return latencies;
+            }
+        }
     }
 
     public void Dispose() => _http.Dispose();

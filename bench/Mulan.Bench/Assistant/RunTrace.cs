@@ -4,7 +4,9 @@ namespace Mulan.Bench.Assistant;
 
 /// <summary>One step of a run as <c>GET /api/runs/{id}</c> shows it.</summary>
 /// <param name="At">when the step was stored (after its call returned), whole Unix milliseconds.</param>
-internal sealed record StepTrace(int Seq, string Kind, string Name, string Status, long DurationMs, DateTimeOffset At, JsonNode? Input, JsonNode? Output);
+/// <param name="RequestId">a model step's gateway request, whose usage record has the gateway's own (fractional) latency.</param>
+internal sealed record StepTrace(int Seq, string Kind, string Name, string Status, long DurationMs, DateTimeOffset At, string? RequestId, JsonNode? Input,
+    JsonNode? Output);
 
 /// <summary>
 /// A finished run as the API reports it, with the client's own time from the POST to <c>event: done</c>. The split
@@ -56,6 +58,6 @@ internal sealed record RunTrace(string Id, string Status, string? Error, DateTim
         run["endedAt"]?.GetValue<DateTimeOffset>(),
         [.. (run["steps"]?.AsArray() ?? []).Select(s => new StepTrace(
             s!["seq"]!.GetValue<int>(), s["kind"]!.GetValue<string>(), s["name"]?.GetValue<string>() ?? "", s["status"]!.GetValue<string>(),
-            s["durationMs"]!.GetValue<long>(), s["at"]!.GetValue<DateTimeOffset>(), s["input"]?.DeepClone(), s["output"]?.DeepClone()))],
+            s["durationMs"]!.GetValue<long>(), s["at"]!.GetValue<DateTimeOffset>(), s["requestId"]?.GetValue<string>(), s["input"]?.DeepClone(), s["output"]?.DeepClone()))],
         clientMs);
 }
