@@ -35,7 +35,7 @@ internal static class AssistantReport
         }
 
         text.AppendLine("### Loop overhead per step, one run at a time").AppendLine()
-            .AppendLine($"{plan.Rounds} rounds × {plan.RunsPerRound} runs per K, K order rotated, after {plan.WarmupRuns} + {plan.WarmupRuns} warm-up runs. "
+            .AppendLine($"{plan.Rounds} rounds × {plan.RunsPerRound} runs per K, K order rotated, after {plan.ToolCalls.Count} + {plan.WarmupRuns} + {AssistantRuns.WarmupBatches(plan) * 8} warm-up runs (one per K, one at a time, 8 at once). "
                 + "*Run wall* = the run's createdAt → endedAt (whole ms); *client* = POST to `event: done` on the run's SSE stream; "
                 + "*loop ms/step* = (run wall − Σ steps' durationMs) ÷ steps: what neither the model call (gateway pipeline + vendor) nor the search "
                 + "accounts for — creating the run, starting it in the background, reading its state, app version and tools, one transaction per step "

@@ -36,6 +36,9 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
 
     private int _nonce;
 
+    /// <summary>Batches of 8 runs at once in the warm-up: about as many runs as the sequential warm-up.</summary>
+    public static int WarmupBatches(AssistantPlan plan) => (plan.WarmupRuns + 7) / 8;
+
     public async Task WarmUpAsync(CancellationToken ct)
     {
         foreach (var k in plan.ToolCalls)
@@ -55,7 +58,7 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
             await OneAsync(plan.ConcurrentToolCalls, ct);
         }
 
-        for (var i = 0; i < plan.WarmupRuns; i += 8)
+        for (var i = 0; i < WarmupBatches(plan); i++)
         {
             await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => OneAsync(plan.ConcurrentToolCalls, ct)));
         }
@@ -126,7 +129,8 @@ internal sealed class AssistantRuns(RunClient client, AssistantServer server, As
             var low = Stat.Of(runs.Select(r => r.LoopMsPerStepLow));
             var serverWall = Stat.Of(runs.Select(r => r.ServerMs));
             return new LoopRow(k, k + 2, runs.Count, errors[k].Count, errors[k].FirstOrDefault(), serverWall.Median, serverWall.P95,
-                Stat.Of(runs.Select(r => r.ClientMs)).Median, Stat.Of(runs.Select(r => r.StartMs)), Stat.Of(runs.Select(r => r.ModelMs)).Median, Stat.Of(runs.Select(r => r.ToolMs)).Median,
+                Stat.Of(runs.Select(r => r.ClientMs)).Median, Stat.Of(runs.Select(r => r.StartMs)), Stat.Of(runs.Select(r => r.ModelMs)).Median,
+                Stat.Of(runs.Select(r => r.ToolMs)).Median,
                 loop.Median, loop.P95, low.Median, low.P95,
                 Stat.Of(runs.Select(r => (double)r.Steps[0].DurationMs)), Stat.Of(runs.Select(r => (double)r.Steps[^1].DurationMs)),
                 Stat.Of(directFirst[k].Select(d => d.Ms)), Stat.Of(directLast[k].Select(d => d.Ms)),
