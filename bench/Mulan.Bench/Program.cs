@@ -3,7 +3,8 @@ using Mulan.Bench.Hosting;
 
 // Gateway overhead and streaming (docs/quality.md §1–2); with `retrieval` first, retrieval quality and keyword
 // index speed (§3); with `ingestion` first, ingestion throughput (§4); with `cli` first, the command line's start time;
-// with `apps` first, what a published knowledge-qa app adds over its model route and how many requests/s it serves.
+// with `apps` first, what a published knowledge-qa app adds over its model route and how many requests/s it serves;
+// with `assistant` first, what an assistant run's tool-calling loop costs per step and how many runs/s two cores serve.
 // See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
@@ -18,6 +19,11 @@ if (args.Length > 0 && args[0] == "cli")
 if (args.Length > 0 && args[0] == "apps")
 {
     return await Mulan.Bench.Apps.AppsBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "assistant")
+{
+    return await Mulan.Bench.Assistant.AssistantBenchmark.RunAsync(args);
 }
 
 if (args.Length > 0 && args[0] == "ingestion")

@@ -113,7 +113,7 @@ internal sealed class AppsServer
             ? JsonSerializer.SerializeToUtf8Bytes(new { model, stream = true, messages = new[] { new { role = "user", content = q } } })
             : JsonSerializer.SerializeToUtf8Bytes(new { model, messages = new[] { new { role = "user", content = q } } }))];
 
-    private static async Task<JsonObject> PostAsync(HttpClient http, string path, object body, CancellationToken ct)
+    internal static async Task<JsonObject> PostAsync(HttpClient http, string path, object body, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync(path, body, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
@@ -126,7 +126,7 @@ internal sealed class AppsServer
     }
 
     /// <summary>Polls until every document is ready (a failed one stops the run: its chunks would be missing).</summary>
-    private static async Task<(int Documents, int Chunks)> WaitReadyAsync(HttpClient http, string kbId, int expected, CancellationToken ct)
+    internal static async Task<(int Documents, int Chunks)> WaitReadyAsync(HttpClient http, string kbId, int expected, CancellationToken ct)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(300 * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
