@@ -250,7 +250,7 @@ internal static class SqliteMigrations
         CREATE INDEX usage_app_at ON usage_records(app_id, at) WHERE app_id IS NOT NULL;
         """,
         // 13: the assistant: tool sources (OpenAPI imports and MCP servers; a credential encrypted), runs with the state a
-        // paused run resumes from and their step trace, when each schedule last fired, and the ledger's attribution to a run
+        // paused run resumes from, their conversation with the model (appended, never rewritten) and their step trace, when each schedule last fired, and the ledger's attribution to a run
         """
         CREATE TABLE tool_sources (
             id TEXT PRIMARY KEY,
@@ -299,6 +299,11 @@ internal static class SqliteMigrations
             cost_nanos INTEGER NOT NULL,
             request_id TEXT NULL,
             at INTEGER NOT NULL,
+            PRIMARY KEY (run_id, seq));
+        CREATE TABLE run_messages (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            message TEXT NOT NULL,
             PRIMARY KEY (run_id, seq));
         CREATE TABLE schedule_state (
             app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,

@@ -16,13 +16,27 @@ public sealed class SqliteRunStore(SqliteDatabase db) : IRunStore
     public async Task CreateAsync(Run run, RunState state, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO runs (id, app_id, app_version, workspace_id, key_id, origin, schedule, status, input, output, error, state, prompt_tokens,
               completion_tokens, cost_nanos, currency, steps, created_at, updated_at, ended_at)
             VALUES (@Id, @AppId, @AppVersion, @WorkspaceId, @KeyId, @Origin, @Schedule, @Status, @Input, @Output, @Error, @State, @PromptTokens,
               @CompletionTokens, @CostNanos, @Currency, @Steps, @CreatedAt, @UpdatedAt, @EndedAt)
-            """, Args(run, state));
+            """, Args(run, state), tx);
+        await AppendMessagesAsync(c, tx, run.Id, state);
+        await tx.CommitAsync(ct);
+        state.StoredMessages = state.Messages.Count;
+    }
+
+    /// <summary>Inserts the messages the state has beyond those stored.</summary>
+    private static async Task AppendMessagesAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string runId, RunState state)
+    {
+        for (var i = state.StoredMessages; i < state.Messages.Count; i++)
+        {
+            await c.ExecuteAsync("INSERT INTO run_messages (run_id, seq, message) VALUES (@runId, @i, @message)",
+                new { runId, i, message = state.Messages[i]!.ToJsonString() }, tx);
+        }
     }
 
     public async Task<bool> SaveAsync(Run run, RunState state, IReadOnlyList<RunStep> newSteps, string? expectedStatus, CancellationToken ct)
@@ -55,7 +69,9 @@ public sealed class SqliteRunStore(SqliteDatabase db) : IRunStore
                     At = s.At.ToUnixTimeMilliseconds(),
                 }, tx);
         }
+        await AppendMessagesAsync(c, tx, run.Id, state);
         await tx.CommitAsync(ct);
+        state.StoredMessages = state.Messages.Count;
         return true;
     }
 
@@ -76,7 +92,17 @@ public sealed class SqliteRunStore(SqliteDatabase db) : IRunStore
     {
         await using var c = await db.OpenAsync(ct);
         var json = await c.QuerySingleOrDefaultAsync<string>("SELECT state FROM runs WHERE id = @id", new { id });
-        return json is null ? null : RunState.Parse(json);
+        if (json is null)
+        {
+            return null;
+        }
+        var state = RunState.Parse(json);
+        foreach (var message in await c.QueryAsync<string>("SELECT message FROM run_messages WHERE run_id = @id ORDER BY seq", new { id }))
+        {
+            state.Messages.Add(System.Text.Json.Nodes.JsonNode.Parse(message));
+        }
+        state.StoredMessages = state.Messages.Count;
+        return state;
     }
 
     public async Task<IReadOnlyList<RunStep>> StepsAsync(string id, CancellationToken ct)

@@ -71,7 +71,15 @@ public sealed record PendingApproval(string CallId, string Tool, string Source, 
 /// </summary>
 public sealed class RunState
 {
+    /// <summary>The conversation with the model. Only ever appended to, and stored apart (one row per message), so a step
+    /// writes what it added rather than the whole conversation again.</summary>
+    [JsonIgnore]
     public JsonArray Messages { get; set; } = [];
+
+    /// <summary>How many of <see cref="Messages"/> are stored.</summary>
+    [JsonIgnore]
+    public int StoredMessages { get; set; }
+
     public List<PendingCall> Queue { get; set; } = [];
     public PendingApproval? Pending { get; set; }
 
