@@ -19,6 +19,14 @@ public static class AssistantTestKit
 
     public static Task<MulanHost> StartAsync(Action<WebApplicationBuilder>? configure = null) => MulanHost.StartAsync(Catalog, configure);
 
+    /// <summary>The loopback orders service as the tool source <c>orders</c>: its private address allowed, its key stored.</summary>
+    public static Task<JsonObject> OrdersSourceAsync(MulanHost host, Tools.OrdersService orders, int? timeoutSeconds = null) =>
+        Tools.ToolTestKit.CreateAsync(host, new
+        {
+            name = "orders", openapi = orders.Json, baseUrl = orders.BaseUrl.ToString(), allowHosts = new[] { orders.Host }, timeoutSeconds,
+            credentials = new { header = "X-Api-Key", value = Tools.OrdersService.Secret },
+        });
+
     public static async Task<JsonObject> StartRunAsync(HttpClient client, string app, string input)
     {
         using var response = await client.PostAsJsonAsync($"api/apps/{app}/runs", new { input });

@@ -4,6 +4,8 @@ using Mulan.Tests.Assistant;
 using Mulan.Tests.Assistant.Tools;
 using Mulan.Tests.Support;
 
+using static Mulan.Tests.Assistant.AssistantTestKit;
+
 namespace Mulan.Tests.Cli;
 
 /// <summary>The real <c>mulan runs</c> verbs against a running server: list, show, approve with edited arguments, reject, cancel.</summary>
@@ -18,11 +20,7 @@ public sealed class RunsCommandTests : IAsyncLifetime
         _orders = await OrdersService.StartAsync();
         _host = await AssistantTestKit.StartAsync();
         _env = new Dictionary<string, string?> { ["MULAN_URL"] = _host.BaseUrl.ToString(), ["MULAN_ADMIN_KEY"] = MulanHost.AdminKey };
-        await ToolTestKit.CreateAsync(_host, new
-        {
-            name = "orders", openapi = _orders.Json, baseUrl = _orders.BaseUrl.ToString(), allowHosts = new[] { _orders.Host },
-            credentials = new { header = "X-Api-Key", value = OrdersService.Secret },
-        });
+        await OrdersSourceAsync(_host, _orders);
         await AppTestKit.PublishAsync(_host, new { slug = "bot", name = "bot", kind = "assistant", model = "agent", tools = new[] { "orders" } });
     }
 

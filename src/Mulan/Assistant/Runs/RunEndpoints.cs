@@ -179,48 +179,41 @@ public static class RunEndpoints
         return TypedResults.Ok(RunView.Of(run, await store.StepsAsync(id, ct), await store.StateAsync(id, ct)));
     }
 
-    private static async Task<IResult> ApproveAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct)
-    {
-        var caller = KnowledgeCaller.Of(ctx);
-        if (await FindAsync(id, ctx, store, ct) is not { } run)
+    private static Task<IResult> ApproveAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct) =>
+        DecideAsync(id, ctx, store, "Approving", "arguments", ct, async (run, body, errors, actor) =>
         {
-            return NotFound(id);
-        }
-        if (!caller.IsAdmin)
-        {
-            return TypedResults.Problem(statusCode: 403, detail: "Approving a run's call needs the administrator key.");
-        }
-        var (body, problem) = await ReadAsync(ctx.Request, true, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var errors = new Dictionary<string, string[]>();
-        OnlyProperties(body!, errors, "arguments");
-        if (body!["arguments"] is { } a && a is not JsonObject)
-        {
-            errors.AddError("$.arguments", "must be a JSON object: the call's arguments as they should run");
-        }
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-        try
-        {
-            var approved = await runs.ApproveAsync(run, (JsonObject?)body["arguments"]?.DeepClone(), caller.Actor, ct);
-            return TypedResults.Ok(RunView.Of(approved, await store.StepsAsync(id, ct), null));
-        }
-        catch (RunConflictException e)
-        {
-            return Conflict(e);
-        }
-        catch (ArgumentException e)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$.arguments"] = [e.Message] });
-        }
-    }
+            if (body["arguments"] is { } a && a is not JsonObject)
+            {
+                errors.AddError("$.arguments", "must be a JSON object: the call's arguments as they should run");
+                return null;
+            }
+            try
+            {
+                return await runs.ApproveAsync(run, (JsonObject?)body["arguments"]?.DeepClone(), actor, ct);
+            }
+            catch (ArgumentException e)
+            {
+                errors.AddError("$.arguments", e.Message);
+                return null;
+            }
+        });
 
-    private static async Task<IResult> RejectAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct)
+    private static Task<IResult> RejectAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct) =>
+        DecideAsync(id, ctx, store, "Rejecting", "reason", ct, async (run, body, errors, actor) =>
+        {
+            var reason = body["reason"] is JsonValue rv && rv.TryGetValue<string>(out var r) ? r : null;
+            if (body["reason"] is not null && (reason is null || reason.Length > 1000))
+            {
+                errors.AddError("$.reason", "must be a string of at most 1000 characters");
+                return null;
+            }
+            return await runs.RejectAsync(run, reason, actor, ct);
+        });
+
+    /// <summary>What approving and rejecting share: the run seen by the caller, the administrator key, a body with the one
+    /// property <paramref name="property"/>; <paramref name="decide"/> adds to the errors (then returns null) or decides.</summary>
+    private static async Task<IResult> DecideAsync(string id, HttpContext ctx, IRunStore store, string what, string property, CancellationToken ct,
+        Func<Run, JsonObject, Dictionary<string, string[]>, string, Task<Run?>> decide)
     {
         var caller = KnowledgeCaller.Of(ctx);
         if (await FindAsync(id, ctx, store, ct) is not { } run)
@@ -229,7 +222,7 @@ public static class RunEndpoints
         }
         if (!caller.IsAdmin)
         {
-            return TypedResults.Problem(statusCode: 403, detail: "Rejecting a run's call needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: $"{what} a run's call needs the administrator key.");
         }
         var (body, problem) = await ReadAsync(ctx.Request, true, ct);
         if (problem is not null)
@@ -237,20 +230,15 @@ public static class RunEndpoints
             return problem;
         }
         var errors = new Dictionary<string, string[]>();
-        OnlyProperties(body!, errors, "reason");
-        var reason = body!["reason"] is JsonValue rv && rv.TryGetValue<string>(out var r) ? r : null;
-        if (body["reason"] is not null && (reason is null || reason.Length > 1000))
-        {
-            errors.AddError("$.reason", "must be a string of at most 1000 characters");
-        }
+        OnlyProperties(body!, errors, property);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
         try
         {
-            var rejected = await runs.RejectAsync(run, reason, caller.Actor, ct);
-            return TypedResults.Ok(RunView.Of(rejected, await store.StepsAsync(id, ct), null));
+            var decided = await decide(run, body!, errors, caller.Actor);
+            return decided is null ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(RunView.Of(decided, await store.StepsAsync(id, ct), null));
         }
         catch (RunConflictException e)
         {

@@ -224,6 +224,12 @@ public sealed class RunLoopTests : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
+        // A virtual key starts runs only of apps its allowlist names.
+        using (var narrow = _host.Client(await _host.CreateKeyAsync(new { name = "narrow", models = new[] { "chat-cite" } })))
+        using (var response = await narrow.PostAsJsonAsync($"api/apps/{app}/runs", new { input = "x" }))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
         var list = await _host.Admin.GetFromJsonAsync<JsonObject>($"api/apps/{app}/runs");
         Assert.Empty(list!["runs"]!.AsArray());
         using (var response = await _host.Admin.GetAsync("api/runs?status=bogus"))

@@ -19,11 +19,7 @@ public sealed class RunRestartTests
     {
         await using var orders = await OrdersService.StartAsync();
         var first = await AssistantTestKit.StartAsync();
-        await ToolTestKit.CreateAsync(first, new
-        {
-            name = "orders", openapi = orders.Json, baseUrl = orders.BaseUrl.ToString(), allowHosts = new[] { orders.Host },
-            credentials = new { header = "X-Api-Key", value = OrdersService.Secret },
-        });
+        await OrdersSourceAsync(first, orders);
         await AppTestKit.PublishAsync(first, new { slug = "bot", name = "bot", kind = "assistant", model = "agent", tools = new[] { "orders" } });
         var waiting = (await WaitAsync(first.Admin, (await StartRunAsync(first.Admin, "bot", "CALL delete_customer {\"id\":5}"))["id"]!.GetValue<string>()));
         Assert.Equal("awaiting_approval", waiting["status"]!.GetValue<string>());

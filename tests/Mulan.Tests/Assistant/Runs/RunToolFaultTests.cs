@@ -22,11 +22,7 @@ public sealed class RunToolFaultTests : IAsyncLifetime
             """{ "name": "agent-slow", "deployments": [ { "provider": "fake", "model": "fake-chat+agent+firstbyte=3000", "price": { "currency": "USD", "input": 1.0, "output": 2.0 } } ] }, { "name": "chat-cite", "deployments":""",
             StringComparison.Ordinal);
         _host = await MulanHost.StartAsync(catalog);
-        await ToolTestKit.CreateAsync(_host, new
-        {
-            name = "orders", openapi = _orders.Json, baseUrl = _orders.BaseUrl.ToString(), allowHosts = new[] { _orders.Host }, timeoutSeconds = 1,
-            credentials = new { header = "X-Api-Key", value = OrdersService.Secret },
-        });
+        await OrdersSourceAsync(_host, _orders, 1);
         await ToolTestKit.CreateAsync(_host, new { name = "desk", mcp = McpToolTests.Stdio });
         await AppTestKit.PublishAsync(_host, new
         {
