@@ -17,7 +17,7 @@ public sealed class AssistantChat(RunService runs, UsageLedger ledger)
     {
         var ctx = call.Ctx;
         var run = await runs.CreateAsync(call.App, call.X.Key, RunOrigins.Chat, call.Turn.Question, null, call.X.EndUser, call.X.RequestId,
-            call.Turn.History, ctx.RequestAborted);
+            call.Turn.History, ctx.RequestAborted, call.Turn.Inputs);
         ctx.Response.Headers["x-mulan-run-id"] = run.Id;
         AppGateway.AppStream? stream = null;
         if (call.X.Request!.Stream)

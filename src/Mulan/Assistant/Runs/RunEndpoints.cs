@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Mulan.Access;
 using Mulan.Apps;
+using Mulan.Apps.Runtime;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 
@@ -88,7 +89,7 @@ public static class RunEndpoints
             return problem;
         }
         var errors = new Dictionary<string, string[]>();
-        OnlyProperties(body!, errors, "input", "user");
+        OnlyProperties(body!, errors, "input", "user", "inputs");
         var input = body!["input"] is JsonValue iv && iv.TryGetValue<string>(out var s) ? s : null;
         if (input is null || input.Trim().Length == 0)
         {
@@ -102,6 +103,25 @@ public static class RunEndpoints
         if (body["user"] is not null && (user is null || user.Length > 128))
         {
             errors.AddError("$.user", "must be a string of at most 128 characters");
+        }
+        var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (body["inputs"] is JsonObject given)
+        {
+            foreach (var (name, value) in given)
+            {
+                if (value is JsonValue v && v.TryGetValue<string>(out var text) && text.Length <= AppTurn.MaxInputLength)
+                {
+                    inputs[name] = text;
+                }
+                else
+                {
+                    errors.AddError($"$.inputs.{name}", $"must be a string of at most {AppTurn.MaxInputLength} characters");
+                }
+            }
+        }
+        else if (body["inputs"] is not null)
+        {
+            errors.AddError("$.inputs", "must be an object of variable values");
         }
         if (errors.Count > 0)
         {
@@ -139,7 +159,11 @@ public static class RunEndpoints
         {
             return TypedResults.Problem(statusCode: 401, detail: "The key is not valid any more.");
         }
-        var run = await runs.CreateAsync(published, key, RunOrigins.Api, input!, null, user, null, null, ct);
+        if (inputs.Keys.FirstOrDefault(n => published.Definition.Variables?.Any(v => v.Name == n) != true && !AppPrompt.BuiltInVariables.Contains(n)) is { } unknown)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"$.inputs.{unknown}"] = ["the app declares no such variable"] });
+        }
+        var run = await runs.CreateAsync(published, key, RunOrigins.Api, input!, null, user, null, null, ct, inputs);
         runs.StartInBackground(run.Id);
         return TypedResults.Json(RunView.Of(run, null, null), statusCode: 202);
     }

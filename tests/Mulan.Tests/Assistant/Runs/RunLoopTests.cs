@@ -118,6 +118,26 @@ public sealed class RunLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_fills_the_apps_variables_from_its_inputs()
+    {
+        var app = await AppTestKit.PublishAsync(_host, new
+        {
+            slug = "vars-bot", name = "vars", kind = "assistant", model = "agent", instructions = "You work for {{company}}.",
+            variables = new[] { new { name = "company", @default = "Mulan" } },
+        });
+        var before = _host.Vendor.Requests.Count;
+        using (var response = await _host.Admin.PostAsJsonAsync($"api/apps/{app}/runs", new { input = "hello", inputs = new { company = "Harbor Ltd" } }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            await WaitAsync(_host.Admin, (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>());
+        }
+        var system = JsonNode.Parse(_host.Vendor.Requests.Skip(before).First().Body)!["messages"]![0]!["content"]!.GetValue<string>();
+        Assert.StartsWith("You work for Harbor Ltd.", system);
+        using var unknown = await _host.Admin.PostAsJsonAsync($"api/apps/{app}/runs", new { input = "hello", inputs = new { colour = "red" } });
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task A_model_asking_for_many_calls_at_once_gets_only_what_the_step_limit_allows()
     {
         var app = await AssistantAsync("greedy-bot", "orders", new { maxSteps = 3 });
