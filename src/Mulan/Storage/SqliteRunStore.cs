@@ -4,7 +4,7 @@ using Mulan.Gateway.Metering;
 
 namespace Mulan.Storage;
 
-public sealed class SqliteRunStore(SqliteDatabase db) : IRunStore
+public sealed class SqliteRunStore(SqliteDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IRunStore
 {
     private const string Columns = """
         id AS Id, app_id AS AppId, app_version AS AppVersion, workspace_id AS WorkspaceId, key_id AS KeyId, origin AS Origin,
@@ -42,6 +42,11 @@ public sealed class SqliteRunStore(SqliteDatabase db) : IRunStore
     public async Task<bool> SaveAsync(Run run, RunState state, IReadOnlyList<RunStep> newSteps, string? expectedStatus, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
+        if (options.Value.LedgerSync == LedgerSync.Normal)
+        {
+            // A step is as durable as the usage record of its model call: what LedgerSync says for the ledger holds here.
+            await c.ExecuteAsync("PRAGMA synchronous=NORMAL;");
+        }
         await using var tx = await c.BeginTransactionAsync(ct);
         var args = new DynamicParameters(Args(run, state));
         args.Add("Expected", expectedStatus);

@@ -15,6 +15,20 @@ namespace Mulan.Tests.Assistant.Runs;
 public sealed class RunRestartTests
 {
     [Fact]
+    public async Task With_LedgerSync_Normal_runs_keep_their_steps_across_a_restart()
+    {
+        var first = await AssistantTestKit.StartAsync(b => b.Configuration["Storage:LedgerSync"] = "Normal");
+        await AppTestKit.PublishAsync(first, new { slug = "bot", name = "bot", kind = "assistant", model = "agent" });
+        var run = await WaitAsync(first.Admin, (await StartRunAsync(first.Admin, "bot", "hello"))["id"]!.GetValue<string>());
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        await first.StopKeepingDataAsync();
+        await using var second = await MulanHost.StartAsync(Catalog, b => b.Configuration["Storage:LedgerSync"] = "Normal", first.Vendor, first.DataDirectory);
+        var again = await GetRunAsync(second.Admin, run["id"]!.GetValue<string>());
+        Assert.Equal(Steps(run).Count, Steps(again).Count);
+        Assert.Equal("DONE: hello", again["output"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Waiting_runs_survive_a_restart_and_interrupted_runs_are_failed()
     {
         await using var orders = await OrdersService.StartAsync();
