@@ -636,7 +636,14 @@ public sealed partial class RunService(
             var ended = await EndAsync(current, state, RunStatuses.Cancelled, null, "cancelled by " + actor, [], current.Status);
             if (_active.TryGetValue(run.Id, out var executing))
             {
-                await executing.CancelAsync();
+                try
+                {
+                    await executing.CancelAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The execution ended between the lookup and the cancel: the run is cancelled in storage all the same.
+                }
             }
             await audit.RecordAsync(new AuditEntry(actor, AuditActions.RunCancelled, "run", run.Id, run.WorkspaceId, new JsonObject { ["was"] = current.Status }));
             return ended;
