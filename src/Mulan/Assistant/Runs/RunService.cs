@@ -278,11 +278,7 @@ public sealed partial class RunService(
         var body = new JsonObject { ["messages"] = state.Messages.DeepClone(), ["temperature"] = 0 };
         if (tools.Specs.Count > 0)
         {
-            body["tools"] = new JsonArray([.. tools.Specs.Select(t => (JsonNode)new JsonObject
-            {
-                ["type"] = "function",
-                ["function"] = new JsonObject { ["name"] = t.Name, ["description"] = t.Description, ["parameters"] = t.Parameters.DeepClone() },
-            })]);
+            body["tools"] = new JsonArray([.. tools.Specs.Select(t => (JsonNode)RunTools.Function(t))]);
             body["tool_choice"] = "auto";
         }
         if (definition.Assistant?.MaxTokens is { } maxTokens)
