@@ -85,20 +85,8 @@ public static class AppEndpoints
         return await service.FindAsync(id, workspace, ct);
     }
 
-    private static async Task<(JsonObject? Body, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }, cancellationToken: ct);
-            return node is JsonObject o
-                ? (o, null)
-                : (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["the body must be a JSON object (the app definition)"] }));
-        }
-        catch (JsonException e)
-        {
-            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Path ?? "$"] = [$"not valid JSON: {e.Message}"] }));
-        }
-    }
+    private static Task<(JsonObject? Body, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct) =>
+        JsonBody.ReadObjectAsync(request, ct, "the app definition");
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {

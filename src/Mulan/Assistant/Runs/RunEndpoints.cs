@@ -51,23 +51,6 @@ public static class RunEndpoints
         return run is null || (caller.WorkspaceId is { } ws && run.WorkspaceId != ws) ? null : run;
     }
 
-    private static async Task<(JsonObject? Body, IResult? Problem)> ReadAsync(HttpRequest request, bool optional, CancellationToken ct)
-    {
-        if (optional && request.ContentLength is null or 0 && !request.Headers.TransferEncoding.Any())
-        {
-            return (new JsonObject(), null);
-        }
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }, cancellationToken: ct);
-            return node is JsonObject o ? (o, null) : (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["the body must be a JSON object"] }));
-        }
-        catch (JsonException e)
-        {
-            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Path ?? "$"] = [$"not valid JSON: {e.Message}"] }));
-        }
-    }
-
     private static void OnlyProperties(JsonObject body, Dictionary<string, string[]> errors, params string[] allowed)
     {
         foreach (var (name, _) in body)
@@ -83,7 +66,7 @@ public static class RunEndpoints
         CancellationToken ct)
     {
         var caller = KnowledgeCaller.Of(ctx);
-        var (body, problem) = await ReadAsync(ctx.Request, false, ct);
+        var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct);
         if (problem is not null)
         {
             return problem;
@@ -200,7 +183,7 @@ public static class RunEndpoints
         {
             return NotFound(id);
         }
-        return TypedResults.Ok(RunView.Of(run, await store.StepsAsync(id, ct), await store.StateAsync(id, ct)));
+        return TypedResults.Ok(RunView.Of(run, await store.StepsAsync(id, ct), await store.StateAsync(id, ct, conversation: false)));
     }
 
     private static Task<IResult> ApproveAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct) =>
@@ -248,7 +231,7 @@ public static class RunEndpoints
         {
             return TypedResults.Problem(statusCode: 403, detail: $"{what} a run's call needs the administrator key.");
         }
-        var (body, problem) = await ReadAsync(ctx.Request, true, ct);
+        var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct, optional: true);
         if (problem is not null)
         {
             return problem;

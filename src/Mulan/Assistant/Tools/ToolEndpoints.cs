@@ -49,22 +49,13 @@ public static class ToolEndpoints
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, ToolSourceService service, IAccessStore access, CancellationToken ct)
     {
-        JsonObject body;
-        try
+        var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct, maxDepth: 128);
+        if (problem is not null)
         {
-            if (await JsonNode.ParseAsync(ctx.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 128 }, cancellationToken: ct) is not JsonObject o)
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["the body must be a JSON object"] });
-            }
-            body = o;
-        }
-        catch (JsonException e)
-        {
-            // The message names the position, not the text around it: a credential in a malformed body stays out of the answer.
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Path ?? "$"] = [$"not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine})"] });
+            return problem;
         }
         var errors = new Dictionary<string, string[]>();
-        var request = ToolSourceRequest.Read(body, errors);
+        var request = ToolSourceRequest.Read(body!, errors);
         if (request is null)
         {
             return TypedResults.ValidationProblem(errors);
