@@ -93,7 +93,7 @@ public sealed class SqliteRunStore(SqliteDatabase db, Microsoft.Extensions.Optio
         return (await c.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM runs WHERE id = @id", new { id }))?.ToModel();
     }
 
-    public async Task<RunState?> StateAsync(string id, CancellationToken ct)
+    public async Task<RunState?> StateAsync(string id, CancellationToken ct, bool conversation = true)
     {
         await using var c = await db.OpenAsync(ct);
         var json = await c.QuerySingleOrDefaultAsync<string>("SELECT state FROM runs WHERE id = @id", new { id });
@@ -102,6 +102,10 @@ public sealed class SqliteRunStore(SqliteDatabase db, Microsoft.Extensions.Optio
             return null;
         }
         var state = RunState.Parse(json);
+        if (!conversation)
+        {
+            return state;
+        }
         foreach (var message in await c.QueryAsync<string>("SELECT message FROM run_messages WHERE run_id = @id ORDER BY seq", new { id }))
         {
             state.Messages.Add(System.Text.Json.Nodes.JsonNode.Parse(message));

@@ -14,7 +14,9 @@ public interface IRunStore
 
     Task<Run?> FindAsync(string id, CancellationToken ct);
 
-    Task<RunState?> StateAsync(string id, CancellationToken ct);
+    /// <param name="conversation">false: without the messages (what reading a pending approval needs); such a state must
+    /// not be saved with new messages.</param>
+    Task<RunState?> StateAsync(string id, CancellationToken ct, bool conversation = true);
 
     Task<IReadOnlyList<RunStep>> StepsAsync(string id, CancellationToken ct);
 

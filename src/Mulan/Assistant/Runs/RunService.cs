@@ -37,8 +37,10 @@ public sealed partial class RunService(
     /// <summary>Stored per step (input and output each); the model still gets the whole tool output.</summary>
     public const int MaxTraceText = 16_000;
     private readonly AssistantOptions _options = options.Value;
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _active = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _decisions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Execution> _active = new(StringComparer.Ordinal);
+    // Decisions on one run (approve, reject, expire, cancel) take turns. Striped rather than one lock per run, so that
+    // the locks do not grow with the number of runs ever decided; a decision holds its stripe for milliseconds.
+    private readonly SemaphoreSlim[] _decisions = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentRuns);
     private readonly ConcurrentDictionary<Task, byte> _background = new();
 
@@ -83,19 +85,7 @@ public sealed partial class RunService(
         {
             try
             {
-                // A decision can land while the execution that paused is still letting go of the run: wait for it.
-                for (var attempt = 0; ; attempt++)
-                {
-                    try
-                    {
-                        await ExecuteAsync(runId, null, lifetime.ApplicationStopping);
-                        return;
-                    }
-                    catch (RunConflictException e) when (e.Code == "run_busy" && attempt < 200)
-                    {
-                        await Task.Delay(25, lifetime.ApplicationStopping);
-                    }
-                }
+                await ExecuteAsync(runId, null, lifetime.ApplicationStopping);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -121,9 +111,15 @@ public sealed partial class RunService(
     public async Task<Run> ExecuteAsync(string runId, Func<RunStep, Task>? onStep, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (!_active.TryAdd(runId, cts))
+        var mine = new Execution(cts);
+        // One execution of a run at a time. A decision can land while the execution that paused is still letting go of
+        // the run: the next one waits for it, then reads the run afresh.
+        while (!_active.TryAdd(runId, mine))
         {
-            throw new RunConflictException("The run is already executing.", "run_busy");
+            if (_active.TryGetValue(runId, out var other))
+            {
+                await other.Done.Task.WaitAsync(ct);
+            }
         }
         try
         {
@@ -157,9 +153,17 @@ public sealed partial class RunService(
         }
         finally
         {
-            _active.TryRemove(runId, out _);
+            _active.TryRemove(new KeyValuePair<string, Execution>(runId, mine));
+            mine.Done.TrySetResult();
         }
     }
+
+    private sealed record Execution(CancellationTokenSource Cancel)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private SemaphoreSlim DecisionGate(string runId) => _decisions[(uint)StringComparer.Ordinal.GetHashCode(runId) % (uint)_decisions.Length];
 
     private sealed class Progress(Run run, RunState state)
     {
@@ -482,7 +486,7 @@ public sealed partial class RunService(
     }
 
     /// <summary>The call a run waits on, if it waits.</summary>
-    public async Task<PendingApproval?> PendingAsync(string runId) => (await store.StateAsync(runId, CancellationToken.None))?.Pending;
+    public async Task<PendingApproval?> PendingAsync(string runId) => (await store.StateAsync(runId, CancellationToken.None, conversation: false))?.Pending;
 
     // ---- decisions ----
 
@@ -532,7 +536,7 @@ public sealed partial class RunService(
     private async Task<Run> DecideAsync(Run run, string actor,
         Func<RunState, PendingApproval, Task<(string Status, string? Input, string Action, JsonObject Details)>> decide, CancellationToken ct)
     {
-        var gate = _decisions.GetOrAdd(run.Id, _ => new SemaphoreSlim(1, 1));
+        var gate = DecisionGate(run.Id);
         await gate.WaitAsync(ct);
         try
         {
@@ -573,13 +577,16 @@ public sealed partial class RunService(
         var expired = 0;
         foreach (var run in await store.InStatusAsync(RunStatuses.AwaitingApproval, ct))
         {
-            if (await store.StateAsync(run.Id, ct) is { Pending: { } pending } state && pending.ExpiresAt <= time.GetUtcNow())
+            // The sweep reads only the pending call of each waiting run; the conversation is read for the ones that expire.
+            if (await store.StateAsync(run.Id, ct, conversation: false) is { Pending: { } due } && due.ExpiresAt <= time.GetUtcNow())
             {
-                var gate = _decisions.GetOrAdd(run.Id, _ => new SemaphoreSlim(1, 1));
+                var gate = DecisionGate(run.Id);
                 await gate.WaitAsync(ct);
                 try
                 {
-                    if (await store.FindAsync(run.Id, ct) is { Status: RunStatuses.AwaitingApproval } current && await ExpireAsync(current, state, pending))
+                    if (await store.FindAsync(run.Id, ct) is { Status: RunStatuses.AwaitingApproval } current
+                        && await store.StateAsync(run.Id, ct) is { Pending: { } pending } state && pending.ExpiresAt <= time.GetUtcNow()
+                        && await ExpireAsync(current, state, pending))
                     {
                         expired++;
                     }
@@ -618,7 +625,7 @@ public sealed partial class RunService(
     /// or tool call in flight is abandoned); a run waiting for approval ends at once.</summary>
     public async Task<Run> CancelAsync(Run run, string actor, CancellationToken ct)
     {
-        var gate = _decisions.GetOrAdd(run.Id, _ => new SemaphoreSlim(1, 1));
+        var gate = DecisionGate(run.Id);
         await gate.WaitAsync(ct);
         try
         {
@@ -634,7 +641,7 @@ public sealed partial class RunService(
             {
                 try
                 {
-                    await executing.CancelAsync();
+                    await executing.Cancel.CancelAsync();
                 }
                 catch (ObjectDisposedException)
                 {

@@ -16,6 +16,7 @@ namespace Mulan.Assistant.Schedules;
 public sealed partial class ScheduleDelivery(IRunStore store, IAppStore apps, GuardedHttpClient web, IOptions<AssistantOptions> options, TimeProvider time,
     ILogger<ScheduleDelivery> logger)
 {
+    private readonly IReadOnlyList<string> _allowHosts = [.. options.Value.WebhookAllowHosts.Select(GuardedHttpClient.Canonical)];
     public const long MaxResponseBytes = 64 * 1024;
 
     public async Task DeliverAsync(Run run)
@@ -50,8 +51,7 @@ public sealed partial class ScheduleDelivery(IRunStore store, IAppStore apps, Gu
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = JsonContent.Create(payload) };
             request.Headers.TryAddWithoutValidation("X-Mulan-Run", run.Id);
-            var allowed = options.Value.WebhookAllowHosts.Select(GuardedHttpClient.Canonical).ToList();
-            var (code, _, _) = await web.SendAsync(request, MaxResponseBytes, allowed, timeout.Token);
+            var (code, _, _) = await web.SendAsync(request, MaxResponseBytes, _allowHosts, timeout.Token);
             status = code is >= 200 and < 300 ? StepStatuses.Ok : StepStatuses.Failed;
             output = $"HTTP {code}";
             error = status == StepStatuses.Ok ? null : $"the webhook answered HTTP {code}";
@@ -63,7 +63,8 @@ public sealed partial class ScheduleDelivery(IRunStore store, IAppStore apps, Gu
         }
         var step = new RunStep(run.Steps + 1, StepKinds.Delivery, new Uri(webhook.Url).Host, status, null, output, error,
             (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, null, time.GetUtcNow());
-        var state = await store.StateAsync(run.Id, CancellationToken.None) ?? new RunState();
+        // The step only: the conversation is not needed, nor rewritten.
+        var state = await store.StateAsync(run.Id, CancellationToken.None, conversation: false) ?? new RunState();
         if (!await store.SaveAsync(run with { Steps = step.Seq }, state, [step], run.Status, CancellationToken.None))
         {
             LogNotRecorded(logger, run.Id);
