@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Mulan.Bench.Arms;
 using Mulan.Bench.Hosting;
 using Mulan.Bench.Ingestion;
@@ -21,46 +20,9 @@ namespace Mulan.Bench.Apps;
 /// </remarks>
 internal static class AppsBenchmark
 {
-    public static async Task<int> RunAsync(string[] args)
-    {
-        if (!AppsOptions.TryParse(args, out var options, out var error))
-        {
-            await Console.Error.WriteLineAsync(error + Environment.NewLine + AppsOptions.Usage);
-            return 2;
-        }
+    public static Task<int> RunAsync(string[] args) => ModeOptions.RunModeAsync(args, "apps", AppsOptions.Usage, true, RunAsync);
 
-        if (options.Help)
-        {
-            Console.WriteLine(AppsOptions.Usage);
-            return 0;
-        }
-
-        using var stop = new CancellationTokenSource();
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        try
-        {
-            return await RunAsync(options, stop.Token);
-        }
-        catch (BenchException e)
-        {
-            await Console.Error.WriteLineAsync($"mulan-bench apps: {e.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("mulan-bench apps: interrupted; child processes stopped");
-            return 130;
-        }
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true; // unwind through the finally blocks that stop the children
-            stop.Cancel();
-        }
-    }
-
-    private static async Task<int> RunAsync(AppsOptions options, CancellationToken ct)
+    private static async Task<int> RunAsync(ModeOptions options, CancellationToken ct)
     {
         var plan = options.Quick ? AppsPlan.Quick : AppsPlan.Full;
         var repo = RepoLayout.Find(null) ?? throw new BenchException("cannot find the repository (Mulan.slnx); run from inside it");

@@ -11,7 +11,7 @@ internal static class AppsReport
 {
     private const double Goal = 300;
 
-    public static string Render(AppsOptions options, AppsPlan plan, MachineInfo machine, ReleaseBuilds builds, IngestionCorpus corpus, AppsServer full,
+    public static string Render(ModeOptions options, AppsPlan plan, MachineInfo machine, ReleaseBuilds builds, IngestionCorpus corpus, AppsServer full,
         AppsServer normal, int questions, AppsResults r, AppsProfileResult? profile, LoadReading load, TimeSpan elapsed)
     {
         var inv = CultureInfo.InvariantCulture;

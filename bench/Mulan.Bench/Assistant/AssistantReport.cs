@@ -9,7 +9,7 @@ namespace Mulan.Bench.Assistant;
 /// <summary>The Markdown report of the assistant mode (bench/results/assistant.md).</summary>
 internal static class AssistantReport
 {
-    public static string Render(AssistantBenchOptions options, AssistantPlan plan, MachineInfo machine, ReleaseBuilds builds, IngestionCorpus corpus,
+    public static string Render(ModeOptions options, AssistantPlan plan, MachineInfo machine, ReleaseBuilds builds, IngestionCorpus corpus,
         AssistantServer server, int queries, AssistantResults r, LoadReading load, TimeSpan elapsed)
     {
         var inv = CultureInfo.InvariantCulture;
