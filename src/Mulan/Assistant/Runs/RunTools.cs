@@ -52,20 +52,17 @@ public sealed class RunTools(ToolSet sources, AppDefinition definition, string w
         {
             return sources.Validate(tool, arguments);
         }
-        if (arguments["query"] is not JsonValue q || !q.TryGetValue<string>(out var query) || query.Trim().Length == 0)
+        // The schema's rules as every tool's are checked; then what the schema says beyond them (length, range).
+        if (ToolArguments.Validate(Find(KnowledgeTool)!.Parameters, arguments) is { } invalid)
         {
-            return "'query' is required and must be a non-empty string";
+            return invalid;
         }
-        if (query.Length > MaxQueryLength)
+        var query = arguments["query"]!.GetValue<string>();
+        if (query.Trim().Length == 0 || query.Length > MaxQueryLength)
         {
-            return $"'query' is longer than {MaxQueryLength} characters";
+            return $"'query' must be a non-empty string of at most {MaxQueryLength} characters";
         }
-        if (arguments["top_k"] is { } k && (k is not JsonValue kv || !kv.TryGetValue<int>(out var n) || n is < 1 or > 10))
-        {
-            return "'top_k' must be an integer from 1 to 10";
-        }
-        var unknown = arguments.Select(p => p.Key).Where(p => p is not ("query" or "top_k")).ToList();
-        return unknown.Count > 0 ? $"unknown argument '{unknown[0]}'" : null;
+        return arguments["top_k"] is { } k && k.GetValue<double>() is < 1 or > 10 ? "'top_k' must be an integer from 1 to 10" : null;
     }
 
     public override async Task<ToolResult> CallAsync(string tool, JsonObject arguments, CancellationToken ct)
