@@ -37,6 +37,26 @@ public sealed partial class AssistantSweeper(RunService runs, ScheduleRunner sch
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>
+    /// Waits, within the host's shutdown timeout, for the background runs and deliveries: they stop at the next step
+    /// once the server is stopping, and the services they use (stores, the local encoder) must outlive them.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await runs.IdleAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            LogRunsStillGoing(logger);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Background assistant runs were still going when the shutdown timeout ended")]
+    private static partial void LogRunsStillGoing(ILogger logger);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "The assistant sweep failed")]
     private static partial void LogSweepFailed(ILogger logger, Exception e);
 }

@@ -116,6 +116,36 @@ public sealed class LocalSentenceEncoderTests(LocalSentenceEncoderFixture fixtur
     }
 
     [Fact]
+    public async Task Dispose_WhileEmbedding_WaitsForTheBatchInFlight_AndLaterCallsAreRefused()
+    {
+        // A background caller (an assistant run searching a knowledge base) may still be embedding when the server
+        // stops and disposes the encoder: running the freed native session would crash the whole process.
+        var encoder = LocalSentenceEncoder.Load(intraOpThreads: 1);
+        var texts = Enumerable.Range(0, 400).Select(i => $"sentence number {i} about annual leave and passwords").ToArray();
+        var started = new TaskCompletionSource();
+        var embedding = Task.Run(() =>
+        {
+            started.SetResult();
+            return encoder.Embed(texts);
+        });
+        await started.Task;
+        await Task.Delay(50);
+        encoder.Dispose();
+
+        try
+        {
+            var vectors = await embedding;
+            Assert.All(vectors, v => Assert.Equal(384, v.Length));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped between two batches: refused, not crashed.
+        }
+        Assert.Throws<ObjectDisposedException>(() => encoder.Embed(["after"]));
+        encoder.Dispose();
+    }
+
+    [Fact]
     public void Embed_TextBeyondTheSequenceLimit_IsEmbeddedFromItsBeginning()
     {
         var words = string.Join(' ', Enumerable.Range(0, 300).Select(i => $"clause{i % 7} item"));

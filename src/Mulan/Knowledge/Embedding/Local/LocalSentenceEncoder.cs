@@ -10,7 +10,9 @@ namespace Mulan.Knowledge.Embedding.Local;
 /// </summary>
 /// <remarks>
 /// Thread-safe: the tokenizer is immutable, each call owns its buffers, and ONNX Runtime's Run may be called
-/// concurrently on one session. Dispose only once no call is in flight.
+/// concurrently on one session. Dispose waits for the batch in flight (a background caller may still be embedding
+/// when the server stops: running a disposed native session would crash the process) and later calls throw
+/// <see cref="ObjectDisposedException"/>.
 /// </remarks>
 public sealed class LocalSentenceEncoder : IDisposable
 {
@@ -40,7 +42,9 @@ public sealed class LocalSentenceEncoder : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames = [LastHiddenState];
-    private volatile bool _disposed;
+    private readonly object _gate = new();
+    private int _inFlight;
+    private bool _disposed;
 
     private LocalSentenceEncoder(InferenceSession session, WordPieceTokenizer tokenizer)
     {
@@ -116,7 +120,10 @@ public sealed class LocalSentenceEncoder : IDisposable
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
         var encoded = new int[texts.Count][];
         for (var i = 0; i < texts.Count; i++)
         {
@@ -135,8 +142,39 @@ public sealed class LocalSentenceEncoder : IDisposable
 
     public void Dispose()
     {
-        _disposed = true;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            while (_inFlight > 0)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
         _session.Dispose();
+    }
+
+    private void Enter()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inFlight++;
+        }
+    }
+
+    private void Exit()
+    {
+        lock (_gate)
+        {
+            if (--_inFlight == 0)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
     }
 
     private void RunBatch(int[][] encoded, ReadOnlySpan<int> batch, float[][] vectors)
@@ -165,11 +203,19 @@ public sealed class LocalSentenceEncoder : IDisposable
         using var typesValue = _inputNames.Length == 3 ? OrtValue.CreateTensorValueFromMemory(new long[ids.Length], shape) : null;
         OrtValue[] inputs = typesValue is null ? [idsValue, maskValue] : [idsValue, maskValue, typesValue];
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
-        var hidden = outputs[0].GetTensorDataAsSpan<float>();
-        for (var row = 0; row < batch.Length; row++)
+        Enter();
+        try
         {
-            vectors[batch[row]] = MeanPoolAndNormalize(hidden.Slice(row * length * HiddenSize, length * HiddenSize), encoded[batch[row]].Length);
+            using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
+            var hidden = outputs[0].GetTensorDataAsSpan<float>();
+            for (var row = 0; row < batch.Length; row++)
+            {
+                vectors[batch[row]] = MeanPoolAndNormalize(hidden.Slice(row * length * HiddenSize, length * HiddenSize), encoded[batch[row]].Length);
+            }
+        }
+        finally
+        {
+            Exit();
         }
     }
 
