@@ -20,6 +20,7 @@ using Mulan.Governance.Reconciliation;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 using Mulan.Outbound;
+using Mulan.Pilots;
 using Mulan.Storage;
 
 namespace Mulan.Hosting;
@@ -69,6 +70,7 @@ public static class MulanServer
         builder.Services.AddAppPackages();
         builder.Services.AddCompliance();
         builder.Services.AddAssistant();
+        builder.Services.AddPilots();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -92,6 +94,7 @@ public static class MulanServer
         app.MapAppPackages();
         app.MapCompliance();
         app.MapAssistant();
+        app.MapPilotsApi();
         return app;
     }
 

@@ -313,6 +313,47 @@ internal static class SqliteMigrations
         ALTER TABLE usage_records ADD COLUMN run_id TEXT NULL;
         CREATE INDEX usage_run ON usage_records(run_id) WHERE run_id IS NOT NULL;
         """,
+        // Pilots: the pilot, its current scope, change requests, effort, alerts raised once per threshold, and sign-offs.
+        // Scope items and changes are JSON documents keyed for the lookups made; amounts inside are decimal text, exact.
+        """
+        CREATE TABLE pilots (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            frozen_at INTEGER NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX pilots_workspace ON pilots(workspace_id, created_at);
+        CREATE TABLE pilot_scope (
+            id TEXT PRIMARY KEY,
+            pilot_id TEXT NOT NULL REFERENCES pilots(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            data TEXT NOT NULL);
+        CREATE INDEX pilot_scope_pilot ON pilot_scope(pilot_id, seq);
+        CREATE TABLE pilot_changes (
+            id TEXT PRIMARY KEY,
+            pilot_id TEXT NOT NULL REFERENCES pilots(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX pilot_changes_pilot ON pilot_changes(pilot_id, created_at);
+        CREATE TABLE pilot_effort (
+            id TEXT PRIMARY KEY,
+            pilot_id TEXT NOT NULL REFERENCES pilots(id) ON DELETE CASCADE,
+            data TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX pilot_effort_pilot ON pilot_effort(pilot_id, created_at);
+        CREATE TABLE pilot_alerts (
+            pilot_id TEXT NOT NULL REFERENCES pilots(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            threshold TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (pilot_id, kind, threshold));
+        CREATE TABLE pilot_signoffs (
+            pilot_id TEXT NOT NULL REFERENCES pilots(id) ON DELETE CASCADE,
+            side TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (pilot_id, side));
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -200,6 +200,28 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         ORDER BY Day, vendor_model, currency
         """;
 
+    public async Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds,
+        IReadOnlyCollection<string> keyIds, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        if (appIds.Count == 0 && keyIds.Count == 0)
+        {
+            return [];
+        }
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<(long Day, string Model, string? Provider, string? VendorModel, string? AppId, string? Currency, long Requests, long Nanos)>(
+            new CommandDefinition(
+                """
+                SELECT at / 86400000, model, provider, vendor_model, app_id, currency, COUNT(*), COALESCE(SUM(cost_nanos), 0)
+                FROM usage_records
+                WHERE at >= @From AND at < @To AND workspace_id = @WorkspaceId AND (app_id IN @AppIds OR key_id IN @KeyIds)
+                GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+                """,
+                new { WorkspaceId = workspaceId, AppIds = appIds.ToArray(), KeyIds = keyIds.ToArray(), From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
+                cancellationToken: ct));
+        return [.. rows.Select(r => new AttributedSpend(DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)r.Day),
+            r.Model, r.Provider, r.VendorModel, r.AppId, r.Currency, r.Requests, Cost.FromNanos(r.Nanos)))];
+    }
+
     public async Task<IReadOnlyList<BilledDay>> BilledDaysAsync(string provider, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -18,6 +18,10 @@ public sealed record UsagePage(IReadOnlyList<UsageTotal> Totals, long Count, IRe
 public sealed record BilledDay(DateOnly Day, string VendorModel, Currency Currency, long Requests, long InputTokens, long CachedTokens,
     long OutputTokens, decimal Cost);
 
+/// <summary>What was spent on one UTC day through one model, vendor model and app, in one currency (the raw sum of the records' costs).</summary>
+public sealed record AttributedSpend(DateOnly Day, string Model, string? Provider, string? VendorModel, string? AppId, string? Currency, long Requests,
+    decimal Cost);
+
 /// <summary>Storage seam for the usage ledger.</summary>
 public interface IUsageStore
 {
@@ -29,5 +33,10 @@ public interface IUsageStore
     /// <summary>The requests a vendor bills, summed per UTC day, vendor model and currency for one provider, with <c>at</c>
     /// in [<paramref name="from"/>, <paramref name="to"/>): every <c>ok</c> record, and <c>client_aborted</c> or
     /// <c>upstream_error</c> records that carry tokens; never <c>rejected</c> ones.</summary>
+    /// <summary>The workspace's records with <c>at</c> in [<paramref name="from"/>, <paramref name="to"/>) whose app is one of
+    /// <paramref name="appIds"/> or whose key is one of <paramref name="keyIds"/>, summed per day, model, vendor model, app and currency.</summary>
+    Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds, IReadOnlyCollection<string> keyIds,
+        DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
+
     Task<IReadOnlyList<BilledDay>> BilledDaysAsync(string provider, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
 }
