@@ -9,6 +9,7 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Evaluations;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
@@ -69,6 +70,7 @@ public static class MulanServer
         builder.Services.AddAppPackages();
         builder.Services.AddCompliance();
         builder.Services.AddAssistant();
+        builder.Services.AddEvaluations();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -92,6 +94,7 @@ public static class MulanServer
         app.MapAppPackages();
         app.MapCompliance();
         app.MapAssistant();
+        app.MapEvaluations();
         return app;
     }
 
