@@ -32,10 +32,12 @@ public sealed record EvaluationRun(string Id, string WorkspaceId, string SetId, 
     int Concurrency, decimal? MaxCost, string Status, string? Reason, int ItemCount, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt);
 
 /// <summary>One item's outcome in a run, stored as soon as the item finishes.</summary>
+/// <param name="Error">why the target gave no answer (the item then counts in no quality metric).</param>
+/// <param name="JudgeError">why the judge gave no scores (the answer's own metrics still count).</param>
 /// <param name="Cost">what the target calls cost (the judge's is <paramref name="JudgeCost"/>).</param>
 public sealed record EvaluationItemResult(int Index, string Question, string Answer, bool Refused, bool ShouldRefuse, double? FactRecall, double? SourceHit,
     IReadOnlyList<string> Citations, int AnswerLength, double LatencyMs, long PromptTokens, long CompletionTokens, decimal Cost, decimal JudgeCost,
-    string? Currency, double? Faithfulness, double? Relevance, string? Error, IReadOnlyList<string>? Tags);
+    string? Currency, double? Faithfulness, double? Relevance, string? Error, IReadOnlyList<string>? Tags, string? JudgeError = null);
 
 /// <summary>Storage seam for evaluation sets, runs and their item results.</summary>
 public interface IEvaluationStore

@@ -88,20 +88,29 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
     /// <summary>The model name a run calls for its target, or why the target cannot be called (deleted, unpublished).</summary>
     public async Task<(string? Model, string? Problem)> ResolveTargetAsync(string workspaceId, EvaluationTarget target, CancellationToken ct)
     {
+        var (model, _, problem) = await ResolveAsync(workspaceId, target, ct);
+        return (model, problem);
+    }
+
+    /// <summary>The model name, the app's own refusal message (so that its refusals are counted as such), or the problem.</summary>
+    private async Task<(string? Model, string? RefusalMessage, string? Problem)> ResolveAsync(string workspaceId, EvaluationTarget target, CancellationToken ct)
+    {
         if (target.App is { } appId)
         {
             var app = await apps.FindAsync(appId, ct);
             if (app is null || app.WorkspaceId != workspaceId)
             {
-                return (null, $"the app '{appId}' no longer exists");
+                return (null, null, $"the app '{appId}' no longer exists");
             }
-            return directory.Find(workspaceId, app.Slug) is { } published ? (published.ModelName, null) : (null, $"the app '{app.Slug}' has no published version");
+            return directory.Find(workspaceId, app.Slug) is { } published
+                ? (published.ModelName, published.Definition.Guardrails?.RefusalMessage, null)
+                : (null, null, $"the app '{app.Slug}' has no published version");
         }
         if (target.Model is { } model)
         {
-            return catalog.Current.Models.ContainsKey(model) ? (model, null) : (null, $"the model route '{model}' no longer exists");
+            return catalog.Current.Models.ContainsKey(model) ? (model, null, null) : (null, null, $"the model route '{model}' no longer exists");
         }
-        return (null, "the run names no target");
+        return (null, null, "the run names no target");
     }
 
     private async Task ExecuteAsync(string runId, CancellationToken cancelled, CancellationToken ct)
@@ -116,7 +125,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             await EndAsync(run, EvaluationRunStatuses.Failed, $"the evaluation set '{run.SetId}' was deleted");
             return;
         }
-        var (model, problem) = await ResolveTargetAsync(run.WorkspaceId, run.Target, ct);
+        var (model, refusalMessage, problem) = await ResolveAsync(run.WorkspaceId, run.Target, ct);
         if (model is null)
         {
             await EndAsync(run, EvaluationRunStatuses.Failed, problem!);
@@ -171,7 +180,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 var item = version.Items[index];
                 running.Add(Task.Run(async () =>
                 {
-                    var result = await AskAsync(run, model, bearer, index, item, ct);
+                    var result = await AskAsync(run, model, refusalMessage, bearer, index, item, ct);
                     await store.SaveItemAsync(run.Id, result.Item, time.GetUtcNow(), CancellationToken.None);
                     lock (gate)
                     {
@@ -208,7 +217,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
 
     private sealed record Asked(EvaluationItemResult Item, string? StopReason);
 
-    private async Task<Asked> AskAsync(EvaluationRun run, string model, string bearer, int index, EvaluationItem item, CancellationToken ct)
+    private async Task<Asked> AskAsync(EvaluationRun run, string model, string? refusalMessage, string bearer, int index, EvaluationItem item, CancellationToken ct)
     {
         var body = new JsonObject
         {
@@ -220,7 +229,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (call.Error is { } error)
         {
-            var item0 = Result(index, item, "", [], latency, call, 0, null, null, error);
+            var item0 = Result(index, item, "", [], latency, call, 0, null, null, error, refusalMessage);
             // A target that is gone fails every item the same way: the run ends rather than spending on the rest.
             var stop = call.Status == 404 && call.ErrorCode is "model_not_found" ? $"the target '{model}' no longer exists" : null;
             return new Asked(item0, stop);
@@ -234,14 +243,15 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             judgeCost = verdict.Cost;
             (faithfulness, relevance, judgeError) = (verdict.Faithfulness, verdict.Relevance, verdict.Error);
         }
-        return new Asked(Result(index, item, call.Text, call.Citations, latency, call, judgeCost, faithfulness, relevance, judgeError is null ? null : "judge: " + judgeError), null);
+        return new Asked(Result(index, item, call.Text, call.Citations, latency, call, judgeCost, faithfulness, relevance, null, refusalMessage)
+            with { JudgeError = judgeError }, null);
     }
 
     private static EvaluationItemResult Result(int index, EvaluationItem item, string answer, IReadOnlyList<string> citations, double latency, Called call,
-        decimal judgeCost, double? faithfulness, double? relevance, string? error)
+        decimal judgeCost, double? faithfulness, double? relevance, string? error, string? refusalMessage)
     {
         var failed = call.Error is not null;
-        var refused = !failed && RefusalDetector.IsRefusal(answer);
+        var refused = !failed && RefusalDetector.IsRefusal(answer, refusalMessage);
         return new EvaluationItemResult(index, item.Question, answer.Length > MaxAnswerStored ? answer[..MaxAnswerStored] : answer, refused, item.ShouldRefuse,
             failed || item.ShouldRefuse ? null : ItemScoring.FactRecall(answer, item.ExpectedFacts, item.ExpectedFactsMode),
             failed ? null : ItemScoring.SourceHit(citations, item.ExpectedSources), citations, answer.Length, latency, call.PromptTokens, call.CompletionTokens,

@@ -145,17 +145,19 @@ public static class RefusalDetector
     [
         GroundedAnswerer.NotFoundSentinel,
         ExtractiveAnswerer.NotFound("问").Text, ExtractiveAnswerer.NotFound("q").Text,
-        "没有找到", "未找到", "找不到", "无法回答", "不能回答", "无法提供", "不知道", "没有相关", "没有提及", "未提及", "无相关信息", "无法确定",
+        "没有找到", "未找到", "找不到", "无法回答", "不能回答", "无法提供", "不知道", "没有相关", "没有提及", "未提及", "无相关信息", "无法确定", "无法确认", "查无",
         "i don't know", "i do not know", "cannot answer", "can't answer", "unable to answer", "not able to answer", "no information",
-        "does not contain an answer", "don't have information", "do not have information", "i'm not sure", "cannot find", "could not find",
+        "does not contain an answer", "don't have information", "do not have information", "i'm not sure", "cannot find", "could not find", "couldn't find",
     ];
 
     private static readonly string[] Folded = [.. Phrases.Select(p => CharacterFolding.Fold(p))];
 
-    public static bool IsRefusal(string answer)
+    /// <param name="refusalMessage">the target app's own refusal message (its guardrails), when it has one.</param>
+    public static bool IsRefusal(string answer, string? refusalMessage = null)
     {
         var text = CharacterFolding.Fold(answer.Trim()).Replace('’', '\'');
-        return text.Length == 0 || Folded.Any(p => text.Contains(p, StringComparison.Ordinal));
+        return text.Length == 0 || Folded.Any(p => text.Contains(p, StringComparison.Ordinal))
+            || refusalMessage is { Length: > 0 } own && text.Contains(CharacterFolding.Fold(own.Trim()).Replace('’', '\''), StringComparison.Ordinal);
     }
 }
 
