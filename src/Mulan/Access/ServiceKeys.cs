@@ -18,6 +18,20 @@ public sealed class ServiceKeys(KeyRing ring, TimeProvider time)
     private readonly ConcurrentDictionary<string, VirtualKey> _assistant = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<string>> _secrets = new(StringComparer.Ordinal);
 
+    /// <summary>The key id of the workspace's evaluation service key: what evaluation runs' target and judge calls are charged to.</summary>
+    public const string EvaluationKeyIdPrefix = "service-evaluation-";
+    private readonly ConcurrentDictionary<string, Lazy<string>> _evaluation = new(StringComparer.Ordinal);
+
+    /// <summary>The bearer secret of the workspace's evaluation service key. It has a secret (unlike the assistant's)
+    /// because a run calls apps as <c>app:&lt;slug&gt;</c> models, which the gateway serves only to an authenticated client call.</summary>
+    public string EvaluationBearerFor(string workspaceId) => _evaluation.GetOrAdd(workspaceId, id => new Lazy<string>(() =>
+    {
+        var secret = KeyMaterial.NewVirtualKey();
+        ring.AddService(new VirtualKey(EvaluationKeyIdPrefix + id, id, "evaluation runs", KeyMaterial.Hash(secret),
+            KeyMaterial.DisplayPrefix(secret), null, null, null, null, null, null, time.GetUtcNow()));
+        return secret;
+    })).Value;
+
     /// <summary>The bearer secret of the workspace's knowledge service key.</summary>
     public string BearerFor(string workspaceId) => _secrets.GetOrAdd(workspaceId, id => new Lazy<string>(() => Mint(id))).Value;
 

@@ -30,6 +30,9 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     public double? TimeToFirstTokenMs { get; set; }
     /// <summary>The app the request is for (set for app requests and for the model calls an app makes).</summary>
     public AppAttribution? App { get; set; }
+
+    /// <summary>The evaluation run this request was made for (set in process only, see <see cref="EvaluationCall"/>).</summary>
+    public string? EvaluationRunId { get; set; }
     /// <summary>The request's <c>user</c>, when it named one.</summary>
     public string? EndUser { get; set; }
     /// <summary>Overrides the endpoint name on the record (an app request is <c>app.chat</c>).</summary>
@@ -74,6 +77,7 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             EndUser = EndUser ?? App?.EndUser,
             ParentRequestId = App?.ParentRequestId,
             RunId = App?.RunId,
+            EvaluationRunId = EvaluationRunId ?? App?.EvaluationRunId,
             Unserved = Unserved.Count == 0 ? [] : [.. Unserved],
         };
     }

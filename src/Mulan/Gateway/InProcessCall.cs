@@ -16,7 +16,16 @@ public sealed record AppAttribution(string AppId, int Version, string WorkspaceI
 {
     /// <summary>The assistant run the call is a step of.</summary>
     public string? RunId { get; init; }
+
+    /// <summary>The evaluation run the call is made for.</summary>
+    public string? EvaluationRunId { get; init; }
 }
+
+/// <summary>
+/// Marks an in-process gateway request as made by an evaluation run, so that its usage record (and, for an app, the
+/// records of the model calls the app makes) carry the run. A request feature: no header or body field reaches it.
+/// </summary>
+public sealed record EvaluationCall(string RunId);
 
 /// <summary>Published apps as models named <c>app:&lt;slug&gt;</c> (implemented by Apps).</summary>
 public interface IAppModels

@@ -9,6 +9,7 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Evaluations;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
@@ -70,6 +71,7 @@ public static class MulanServer
         builder.Services.AddAppPackages();
         builder.Services.AddCompliance();
         builder.Services.AddAssistant();
+        builder.Services.AddEvaluations();
         builder.Services.AddPilots();
         configure?.Invoke(builder);
 
@@ -94,6 +96,7 @@ public static class MulanServer
         app.MapAppPackages();
         app.MapCompliance();
         app.MapAssistant();
+        app.MapEvaluations();
         app.MapPilotsApi();
         return app;
     }

@@ -313,7 +313,53 @@ internal static class SqliteMigrations
         ALTER TABLE usage_records ADD COLUMN run_id TEXT NULL;
         CREATE INDEX usage_run ON usage_records(run_id) WHERE run_id IS NOT NULL;
         """,
-        // Pilots: the pilot, its current scope, change requests, effort, alerts raised once per threshold, and sign-offs.
+        // 14: evaluations: sets with their versions (a version's items never change), runs, one stored result per finished
+        // item (so a run resumes after a restart with the items not yet stored), and the ledger's attribution to a run
+        """
+        CREATE TABLE evaluation_sets (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            latest_version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL);
+        CREATE INDEX evaluation_sets_workspace ON evaluation_sets(workspace_id, created_at);
+        CREATE TABLE evaluation_set_versions (
+            set_id TEXT NOT NULL REFERENCES evaluation_sets(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            items TEXT NOT NULL,
+            item_count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (set_id, version));
+        CREATE TABLE evaluation_runs (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            set_id TEXT NOT NULL,
+            set_version INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            app_id TEXT NULL,
+            judge TEXT NULL,
+            concurrency INTEGER NOT NULL,
+            max_cost_nanos INTEGER NULL,
+            status TEXT NOT NULL,
+            reason TEXT NULL,
+            item_count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER NULL);
+        CREATE INDEX evaluation_runs_workspace ON evaluation_runs(workspace_id, created_at);
+        CREATE INDEX evaluation_runs_status ON evaluation_runs(status);
+        CREATE TABLE evaluation_run_items (
+            run_id TEXT NOT NULL REFERENCES evaluation_runs(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            result TEXT NOT NULL,
+            cost_nanos INTEGER NOT NULL,
+            judge_cost_nanos INTEGER NOT NULL,
+            PRIMARY KEY (run_id, idx));
+        ALTER TABLE usage_records ADD COLUMN evaluation_run_id TEXT NULL;
+        CREATE INDEX usage_evaluation_run ON usage_records(evaluation_run_id) WHERE evaluation_run_id IS NOT NULL;
+        """,
+        // 15: pilots: the pilot, its current scope, change requests, effort, alerts raised once per threshold, and sign-offs.
         // Scope items and changes are JSON documents keyed for the lookups made; amounts inside are decimal text, exact.
         """
         CREATE TABLE pilots (

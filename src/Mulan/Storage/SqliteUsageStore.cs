@@ -10,15 +10,15 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     private const string Insert = """
         INSERT INTO usage_records (request_id, at, workspace_id, key_id, endpoint, model, provider, vendor_model, upstream_id,
           input_tokens, cached_tokens, output_tokens, cost_nanos, currency, latency_ms, ttft_ms, status, usage_source, streamed,
-          http_status, error, attempts, unserved, reasoning_tokens, price, app_id, app_version, end_user, parent_request_id, run_id)
+          http_status, error, attempts, unserved, reasoning_tokens, price, app_id, app_version, end_user, parent_request_id, run_id, evaluation_run_id)
         VALUES (@RequestId, @At, @WorkspaceId, @KeyId, @Endpoint, @Model, @Provider, @VendorModel, @UpstreamId,
           @InputTokens, @CachedTokens, @OutputTokens, @CostNanos, @Currency, @LatencyMs, @TtftMs, @Status, @Source, @Streamed,
-          @HttpStatus, @Error, @Attempts, @Unserved, @ReasoningTokens, @Price, @AppId, @AppVersion, @EndUser, @ParentRequestId, @RunId)
+          @HttpStatus, @Error, @Attempts, @Unserved, @ReasoningTokens, @Price, @AppId, @AppVersion, @EndUser, @ParentRequestId, @RunId, @EvaluationRunId)
         """;
 
     private const string Filter = """
         WHERE (@KeyId IS NULL OR key_id = @KeyId) AND (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId)
-          AND (@Model IS NULL OR model = @Model) AND (@AppId IS NULL OR app_id = @AppId) AND (@RunId IS NULL OR run_id = @RunId) AND (@From IS NULL OR at >= @From) AND (@To IS NULL OR at < @To)
+          AND (@Model IS NULL OR model = @Model) AND (@AppId IS NULL OR app_id = @AppId) AND (@RunId IS NULL OR run_id = @RunId) AND (@EvaluationRunId IS NULL OR evaluation_run_id = @EvaluationRunId) AND (@From IS NULL OR at >= @From) AND (@To IS NULL OR at < @To)
         """;
 
     // The ledger has one writer (the group-commit loop). It keeps one connection with a prepared insert, and
@@ -85,7 +85,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     [
         "RequestId", "At", "WorkspaceId", "KeyId", "Endpoint", "Model", "Provider", "VendorModel", "UpstreamId", "InputTokens", "CachedTokens",
         "OutputTokens", "CostNanos", "Currency", "LatencyMs", "TtftMs", "Status", "Source", "Streamed", "HttpStatus", "Error",
-        "Attempts", "Unserved", "ReasoningTokens", "Price", "AppId", "AppVersion", "EndUser", "ParentRequestId", "RunId",
+        "Attempts", "Unserved", "ReasoningTokens", "Price", "AppId", "AppVersion", "EndUser", "ParentRequestId", "RunId", "EvaluationRunId",
     ];
 
     private static readonly System.Text.Json.JsonSerializerOptions UnservedJson = new(System.Text.Json.JsonSerializerDefaults.Web)
@@ -104,7 +104,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             r.Attempts, r.Unserved.Count == 0 ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(r.Unserved, UnservedJson),
             r.ReasoningTokens, r.Price is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(r.Price, UnservedJson),
             (object?)r.AppId ?? DBNull.Value, (object?)r.AppVersion ?? DBNull.Value, (object?)r.EndUser ?? DBNull.Value, (object?)r.ParentRequestId ?? DBNull.Value,
-            (object?)r.RunId ?? DBNull.Value,
+            (object?)r.RunId ?? DBNull.Value, (object?)r.EvaluationRunId ?? DBNull.Value,
         ];
         for (var i = 0; i < values.Length; i++)
         {
@@ -157,7 +157,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     {
         var args = new
         {
-            q.KeyId, q.WorkspaceId, q.Model, q.AppId, q.RunId,
+            q.KeyId, q.WorkspaceId, q.Model, q.AppId, q.RunId, q.EvaluationRunId,
             From = q.From?.ToUnixTimeMilliseconds(), To = q.To?.ToUnixTimeMilliseconds(),
             Limit = q.PageSize, Offset = (long)(q.Page - 1) * q.PageSize,
         };
@@ -177,7 +177,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
               http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved,
               reasoning_tokens AS ReasoningTokens, price AS Price,
               app_id AS AppId, app_version AS AppVersion, end_user AS EndUser, parent_request_id AS ParentRequestId,
-              run_id AS RunId
+              run_id AS RunId, evaluation_run_id AS EvaluationRunId
             FROM usage_records {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
             """, args);
         var totalList = totals.Select(t => new UsageTotal(t.Currency, t.Requests, t.Input, t.Cached, t.Output, Cost.FromNanos(t.Nanos))).ToList();
@@ -265,6 +265,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         public string? EndUser { get; init; }
         public string? ParentRequestId { get; init; }
         public string? RunId { get; init; }
+        public string? EvaluationRunId { get; init; }
 
         public UsageRecord ToModel() => new()
         {
@@ -285,7 +286,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             Unserved = Unserved is null ? [] : System.Text.Json.JsonSerializer.Deserialize<List<UnservedAttempt>>(Unserved, UnservedJson) ?? [],
             ReasoningTokens = ReasoningTokens,
             Price = Price is null ? null : System.Text.Json.JsonSerializer.Deserialize<Price>(Price, UnservedJson),
-            AppId = AppId, AppVersion = AppVersion is { } v ? (int)v : null, EndUser = EndUser, ParentRequestId = ParentRequestId, RunId = RunId,
+            AppId = AppId, AppVersion = AppVersion is { } v ? (int)v : null, EndUser = EndUser, ParentRequestId = ParentRequestId, RunId = RunId, EvaluationRunId = EvaluationRunId,
         };
     }
 }

@@ -25,6 +25,7 @@ public static class StorageExtensions
         services.AddSingleton<IComplianceStore, SqliteComplianceStore>();
         services.AddSingleton<Assistant.Runs.IRunStore, SqliteRunStore>();
         services.AddSingleton<Assistant.Tools.IToolStore, SqliteToolStore>();
+        services.AddSingleton<Evaluations.IEvaluationStore, SqliteEvaluationStore>();
         services.AddSingleton<Pilots.IPilotStore, SqlitePilotStore>();
         return services;
     }

@@ -33,7 +33,16 @@ public sealed class PilotApiTests
         using var unknownMetric = await host.Admin.PostAsJsonAsync($"api/pilots/{id}/scope", new { title = "FAQ", priority = "must", criteria = new[] { new { metric = "vibes", threshold = 1, set = "s" } } });
         Assert.Equal(HttpStatusCode.BadRequest, unknownMetric.StatusCode);
         Assert.Contains("$.criteria[0].metric", await unknownMetric.Content.ReadAsStringAsync());
-        using var item = await host.Admin.PostAsJsonAsync($"api/pilots/{id}/scope", new { title = "FAQ", priority = "must", criteria = new[] { new { metric = "factRecall", threshold = 0.8, set = "s" } } });
+        using var missingSet = await host.Admin.PostAsJsonAsync($"api/pilots/{id}/scope", new { title = "FAQ", priority = "must", criteria = new[] { new { metric = "factRecall", threshold = 0.8, set = "no-such-set" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, missingSet.StatusCode);
+        Assert.Contains("$.criteria[0].set", await missingSet.Content.ReadAsStringAsync());
+        using var setResponse = await host.Admin.PostAsJsonAsync("api/evaluations/sets", new
+        {
+            name = "faq", workspace = "default", items = new[] { new { question = "How many days of annual leave?", expectedFacts = new[] { "15" } } },
+        });
+        Assert.Equal(HttpStatusCode.Created, setResponse.StatusCode);
+        var setId = (await setResponse.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        using var item = await host.Admin.PostAsJsonAsync($"api/pilots/{id}/scope", new { title = "FAQ", priority = "must", criteria = new[] { new { metric = "factRecall", threshold = 0.8, set = setId } } });
         Assert.Equal(HttpStatusCode.Created, item.StatusCode);
         var itemId = (await item.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         using var frozen = await host.Admin.PostAsJsonAsync($"api/pilots/{id}/freeze", new { });

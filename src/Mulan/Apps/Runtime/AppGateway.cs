@@ -99,7 +99,7 @@ public sealed partial class AppGateway(
         }
         history = Trim(history, definition.Conversation?.HistoryTokens ?? DefaultHistoryTokens);
         var call = new AppCall(ctx, x, app, turn with { Question = question, History = history }, owner, conversation,
-            new AppAttribution(app.App.Id, app.Version, app.App.WorkspaceId, x.EndUser, x.RequestId, definition.Budget));
+            new AppAttribution(app.App.Id, app.Version, app.App.WorkspaceId, x.EndUser, x.RequestId, definition.Budget) { EvaluationRunId = x.EvaluationRunId });
         try
         {
             if (definition.Kind == AppKinds.Copywriter)

@@ -8,6 +8,9 @@ public sealed record UsageQuery(string? KeyId, string? WorkspaceId, string? Mode
 {
     /// <summary>Only the model calls of this assistant run.</summary>
     public string? RunId { get; init; }
+
+    /// <summary>Only the calls made for this evaluation run (target and judge).</summary>
+    public string? EvaluationRunId { get; init; }
 }
 
 public sealed record UsageTotal(string? Currency, long Requests, long InputTokens, long CachedTokens, long OutputTokens, decimal Cost);

@@ -18,9 +18,9 @@ public static class UsageEndpoints
     /// <summary><c>GET /api/workspaces/{workspace}/usage</c>: the same, for one workspace, readable by its own keys.</summary>
     public static RouteGroupBuilder MapWorkspaceUsage(this RouteGroupBuilder scope)
     {
-        scope.MapGet("/usage", (HttpContext ctx, string? key, string? model, string? app, string? run, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
+        scope.MapGet("/usage", (HttpContext ctx, string? key, string? model, string? app, string? run, string? evaluationRun, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
                 IUsageStore store, IAccessStore access, CancellationToken ct) =>
-                QueryAsync(key, WorkspaceScope.Of(ctx).Id, model, app, run, from, to, page, pageSize, store, access, ct))
+                QueryAsync(key, WorkspaceScope.Of(ctx).Id, model, app, run, evaluationRun, from, to, page, pageSize, store, access, ct))
             .WithName("WorkspaceUsage").WithSummary("One workspace's usage; its own virtual keys may read it.");
         return scope;
     }
@@ -33,7 +33,7 @@ public static class UsageEndpoints
         string? Provider, string? VendorModel, string? UpstreamId, long InputTokens, long CachedTokens, long OutputTokens, Money Cost,
         double LatencyMs, double? TimeToFirstTokenMs, string Status, string Usage, bool Streamed, int HttpStatus, string? Error,
         int Attempts, IReadOnlyList<UnservedView> Unserved, long ReasoningTokens, PriceView? Price, string? App, int? AppVersion, string? User,
-        string? ParentRequestId, string? Run);
+        string? ParentRequestId, string? Run, string? EvaluationRun);
 
     /// <summary>The price a record was charged at, per one million tokens.</summary>
     public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning, DateTimeOffset? EffectiveFrom);
@@ -44,7 +44,7 @@ public static class UsageEndpoints
     public sealed record UsageResponse(Totals Totals, int Page, int PageSize, long Count, IReadOnlyList<RecordView> Records);
 
     private static async Task<Results<Ok<UsageResponse>, ValidationProblem>> QueryAsync(
-        string? key, string? workspace, string? model, string? app, string? run, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
+        string? key, string? workspace, string? model, string? app, string? run, string? evaluationRun, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
         IUsageStore store, IAccessStore access, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -59,7 +59,7 @@ public static class UsageEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var query = new UsageQuery(key, workspaceId, model, from, to, page ?? 1, pageSize ?? 50, app) { RunId = run };
+        var query = new UsageQuery(key, workspaceId, model, from, to, page ?? 1, pageSize ?? 50, app) { RunId = run, EvaluationRunId = evaluationRun };
         var result = await store.QueryAsync(query, ct);
         var costs = result.Totals.Where(t => t.Currency is not null).Select(t => new Money(t.Cost, t.Currency)).ToList();
         var totals = new Totals(
@@ -72,7 +72,7 @@ public static class UsageEndpoints
             r.TimeToFirstTokenMs, UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed, r.HttpStatus, r.Error, r.Attempts,
             [.. r.Unserved.Select(u => new UnservedView(u.Provider, u.VendorModel, u.Reason, u.InputTokens, new Money(u.Cost, u.Currency.ToString())))],
             r.ReasoningTokens, r.Price is { } p ? new PriceView(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom) : null,
-            r.AppId, r.AppVersion, r.EndUser, r.ParentRequestId, r.RunId)).ToList();
+            r.AppId, r.AppVersion, r.EndUser, r.ParentRequestId, r.RunId, r.EvaluationRunId)).ToList();
         return TypedResults.Ok(new UsageResponse(totals, query.Page, query.PageSize, result.Count, records));
     }
 }

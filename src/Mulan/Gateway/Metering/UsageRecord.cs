@@ -55,6 +55,9 @@ public sealed record UsageRecord
 
     /// <summary>For a model call of an assistant run: the run.</summary>
     public string? RunId { get; init; }
+
+    /// <summary>For a call made by an evaluation run (to its target or its judge): the run.</summary>
+    public string? EvaluationRunId { get; init; }
 }
 
 /// <param name="InputTokens">estimated by Mulan: the vendor never said.</param>
