@@ -12,7 +12,16 @@ public sealed class EvaluationRunTests : IAsyncLifetime
 {
     private MulanHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await AppTestKit.StartAsync();
+    // chat-wait answers each call after 400 ms whether streamed or not: long enough that a cancel or a deletion made
+    // right after the start lands while the first items run, even on a loaded machine.
+    private static readonly string Catalog = AppTestKit.Catalog.Replace(
+        """{ "name": "chat", "deployments":""",
+        """
+        { "name": "chat-wait", "deployments": [ { "provider": "fake", "model": "fake-chat+firstbyte=400", "price": { "currency": "USD", "input": 1, "output": 2 } } ] },
+        { "name": "chat", "deployments":
+        """, StringComparison.Ordinal);
+
+    public async Task InitializeAsync() => _host = await MulanHost.StartAsync(Catalog);
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -167,7 +176,7 @@ public sealed class EvaluationRunTests : IAsyncLifetime
     public async Task A_cancelled_run_stops_starting_items_and_a_deleted_set_ends_its_run_with_a_reason()
     {
         var set = await CreateSetAsync(_host.Admin, [.. Enumerable.Range(0, 20).Select(i => (object)new { question = $"q{i}" })]);
-        var id = (await StartAsync(_host.Admin, new { set, target = new { model = "chat-slow" }, concurrency = 1 }))["id"]!.GetValue<string>();
+        var id = (await StartAsync(_host.Admin, new { set, target = new { model = "chat-wait" }, concurrency = 1 }))["id"]!.GetValue<string>();
         using var cancelled = await _host.Admin.PostAsync($"api/evaluations/runs/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         await _host.App.Services.GetRequiredService<Mulan.Evaluations.EvaluationRunner>().DrainAsync();
@@ -175,7 +184,7 @@ public sealed class EvaluationRunTests : IAsyncLifetime
         Assert.Equal("cancelled", run["status"]!.GetValue<string>());
         Assert.True(run["items"]!.AsArray().Count < 20);
 
-        var doomed = (await StartAsync(_host.Admin, new { set, target = new { model = "chat-slow" }, concurrency = 1 }))["id"]!.GetValue<string>();
+        var doomed = (await StartAsync(_host.Admin, new { set, target = new { model = "chat-wait" }, concurrency = 1 }))["id"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.NoContent, (await _host.Admin.DeleteAsync($"api/evaluations/sets/{set}")).StatusCode);
         var ended = await WaitAsync(_host.Admin, doomed);
         Assert.Equal("failed", ended["status"]!.GetValue<string>());
@@ -187,7 +196,7 @@ public sealed class EvaluationRunTests : IAsyncLifetime
     public async Task A_run_resumes_after_a_restart_and_asks_only_the_items_not_yet_stored()
     {
         var set = await CreateSetAsync(_host.Admin, [.. Enumerable.Range(0, 8).Select(i => (object)new { question = $"resume {i}" })]);
-        var id = (await StartAsync(_host.Admin, new { set, target = new { model = "chat-slow" }, concurrency = 1 }))["id"]!.GetValue<string>();
+        var id = (await StartAsync(_host.Admin, new { set, target = new { model = "chat-wait" }, concurrency = 1 }))["id"]!.GetValue<string>();
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while ((await _host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/runs/{id}"))!["items"]!.AsArray().Count < 2 && DateTime.UtcNow < deadline)
         {
@@ -196,7 +205,7 @@ public sealed class EvaluationRunTests : IAsyncLifetime
         await _host.StopKeepingDataAsync();
         var data = _host.DataDirectory;
         var vendor = _host.Vendor;
-        _host = await MulanHost.StartAsync(AppTestKit.Catalog, vendor: vendor, dataDirectory: data);
+        _host = await MulanHost.StartAsync(Catalog, vendor: vendor, dataDirectory: data);
         var run = await WaitAsync(_host.Admin, id, 60);
         Assert.Equal("succeeded", run["status"]!.GetValue<string>());
         var items = run["items"]!.AsArray();
