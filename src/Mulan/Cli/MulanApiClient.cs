@@ -57,6 +57,20 @@ public sealed class MulanApiClient : IDisposable
         return SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
     }
 
+    /// <summary>Sends one file as the <paramref name="field"/> part of a multipart form, with text fields (those without a value left out).</summary>
+    public Task<JsonNode> SendFormAsync(HttpMethod method, string path, string field, string file, CancellationToken ct, params (string Name, string? Value)[] fields)
+    {
+        var content = new MultipartFormDataContent();
+        foreach (var (name, value) in fields.Where(f => f.Value is not null))
+        {
+            content.Add(new StringContent(value!), name);
+        }
+        var part = new StreamContent(File.OpenRead(file));
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        content.Add(part, field, Path.GetFileName(file));
+        return SendAsync(new HttpRequestMessage(method, path) { Content = content }, ct);
+    }
+
     /// <summary>Posts a file as the raw request body (a package), streamed from disk.</summary>
     public Task<JsonNode> PostFileAsync(string path, string file, string mediaType, CancellationToken ct)
     {

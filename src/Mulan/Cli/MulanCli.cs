@@ -125,6 +125,16 @@ public static class MulanCli
                 tools.AddCommand<ToolsShowCommand>("show").WithDescription("A tool source with its tools and which of them change something.");
                 tools.AddCommand<ToolsDeleteCommand>("delete").WithDescription("Delete a tool source (refused while an app names it).");
             });
+            c.AddBranch("eval", ev =>
+            {
+                ev.SetDescription("Evaluations: sets of questions, runs against an app or a model route, and their comparison.");
+                ev.AddCommand<EvalImportCommand>("import").WithDescription("A set from a .csv, .xlsx, .jsonl or .json file (--set: the set's next version).")
+                    .WithExample("eval", "import", "hr.csv", "--name", "hr-questions", "--workspace", "acme");
+                ev.AddCommand<EvalRunCommand>("run").WithDescription("Run a set, wait for its end and print its metrics; exit 3 when a --fail-under threshold is missed.")
+                    .WithExample("eval", "run", "evs_abc", "--app", "hr-policy-qa", "--fail-under", "factRecall=0.8", "--fail-under", "latencyP95Ms=3000");
+                ev.AddCommand<EvalShowCommand>("show").WithDescription("A run with its metrics.");
+                ev.AddCommand<EvalCompareCommand>("compare").WithDescription("Two runs metric by metric, and how many items got better or worse.");
+            });
             c.AddBranch("admin", admin =>
             {
                 admin.SetDescription("Operations on this machine's data folder.");
