@@ -334,7 +334,7 @@ public static class EvaluationEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> StartRunAsync(HttpContext ctx, IEvaluationStore store, IAppStore apps, EvaluationRunner runner,
+    private static async Task<IResult> StartRunAsync(HttpContext ctx, IEvaluationStore store, IAppStore apps, IKnowledgeStore knowledge, EvaluationRunner runner,
         Gateway.Catalog.CatalogState catalog, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = KnowledgeCaller.Of(ctx);
@@ -395,27 +395,33 @@ public static class EvaluationEndpoints
         if (body["target"] is JsonObject t)
         {
             OnlyProperties(t, errors, "app", "model", "knowledgeBase");
-            var given = new[] { "app", "model", "knowledgeBase" }.Where(n => t[n] is not null).ToList();
-            if (given.Count != 1)
+            string? Name(string field)
             {
-                errors.AddError("$.target", "must name exactly one of app, model or knowledgeBase");
+                if (t[field] is null)
+                {
+                    return null;
+                }
+                if (t[field] is JsonValue tv && tv.TryGetValue<string>(out var name) && name.Trim().Length > 0 && name.Length <= 200)
+                {
+                    return name.Trim();
+                }
+                errors.AddError("$.target." + field, "must be a non-empty string of at most 200 characters");
+                return null;
             }
-            else if (t[given[0]] is not JsonValue tv || !tv.TryGetValue<string>(out var name) || name.Trim().Length == 0 || name.Length > 200)
+            var (appName, modelName, kbName) = (Name("app"), Name("model"), Name("knowledgeBase"));
+            // A knowledge base's ask may name the chat model that writes its answer (without one it quotes, extractively).
+            if (t["app"] is not null && (t["model"] is not null || t["knowledgeBase"] is not null) || t.Count == 0 || t.All(p => p.Value is null))
             {
-                errors.AddError("$.target." + given[0], "must be a non-empty string");
+                errors.AddError("$.target", "must name an app, a model, or a knowledgeBase (with an optional model for its answers)");
             }
-            else if (given[0] == "knowledgeBase")
+            else if (appName is not null || modelName is not null || kbName is not null)
             {
-                errors.AddError("$.target.knowledgeBase", "not supported yet: evaluate a knowledge base through a knowledge app bound to it (target.app)");
-            }
-            else
-            {
-                target = given[0] == "app" ? new EvaluationTarget(App: name.Trim()) : new EvaluationTarget(Model: name.Trim());
+                target = new EvaluationTarget(appName, modelName, kbName);
             }
         }
         else
         {
-            errors.AddError("$.target", "required: {app} or {model}");
+            errors.AddError("$.target", "required: {app}, {model} or {knowledgeBase, model?}");
         }
         if (errors.Count > 0)
         {
@@ -441,7 +447,15 @@ public static class EvaluationEndpoints
             appId = app.Id;
             target = new EvaluationTarget(App: app.Id);
         }
-        var (_, targetProblem) = await runner.ResolveTargetAsync(set.WorkspaceId, target, ct);
+        else if (target.KnowledgeBase is { } kbRef)
+        {
+            if (await knowledge.FindKnowledgeBaseAsync(kbRef, set.WorkspaceId, ct) is not { } kb)
+            {
+                return TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{kbRef}' in the set's workspace.");
+            }
+            target = target with { KnowledgeBase = kb.Id };
+        }
+        var targetProblem = await runner.TargetProblemAsync(set.WorkspaceId, target, ct);
         if (targetProblem is not null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$.target"] = [targetProblem] });
@@ -451,7 +465,8 @@ public static class EvaluationEndpoints
             EvaluationRunStatuses.Running, null, v.Items.Count, now, now, null);
         await store.CreateRunAsync(run, ct);
         await audit.RecordAsync(new AuditEntry(caller.Actor, "evaluation_run.start", "evaluation_run", run.Id, run.WorkspaceId,
-            new JsonObject { ["set"] = set.Id, ["version"] = v.Version, ["app"] = target.App, ["model"] = target.Model, ["judge"] = judge }));
+            new JsonObject { ["set"] = set.Id, ["version"] = v.Version, ["app"] = target.App, ["model"] = target.Model, ["knowledgeBase"] = target.KnowledgeBase,
+                ["judge"] = judge }));
         runner.Start(run.Id);
         return TypedResults.Accepted($"/api/evaluations/runs/{run.Id}", await ViewAsync(run, store, ct));
     }

@@ -8,6 +8,11 @@ using Mulan.Apps;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Wire;
+using Mulan.Governance.Currencies;
+using Mulan.Knowledge;
+using Mulan.Knowledge.Answering;
+using Mulan.Knowledge.Retrieval;
+using Microsoft.Extensions.Options;
 
 namespace Mulan.Evaluations;
 
@@ -19,7 +24,7 @@ namespace Mulan.Evaluations;
 /// the run again and only the items not yet stored are asked.
 /// </summary>
 public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore store, ServiceKeys serviceKeys, AppDirectory directory, IAppStore apps,
-    CatalogState catalog, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<EvaluationRunner> logger)
+    IKnowledgeStore knowledge, CatalogState catalog, ExchangeRates rates, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<EvaluationRunner> logger)
 {
     public const int MaxConcurrency = 16;
     public const int MaxAnswerStored = 16_000;
@@ -85,32 +90,42 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
     /// <summary>Waits for the runs executing here (tests, shutdown).</summary>
     public Task DrainAsync() => Task.WhenAll(_background.Keys);
 
-    /// <summary>The model name a run calls for its target, or why the target cannot be called (deleted, unpublished).</summary>
-    public async Task<(string? Model, string? Problem)> ResolveTargetAsync(string workspaceId, EvaluationTarget target, CancellationToken ct)
-    {
-        var (model, _, problem) = await ResolveAsync(workspaceId, target, ct);
-        return (model, problem);
-    }
+    /// <summary>Why the target cannot be called (deleted, unpublished), or null when it can.</summary>
+    public async Task<string?> TargetProblemAsync(string workspaceId, EvaluationTarget target, CancellationToken ct) =>
+        (await ResolveAsync(workspaceId, target, ct)).Problem;
 
-    /// <summary>The model name, the app's own refusal message (so that its refusals are counted as such), or the problem.</summary>
-    private async Task<(string? Model, string? RefusalMessage, string? Problem)> ResolveAsync(string workspaceId, EvaluationTarget target, CancellationToken ct)
+    /// <summary>What a run calls for its target.</summary>
+    /// <param name="Label">how the target is named in a run's reason.</param>
+    /// <param name="Model">the model the chat completion names (an app's <c>app:&lt;slug&gt;</c>, a route), or a knowledge base's answering route.</param>
+    /// <param name="RefusalMessage">an app's own refusal message, so that its refusals are counted as such.</param>
+    private sealed record Resolved(string Label, string? Model, string? RefusalMessage, KnowledgeBase? KnowledgeBase, string? Problem);
+
+    private async Task<Resolved> ResolveAsync(string workspaceId, EvaluationTarget target, CancellationToken ct)
     {
         if (target.App is { } appId)
         {
             var app = await apps.FindAsync(appId, ct);
             if (app is null || app.WorkspaceId != workspaceId)
             {
-                return (null, null, $"the app '{appId}' no longer exists");
+                return Problem($"the app '{appId}' no longer exists");
             }
             return directory.Find(workspaceId, app.Slug) is { } published
-                ? (published.ModelName, published.Definition.Guardrails?.RefusalMessage, null)
-                : (null, null, $"the app '{app.Slug}' has no published version");
+                ? new Resolved(published.ModelName, published.ModelName, published.Definition.Guardrails?.RefusalMessage, null, null)
+                : Problem($"the app '{app.Slug}' has no published version");
         }
-        if (target.Model is { } model)
+        if (target.Model is { } model && !catalog.Current.Models.ContainsKey(model))
         {
-            return catalog.Current.Models.ContainsKey(model) ? (model, null, null) : (null, null, $"the model route '{model}' no longer exists");
+            return Problem($"the model route '{model}' no longer exists");
         }
-        return (null, null, "the run names no target");
+        if (target.KnowledgeBase is { } kbId)
+        {
+            return await knowledge.FindKnowledgeBaseAsync(kbId, workspaceId, ct) is { } kb
+                ? new Resolved($"knowledge base '{kb.Name}'", target.Model, null, kb, null)
+                : Problem($"the knowledge base '{kbId}' no longer exists");
+        }
+        return target.Model is { } route ? new Resolved(route, route, null, null, null) : Problem("the run names no target");
+
+        static Resolved Problem(string problem) => new("", null, null, null, problem);
     }
 
     private async Task ExecuteAsync(string runId, CancellationToken cancelled, CancellationToken ct)
@@ -125,10 +140,10 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             await EndAsync(run, EvaluationRunStatuses.Failed, $"the evaluation set '{run.SetId}' was deleted");
             return;
         }
-        var (model, refusalMessage, problem) = await ResolveAsync(run.WorkspaceId, run.Target, ct);
-        if (model is null)
+        var target = await ResolveAsync(run.WorkspaceId, run.Target, ct);
+        if (target.Problem is { } problem)
         {
-            await EndAsync(run, EvaluationRunStatuses.Failed, problem!);
+            await EndAsync(run, EvaluationRunStatuses.Failed, problem);
             return;
         }
         var done = await store.ItemsAsync(run.Id, ct);
@@ -180,7 +195,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 var item = version.Items[index];
                 running.Add(Task.Run(async () =>
                 {
-                    var result = await AskAsync(run, model, refusalMessage, bearer, index, item, ct);
+                    var result = await AskAsync(run, target, bearer, index, item, ct);
                     await store.SaveItemAsync(run.Id, result.Item, time.GetUtcNow(), CancellationToken.None);
                     lock (gate)
                     {
@@ -217,21 +232,25 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
 
     private sealed record Asked(EvaluationItemResult Item, string? StopReason);
 
-    private async Task<Asked> AskAsync(EvaluationRun run, string model, string? refusalMessage, string bearer, int index, EvaluationItem item, CancellationToken ct)
+    private async Task<Asked> AskAsync(EvaluationRun run, Resolved target, string bearer, int index, EvaluationItem item, CancellationToken ct)
     {
-        var body = new JsonObject
-        {
-            ["model"] = model,
-            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = item.Question }),
-        };
+        // The calls the target makes to this server over HTTP (retrieval's embeddings, reranking) carry the run too.
+        var scope = EvaluationScope.Begin(run.Id);
         var started = Stopwatch.GetTimestamp();
-        var call = await CallAsync(run.Id, bearer, body, ct);
+        var call = target.KnowledgeBase is { } kb
+            ? await AskKnowledgeAsync(kb, target.Model, bearer, item.Question, ct)
+            : await CallAsync(run.Id, bearer, new JsonObject
+            {
+                ["model"] = target.Model,
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = item.Question }),
+            }, ct);
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        call = WithSelfCalls(call, scope);
         if (call.Error is { } error)
         {
-            var item0 = Result(index, item, "", [], latency, call, 0, null, null, error, refusalMessage);
+            var item0 = Result(index, item, "", [], latency, call, 0, null, null, error, target.RefusalMessage);
             // A target that is gone fails every item the same way: the run ends rather than spending on the rest.
-            var stop = call.Status == 404 && call.ErrorCode is "model_not_found" ? $"the target '{model}' no longer exists" : null;
+            var stop = call.Status == 404 && call.ErrorCode is "model_not_found" or "knowledge_base_not_found" ? $"the target {target.Label} no longer exists" : null;
             return new Asked(item0, stop);
         }
         decimal judgeCost = 0;
@@ -243,23 +262,82 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             judgeCost = verdict.Cost;
             (faithfulness, relevance, judgeError) = (verdict.Faithfulness, verdict.Relevance, verdict.Error);
         }
-        return new Asked(Result(index, item, call.Text, call.Citations, latency, call, judgeCost, faithfulness, relevance, null, refusalMessage)
+        return new Asked(Result(index, item, call.Text, call.Citations, latency, call, judgeCost, faithfulness, relevance, null, target.RefusalMessage)
             with { JudgeError = judgeError }, null);
+    }
+
+    /// <summary>A knowledge base's ask, as <c>POST /api/knowledge-bases/{id}/ask</c> answers it: the search, then a grounded
+    /// answer from the route (on the evaluation key) or, without one, an extractive answer. Not found counts as a refusal.</summary>
+    private async Task<Called> AskKnowledgeAsync(KnowledgeBase kb, string? model, string bearer, string question, CancellationToken ct)
+    {
+        try
+        {
+            if (await knowledge.FindKnowledgeBaseAsync(kb.Id, kb.WorkspaceId, ct) is null)
+            {
+                return new Called(404, "", [], 0, 0, 0, null, "404: the knowledge base no longer exists", "knowledge_base_not_found");
+            }
+            var search = services.GetRequiredService<KnowledgeSearch>();
+            var topK = Math.Max(5, services.GetRequiredService<IOptions<KnowledgeOptions>>().Value.DefaultTopK);
+            var results = (await search.SearchAsync(kb, question, topK, null, null, ct)).Results;
+            var answer = model is null
+                ? services.GetRequiredService<ExtractiveAnswerer>().Answer(question, results)
+                : await services.GetRequiredService<GroundedAnswerer>().AnswerAsync(question, results, model, bearer, ct);
+            answer = answer.Grounded(question);
+            return new Called(200, answer.Text, [.. answer.Citations.Select(c => c.Chunk.Title)], 0, 0, 0, null, null, null) { Refused = !answer.Found };
+        }
+        catch (GatewayCallException e)
+        {
+            return new Called(e.Status, "", [], 0, 0, 0, null, $"{e.Status}: {e.Message}", null);
+        }
+    }
+
+    /// <summary>Adds what the item's self-calls over HTTP cost (in the call's currency, converted at today's rate when it
+    /// differs; a cost with no rate to convert it is left out of the item's figure and logged, the ledger still has it).</summary>
+    private Called WithSelfCalls(Called call, EvaluationScope scope)
+    {
+        var (prompt, completion) = scope.Tokens;
+        var cost = call.Cost;
+        var currency = call.Currency;
+        foreach (var (amount, from) in scope.Costs)
+        {
+            if (from is null || amount == 0)
+            {
+                continue;
+            }
+            currency ??= from;
+            if (from == currency)
+            {
+                cost += amount;
+            }
+            else if (Enum.TryParse<Currency>(from, out var f) && Enum.TryParse<Currency>(currency, out var t) && rates.Current.RateAt(f, t, time.GetUtcNow()) is { } rate)
+            {
+                cost += amount * rate;
+            }
+            else
+            {
+                logger.LogWarning("An evaluation item's call cost {Amount} {From}, with no rate to {To}: left out of the item's cost", amount, from, currency);
+            }
+        }
+        return call with { Cost = cost, Currency = currency, PromptTokens = call.PromptTokens + prompt, CompletionTokens = call.CompletionTokens + completion };
     }
 
     private static EvaluationItemResult Result(int index, EvaluationItem item, string answer, IReadOnlyList<string> citations, double latency, Called call,
         decimal judgeCost, double? faithfulness, double? relevance, string? error, string? refusalMessage)
     {
         var failed = call.Error is not null;
-        var refused = !failed && RefusalDetector.IsRefusal(answer, refusalMessage);
+        var refused = !failed && (call.Refused ?? RefusalDetector.IsRefusal(answer, refusalMessage));
         return new EvaluationItemResult(index, item.Question, answer.Length > MaxAnswerStored ? answer[..MaxAnswerStored] : answer, refused, item.ShouldRefuse,
             failed || item.ShouldRefuse ? null : ItemScoring.FactRecall(answer, item.ExpectedFacts, item.ExpectedFactsMode),
             failed ? null : ItemScoring.SourceHit(citations, item.ExpectedSources), citations, answer.Length, latency, call.PromptTokens, call.CompletionTokens,
             call.Cost + 0m, judgeCost, call.Currency, faithfulness, relevance, error, item.Tags);
     }
 
+    /// <param name="Refused">set when the target says it did not find an answer (a knowledge base's not found).</param>
     private sealed record Called(int Status, string Text, IReadOnlyList<string> Citations, long PromptTokens, long CompletionTokens, decimal Cost, string? Currency,
-        string? Error, string? ErrorCode);
+        string? Error, string? ErrorCode)
+    {
+        public bool? Refused { get; init; }
+    }
 
     /// <summary>One chat completion through the gateway, as a client call on the evaluation key, marked with the run.</summary>
     private async Task<Called> CallAsync(string runId, string bearer, JsonObject body, CancellationToken ct)

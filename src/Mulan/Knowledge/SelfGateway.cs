@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mulan.Gateway;
 using Mulan.Hosting;
 
 namespace Mulan.Knowledge;
@@ -28,6 +29,11 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        var evaluation = EvaluationScope.Current;
+        if (evaluation is not null)
+        {
+            request.Headers.Add(EvaluationScope.Header, evaluation.RunId);
+        }
         HttpResponseMessage response;
         try
         {
@@ -42,11 +48,17 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
+                evaluation?.Add(Header(response, "x-mulan-cost"), Header(response, "x-mulan-cost-currency"));
                 throw new GatewayCallException((int)response.StatusCode, ErrorMessage(text));
             }
             try
             {
-                return JsonNode.Parse(text) ?? throw new GatewayCallException(502, "the gateway answered with an empty body");
+                var json = JsonNode.Parse(text) ?? throw new GatewayCallException(502, "the gateway answered with an empty body");
+                // Chat tokens count towards the item; an embedding's input is the retrieval's, not the answer's.
+                var chat = path.EndsWith("chat/completions", StringComparison.Ordinal);
+                evaluation?.Add(Header(response, "x-mulan-cost"), Header(response, "x-mulan-cost-currency"),
+                    chat ? Tokens(json, "prompt_tokens") : 0, chat ? Tokens(json, "completion_tokens") : 0);
+                return json;
             }
             catch (JsonException)
             {
@@ -76,6 +88,12 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
             throw new GatewayCallException(502, "the chat model answered without text content");
         }
     }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    private static long Tokens(JsonNode json, string name) =>
+        json["usage"]?[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
 
     private static string ErrorMessage(string body)
     {

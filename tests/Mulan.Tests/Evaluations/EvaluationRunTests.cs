@@ -108,6 +108,84 @@ public sealed class EvaluationRunTests : IAsyncLifetime
         Assert.Null(await results.LatestAsync(run["workspace"]!.GetValue<string>(), set, "app_other", default));
     }
 
+    /// <summary>A knowledge base that embeds through the priced <c>embed</c> route, so its query embeddings are gateway calls.</summary>
+    private async Task<string> EmbeddedKnowledgeBaseAsync(string name, string text)
+    {
+        using var created = await _host.Admin.PostAsJsonAsync("api/knowledge-bases", new { name, embeddingModel = "embed" });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var kb = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        using var added = await _host.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/documents", new { title = name + ".md", text });
+        added.EnsureSuccessStatusCode();
+        var doc = (await added.Content.ReadFromJsonAsync<JsonObject>())!["documents"]![0]!["id"]!.GetValue<string>();
+        await Mulan.Tests.Knowledge.KnowledgeApiTests.WaitForDocumentAsync(_host.Admin, kb, doc);
+        return kb;
+    }
+
+    [Fact]
+    public async Task A_knowledge_base_is_evaluated_through_its_ask_and_its_query_embeddings_are_charged_to_the_run()
+    {
+        var kb = await EmbeddedKnowledgeBaseAsync("leave", "員工每年享有十五天帶薪年假。年假須提前一週申請。");
+        var set = await CreateSetAsync(_host.Admin,
+        [
+            new { question = "年假有幾天", expectedFacts = new[] { "十五天" }, expectedSources = new[] { "leave" } },
+            new { question = "quantum chromodynamics lattice gauge", shouldRefuse = true },
+        ]);
+        var before = (await _host.UsageRecordsAsync()).Count;
+
+        // Grounded: the answering route and the embedding route, both on the evaluation key, both marked with the run.
+        var grounded = await WaitAsync(_host.Admin, (await StartAsync(_host.Admin, new { set, target = new { knowledgeBase = "leave", model = "chat-cite" } }))["id"]!.GetValue<string>());
+        Assert.True(grounded["status"]!.GetValue<string>() == "succeeded", grounded.ToJsonString());
+        Assert.Equal(kb, grounded["target"]!["knowledgeBase"]!.GetValue<string>());
+        var items = grounded["items"]!.AsArray();
+        Assert.Contains("十五天", items[0]!["answer"]!.GetValue<string>());
+        Assert.Equal(1.0, items[0]!["factRecall"]!.GetValue<double>());
+        Assert.Equal(1.0, items[0]!["sourceHit"]!.GetValue<double>());
+        Assert.False(items[0]!["refused"]!.GetValue<bool>());
+        var records = await _host.WaitForRecordsAsync(3, $"&evaluationRun={grounded["id"]}");
+        Assert.Contains(records, r => r["model"]!.GetValue<string>() == "embed");
+        Assert.Contains(records, r => r["model"]!.GetValue<string>() == "chat-cite");
+        // The query embeddings stay on the knowledge key that embeds the base; the answer is on the evaluation key.
+        Assert.All(records, r => Assert.Equal((r["model"]!.GetValue<string>() == "embed" ? "service-knowledge-" : "service-evaluation-") + r["workspace"],
+            r["key"]!.GetValue<string>()));
+        Assert.Equal(records.Sum(r => r["cost"]!["amount"]!.GetValue<decimal>()), grounded["metrics"]!["cost"]!["amount"]!.GetValue<decimal>());
+        Assert.True(grounded["metrics"]!["tokens"]!["prompt"]!.GetValue<long>() > 0);
+
+        // Extractive: no chat model, so the run's only calls are the query embeddings, and they are all it costs.
+        var extractive = await WaitAsync(_host.Admin, (await StartAsync(_host.Admin, new { set, target = new { knowledgeBase = kb } }))["id"]!.GetValue<string>());
+        Assert.Equal("succeeded", extractive["status"]!.GetValue<string>());
+        Assert.Equal(1.0, extractive["items"]![0]!["sourceHit"]!.GetValue<double>());
+        // The extractive answer finds too little of an unrelated question in the base: not found, counted as a refusal.
+        Assert.True(extractive["items"]![1]!["refused"]!.GetValue<bool>());
+        Assert.Equal(1.0, Metric(extractive, "refusalRecall"));
+        var embedded = await _host.WaitForRecordsAsync(2, $"&evaluationRun={extractive["id"]}");
+        Assert.All(embedded, r => Assert.Equal("embed", r["model"]!.GetValue<string>()));
+        var cost = extractive["metrics"]!["cost"]!["amount"]!.GetValue<decimal>();
+        Assert.True(cost > 0);
+        Assert.Equal(embedded.Sum(r => r["cost"]!["amount"]!.GetValue<decimal>()), cost);
+
+        // An app over the same base: its retrieval's query embedding is charged to the run too, and counted in its cost.
+        await AppTestKit.PublishAsync(_host, new { slug = "leave-qa", name = "Leave", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { kb } });
+        var viaApp = await WaitAsync(_host.Admin, (await StartAsync(_host.Admin, new { set, target = new { app = "leave-qa" } }))["id"]!.GetValue<string>());
+        Assert.Equal("succeeded", viaApp["status"]!.GetValue<string>());
+        var appRecords = await _host.WaitForRecordsAsync(3, $"&evaluationRun={viaApp["id"]}");
+        Assert.Contains(appRecords, r => r["model"]!.GetValue<string>() == "embed");
+        Assert.Equal(appRecords.Sum(r => r["cost"]!["amount"]!.GetValue<decimal>()), viaApp["metrics"]!["cost"]!["amount"]!.GetValue<decimal>());
+
+        // The header that carries a run across a self-call means nothing on a client's key.
+        var client = _host.Client(await _host.CreateKeyAsync(new { name = "c" }));
+        using var forged = new HttpRequestMessage(HttpMethod.Post, "v1/embeddings") { Content = JsonContent.Create(new { model = "embed", input = "x" }) };
+        forged.Headers.Add("x-mulan-evaluation-run", extractive["id"]!.GetValue<string>());
+        (await client.SendAsync(forged)).EnsureSuccessStatusCode();
+        Assert.Equal(embedded.Count, (await _host.UsageRecordsAsync($"&evaluationRun={extractive["id"]}")).Count);
+        Assert.True((await _host.UsageRecordsAsync()).Count > before + records.Count + embedded.Count + appRecords.Count);
+
+        // A target that does not exist is refused; one deleted later ends the run with the reason.
+        using var missing = await _host.Admin.PostAsJsonAsync("api/evaluations/runs", new { set, target = new { knowledgeBase = "nope" } });
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var both = await _host.Admin.PostAsJsonAsync("api/evaluations/runs", new { set, target = new { knowledgeBase = kb, app = "hr" } });
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+    }
+
     [Fact]
     public async Task A_judge_scores_each_answer_and_its_cost_is_kept_apart()
     {
