@@ -20,6 +20,25 @@ public sealed class EvaluationResults(IEvaluationStore store) : IEvaluationResul
         return outcomes;
     }
 
+    public async Task<(Bakeoff.Table Table, IReadOnlyList<string> Missing)> BakeoffAsync(string workspaceId, IReadOnlyList<string> runIds,
+        IReadOnlyDictionary<string, double> weights, CancellationToken ct)
+    {
+        var rows = new List<(EvaluationRun, IReadOnlyList<EvaluationItemResult>)>();
+        var missing = new List<string>();
+        foreach (var id in runIds)
+        {
+            if (await store.FindRunAsync(id, ct) is { } run && run.WorkspaceId == workspaceId)
+            {
+                rows.Add((run, await store.ItemsAsync(run.Id, ct)));
+            }
+            else
+            {
+                missing.Add(id);
+            }
+        }
+        return (Bakeoff.Rank(rows, new Dictionary<string, double>(weights, StringComparer.Ordinal)), missing);
+    }
+
     public async Task<bool> SetExistsAsync(string workspaceId, string setId, CancellationToken ct) =>
         await store.FindSetAsync(setId, ct) is { } set && set.WorkspaceId == workspaceId;
 }

@@ -38,6 +38,11 @@ public interface IEvaluationResults
     /// <summary>Every succeeded run of the set in the workspace, newest first.</summary>
     Task<IReadOnlyList<EvaluationOutcome>> OfSetAsync(string workspaceId, string setId, CancellationToken ct);
 
+    /// <summary>The runs side by side, ranked by the weights (<see cref="Bakeoff.Rank"/>); the ids of runs not in the workspace
+    /// (deleted, or never there) are left out and returned apart.</summary>
+    Task<(Bakeoff.Table Table, IReadOnlyList<string> Missing)> BakeoffAsync(string workspaceId, IReadOnlyList<string> runIds,
+        IReadOnlyDictionary<string, double> weights, CancellationToken ct);
+
     /// <summary>Whether the set exists in the workspace (criteria may only name sets that do).</summary>
     Task<bool> SetExistsAsync(string workspaceId, string setId, CancellationToken ct);
 }

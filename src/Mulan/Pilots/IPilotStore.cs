@@ -33,6 +33,10 @@ public interface IPilotStore
     Task UpdateAlertAsync(PilotAlert alert, CancellationToken ct);
     Task<IReadOnlyList<PilotAlert>> AlertsAsync(string pilotId, CancellationToken ct);
 
+    Task AddBakeoffAsync(PilotBakeoff bakeoff, CancellationToken ct);
+    Task<IReadOnlyList<PilotBakeoff>> BakeoffsAsync(string pilotId, CancellationToken ct);
+    Task<bool> DeleteBakeoffAsync(string pilotId, string bakeoffId, CancellationToken ct);
+
     Task PutSignoffAsync(Signoff signoff, CancellationToken ct);
     Task<IReadOnlyList<Signoff>> SignoffsAsync(string pilotId, CancellationToken ct);
 }

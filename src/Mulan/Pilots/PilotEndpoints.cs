@@ -26,6 +26,8 @@ public static class PilotEndpoints
         public const string ChangeRejected = "pilot.change_rejected";
         public const string EffortLogged = "pilot.effort_logged";
         public const string SignedOff = "pilot.signed_off";
+        public const string BakeoffAdded = "pilot.bakeoff_added";
+        public const string BakeoffDeleted = "pilot.bakeoff_deleted";
     }
 
     public static IEndpointRouteBuilder MapPilots(this IEndpointRouteBuilder app)
@@ -52,15 +54,16 @@ public static class PilotEndpoints
         g.MapGet("/{id}/report", ReportAsync).WithName("PilotReport").WithSummary("The pilot report as html, md or json in zh-Hans, zh-Hant or en.");
         g.MapPost("/{id}/signoff", SignoffAsync).WithName("SignOffPilot");
         g.MapGet("/{id}/signoff", SignoffsAsync).WithName("PilotSignoffs");
+        g.MapPilotBakeoffs();
         return app;
     }
 
-    private static IResult NotFound(string id) => TypedResults.Problem(statusCode: 404, detail: $"No pilot '{id}'.");
+    internal static IResult NotFound(string id) => TypedResults.Problem(statusCode: 404, detail: $"No pilot '{id}'.");
 
     private static IResult Conflict(string detail, string code) =>
         TypedResults.Problem(statusCode: 409, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code });
 
-    private static async Task<Pilot?> FindAsync(string id, HttpContext ctx, IPilotStore store, CancellationToken ct)
+    internal static async Task<Pilot?> FindAsync(string id, HttpContext ctx, IPilotStore store, CancellationToken ct)
     {
         var caller = KnowledgeCaller.Of(ctx);
         var pilot = await store.FindAsync(id, ct);

@@ -59,6 +59,11 @@ public sealed record EffortEntry(string Id, string PilotId, string? ScopeItem, s
 /// <param name="Kind"><c>budget</c> (model and tool spend against the budget) or <c>contract</c> (cost to date against the contract value).</param>
 public sealed record PilotAlert(string PilotId, string Kind, decimal Threshold, decimal Ratio, DateTimeOffset At, string? Delivery);
 
+/// <summary>Evaluation runs the pilot compares side by side (e.g. one set over three vendors' routes), ranked by <paramref name="Weights"/>;
+/// the table is computed from the runs whenever it is read, and what the runs cost is in the pilot's ledger.</summary>
+public sealed record PilotBakeoff(string Id, string PilotId, string Title, IReadOnlyList<string> Runs, IReadOnlyDictionary<string, double> Weights,
+    DateTimeOffset CreatedAt);
+
 public sealed record Signoff(string PilotId, string Side, string Name, DateTimeOffset At, string Sha256, string Snapshot);
 
 internal static class PilotJson

@@ -70,6 +70,13 @@ public static class PilotReport
         ["rejected"] = ["已拒绝", "已駁回", "rejected"],
         ["generated"] = ["生成时间", "產生時間", "Generated"],
         ["requests"] = ["请求数", "請求數", "Requests"],
+        ["bakeoff"] = ["对比评测", "比較評測", "Bake-off"],
+        ["rank"] = ["名次", "名次", "Rank"],
+        ["target"] = ["评测对象", "評測對象", "Target"],
+        ["score"] = ["加权得分", "加權得分", "Weighted score"],
+        ["costPer1000"] = ["每千题成本", "每千題成本", "Cost per 1,000 questions"],
+        ["weights"] = ["权重", "權重", "Weights"],
+        ["missingRuns"] = ["已不存在的评测运行", "已不存在的評測執行", "Runs no longer there"],
     };
 
     public static string T(string key, string lang) =>
@@ -112,6 +119,7 @@ public static class PilotReport
                 ["evaluationsAvailable"] = f.EvaluationsAvailable,
                 ["items"] = node(f.Acceptance, PilotJson.Options),
             },
+            ["bakeoffs"] = new JsonArray([.. f.Bakeoffs.Select(b => JsonSerializer.SerializeToNode(PilotBakeoffs.View(b), PilotJson.Options))]),
             ["spend"] = new JsonObject
             {
                 ["byVendor"] = Shares(l.SpendByVendor), ["byModel"] = Shares(l.SpendByModel), ["byApp"] = Shares(l.SpendByApp),
@@ -201,6 +209,26 @@ public static class PilotReport
         {
             Line($"| {Md(a.Title)} | {T(a.Priority, lang)} | {T(a.Status, lang)} | {Md(Evidence(a, lang))} |");
         }
+        foreach (var bo in f.Bakeoffs)
+        {
+            Line();
+            Line($"## {T("bakeoff", lang)}: {Md(bo.Bakeoff.Title)}");
+            Line();
+            Line($"{T("weights", lang)}: {Md(WeightsText(bo))}");
+            Line();
+            Line($"| {T("rank", lang)} | {T("target", lang)} | {T("score", lang)} | {string.Join(" | ", BakeoffMetrics)} | {T("costPer1000", lang)} |");
+            Line($"|---|---|---|{string.Concat(BakeoffMetrics.Select(_ => "---|"))}---|");
+            foreach (var r in bo.Table.Rows)
+            {
+                Line($"| {r.Rank} | {Md(PilotBakeoffs.TargetLabel(r.Target))} | {Num(r.Score)} | {string.Join(" | ", BakeoffMetrics.Select(m => Num(r.Metrics.GetValueOrDefault(m))))} | "
+                    + $"{D(r.CostPer1000Questions)} {Md(r.Currency)} |");
+            }
+            if (bo.Missing.Count > 0)
+            {
+                Line();
+                Line($"{T("missingRuns", lang)}: {Md(string.Join(", ", bo.Missing))}");
+            }
+        }
         Line();
         Line($"## {T("spend", lang)}");
         foreach (var (title, shares) in new[] { ("byVendor", l.SpendByVendor), ("byModel", l.SpendByModel), ("byApp", l.SpendByApp) })
@@ -264,6 +292,14 @@ public static class PilotReport
         }
         return sb.ToString();
     }
+
+    /// <summary>The metrics a bake-off table shows beside the score.</summary>
+    private static readonly string[] BakeoffMetrics = ["factRecall", "sourceHit", "refusalRecall", "latencyP95Ms"];
+
+    private static string Num(double? v) => v is { } x ? Math.Round(x, 4).ToString(CultureInfo.InvariantCulture) : "—";
+
+    private static string WeightsText(BakeoffResult b) =>
+        string.Join(", ", b.Table.Weights.Select(w => $"{w.Key} {w.Value.ToString(CultureInfo.InvariantCulture)}"));
 
     private static string Evidence(ItemAcceptance a, string lang) => string.Join("; ", a.Criteria.Select(c =>
         $"{c.Metric} {(c.Direction == "max" ? "≤" : "≥")} {c.Threshold.ToString(CultureInfo.InvariantCulture)} [{c.Set}]: "
@@ -329,7 +365,35 @@ public static class PilotReport
             sb.Append("<tr><td>").Append(H(a.Title)).Append("</td><td>").Append(H(T(a.Priority, lang))).Append("</td><td class=\"").Append(H(a.Status)).Append("\">")
                 .Append(H(T(a.Status, lang))).Append("</td><td>").Append(H(Evidence(a, lang))).Append("</td></tr>");
         }
-        sb.Append("</table><h2>").Append(H(T("spend", lang))).Append("</h2>");
+        sb.Append("</table>");
+        foreach (var bo in f.Bakeoffs)
+        {
+            sb.Append("<h2>").Append(H(T("bakeoff", lang) + ": " + bo.Bakeoff.Title)).Append("</h2><p>").Append(H(T("weights", lang) + ": " + WeightsText(bo)))
+                .Append("</p><table><tr><th>").Append(H(T("rank", lang))).Append("</th><th>").Append(H(T("target", lang))).Append("</th><th>")
+                .Append(H(T("score", lang))).Append("</th>");
+            foreach (var m in BakeoffMetrics)
+            {
+                sb.Append("<th>").Append(H(m)).Append("</th>");
+            }
+            sb.Append("<th>").Append(H(T("costPer1000", lang))).Append("</th></tr>");
+            foreach (var r in bo.Table.Rows)
+            {
+                sb.Append("<tr><td class=\"num\">").Append(r.Rank).Append("</td><td>").Append(H(PilotBakeoffs.TargetLabel(r.Target))).Append("</td><td class=\"num\">")
+                    .Append(H(Num(r.Score))).Append("</td>");
+                foreach (var m in BakeoffMetrics)
+                {
+                    sb.Append("<td class=\"num\">").Append(H(Num(r.Metrics.GetValueOrDefault(m)))).Append("</td>");
+                }
+                sb.Append("<td class=\"num\">").Append(H($"{D(r.CostPer1000Questions)} {r.Currency}")).Append("</td></tr>");
+            }
+            sb.Append("</table>");
+            sb.Append(Bars(T("score", lang), [.. bo.Table.Rows.Select(r => new Share(PilotBakeoffs.TargetLabel(r.Target), (decimal)r.Score))]));
+            if (bo.Missing.Count > 0)
+            {
+                sb.Append("<p>").Append(H(T("missingRuns", lang) + ": " + string.Join(", ", bo.Missing))).Append("</p>");
+            }
+        }
+        sb.Append("<h2>").Append(H(T("spend", lang))).Append("</h2>");
         sb.Append(Bars(T("byVendor", lang), l.SpendByVendor)).Append(Bars(T("byModel", lang), l.SpendByModel)).Append(Bars(T("byApp", lang), l.SpendByApp));
         sb.Append(Bars(T("byDay", lang), [.. l.ByDay.Select(d => new Share(Day(d.Day), d.Spend + d.Effort))]));
         sb.Append("<h2>").Append(H(T("effort", lang))).Append("</h2>");

@@ -12,7 +12,10 @@ namespace Mulan.Pilots;
 /// <summary>Everything a pilot's ledger and report are made of, read once.</summary>
 public sealed record PilotFacts(Pilot Pilot, IReadOnlyList<ScopeItem> Scope, IReadOnlyList<ChangeRequest> Changes, IReadOnlyList<EffortEntry> Effort,
     LedgerFigures Ledger, IReadOnlyList<PilotAlert> Alerts, IReadOnlyList<ItemAcceptance> Acceptance, IReadOnlyList<Signoff> Signoffs, bool EvaluationsAvailable,
-    DateTimeOffset GeneratedAt);
+    DateTimeOffset GeneratedAt)
+{
+    public IReadOnlyList<BakeoffResult> Bakeoffs { get; init; } = [];
+}
 
 /// <summary>
 /// Reads a pilot's ledger from its effort entries and the usage ledger (records in the pilot's period whose app is bound
@@ -39,7 +42,9 @@ public sealed partial class PilotService(IPilotStore store, IUsageStore usage, E
         var from = new DateTimeOffset(pilot.Start.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var to = new DateTimeOffset(pilot.End.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var apps = scope.Select(s => s.App).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var spend = await usage.AttributedSpendAsync(pilot.WorkspaceId, apps, pilot.Keys, from, to, ct);
+        // The bake-offs' runs are the pilot's work too, whatever they targeted.
+        var bakeoffRuns = (await store.BakeoffsAsync(pilot.Id, ct)).SelectMany(b => b.Runs).Distinct(StringComparer.Ordinal).ToList();
+        var spend = await usage.AttributedSpendAsync(pilot.WorkspaceId, apps, pilot.Keys, bakeoffRuns, from, to, ct);
         var ledger = PilotLedger.Compute(pilot, scope, effort, spend, rates.Current, Today);
         await RaiseAlertsAsync(pilot, ledger, ct);
         return (ledger, scope, effort);
@@ -51,7 +56,10 @@ public sealed partial class PilotService(IPilotStore store, IUsageStore usage, E
         var evaluations = Evaluations;
         var acceptance = await Acceptance.EvaluateAsync(pilot.WorkspaceId, scope, evaluations, ct);
         return new PilotFacts(pilot, scope, await store.ChangesAsync(pilot.Id, ct), effort, ledger, await store.AlertsAsync(pilot.Id, ct), acceptance,
-            await store.SignoffsAsync(pilot.Id, ct), evaluations is not null, time.GetUtcNow());
+            await store.SignoffsAsync(pilot.Id, ct), evaluations is not null, time.GetUtcNow())
+        {
+            Bakeoffs = await PilotBakeoffs.ResultsAsync(pilot, store, evaluations, ct),
+        };
     }
 
     private async Task RaiseAlertsAsync(Pilot pilot, LedgerFigures ledger, CancellationToken ct)

@@ -400,6 +400,15 @@ internal static class SqliteMigrations
             data TEXT NOT NULL,
             PRIMARY KEY (pilot_id, side));
         """,
+        // 16: a pilot's bake-offs (the runs it compares; their cost is in its ledger).
+        """
+        CREATE TABLE pilot_bakeoffs (
+            id TEXT PRIMARY KEY,
+            pilot_id TEXT NOT NULL REFERENCES pilots(id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL);
+        CREATE INDEX pilot_bakeoffs_pilot ON pilot_bakeoffs (pilot_id, created_at);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -154,6 +154,26 @@ public sealed class SqlitePilotStore(SqliteDatabase db) : IPilotStore
             .Select(De<PilotAlert>)];
     }
 
+    public async Task AddBakeoffAsync(PilotBakeoff bakeoff, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("INSERT INTO pilot_bakeoffs (id, pilot_id, created_at, data) VALUES (@Id, @PilotId, @At, @Data)",
+            new { bakeoff.Id, bakeoff.PilotId, At = bakeoff.CreatedAt.ToUnixTimeMilliseconds(), Data = Ser(bakeoff) });
+    }
+
+    public async Task<IReadOnlyList<PilotBakeoff>> BakeoffsAsync(string pilotId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return [.. (await c.QueryAsync<string>("SELECT data FROM pilot_bakeoffs WHERE pilot_id = @pilotId ORDER BY created_at, id", new { pilotId }))
+            .Select(De<PilotBakeoff>)];
+    }
+
+    public async Task<bool> DeleteBakeoffAsync(string pilotId, string bakeoffId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync("DELETE FROM pilot_bakeoffs WHERE pilot_id = @pilotId AND id = @bakeoffId", new { pilotId, bakeoffId }) == 1;
+    }
+
     public async Task PutSignoffAsync(Signoff signoff, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

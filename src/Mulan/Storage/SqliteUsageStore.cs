@@ -201,9 +201,9 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         """;
 
     public async Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds,
-        IReadOnlyCollection<string> keyIds, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+        IReadOnlyCollection<string> keyIds, IReadOnlyCollection<string> evaluationRunIds, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        if (appIds.Count == 0 && keyIds.Count == 0)
+        if (appIds.Count == 0 && keyIds.Count == 0 && evaluationRunIds.Count == 0)
         {
             return [];
         }
@@ -213,10 +213,10 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
                 """
                 SELECT at / 86400000, model, provider, vendor_model, app_id, currency, COUNT(*), COALESCE(SUM(cost_nanos), 0)
                 FROM usage_records
-                WHERE at >= @From AND at < @To AND workspace_id = @WorkspaceId AND (app_id IN @AppIds OR key_id IN @KeyIds)
+                WHERE at >= @From AND at < @To AND workspace_id = @WorkspaceId AND (app_id IN @AppIds OR key_id IN @KeyIds OR evaluation_run_id IN @RunIds)
                 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
                 """,
-                new { WorkspaceId = workspaceId, AppIds = appIds.ToArray(), KeyIds = keyIds.ToArray(), From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
+                new { WorkspaceId = workspaceId, AppIds = appIds.ToArray(), KeyIds = keyIds.ToArray(), RunIds = evaluationRunIds.ToArray(), From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
                 cancellationToken: ct));
         return [.. rows.Select(r => new AttributedSpend(DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)r.Day),
             r.Model, r.Provider, r.VendorModel, r.AppId, r.Currency, r.Requests, Cost.FromNanos(r.Nanos)))];

@@ -33,13 +33,14 @@ public interface IUsageStore
 
     Task<UsagePage> QueryAsync(UsageQuery query, CancellationToken ct);
 
+    /// <summary>The workspace's records with <c>at</c> in [<paramref name="from"/>, <paramref name="to"/>) whose app is one of
+    /// <paramref name="appIds"/>, whose key is one of <paramref name="keyIds"/> or whose evaluation run is one of
+    /// <paramref name="evaluationRunIds"/> (each record counted once), summed per day, model, vendor model, app and currency.</summary>
+    Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds, IReadOnlyCollection<string> keyIds,
+        IReadOnlyCollection<string> evaluationRunIds, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
+
     /// <summary>The requests a vendor bills, summed per UTC day, vendor model and currency for one provider, with <c>at</c>
     /// in [<paramref name="from"/>, <paramref name="to"/>): every <c>ok</c> record, and <c>client_aborted</c> or
     /// <c>upstream_error</c> records that carry tokens; never <c>rejected</c> ones.</summary>
-    /// <summary>The workspace's records with <c>at</c> in [<paramref name="from"/>, <paramref name="to"/>) whose app is one of
-    /// <paramref name="appIds"/> or whose key is one of <paramref name="keyIds"/>, summed per day, model, vendor model, app and currency.</summary>
-    Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds, IReadOnlyCollection<string> keyIds,
-        DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
-
     Task<IReadOnlyList<BilledDay>> BilledDaysAsync(string provider, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
 }

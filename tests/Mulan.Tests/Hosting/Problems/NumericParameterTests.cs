@@ -327,7 +327,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "DELETE /api/pilots/{id}/scope/{itemId}", "GET /api/pilots/", "GET /api/pilots/{id}", "GET /api/pilots/{id}/changes", "GET /api/pilots/{id}/ledger",
         "GET /api/pilots/{id}/report", "GET /api/pilots/{id}/signoff", "PATCH /api/pilots/{id}", "POST /api/pilots/", "POST /api/pilots/{id}/changes",
         "POST /api/pilots/{id}/changes/{cid}/approve", "POST /api/pilots/{id}/changes/{cid}/reject", "POST /api/pilots/{id}/effort",
-        "POST /api/pilots/{id}/freeze", "POST /api/pilots/{id}/scope", "POST /api/pilots/{id}/signoff", "PUT /api/pilots/{id}/scope/{itemId}",
+        "POST /api/pilots/{id}/freeze", "POST /api/pilots/{id}/bakeoffs", "GET /api/pilots/{id}/bakeoffs", "DELETE /api/pilots/{id}/bakeoffs/{bakeoffId}", "POST /api/pilots/{id}/scope", "POST /api/pilots/{id}/signoff", "PUT /api/pilots/{id}/scope/{itemId}",
     ];
 
     [Fact]
