@@ -230,14 +230,22 @@ public sealed class PilotScopeCommand : AsyncCommand<PilotScopeCommand.Settings>
             return 0;
         }
         JsonNode item;
-        if (s.Item is null)
+        try
         {
-            item = await api.SendJsonAsync(HttpMethod.Post, PilotArgs.Path(id, "/scope"), s.ScopeBody(), ct);
+            if (s.Item is null)
+            {
+                item = await api.SendJsonAsync(HttpMethod.Post, PilotArgs.Path(id, "/scope"), s.ScopeBody(), ct);
+            }
+            else
+            {
+                var current = await CurrentItemAsync(api, id, s.Item, ct);
+                item = await api.SendJsonAsync(HttpMethod.Put, PilotArgs.Path(id, $"/scope/{Uri.EscapeDataString(s.Item)}"), s.ScopeBody(current), ct);
+            }
         }
-        else
+        catch (CliUserException e) when (e.Status == 409)
         {
-            var current = await CurrentItemAsync(api, id, s.Item, ct);
-            item = await api.SendJsonAsync(HttpMethod.Put, PilotArgs.Path(id, $"/scope/{Uri.EscapeDataString(s.Item)}"), s.ScopeBody(current), ct);
+            // The server names its endpoint; someone at the command line wants the verb.
+            throw new CliUserException($"{e.Message} From the command line: mulan pilot change {id} ... --effort-days D --cost AMOUNT_CUR --reason TEXT", 409);
         }
         return AppSettings.Report(s, item, $"{item["id"]}: {item["title"]} ({item["priority"]})");
     }
