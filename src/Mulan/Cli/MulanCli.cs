@@ -153,6 +153,8 @@ public static class MulanCli
                 pilot.AddCommand<PilotStatusCommand>("status").WithDescription("Cost to date, contract, margin, burn, forecast, alerts, and each item's acceptance.");
                 pilot.AddCommand<PilotReportCommand>("report").WithDescription("The report as html, md or json in zh-Hans, zh-Hant or en, to a file or stdout.")
                     .WithExample("pilot", "report", "pilot_abc", "--lang", "zh-Hans", "--out", "report.html");
+                pilot.AddCommand<PilotSignoffCommand>("signoff").WithDescription("Sign the report as it is now (stored with its SHA-256); alone, list the signatures.")
+                    .WithExample("pilot", "signoff", "pilot_abc", "--side", "customer", "--name", "Li Wei");
             });
             c.AddBranch("admin", admin =>
             {

@@ -145,3 +145,54 @@ public sealed class PilotReportCommand : AsyncCommand<PilotReportCommand.Setting
             $"{id}: {s.ResolvedFormat} report written to {target} ({bytes} bytes)");
     }
 }
+
+/// <summary><c>mulan pilot signoff PILOT --side customer|vendor --name NAME</c>: signs the report as it is now; alone, lists the signatures.</summary>
+public sealed class PilotSignoffCommand : AsyncCommand<PilotSignoffCommand.Settings>
+{
+    public sealed class Settings : PilotSettings
+    {
+        [CommandOption("--side <SIDE>")]
+        [Description("customer or vendor.")]
+        public string? Side { get; init; }
+
+        [CommandOption("--name <NAME>")]
+        [Description("Who signs.")]
+        public string? Name { get; init; }
+
+        public override ValidationResult Validate() => PilotArgs.Check(() =>
+        {
+            if (Side is not null)
+            {
+                PilotArgs.OneOf("--side", Side, ["customer", "vendor"]);
+            }
+            if ((Side is null) != (Name is null))
+            {
+                throw new CliUserException(Side is null ? "--side: required with --name (customer or vendor)" : "--name: required with --side (who signs)");
+            }
+        });
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken ct)
+    {
+        using var api = new MulanApiClient(s);
+        var id = await PilotArgs.ResolveAsync(api, s.Pilot, ct);
+        if (s.Side is not null)
+        {
+            var signed = await api.SendJsonAsync(HttpMethod.Post, PilotArgs.Path(id, "/signoff"), new JsonObject { ["side"] = s.Side, ["name"] = s.Name }, ct);
+            return AppSettings.Report(s, signed, $"{id}: signed by {signed["name"]} for the {signed["side"]} at {signed["at"]}, report SHA-256 {signed["sha256"]}");
+        }
+        var list = await api.GetAsync(PilotArgs.Path(id, "/signoff"), ct);
+        if (s.Json)
+        {
+            JsonTables.Print(list);
+            return 0;
+        }
+        var table = new Table().AddColumns("side", "name", "at", "sha256");
+        foreach (var sig in (list["signoffs"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            table.AddRow(JsonTables.Cell(sig["side"]), JsonTables.Cell(sig["name"]), JsonTables.Cell(sig["at"]), JsonTables.Cell(sig["sha256"]));
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}

@@ -123,6 +123,10 @@ public sealed class PilotCommandTests : IAsyncLifetime
         Assert.False(File.Exists(html + ".part"));
         var json = JsonNode.Parse(await OkAsync("pilot", "report", id, "--format", "json"))!;
         Assert.Equal(3000.15m, json["summary"]!["effort"]!.GetValue<decimal>());
+
+        var signed = await JsonAsync("pilot", "signoff", id, "--side", "customer", "--name", "Li");
+        Assert.Equal(Mulan.Pilots.PilotReport.Sha256(signed["snapshot"]!.GetValue<string>()), signed["sha256"]!.GetValue<string>());
+        Assert.Contains(signed["sha256"]!.GetValue<string>(), await OkAsync("pilot", "signoff", id));
     }
 
     [Theory]
@@ -145,6 +149,9 @@ public sealed class PilotCommandTests : IAsyncLifetime
     [InlineData("--approve and --reject", "give one", "change", "pilot_x", "--approve", "chg_x", "--reject", "chg_y", "--by", "b")]
     [InlineData("--format", "'pdf'", "report", "pilot_x", "--format", "pdf")]
     [InlineData("--lang", "'fr'", "report", "pilot_x", "--lang", "fr")]
+    [InlineData("--json", "give --out FILE", "report", "pilot_x", "--json")]
+    [InlineData("--side", "'both'", "signoff", "pilot_x", "--side", "both", "--name", "Li")]
+    [InlineData("--name", "required with --side", "signoff", "pilot_x", "--side", "vendor")]
     public async Task A_bad_flag_is_a_usage_error_naming_it_and_nothing_is_sent(string flag, string detail, params string[] args)
     {
         // Nothing listens here: a command that sent anything would fail with exit 2, "Cannot reach the server".
