@@ -56,6 +56,15 @@ internal static partial class PilotArgs
         return d;
     }
 
+    /// <summary>The <c>--alert</c> fractions: each more than 0 and at most 10 (0.8 = 80%).</summary>
+    public static JsonArray Thresholds(IEnumerable<string> given)
+    {
+        var thresholds = given.Select(a => Number("--alert", a, 10)).ToList();
+        return thresholds.Any(t => t == 0)
+            ? throw new CliUserException("--alert: a threshold must be more than 0 (0.8 = 80%)")
+            : new JsonArray([.. thresholds.Select(t => (JsonNode)t)]);
+    }
+
     public static string OneOf(string flag, string text, IReadOnlyList<string> allowed) =>
         allowed.Contains(text, StringComparer.Ordinal) ? text : throw new CliUserException($"{flag}: '{text}' is not one of {string.Join(", ", allowed)}");
 

@@ -19,6 +19,7 @@ public class PilotSettings : ClientSettings
 public class PilotScopeSettings : PilotSettings
 {
     [CommandOption("--title <TITLE>")]
+    [Description("The item's title (required to add one).")]
     public string? Title { get; init; }
 
     [CommandOption("--priority <P>")]
@@ -26,9 +27,11 @@ public class PilotScopeSettings : PilotSettings
     public string? Priority { get; init; }
 
     [CommandOption("--description <TEXT>")]
+    [Description("What the item covers (shown in the report).")]
     public string? Description { get; init; }
 
     [CommandOption("--owner <NAME>")]
+    [Description("Who answers for the item.")]
     public string? Owner { get; init; }
 
     [CommandOption("--app <SLUG_OR_ID>")]
@@ -156,12 +159,7 @@ public sealed class PilotCreateCommand : AsyncCommand<PilotCreateCommand.Setting
             if (Keys.Length > 0) { body["keys"] = new JsonArray([.. Keys.Select(k => (JsonNode)k)]); }
             if (Alerts.Length > 0 || Webhook is not null)
             {
-                var thresholds = Alerts.Select(a => PilotArgs.Number("--alert", a, 10)).ToList();
-                if (thresholds.Any(t => t == 0))
-                {
-                    throw new CliUserException("--alert: a threshold must be more than 0 (0.8 = 80%)");
-                }
-                var alerts = new JsonObject { ["thresholds"] = new JsonArray([.. thresholds.Select(t => (JsonNode)t)]) };
+                var alerts = new JsonObject { ["thresholds"] = PilotArgs.Thresholds(Alerts) };
                 if (Webhook is not null)
                 {
                     alerts["webhook"] = new JsonObject { ["url"] = Webhook };
@@ -197,8 +195,16 @@ public sealed class PilotScopeCommand : AsyncCommand<PilotScopeCommand.Settings>
         [Description("Change this item (the flags given replace its fields) instead of adding one.")]
         public string? Item { get; init; }
 
+        [CommandOption("--remove <ID>")]
+        [Description("Remove this item (before the freeze).")]
+        public string? Remove { get; init; }
+
         public override ValidationResult Validate() => PilotArgs.Check(() =>
         {
+            if (Remove is not null && (Item is not null || HasScopeFields))
+            {
+                throw new CliUserException("--remove: removes an item; leave out --item and the item's fields");
+            }
             ParseScope();
             if (Item is not null && !HasScopeFields)
             {
@@ -215,7 +221,7 @@ public sealed class PilotScopeCommand : AsyncCommand<PilotScopeCommand.Settings>
     {
         using var api = new MulanApiClient(s);
         var id = await PilotArgs.ResolveAsync(api, s.Pilot, ct);
-        if (!s.HasScopeFields)
+        if (!s.HasScopeFields && s.Remove is null)
         {
             var pilot = await api.GetAsync(PilotArgs.Path(id), ct);
             if (s.Json)
@@ -232,6 +238,11 @@ public sealed class PilotScopeCommand : AsyncCommand<PilotScopeCommand.Settings>
         JsonNode item;
         try
         {
+            if (s.Remove is not null)
+            {
+                await api.DeleteAsync(PilotArgs.Path(id, $"/scope/{Uri.EscapeDataString(s.Remove)}"), ct);
+                return AppSettings.Report(s, new JsonObject { ["removed"] = s.Remove }, $"{s.Remove}: removed from the scope of {id}");
+            }
             if (s.Item is null)
             {
                 item = await api.SendJsonAsync(HttpMethod.Post, PilotArgs.Path(id, "/scope"), s.ScopeBody(), ct);

@@ -63,6 +63,18 @@ public sealed class PilotCommandTests : IAsyncLifetime
         Assert.Contains($"factRecall ≥ 0.8 ({setId})", listed);
         Assert.Contains($"latencyP95Ms ≤ 4000 ({setId})", listed);
         Assert.Contains("not frozen", listed);
+        var extra = (await JsonAsync("pilot", "scope", id, "--title", "Spare", "--priority", "wont"))["id"]!.GetValue<string>();
+        Assert.Contains("removed", await OkAsync("pilot", "scope", id, "--remove", extra));
+        Assert.Single((await _host.Admin.GetFromJsonAsync<JsonObject>($"api/pilots/{id}"))!["scope"]!.AsArray());
+
+        await OkAsync("pilot", "update", id, "--status", "active", "--alert", "0.5", "--webhook", "https://hooks.example.com/pilot");
+        Assert.Contains("budget 2000 CNY", await OkAsync("pilot", "update", id, "--budget", "2000CNY", "--alert", "0.9"));
+        var updated = (await _host.Admin.GetFromJsonAsync<JsonObject>($"api/pilots/{id}"))!["pilot"]!;
+        Assert.Equal("active", updated["status"]!.GetValue<string>());
+        Assert.Equal(2000m, updated["budget"]!["amount"]!.GetValue<decimal>());
+        Assert.Equal(0.9m, Assert.Single(updated["alerts"]!["thresholds"]!.AsArray())!.GetValue<decimal>());
+        // New thresholds keep the webhook given before.
+        Assert.Equal("https://hooks.example.com/pilot", updated["alerts"]!["webhook"]!["url"]!.GetValue<string>());
 
         Assert.Contains("1 items in the baseline", await OkAsync("pilot", "freeze", id));
         var (refused, refusedOut, refusedErr) = await MulanProcess.RunAsync(["pilot", "scope", id, "--title", "Also translate", "--priority", "should"], _env);
@@ -100,7 +112,7 @@ public sealed class PilotCommandTests : IAsyncLifetime
         Assert.Matches(@"effort\W+3000\.15\W+1\.5 person-days", status);
         Assert.Matches(@"cost to date\W+3000\.15\W+1% of the contract", status);
         Assert.Matches(@"margin\W+296999\.85\W+99%", status); // 300000 − 3000.15
-        Assert.Matches(@"contract value\W+300000\W+budget\W+1000\W+0% used", status);
+        Assert.Matches(@"contract value\W+300000\W+budget\W+2000\W+0% used", status);
         Assert.Contains("not_evaluated", status);
         var statusJson = await JsonAsync("pilot", "status", id);
         Assert.Equal(3000.15m, statusJson["ledger"]!["effort"]!.GetValue<decimal>());
@@ -150,6 +162,9 @@ public sealed class PilotCommandTests : IAsyncLifetime
     [InlineData("--format", "'pdf'", "report", "pilot_x", "--format", "pdf")]
     [InlineData("--lang", "'fr'", "report", "pilot_x", "--lang", "fr")]
     [InlineData("--json", "give --out FILE", "report", "pilot_x", "--json")]
+    [InlineData("--status", "'open'", "update", "pilot_x", "--status", "open")]
+    [InlineData("--webhook", "give what to change", "update", "pilot_x")]
+    [InlineData("--remove", "leave out --item", "scope", "pilot_x", "--remove", "scope_a", "--title", "t")]
     [InlineData("--side", "'both'", "signoff", "pilot_x", "--side", "both", "--name", "Li")]
     [InlineData("--name", "required with --side", "signoff", "pilot_x", "--side", "vendor")]
     public async Task A_bad_flag_is_a_usage_error_naming_it_and_nothing_is_sent(string flag, string detail, params string[] args)
