@@ -135,6 +135,29 @@ public static class MulanCli
                 ev.AddCommand<EvalShowCommand>("show").WithDescription("A run with its metrics.");
                 ev.AddCommand<EvalCompareCommand>("compare").WithDescription("Two runs metric by metric, and how many items got better or worse.");
             });
+            c.AddBranch("pilot", pilot =>
+            {
+                pilot.SetDescription("Pilots: scope and change control, effort, ledger, acceptance and the report both sides sign.");
+                pilot.SetDefaultCommand<PilotListCommand>();
+                pilot.AddCommand<PilotCreateCommand>("create").WithDescription("Create a pilot; prints its id.")
+                    .WithExample("pilot", "create", "--name", "\"HR FAQ\"", "--customer", "Acme", "--contract", "300000CNY", "--start", "2026-01-05", "--end", "2026-03-31", "--budget", "5000CNY");
+                pilot.AddCommand<PilotListCommand>("list").WithDescription("List pilots.");
+                pilot.AddCommand<PilotUpdateCommand>("update").WithDescription("Change status, name, dates, budget, keys or alerts.")
+                    .WithExample("pilot", "update", "pilot_abc", "--status", "active");
+                pilot.AddCommand<PilotScopeCommand>("scope").WithDescription("List the scope; before the freeze, add an item (--title, --priority, --criterion), change one (--item) or remove one (--remove).")
+                    .WithExample("pilot", "scope", "pilot_abc", "--title", "\"HR policy answers\"", "--priority", "must", "--app", "hr-policy-qa", "--criterion", "factRecall=0.8@evs_abc");
+                pilot.AddCommand<PilotFreezeCommand>("freeze").WithDescription("Freeze the scope as the baseline; later changes are change requests.");
+                pilot.AddCommand<PilotChangeCommand>("change").WithDescription("List change requests, request one (with its impact), or --approve/--reject one.")
+                    .WithExample("pilot", "change", "pilot_abc", "--title", "\"Also translate\"", "--priority", "should", "--effort-days", "3", "--cost", "9000CNY", "--schedule-days", "5", "--reason", "\"asked in week 4\"")
+                    .WithExample("pilot", "change", "pilot_abc", "--approve", "chg_abc", "--by", "\"Acme PM\"");
+                pilot.AddCommand<PilotEffortCommand>("effort").WithDescription("Log person-days of a role at a day rate.")
+                    .WithExample("pilot", "effort", "pilot_abc", "--role", "engineer", "--days", "1.5", "--rate", "2000CNY", "--item", "scope_abc");
+                pilot.AddCommand<PilotStatusCommand>("status").WithDescription("Cost to date, contract, margin, burn, forecast, alerts, and each item's acceptance.");
+                pilot.AddCommand<PilotReportCommand>("report").WithDescription("The report as html, md or json in zh-Hans, zh-Hant or en, to a file or stdout.")
+                    .WithExample("pilot", "report", "pilot_abc", "--lang", "zh-Hans", "--out", "report.html");
+                pilot.AddCommand<PilotSignoffCommand>("signoff").WithDescription("Sign the report as it is now (stored with its SHA-256); alone, list the signatures.")
+                    .WithExample("pilot", "signoff", "pilot_abc", "--side", "customer", "--name", "\"Li Wei\"");
+            });
             c.AddBranch("admin", admin =>
             {
                 admin.SetDescription("Operations on this machine's data folder.");
