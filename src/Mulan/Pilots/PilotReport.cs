@@ -84,7 +84,11 @@ public static class PilotReport
 
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
-    private static string D(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+    // Exact amounts without trailing zeros (1.5 × 2000.10 shows 3000.15, not 3000.150); the JSON carries the decimals as they are.
+    private static string D(decimal d) => d.ToString("0.############################", CultureInfo.InvariantCulture);
+
+    // Burn rate and forecast are quotients (28 digits of a division): to the cent in md and html, exact in the JSON.
+    private static string Cents(decimal d) => Math.Round(d, 2, MidpointRounding.AwayFromZero).ToString("0.00", CultureInfo.InvariantCulture);
     private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static JsonArray Shares(IReadOnlyList<Share> shares) => [.. shares.Select(s => (JsonNode)new JsonObject { ["name"] = s.Name, ["amount"] = s.Amount })];
@@ -173,8 +177,8 @@ public static class PilotReport
         Line($"| {T("spend", lang)} | {D(l.Spend)} {c} |");
         Line($"| {T("costToDate", lang)} | {D(l.CostToDate)} {c} |");
         Line($"| {T("margin", lang)} | {D(l.Margin)} {c} |");
-        Line($"| {T("burn", lang)} | {D(l.BurnRatePerDay)} {c} |");
-        Line($"| {T("forecast", lang)} | {D(l.Forecast)} {c} |");
+        Line($"| {T("burn", lang)} | {Cents(l.BurnRatePerDay)} {c} |");
+        Line($"| {T("forecast", lang)} | {Cents(l.Forecast)} {c} |");
         Line($"| {T("requests", lang)} | {l.Requests} |");
         Line();
         Line($"## {T("scope", lang)}");
@@ -335,8 +339,8 @@ public static class PilotReport
         Row("spend", $"{D(l.Spend)} {l.Currency}");
         Row("costToDate", $"{D(l.CostToDate)} {l.Currency}");
         Row("margin", $"{D(l.Margin)} {l.Currency}");
-        Row("burn", $"{D(l.BurnRatePerDay)} {l.Currency}");
-        Row("forecast", $"{D(l.Forecast)} {l.Currency}");
+        Row("burn", $"{Cents(l.BurnRatePerDay)} {l.Currency}");
+        Row("forecast", $"{Cents(l.Forecast)} {l.Currency}");
         sb.Append("</table>");
         sb.Append(Bars(T("costToDate", lang), [new Share(T("contract", lang), l.ContractValue), new Share(T("costToDate", lang), l.CostToDate),
             new Share(T("forecast", lang), l.Forecast)]));

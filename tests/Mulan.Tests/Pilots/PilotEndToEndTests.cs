@@ -191,6 +191,7 @@ public sealed class PilotEndToEndTests
         Assert.Contains("## 对比评测: Which vendor for HR", md);
         Assert.Contains("kb " + kb + " + qwen", md);
         Assert.Contains("HR &lt;assistant&gt;", md);
+        Assert.Contains("| 交付投入 | 4065.15 CNY (2 人天) |", md);
         var html = await admin.GetStringAsync($"api/pilots/{pilot}/report?format=html&lang=zh-Hant");
         Assert.Contains("比較評測", html);
         Assert.Contains("HR &lt;assistant&gt;", html);
