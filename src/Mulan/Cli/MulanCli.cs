@@ -152,6 +152,8 @@ public static class MulanCli
                     .WithExample("pilot", "change", "pilot_abc", "--approve", "chg_abc", "--by", "\"Acme PM\"");
                 pilot.AddCommand<PilotEffortCommand>("effort").WithDescription("Log person-days of a role at a day rate.")
                     .WithExample("pilot", "effort", "pilot_abc", "--role", "engineer", "--days", "1.5", "--rate", "2000CNY", "--item", "scope_abc");
+                pilot.AddCommand<PilotBakeoffCommand>("bakeoff").WithDescription("List the pilot's bake-offs as ranked tables, or record one (--title, --run ...) whose runs' cost counts in its ledger.")
+                    .WithExample("pilot", "bakeoff", "pilot_abc", "--title", "\"Which vendor for HR\"", "--run", "evr_a", "--run", "evr_b", "--weight", "factRecall=0.7", "--weight", "cost=0.3");
                 pilot.AddCommand<PilotStatusCommand>("status").WithDescription("Cost to date, contract, margin, burn, forecast, alerts, and each item's acceptance.");
                 pilot.AddCommand<PilotReportCommand>("report").WithDescription("The report as html, md or json in zh-Hans, zh-Hant or en, to a file or stdout.")
                     .WithExample("pilot", "report", "pilot_abc", "--lang", "zh-Hans", "--out", "report.html");

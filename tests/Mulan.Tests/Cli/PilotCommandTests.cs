@@ -167,6 +167,9 @@ public sealed class PilotCommandTests : IAsyncLifetime
     [InlineData("--remove", "leave out --item", "scope", "pilot_x", "--remove", "scope_a", "--title", "t")]
     [InlineData("--side", "'both'", "signoff", "pilot_x", "--side", "both", "--name", "Li")]
     [InlineData("--name", "required with --side", "signoff", "pilot_x", "--side", "vendor")]
+    [InlineData("--title and --run", "give both", "bakeoff", "pilot_x", "--title", "t")]
+    [InlineData("--weight", "'vibes=1'", "bakeoff", "pilot_x", "--title", "t", "--run", "evr_a", "--weight", "vibes=1")]
+    [InlineData("--remove", "give it alone", "bakeoff", "pilot_x", "--remove", "bko_a", "--run", "evr_a")]
     public async Task A_bad_flag_is_a_usage_error_naming_it_and_nothing_is_sent(string flag, string detail, params string[] args)
     {
         // Nothing listens here: a command that sent anything would fail with exit 2, "Cannot reach the server".
@@ -176,6 +179,34 @@ public sealed class PilotCommandTests : IAsyncLifetime
         Assert.Contains(flag + ":", stderr);
         Assert.Contains(detail, stderr);
         Assert.DoesNotContain("server", stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_bakeoff_is_recorded_listed_as_a_ranked_table_and_removed()
+    {
+        var start = DateTime.UtcNow.ToString("yyyy-MM-dd");
+        var id = (await OkAsync("pilot", "create", "--name", "vendors", "--customer", "Acme", "--contract", "1000CNY", "--start", start, "--end", start)).Trim();
+        var set = await Mulan.Tests.Evaluations.EvaluationRunTests.CreateSetAsync(_host.Admin, [new { question = "hello", expectedFacts = new[] { "hello" } }]);
+        var runs = new List<string>();
+        foreach (var model in new[] { "chat", "chat-short" })
+        {
+            var started = await Mulan.Tests.Evaluations.EvaluationRunTests.StartAsync(_host.Admin, new { set, target = new { model } });
+            var run = await Mulan.Tests.Evaluations.EvaluationRunTests.WaitAsync(_host.Admin, started["id"]!.GetValue<string>());
+            Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+            runs.Add(run["id"]!.GetValue<string>());
+        }
+        var created = await JsonAsync("pilot", "bakeoff", id, "--title", "Which route", "--run", runs[0], "--run", runs[1], "--weight", "cost=1");
+        Assert.Equal(1.0, created["weights"]!["cost"]!.GetValue<double>());
+        Assert.Equal(runs.Order(), created["rows"]!.AsArray().Select(r => r!["run"]!.GetValue<string>()).Order());
+        var listed = await OkAsync("pilot", "bakeoff", id);
+        Assert.Contains("Which route", listed);
+        Assert.Contains(runs[0], listed);
+        Assert.Contains("chat-short", listed);
+        var (code, _, stderr) = await MulanProcess.RunAsync(["pilot", "bakeoff", id, "--title", "t", "--run", "evr_nope"], _env);
+        Assert.Equal(1, code);
+        Assert.Contains("$.runs[0]", stderr);
+        Assert.Contains("deleted", await OkAsync("pilot", "bakeoff", id, "--remove", created["id"]!.GetValue<string>()));
+        Assert.Contains("no bake-offs", await OkAsync("pilot", "bakeoff", id));
     }
 
     [Fact]
