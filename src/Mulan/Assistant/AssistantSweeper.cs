@@ -44,11 +44,7 @@ public sealed partial class AssistantSweeper(RunService runs, ScheduleRunner sch
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        try
-        {
-            await runs.IdleAsync().WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
+        if (!await runs.WaitIdleAsync(cancellationToken))
         {
             LogRunsStillGoing(logger);
         }

@@ -29,7 +29,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
     public const int MaxConcurrency = 16;
     public const int MaxAnswerStored = 16_000;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _active = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly Hosting.BackgroundWork _background = new();
 
     private GatewayProxy Proxy => field ??= services.GetRequiredService<GatewayProxy>();
 
@@ -65,8 +65,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 cts.Dispose();
             }
         }, CancellationToken.None);
-        _background.TryAdd(task, 0);
-        task.ContinueWith(t => _background.TryRemove(t, out _), TaskScheduler.Default);
+        _background.Track(task);
     }
 
     /// <summary>Marks the run cancelled and stops its calls; false when it had already ended.</summary>
@@ -87,8 +86,11 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
         return ended;
     }
 
-    /// <summary>Waits for the runs executing here (tests, shutdown).</summary>
-    public Task DrainAsync() => Task.WhenAll(_background.Keys);
+    /// <summary>Waits for the runs executing here (tests).</summary>
+    public Task DrainAsync() => _background.IdleAsync();
+
+    /// <summary>Waits for the runs executing here within the shutdown timeout; false when some were still going.</summary>
+    public Task<bool> WaitIdleAsync(CancellationToken ct) => _background.WaitIdleAsync(ct);
 
     /// <summary>Why the target cannot be called (deleted, unpublished), or null when it can.</summary>
     public async Task<string?> TargetProblemAsync(string workspaceId, EvaluationTarget target, CancellationToken ct) =>
@@ -405,7 +407,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
 }
 
 /// <summary>Picks up the runs that were running when the server stopped and carries them on.</summary>
-public sealed class EvaluationResumer(IEvaluationStore store, EvaluationRunner runner, ILogger<EvaluationResumer> logger) : BackgroundService
+public sealed partial class EvaluationResumer(IEvaluationStore store, EvaluationRunner runner, ILogger<EvaluationResumer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -419,6 +421,13 @@ public sealed class EvaluationResumer(IEvaluationStore store, EvaluationRunner r
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await runner.DrainAsync().WaitAsync(cancellationToken);
+        // A run still asking when the timeout ends stays running in storage and resumes at the next start.
+        if (!await runner.WaitIdleAsync(cancellationToken))
+        {
+            LogRunsStillGoing(logger);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evaluation runs were still going when the shutdown timeout ended; they resume at the next start")]
+    private static partial void LogRunsStillGoing(ILogger logger);
 }

@@ -28,6 +28,7 @@ public static class ConfigFileSchema
         [GovernanceOptions.Section] = typeof(GovernanceOptions),
         [Outbound.OutboundOptions.Section] = typeof(Outbound.OutboundOptions),
         [Assistant.AssistantOptions.Section] = typeof(Assistant.AssistantOptions),
+        [Pilots.PilotOptions.Section] = typeof(Pilots.PilotOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

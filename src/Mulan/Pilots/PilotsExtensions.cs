@@ -5,7 +5,10 @@ public static class PilotsExtensions
 {
     public static IServiceCollection AddPilots(this IServiceCollection services)
     {
+        services.AddOptions<PilotOptions>().BindConfiguration(PilotOptions.Section).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PilotOptions>, PilotOptionsValidator>();
         services.AddSingleton<PilotService>();
+        services.AddHostedService<PilotAlertWatcher>();
         return services;
     }
 

@@ -42,7 +42,7 @@ public sealed partial class RunService(
     // the locks do not grow with the number of runs ever decided; a decision holds its stripe for milliseconds.
     private readonly SemaphoreSlim[] _decisions = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentRuns);
-    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly Hosting.BackgroundWork _background = new();
 
     /// <summary>Creates a run in status <c>running</c>; <see cref="ExecuteAsync"/> or <see cref="StartInBackground"/> runs it.</summary>
     /// <param name="history">earlier turns of a chat (user and assistant messages), before the input.</param>
@@ -95,14 +95,13 @@ public sealed partial class RunService(
         Track(task);
     }
 
-    private void Track(Task task)
-    {
-        _background.TryAdd(task, 0);
-        task.ContinueWith(t => _background.TryRemove(t, out _), TaskScheduler.Default);
-    }
+    private void Track(Task task) => _background.Track(task);
 
     /// <summary>Background runs still going (tests and shutdown wait for them).</summary>
-    public Task IdleAsync() => Task.WhenAll(_background.Keys);
+    public Task IdleAsync() => _background.IdleAsync();
+
+    /// <summary>Waits for the background runs within the shutdown timeout; false when some were still going.</summary>
+    public Task<bool> WaitIdleAsync(CancellationToken ct) => _background.WaitIdleAsync(ct);
 
     /// <summary>
     /// Advances the run until it ends or waits for approval. <paramref name="onStep"/> sees each step as it is stored
