@@ -237,7 +237,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
     private async Task<Asked> AskAsync(EvaluationRun run, Resolved target, string bearer, int index, EvaluationItem item, CancellationToken ct)
     {
         // The calls the target makes to this server over HTTP (retrieval's embeddings, reranking) carry the run too.
-        var scope = EvaluationScope.Begin(run.Id);
+        var scope = SelfCallScope.BeginEvaluation(run.Id);
         var started = Stopwatch.GetTimestamp();
         var call = target.KnowledgeBase is { } kb
             ? await AskKnowledgeAsync(kb, target.Model, bearer, item.Question, ct)
@@ -295,7 +295,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
 
     /// <summary>Adds what the item's self-calls over HTTP cost (in the call's currency, converted at today's rate when it
     /// differs; a cost with no rate to convert it is left out of the item's figure and logged, the ledger still has it).</summary>
-    private Called WithSelfCalls(Called call, EvaluationScope scope)
+    private Called WithSelfCalls(Called call, SelfCallScope scope)
     {
         var (prompt, completion) = scope.Tokens;
         var cost = call.Cost;

@@ -74,8 +74,8 @@ public sealed partial class GatewayProxy(
         }
         x.Request = request;
         x.Model = request.Model;
-        x.App = call?.App;
-        x.EvaluationRunId = ctx.Features.Get<EvaluationCall>()?.RunId ?? call?.App.EvaluationRunId ?? EvaluationScope.FromHeader(ctx.Request, key);
+        x.App = call?.App ?? SelfCallScope.AppOf(ctx.Request, key);
+        x.EvaluationRunId = ctx.Features.Get<EvaluationCall>()?.RunId ?? call?.App.EvaluationRunId ?? SelfCallScope.EvaluationRunOf(ctx.Request, key);
         x.EndUser = call?.App.EndUser ?? EndUserOf(request);
         if (call is null && request.Model.StartsWith(IAppModels.Prefix, StringComparison.Ordinal))
         {

@@ -29,11 +29,8 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        var evaluation = EvaluationScope.Current;
-        if (evaluation is not null)
-        {
-            request.Headers.Add(EvaluationScope.Header, evaluation.RunId);
-        }
+        var scope = SelfCallScope.Current;
+        scope?.Stamp(request);
         HttpResponseMessage response;
         try
         {
@@ -48,7 +45,7 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
-                evaluation?.Add(Header(response, "x-mulan-cost"), Header(response, "x-mulan-cost-currency"));
+                scope?.Add(Header(response, "x-mulan-cost"), Header(response, "x-mulan-cost-currency"));
                 throw new GatewayCallException((int)response.StatusCode, ErrorMessage(text));
             }
             try
@@ -56,7 +53,7 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
                 var json = JsonNode.Parse(text) ?? throw new GatewayCallException(502, "the gateway answered with an empty body");
                 // Chat tokens count towards the item; an embedding's input is the retrieval's, not the answer's.
                 var chat = path.EndsWith("chat/completions", StringComparison.Ordinal);
-                evaluation?.Add(Header(response, "x-mulan-cost"), Header(response, "x-mulan-cost-currency"),
+                scope?.Add(Header(response, "x-mulan-cost"), Header(response, "x-mulan-cost-currency"),
                     chat ? Tokens(json, "prompt_tokens") : 0, chat ? Tokens(json, "completion_tokens") : 0);
                 return json;
             }

@@ -164,18 +164,34 @@ public sealed class EvaluationRunTests : IAsyncLifetime
         Assert.Equal(embedded.Sum(r => r["cost"]!["amount"]!.GetValue<decimal>()), cost);
 
         // An app over the same base: its retrieval's query embedding is charged to the run too, and counted in its cost.
-        await AppTestKit.PublishAsync(_host, new { slug = "leave-qa", name = "Leave", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { kb } });
+        var leaveApp = await AppTestKit.PublishAsync(_host, new { slug = "leave-qa", name = "Leave", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { kb } });
         var viaApp = await WaitAsync(_host.Admin, (await StartAsync(_host.Admin, new { set, target = new { app = "leave-qa" } }))["id"]!.GetValue<string>());
         Assert.Equal("succeeded", viaApp["status"]!.GetValue<string>());
         var appRecords = await _host.WaitForRecordsAsync(3, $"&evaluationRun={viaApp["id"]}");
         Assert.Contains(appRecords, r => r["model"]!.GetValue<string>() == "embed");
+        // The query embedding is the app's as well: its app, version and the app request it served.
+        var appRequests = appRecords.Where(r => r["endpoint"]!.GetValue<string>() == "app.chat").Select(r => r["requestId"]!.GetValue<string>()).ToList();
+        Assert.Equal(2, appRequests.Count);
+        Assert.All(appRecords.Where(r => r["model"]!.GetValue<string>() == "embed"), r =>
+        {
+            Assert.Equal(leaveApp, r["app"]!.GetValue<string>());
+            Assert.Equal(1, r["appVersion"]!.GetValue<int>());
+            Assert.Contains(r["parentRequestId"]!.GetValue<string>(), appRequests);
+        });
         Assert.Equal(appRecords.Sum(r => r["cost"]!["amount"]!.GetValue<decimal>()), viaApp["metrics"]!["cost"]!["amount"]!.GetValue<decimal>());
 
         // The header that carries a run across a self-call means nothing on a client's key.
         var client = _host.Client(await _host.CreateKeyAsync(new { name = "c" }));
         using var forged = new HttpRequestMessage(HttpMethod.Post, "v1/embeddings") { Content = JsonContent.Create(new { model = "embed", input = "x" }) };
         forged.Headers.Add("x-mulan-evaluation-run", extractive["id"]!.GetValue<string>());
-        (await client.SendAsync(forged)).EnsureSuccessStatusCode();
+        forged.Headers.Add("x-mulan-app", leaveApp);
+        forged.Headers.Add("x-mulan-app-version", "1");
+        using var forgedResponse = await client.SendAsync(forged);
+        forgedResponse.EnsureSuccessStatusCode();
+        var forgedId = forgedResponse.Headers.GetValues("x-mulan-request-id").Single();
+        var forgedRecord = (await _host.UsageRecordsAsync()).Single(r => r["requestId"]!.GetValue<string>() == forgedId);
+        Assert.Null(forgedRecord["app"]?.GetValue<string>());
+        Assert.Null(forgedRecord["evaluationRun"]?.GetValue<string>());
         Assert.Equal(embedded.Count, (await _host.UsageRecordsAsync($"&evaluationRun={extractive["id"]}")).Count);
         Assert.True((await _host.UsageRecordsAsync()).Count > before + records.Count + embedded.Count + appRecords.Count);
 

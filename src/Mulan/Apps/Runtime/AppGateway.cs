@@ -98,8 +98,10 @@ public sealed partial class AppGateway(
             }
         }
         history = Trim(history, definition.Conversation?.HistoryTokens ?? DefaultHistoryTokens);
-        var call = new AppCall(ctx, x, app, turn with { Question = question, History = history }, owner, conversation,
-            new AppAttribution(app.App.Id, app.Version, app.App.WorkspaceId, x.EndUser, x.RequestId, definition.Budget) { EvaluationRunId = x.EvaluationRunId });
+        var attribution = new AppAttribution(app.App.Id, app.Version, app.App.WorkspaceId, x.EndUser, x.RequestId, definition.Budget) { EvaluationRunId = x.EvaluationRunId };
+        // Retrieval's calls to this server's own gateway (query embeddings, reranking) are the app's too.
+        SelfCallScope.BeginApp(attribution);
+        var call = new AppCall(ctx, x, app, turn with { Question = question, History = history }, owner, conversation, attribution);
         try
         {
             if (definition.Kind == AppKinds.Copywriter)

@@ -194,6 +194,8 @@ public sealed partial class RunService(
         await using var tools = new RunTools(await catalog.ResolveAsync(run.WorkspaceId, definition.Tools ?? [], CancellationToken.None), definition,
             run.WorkspaceId, knowledge, search);
         var calls = new AppAttribution(run.AppId, run.AppVersion, run.WorkspaceId, state.EndUser, state.ParentRequestId, definition.Budget) { RunId = run.Id };
+        // knowledge_search's calls to this server's own gateway (query embeddings, reranking) are the run's too.
+        SelfCallScope.BeginApp(calls);
         var limits = definition.Assistant;
         var maxSteps = limits?.MaxSteps ?? _options.DefaultMaxSteps;
         var maxSeconds = limits?.MaxSeconds ?? _options.DefaultMaxSeconds;
