@@ -54,7 +54,11 @@ public sealed class PilotEndToEndTests
         var end = DateTime.UtcNow.AddDays(89).ToString("yyyy-MM-dd");
 
         // The customer's knowledge and the app the pilot delivers.
-        var kb = await AppTestKit.KnowledgeBaseAsync(host, "年假", "員工每年享有十五天帶薪年假。年假須提前一週申請。");
+        // It embeds through a priced route, so that what retrieval costs is in the ledger too.
+        var kb = Id(await PostAsync(admin, "api/knowledge-bases", new { name = "年假", embeddingModel = "embed" }));
+        var doc = (await PostAsync(admin, $"api/knowledge-bases/{kb}/documents", new { title = "年假.md", text = "員工每年享有十五天帶薪年假。年假須提前一週申請。" },
+            HttpStatusCode.Accepted))["documents"]![0]!["id"]!.GetValue<string>();
+        await Mulan.Tests.Knowledge.KnowledgeApiTests.WaitForDocumentAsync(admin, kb, doc);
         var app = await AppTestKit.PublishAsync(host, new { slug = "hr", name = "HR", kind = "knowledge-qa", model = "chat-cite", knowledgeBases = new[] { "年假" } });
 
         // The evaluation set both sides agreed on, imported from the customer's spreadsheet export.
@@ -141,6 +145,7 @@ public sealed class PilotEndToEndTests
             || r["evaluationRun"]?.GetValue<string>() is { } run && runs.Contains(run)).ToList();
         Assert.Contains(records, r => r["provider"]?.GetValue<string>() == "dashscope");
         Assert.Contains(records, r => r["provider"]?.GetValue<string>() == "fake");
+        Assert.Contains(records, r => r["model"]!.GetValue<string>() == "embed" && r["app"]?.GetValue<string>() == app && r["cost"]!["amount"]!.GetValue<decimal>() > 0);
         Assert.Contains(all, r => !records.Contains(r) && r["key"]!.GetValue<string>() != Id(key) && r["model"]!.GetValue<string>() == "qwen");
         var spend = records.Sum(Cny);
         var summary = report["summary"]!;
