@@ -86,7 +86,7 @@ public sealed class EvalImportCommand : AsyncCommand<EvalImportCommand.Settings>
     }
 }
 
-/// <summary><c>mulan eval run SET --app A | --model M</c>: starts a run, follows it to its end, prints its metrics and checks the thresholds.</summary>
+/// <summary><c>mulan eval run SET --app A | --model M | --knowledge-base KB [--model M]</c>: starts a run, follows it to its end, prints its metrics and checks the thresholds.</summary>
 public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
 {
     public sealed class Settings : ClientSettings
@@ -104,8 +104,12 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
         public string? App { get; init; }
 
         [CommandOption("--model <ROUTE>")]
-        [Description("Evaluate this model route.")]
+        [Description("Evaluate this model route (with --knowledge-base: the route that writes its answers).")]
         public string? Model { get; init; }
+
+        [CommandOption("--knowledge-base <ID_OR_NAME>")]
+        [Description("Evaluate this knowledge base's ask: grounded by --model, or extractive without it.")]
+        public string? KnowledgeBase { get; init; }
 
         [CommandOption("--judge <ROUTE>")]
         [Description("A model route that scores faithfulness and relevance.")]
@@ -129,9 +133,9 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if ((App is null) == (Model is null))
+            if (App is not null ? Model is not null || KnowledgeBase is not null : Model is null && KnowledgeBase is null)
             {
-                return ValidationResult.Error("--app or --model: give exactly one target");
+                return ValidationResult.Error("--app, --model or --knowledge-base: give one target (--model may go with --knowledge-base)");
             }
             try
             {
@@ -181,7 +185,9 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
         var body = new JsonObject
         {
             ["set"] = s.Set,
-            ["target"] = s.App is not null ? new JsonObject { ["app"] = s.App } : new JsonObject { ["model"] = s.Model },
+            ["target"] = s.App is not null ? new JsonObject { ["app"] = s.App }
+                : s.KnowledgeBase is not null ? new JsonObject { ["knowledgeBase"] = s.KnowledgeBase, ["model"] = s.Model }
+                : new JsonObject { ["model"] = s.Model },
         };
         if (s.Version is { } version) { body["version"] = version; }
         if (s.Judge is not null) { body["judge"] = s.Judge; }

@@ -68,4 +68,24 @@ public sealed class EvalCommandTests : IAsyncLifetime
         // Nothing was started: the set does not even exist, and the refusal is not the server's.
         Assert.DoesNotContain("server", stderr, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task A_knowledge_base_is_evaluated_through_its_ask_from_a_jsonl_file()
+    {
+        var kb = await AppTestKit.KnowledgeBaseAsync(_host, "leave", "Staff get fifteen days of paid annual leave.");
+        var jsonl = Path.Combine(_dir, "kb.jsonl");
+        await File.WriteAllTextAsync(jsonl, """
+            {"question": "How many days of annual leave?", "expectedFacts": ["fifteen days"], "expectedSources": ["leave"]}
+            {"question": "quantum chromodynamics lattice gauge", "shouldRefuse": true}
+            """);
+        var setId = (await JsonAsync("eval", "import", jsonl, "--name", "kb", "--workspace", "default"))["id"]!.GetValue<string>();
+        var run = await JsonAsync("eval", "run", setId, "--knowledge-base", "leave", "--fail-under", "sourceHit=1", "--fail-under", "refusalRecall=1");
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        Assert.Equal(kb, run["target"]!["knowledgeBase"]!.GetValue<string>());
+        Assert.Equal(1.0, run["metrics"]!["sourceHit"]!.GetValue<double>());
+
+        var (code, _, stderr) = await MulanProcess.RunAsync(["eval", "run", setId, "--app", "hr", "--knowledge-base", "leave"], _env);
+        Assert.Equal(1, code);
+        Assert.Contains("give one target", stderr);
+    }
 }
