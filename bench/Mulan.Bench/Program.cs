@@ -4,7 +4,8 @@ using Mulan.Bench.Hosting;
 // Gateway overhead and streaming (docs/quality.md §1–2); with `retrieval` first, retrieval quality and keyword
 // index speed (§3); with `ingestion` first, ingestion throughput (§4); with `cli` first, the command line's start time;
 // with `apps` first, what a published knowledge-qa app adds over its model route and how many requests/s it serves;
-// with `assistant` first, what an assistant run's tool-calling loop costs per step and how many runs/s two cores serve.
+// with `assistant` first, what an assistant run's tool-calling loop costs per step and how many runs/s two cores serve;
+// with `evaluations` first, evaluation items/s against direct calls and a pilot report's time at 1k–100k usage records.
 // See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
@@ -24,6 +25,11 @@ if (args.Length > 0 && args[0] == "apps")
 if (args.Length > 0 && args[0] == "assistant")
 {
     return await Mulan.Bench.Assistant.AssistantBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "evaluations")
+{
+    return await Mulan.Bench.Evaluations.EvaluationsBenchmark.RunAsync(args);
 }
 
 if (args.Length > 0 && args[0] == "ingestion")

@@ -9,7 +9,10 @@ namespace Mulan.Bench.Apps;
 /// </summary>
 internal static class AppsQuestions
 {
-    public static IReadOnlyList<string> Load(string datasets, int count)
+    public static IReadOnlyList<string> Load(string datasets, int count) => [.. LoadWithAnswers(datasets, count).Select(q => q.Question)];
+
+    /// <summary>The same questions in the same order, each with its first gold answer (the evaluations mode's expected fact).</summary>
+    public static IReadOnlyList<(string Question, string Answer)> LoadWithAnswers(string datasets, int count)
     {
         var sets = new[]
         {
@@ -23,7 +26,7 @@ internal static class AppsQuestions
             random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(set));
         }
 
-        var questions = new List<string>(count);
+        var questions = new List<(string Question, string Answer)>(count);
         for (var i = 0; questions.Count < count && i < sets.Max(s => s.Count); i++)
         {
             questions.AddRange(sets.Where(s => i < s.Count).Select(s => s[i]));
@@ -32,13 +35,16 @@ internal static class AppsQuestions
         return questions.Count > count ? questions[..count] : questions;
     }
 
-    private static List<string> Read(string path)
+    private static List<(string Question, string Answer)> Read(string path)
     {
         using var json = JsonDocument.Parse(File.ReadAllBytes(path));
         return [.. json.RootElement.GetProperty("data").EnumerateArray()
             .SelectMany(a => a.GetProperty("paragraphs").EnumerateArray())
             .SelectMany(p => p.GetProperty("qas").EnumerateArray())
-            .Select(q => q.GetProperty("question").GetString()?.Trim() ?? "")
-            .Where(q => q.Length > 0)];
+            .Select(q => (Question: q.GetProperty("question").GetString()?.Trim() ?? "", Answer: FirstAnswer(q)))
+            .Where(q => q.Question.Length > 0)];
     }
+
+    private static string FirstAnswer(JsonElement qa) =>
+        qa.TryGetProperty("answers", out var answers) && answers.GetArrayLength() > 0 ? answers[0].GetProperty("text").GetString()?.Trim() ?? "" : "";
 }

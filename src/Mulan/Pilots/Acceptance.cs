@@ -58,12 +58,18 @@ public static class Acceptance
         CancellationToken ct)
     {
         var list = new List<ItemAcceptance>();
+        // Criteria often share a set (and items an app): each run's outcome is read once per report, not once per criterion.
+        var latest = new Dictionary<(string Set, string? App), EvaluationOutcome?>();
         foreach (var item in scope)
         {
             var judged = new List<CriterionResult>();
             foreach (var c in item.Criteria)
             {
-                judged.Add(Judge(c, results is null ? null : await results.LatestAsync(workspaceId, c.Set, item.App, ct)));
+                if (results is not null && !latest.ContainsKey((c.Set, item.App)))
+                {
+                    latest[(c.Set, item.App)] = await results.LatestAsync(workspaceId, c.Set, item.App, ct);
+                }
+                judged.Add(Judge(c, results is null ? null : latest[(c.Set, item.App)]));
             }
             list.Add(Item(item, judged));
         }

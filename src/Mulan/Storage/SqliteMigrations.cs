@@ -409,6 +409,33 @@ internal static class SqliteMigrations
             data TEXT NOT NULL);
         CREATE INDEX pilot_bakeoffs_pilot ON pilot_bakeoffs (pilot_id, created_at);
         """,
+        // 17: usage summed per UTC day, key, app, evaluation run, model and currency, kept by a trigger in the insert's own statement (the
+        // ledger is append-only), so a pilot's ledger reads a row per day and model instead of every record of its period.
+        // Nullable columns are stored as '' because a NULL in a primary key never conflicts, which would add a row per record.
+        """
+        CREATE TABLE usage_daily (
+            workspace_id TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            app_id TEXT NOT NULL,
+            evaluation_run_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            vendor_model TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            requests INTEGER NOT NULL,
+            cost_nanos INTEGER NOT NULL,
+            PRIMARY KEY (workspace_id, day, key_id, app_id, evaluation_run_id, model, provider, vendor_model, currency)) WITHOUT ROWID;
+        INSERT INTO usage_daily
+            SELECT workspace_id, at / 86400000, key_id, COALESCE(app_id, ''), COALESCE(evaluation_run_id, ''), model, COALESCE(provider, ''), COALESCE(vendor_model, ''),
+                COALESCE(currency, ''), COUNT(*), SUM(cost_nanos)
+            FROM usage_records GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+        CREATE TRIGGER usage_daily_add AFTER INSERT ON usage_records BEGIN
+            INSERT INTO usage_daily VALUES (NEW.workspace_id, NEW.at / 86400000, NEW.key_id, COALESCE(NEW.app_id, ''), COALESCE(NEW.evaluation_run_id, ''), NEW.model,
+                COALESCE(NEW.provider, ''), COALESCE(NEW.vendor_model, ''), COALESCE(NEW.currency, ''), 1, NEW.cost_nanos)
+            ON CONFLICT DO UPDATE SET requests = requests + 1, cost_nanos = cost_nanos + excluded.cost_nanos;
+        END;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -200,6 +200,22 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         ORDER BY Day, vendor_model, currency
         """;
 
+    private const long DayMs = 86_400_000;
+
+    private const string AttributedSpendByRecord = """
+        SELECT at / 86400000, model, provider, vendor_model, app_id, currency, COUNT(*), COALESCE(SUM(cost_nanos), 0)
+        FROM usage_records
+        WHERE at >= @From AND at < @To AND workspace_id = @WorkspaceId AND (app_id IN @AppIds OR key_id IN @KeyIds OR evaluation_run_id IN @RunIds)
+        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        """;
+
+    private const string AttributedSpendByDay = """
+        SELECT day, model, NULLIF(provider, ''), NULLIF(vendor_model, ''), NULLIF(app_id, ''), NULLIF(currency, ''), SUM(requests), SUM(cost_nanos)
+        FROM usage_daily
+        WHERE workspace_id = @WorkspaceId AND day >= @FromDay AND day < @ToDay AND (app_id IN @AppIds OR key_id IN @KeyIds OR evaluation_run_id IN @RunIds)
+        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        """;
+
     public async Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds,
         IReadOnlyCollection<string> keyIds, IReadOnlyCollection<string> evaluationRunIds, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
@@ -208,16 +224,13 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             return [];
         }
         await using var c = await db.OpenAsync(ct);
+        var (fromMs, toMs) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var parameters = new { WorkspaceId = workspaceId, AppIds = appIds.ToArray(), KeyIds = keyIds.ToArray(), RunIds = evaluationRunIds.ToArray(), From = fromMs, To = toMs, FromDay = fromMs / DayMs, ToDay = toMs / DayMs };
+        // Whole UTC days (a pilot's period) are read from the daily rollup, a row per day, key, app and model; any other
+        // window from the records themselves. Both give the same sums: the rollup is kept in each insert's statement.
+        var wholeDays = fromMs % DayMs == 0 && toMs % DayMs == 0;
         var rows = await c.QueryAsync<(long Day, string Model, string? Provider, string? VendorModel, string? AppId, string? Currency, long Requests, long Nanos)>(
-            new CommandDefinition(
-                """
-                SELECT at / 86400000, model, provider, vendor_model, app_id, currency, COUNT(*), COALESCE(SUM(cost_nanos), 0)
-                FROM usage_records
-                WHERE at >= @From AND at < @To AND workspace_id = @WorkspaceId AND (app_id IN @AppIds OR key_id IN @KeyIds OR evaluation_run_id IN @RunIds)
-                GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-                """,
-                new { WorkspaceId = workspaceId, AppIds = appIds.ToArray(), KeyIds = keyIds.ToArray(), RunIds = evaluationRunIds.ToArray(), From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() },
-                cancellationToken: ct));
+            new CommandDefinition(wholeDays ? AttributedSpendByDay : AttributedSpendByRecord, parameters, cancellationToken: ct));
         return [.. rows.Select(r => new AttributedSpend(DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)r.Day),
             r.Model, r.Provider, r.VendorModel, r.AppId, r.Currency, r.Requests, Cost.FromNanos(r.Nanos)))];
     }
