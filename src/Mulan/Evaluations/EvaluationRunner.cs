@@ -100,7 +100,8 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
     /// <param name="Label">how the target is named in a run's reason.</param>
     /// <param name="Model">the model the chat completion names (an app's <c>app:&lt;slug&gt;</c>, a route), or a knowledge base's answering route.</param>
     /// <param name="RefusalMessage">an app's own refusal message, so that its refusals are counted as such.</param>
-    private sealed record Resolved(string Label, string? Model, string? RefusalMessage, KnowledgeBase? KnowledgeBase, string? Problem);
+    /// <param name="PricedRoute">the route whose price currency is the run's: every cost of an item is counted in it.</param>
+    private sealed record Resolved(string Label, string? Model, string? RefusalMessage, KnowledgeBase? KnowledgeBase, string? Problem, string? PricedRoute = null);
 
     private async Task<Resolved> ResolveAsync(string workspaceId, EvaluationTarget target, CancellationToken ct)
     {
@@ -112,7 +113,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 return Problem($"the app '{appId}' no longer exists");
             }
             return directory.Find(workspaceId, app.Slug) is { } published
-                ? new Resolved(published.ModelName, published.ModelName, published.Definition.Guardrails?.RefusalMessage, null, null)
+                ? new Resolved(published.ModelName, published.ModelName, published.Definition.Guardrails?.RefusalMessage, null, null, published.Definition.Model)
                 : Problem($"the app '{app.Slug}' has no published version");
         }
         if (target.Model is { } model && !catalog.Current.Models.ContainsKey(model))
@@ -122,10 +123,10 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
         if (target.KnowledgeBase is { } kbId)
         {
             return await knowledge.FindKnowledgeBaseAsync(kbId, workspaceId, ct) is { } kb
-                ? new Resolved($"knowledge base '{kb.Name}'", target.Model, null, kb, null)
+                ? new Resolved($"knowledge base '{kb.Name}'", target.Model, null, kb, null, target.Model ?? kb.EmbeddingModel)
                 : Problem($"the knowledge base '{kbId}' no longer exists");
         }
-        return target.Model is { } route ? new Resolved(route, route, null, null, null) : Problem("the run names no target");
+        return target.Model is { } route ? new Resolved(route, route, null, null, null, route) : Problem("the run names no target");
 
         static Resolved Problem(string problem) => new("", null, null, null, problem);
     }
@@ -149,6 +150,9 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             return;
         }
         var done = await store.ItemsAsync(run.Id, ct);
+        // One currency for the whole run, so that its sums, its cost cap and a bake-off's cost per 1,000 questions add
+        // like with like: a fallback deployment, a judge or an embedding priced in another currency is converted into it.
+        var currency = done.Select(d => d.Currency).FirstOrDefault(c => c is not null) ?? CurrencyOf(target.PricedRoute);
         var spent = done.Sum(i => i.Cost + i.JudgeCost);
         var costliest = done.Count == 0 ? (decimal?)null : done.Max(i => i.Cost + i.JudgeCost);
         var pending = new Queue<int>(Enumerable.Range(0, version.Items.Count).Except(done.Select(d => d.Index)));
@@ -197,7 +201,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 var item = version.Items[index];
                 running.Add(Task.Run(async () =>
                 {
-                    var result = await AskAsync(run, target, bearer, index, item, ct);
+                    var result = await AskAsync(run, target, currency, bearer, index, item, ct);
                     await store.SaveItemAsync(run.Id, result.Item, time.GetUtcNow(), CancellationToken.None);
                     lock (gate)
                     {
@@ -234,7 +238,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
 
     private sealed record Asked(EvaluationItemResult Item, string? StopReason);
 
-    private async Task<Asked> AskAsync(EvaluationRun run, Resolved target, string bearer, int index, EvaluationItem item, CancellationToken ct)
+    private async Task<Asked> AskAsync(EvaluationRun run, Resolved target, string? currency, string bearer, int index, EvaluationItem item, CancellationToken ct)
     {
         // The calls the target makes to this server over HTTP (retrieval's embeddings, reranking) carry the run too.
         var scope = SelfCallScope.BeginEvaluation(run.Id);
@@ -247,7 +251,14 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = item.Question }),
             }, ct);
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        call = WithSelfCalls(call, scope);
+        var cost = new ItemCost(currency, RateOf, logger);
+        cost.Add(call.Cost, call.Currency);
+        foreach (var (amount, from) in scope.Costs)
+        {
+            cost.Add(amount, from);
+        }
+        var (prompt, completion) = scope.Tokens;
+        call = call with { Cost = cost.Amount, Currency = cost.Currency, PromptTokens = call.PromptTokens + prompt, CompletionTokens = call.CompletionTokens + completion };
         if (call.Error is { } error)
         {
             var item0 = Result(index, item, "", [], latency, call, 0, null, null, error, target.RefusalMessage);
@@ -255,17 +266,61 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             var stop = call.Status == 404 && call.ErrorCode is "model_not_found" or "knowledge_base_not_found" ? $"the target {target.Label} no longer exists" : null;
             return new Asked(item0, stop);
         }
-        decimal judgeCost = 0;
         double? faithfulness = null, relevance = null;
         string? judgeError = null;
+        var judgeCost = new ItemCost(cost.Currency, RateOf, logger);
         if (run.Judge is { } judge)
         {
             var verdict = await JudgeAsync(run.Id, bearer, judge, item, call.Text, call.Citations, ct);
-            judgeCost = verdict.Cost;
+            judgeCost.Add(verdict.Cost, verdict.Currency);
             (faithfulness, relevance, judgeError) = (verdict.Faithfulness, verdict.Relevance, verdict.Error);
         }
-        return new Asked(Result(index, item, call.Text, call.Citations, latency, call, judgeCost, faithfulness, relevance, null, target.RefusalMessage)
+        // An item that cost nothing in the target's currency takes the judge's.
+        call = call with { Currency = call.Currency ?? judgeCost.Currency };
+        return new Asked(Result(index, item, call.Text, call.Citations, latency, call, judgeCost.Amount, faithfulness, relevance, null, target.RefusalMessage)
             with { JudgeError = judgeError }, null);
+    }
+
+    private decimal? RateOf(string from, string to) =>
+        Enum.TryParse<Currency>(from, out var f) && Enum.TryParse<Currency>(to, out var t) ? rates.Current.RateAt(f, t, time.GetUtcNow()) : null;
+
+    /// <summary>The currency a route's first enabled deployment is priced in now, if the route exists.</summary>
+    private string? CurrencyOf(string? route) =>
+        route is not null && catalog.Current.Models.TryGetValue(route, out var r) && r.Deployments.FirstOrDefault(d => d.Settings.Enabled) is { } d
+            ? d.PriceAt(time.GetUtcNow()).Currency.ToString()
+            : null;
+
+    /// <summary>
+    /// An item's cost in the run's currency (or, when the run has none yet, the first currency it meets): an amount in
+    /// another currency is converted at today's rate; one with no rate to convert it is left out of the item's figure and
+    /// logged (the ledger still has the record, in its own currency).
+    /// </summary>
+    private sealed class ItemCost(string? currency, Func<string, string, decimal?> rateOf, ILogger logger)
+    {
+        public decimal Amount { get; private set; }
+
+        public string? Currency { get; private set; } = currency;
+
+        public void Add(decimal amount, string? from)
+        {
+            if (from is null || amount == 0)
+            {
+                return;
+            }
+            Currency ??= from;
+            if (from == Currency)
+            {
+                Amount += amount;
+            }
+            else if (rateOf(from, Currency) is { } rate)
+            {
+                Amount += amount * rate;
+            }
+            else
+            {
+                logger.LogWarning("An evaluation item's call cost {Amount} {From}, with no rate to {To}: left out of the item's cost", amount, from, Currency);
+            }
+        }
     }
 
     /// <summary>A knowledge base's ask, as <c>POST /api/knowledge-bases/{id}/ask</c> answers it: the search, then a grounded
@@ -291,36 +346,6 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
         {
             return new Called(e.Status, "", [], 0, 0, 0, null, $"{e.Status}: {e.Message}", null);
         }
-    }
-
-    /// <summary>Adds what the item's self-calls over HTTP cost (in the call's currency, converted at today's rate when it
-    /// differs; a cost with no rate to convert it is left out of the item's figure and logged, the ledger still has it).</summary>
-    private Called WithSelfCalls(Called call, SelfCallScope scope)
-    {
-        var (prompt, completion) = scope.Tokens;
-        var cost = call.Cost;
-        var currency = call.Currency;
-        foreach (var (amount, from) in scope.Costs)
-        {
-            if (from is null || amount == 0)
-            {
-                continue;
-            }
-            currency ??= from;
-            if (from == currency)
-            {
-                cost += amount;
-            }
-            else if (Enum.TryParse<Currency>(from, out var f) && Enum.TryParse<Currency>(currency, out var t) && rates.Current.RateAt(f, t, time.GetUtcNow()) is { } rate)
-            {
-                cost += amount * rate;
-            }
-            else
-            {
-                logger.LogWarning("An evaluation item's call cost {Amount} {From}, with no rate to {To}: left out of the item's cost", amount, from, currency);
-            }
-        }
-        return call with { Cost = cost, Currency = currency, PromptTokens = call.PromptTokens + prompt, CompletionTokens = call.CompletionTokens + completion };
     }
 
     private static EvaluationItemResult Result(int index, EvaluationItem item, string answer, IReadOnlyList<string> citations, double latency, Called call,
@@ -380,7 +405,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
 
     private static long Tokens(JsonNode? usage, string name) => usage?[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
 
-    private sealed record Verdict(double? Faithfulness, double? Relevance, decimal Cost, string? Error);
+    private sealed record Verdict(double? Faithfulness, double? Relevance, decimal Cost, string? Currency, string? Error);
 
     private async Task<Verdict> JudgeAsync(string runId, string bearer, string judge, EvaluationItem item, string answer, IReadOnlyList<string> citations,
         CancellationToken ct)
@@ -398,11 +423,11 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
         var call = await CallAsync(runId, bearer, body, ct);
         if (call.Error is { } error)
         {
-            return new Verdict(null, null, call.Cost, error);
+            return new Verdict(null, null, call.Cost, call.Currency, error);
         }
         return JudgeRubric.Parse(call.Text) is { } scores
-            ? new Verdict(scores.Faithfulness, scores.Relevance, call.Cost, null)
-            : new Verdict(null, null, call.Cost, "the judge's reply held no scores");
+            ? new Verdict(scores.Faithfulness, scores.Relevance, call.Cost, call.Currency, null)
+            : new Verdict(null, null, call.Cost, call.Currency, "the judge's reply held no scores");
     }
 }
 

@@ -203,6 +203,26 @@ public sealed class EvaluationRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_judge_priced_in_another_currency_is_counted_in_the_runs_currency_at_the_exchange_rate()
+    {
+        var set = await CreateSetAsync(_host.Admin, [new { question = "one" }, new { question = "two" }]);
+        // The target is priced in CNY, the judge in USD (7.1 CNY to the dollar in the test catalog).
+        var run = await WaitAsync(_host.Admin, (await StartAsync(_host.Admin, new { set, target = new { model = "chat-cny" }, judge = "chat" }))["id"]!.GetValue<string>());
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        var records = await _host.WaitForRecordsAsync(4, $"&evaluationRun={run["id"]}");
+        var judged = records.Where(r => r["user"]?.GetValue<string>() == "evaluation-judge").ToList();
+        Assert.Equal(2, judged.Count);
+        Assert.All(judged, r => Assert.Equal("USD", r["cost"]!["currency"]!.GetValue<string>()));
+        var targetCny = records.Except(judged).Sum(r => r["cost"]!["amount"]!.GetValue<decimal>());
+        var judgeUsd = judged.Sum(r => r["cost"]!["amount"]!.GetValue<decimal>());
+        Assert.True(judgeUsd > 0);
+        Assert.Equal("CNY", run["metrics"]!["cost"]!["currency"]!.GetValue<string>());
+        Assert.Equal(targetCny, run["metrics"]!["cost"]!["amount"]!.GetValue<decimal>());
+        Assert.Equal(judgeUsd * 7.1m, run["metrics"]!["judgeCost"]!["amount"]!.GetValue<decimal>());
+        Assert.All(run["items"]!.AsArray(), i => Assert.Equal("CNY", i!["currency"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_judge_scores_each_answer_and_its_cost_is_kept_apart()
     {
         // chat-echo answers with the question; as the judge it echoes the prompt, which quotes the answer holding the scores.
