@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Mulan.Hosting;
 
 namespace Mulan.Pilots;
 
@@ -26,29 +27,50 @@ internal sealed class PilotOptionsValidator : IValidateOptions<PilotOptions>
 /// Raises pilot alerts as spend grows, not only when someone reads a ledger: every <see cref="PilotOptions.AlertCheckSeconds"/>
 /// it reads the ledger of each pilot that is not closed (an alert fires once per kind and threshold, so reading again is harmless).
 /// </summary>
-public sealed partial class PilotAlertWatcher(IPilotStore store, PilotService pilots, IOptions<PilotOptions> options, ILogger<PilotAlertWatcher> logger)
-    : BackgroundService
+public sealed partial class PilotAlertWatcher(IPilotStore store, PilotService pilots, IOptions<PilotOptions> options, IHostApplicationLifetime lifetime,
+    ILogger<PilotAlertWatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Nothing to watch before the server runs (and a start that fails stops it quietly).
+        if (!await lifetime.WaitAsync(stoppingToken))
+        {
+            return;
+        }
         using var timer = new PeriodicTimer(options.Value.AlertCheck);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await WaitTickAsync(timer, stoppingToken))
         {
             try
             {
                 foreach (var pilot in await store.ListAsync(null, stoppingToken))
                 {
-                    if (pilot.Status != PilotStatuses.Closed && (pilot.Alerts.Thresholds.Count > 0))
+                    if (pilot.Status != PilotStatuses.Closed && pilot.Alerts.Thresholds.Count > 0)
                     {
                         await pilots.LedgerAsync(pilot, stoppingToken);
                     }
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
             {
                 // Storage trouble: logged, and the next tick tries again.
                 LogCheckFailed(logger, e);
             }
+        }
+    }
+
+    private static async Task<bool> WaitTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
