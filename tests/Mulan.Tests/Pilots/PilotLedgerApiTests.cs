@@ -141,6 +141,22 @@ public sealed class PilotLedgerApiTests(PilotLedgerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_threshold_written_another_way_is_the_same_threshold_and_does_not_fire_again()
+    {
+        // 1.0 and 1 are one threshold: changing how the alerts are written must not post the alert a second time.
+        var pilot = await PilotAsync(new { alerts = new { thresholds = new[] { 1.0m }, webhook = new { url = fixture.HookUrl } } });
+        await PostAsync($"api/pilots/{pilot}/effort", new { role = "engineer", days = 1, dayRate = new { amount = 1000, currency = "CNY" }, date = Today });
+        Assert.Single(PostsFor(pilot));
+        await PatchAsync($"api/pilots/{pilot}", """{"alerts":{"thresholds":[1, 1.00, 0.50],"webhook":{"url":"URL"}}}""".Replace("URL", fixture.HookUrl, StringComparison.Ordinal), HttpStatusCode.OK);
+        var shown = (await Admin.GetFromJsonAsync<JsonObject>($"api/pilots/{pilot}"))!["pilot"]!["alerts"]!["thresholds"]!.AsArray();
+        Assert.Equal(["0.5", "1"], shown.Select(t => t!.ToJsonString()));
+        var alerts = (await LedgerAsync(pilot))["alerts"]!.AsArray();
+        Assert.Equal([("contract", 0.5m), ("contract", 1m)], alerts.Select(a => (a!["kind"]!.GetValue<string>(), a["threshold"]!.GetValue<decimal>())));
+        await LedgerAsync(pilot);
+        Assert.Equal([0.5m, 1m], PostsFor(pilot).Select(p => p["threshold"]!.GetValue<decimal>()).Order());
+    }
+
+    [Fact]
     public async Task A_webhook_on_a_private_host_that_is_not_allowed_is_not_called_and_the_alert_shows_the_failed_delivery()
     {
         var pilot = await PilotAsync(new { alerts = new { thresholds = new[] { 0.5 }, webhook = new { url = "http://10.20.30.40:8080/hook" } } });
