@@ -15,7 +15,13 @@ public sealed class EvaluationApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Host = await AppTestKit.StartAsync();
+        // chat-down answers every call with 500: a run against it has every item failed.
+        Host = await MulanHost.StartAsync(AppTestKit.Catalog.Replace(
+            """{ "name": "chat", "deployments":""",
+            """
+            { "name": "chat-down", "deployments": [ { "provider": "fake", "model": "fake-chat+fail=500", "maxRetries": 0, "price": { "currency": "USD", "input": 1, "output": 2 } } ] },
+            { "name": "chat", "deployments":
+            """, StringComparison.Ordinal));
         await AppTestKit.KnowledgeBaseAsync(Host, "年假", "員工每年享有十五天帶薪年假。年假須提前一週申請。");
         await AppTestKit.PublishAsync(Host, new
         {
@@ -115,6 +121,29 @@ public sealed class EvaluationApiTests(EvaluationApiFixture fixture) : IClassFix
         Assert.Equal(["b"], ErrorFields(await ProblemAsync(await Host.Admin.GetAsync($"api/evaluations/compare?a={app}&b={otherRun}"), HttpStatusCode.BadRequest)));
         // Another workspace's key sees these runs as missing.
         await ProblemAsync(await fixture.Outsider.GetAsync($"api/evaluations/compare?a={echo}&b={app}"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task An_item_answered_in_one_run_and_failed_in_the_other_is_not_unchanged()
+    {
+        var set = await EvaluationRunTests.CreateSetAsync(Host.Admin,
+        [
+            new { question = "年假有幾天？", expectedFacts = new[] { "年假" } },
+            new { question = "病假有幾天？", expectedFacts = new[] { "三十天" } },
+        ]);
+        var answered = await RunAsync(set, new { model = "chat-echo" });
+        var down = await EvaluationRunTests.WaitAsync(Host.Admin, (await EvaluationRunTests.StartAsync(Host.Admin, new { set, target = new { model = "chat-down" } }))["id"]!.GetValue<string>());
+        Assert.All(down["items"]!.AsArray(), i => Assert.NotNull(i!["error"]));
+        var failed = down["id"]!.GetValue<string>();
+
+        // A route that fails every call is a regression on every item, even one that scored 0 when answered.
+        var worse = (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/compare?a={answered}&b={failed}"))!;
+        Assert.Equal(2, worse["summary"]!["worse"]!.GetValue<int>());
+        Assert.All(worse["items"]!.AsArray(), i => Assert.Equal("worse", i!["verdict"]!.GetValue<string>()));
+        var better = (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/compare?a={failed}&b={answered}"))!;
+        Assert.Equal(2, better["summary"]!["better"]!.GetValue<int>());
+        var same = (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/compare?a={failed}&b={failed}"))!;
+        Assert.Equal(2, same["summary"]!["unchanged"]!.GetValue<int>());
     }
 
     [Fact]
