@@ -166,6 +166,13 @@ public sealed class EvaluationApiTests(EvaluationApiFixture fixture) : IClassFix
         {
             Assert.Equal(HttpStatusCode.OK, given.StatusCode);
         }
+        // Feedback takes corrections of up to 20,000 characters, a set's reference answer at most 16,000: such a correction
+        // cannot be an item (the set could not be written back as it is read).
+        var tooLong = await AskAsync("病假怎麼請？");
+        using (var given = await Host.Admin.PostAsJsonAsync("api/feedback", new { requestId = tooLong, rating = "down", correction = new string('x', 17_000) }))
+        {
+            Assert.Equal(HttpStatusCode.OK, given.StatusCode);
+        }
 
         var set = await EvaluationRunTests.CreateSetAsync(Host.Admin, [new { question = "病假有幾天？", expectedFacts = new[] { "十天" } }]);
         using var added = await Host.Admin.PostAsJsonAsync($"api/evaluations/sets/{set}/from-feedback", new { app = "hr" });
@@ -178,12 +185,20 @@ public sealed class EvaluationApiTests(EvaluationApiFixture fixture) : IClassFix
         Assert.Equal("年假要提前多久申請？", items[1]!["question"]!.GetValue<string>());
         Assert.Equal("須提前一週申請。", items[1]!["referenceAnswer"]!.GetValue<string>());
         Assert.Contains("feedback", items[1]!["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
-        // Version 1 is still readable as it was; the set's latest is 2.
+        // The new version is a set the API itself accepts: written back unchanged, it is version 3.
+        using (var written = await Host.Admin.PutAsJsonAsync($"api/evaluations/sets/{set}", new { items = items.Select(i => new
+        {
+            question = i!["question"]!.GetValue<string>(), referenceAnswer = i["referenceAnswer"]?.GetValue<string>(), tags = i["tags"]?.AsArray().Select(t => t!.GetValue<string>()),
+        }) }))
+        {
+            Assert.Equal(3, (await ProblemAsync(written, HttpStatusCode.OK))["version"]!.GetValue<int>());
+        }
+        // Version 1 is still readable as it was.
         var v1 = (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/sets/{set}?version=1"))!;
         Assert.Single(v1["items"]!.AsArray());
-        Assert.Equal(2, (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/sets/{set}"))!["latestVersion"]!.GetValue<int>());
+        Assert.Equal(3, (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/sets/{set}"))!["latestVersion"]!.GetValue<int>());
 
-        // Asked again with nothing new: 409, and no version 3.
+        // Asked again with nothing new: 409, and no version 4.
         using var again = await Host.Admin.PostAsJsonAsync($"api/evaluations/sets/{set}/from-feedback", new { app = "hr" });
         Assert.Equal("no_new_feedback", (await ProblemAsync(again, HttpStatusCode.Conflict))["code"]!.GetValue<string>());
 
@@ -203,7 +218,7 @@ public sealed class EvaluationApiTests(EvaluationApiFixture fixture) : IClassFix
         }
         using var foreignSet = await fixture.Outsider.PostAsJsonAsync($"api/evaluations/sets/{set}/from-feedback", new { app = "hr" });
         await ProblemAsync(foreignSet, HttpStatusCode.NotFound);
-        Assert.Equal(2, (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/sets/{set}"))!["latestVersion"]!.GetValue<int>());
+        Assert.Equal(3, (await Host.Admin.GetFromJsonAsync<JsonObject>($"api/evaluations/sets/{set}"))!["latestVersion"]!.GetValue<int>());
     }
 
     [Fact]
