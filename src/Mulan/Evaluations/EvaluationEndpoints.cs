@@ -312,7 +312,10 @@ public static class EvaluationEndpoints
         var latest = await store.VersionAsync(set.Id, set.LatestVersion, ct);
         var existing = (latest?.Items ?? []).Select(i => (i.Question, i.ReferenceAnswer)).ToHashSet();
         var added = (await apps.FeedbackAsync(set.WorkspaceId, app.Id, null, MaxFeedbackItems, ct))
-            .Where(f => f.Correction is { Length: > 0 } && f.Question.Trim().Length > 0)
+            // Feedback allows longer questions and corrections than an item does: those are left out, so that the new
+            // version is a set the API itself would accept (and can be written back as it is read).
+            .Where(f => f.Correction?.Trim() is { Length: > 0 and <= EvaluationItems.MaxTextLength }
+                && f.Question.Trim().Length is > 0 and <= EvaluationItems.MaxQuestionLength)
             .Select(f => new EvaluationItem(f.Question.Trim(), ReferenceAnswer: f.Correction!.Trim(), Tags: ["feedback", "app:" + app.Slug]))
             .Where(i => existing.Add((i.Question, i.ReferenceAnswer)))
             .ToList();

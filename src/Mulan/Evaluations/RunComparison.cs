@@ -10,7 +10,8 @@ public static class Verdicts
 }
 
 /// <summary>Two runs of one set, item by item. Items are matched by question (so runs of two set versions compare on
-/// the questions they share). An item is worse when any quality score dropped, better when one rose and none dropped.</summary>
+/// the questions they share). An item is worse when any quality score dropped, better when one rose and none dropped; an
+/// item answered in one run and failed in the other is better or worse by that alone.</summary>
 public static class RunComparison
 {
     /// <summary>The per-item scores compared; latency and cost are shown but do not decide an item's verdict (they are noisy per item).</summary>
@@ -78,7 +79,10 @@ public static class RunComparison
         var metrics = sa.Keys.ToDictionary(k => k, k => new MetricChange(sa[k], sb[k], Verdict(sa[k], sb[k], k is "latencyMs" or EvaluationMetrics.Cost)),
             StringComparer.Ordinal);
         var quality = QualityMetrics.Select(m => metrics[m].Verdict).ToList();
-        var verdict = quality.Contains(Verdicts.Worse) ? Verdicts.Worse : quality.Contains(Verdicts.Better) ? Verdicts.Better : Verdicts.Unchanged;
+        // A failed call has no scores to compare, which must not read as "unchanged": an item answered in one run and
+        // failed in the other lost (or gained) its answer.
+        var verdict = a is not null && b is not null && (a.Error is null) != (b.Error is null) ? (b.Error is null ? Verdicts.Better : Verdicts.Worse)
+            : quality.Contains(Verdicts.Worse) ? Verdicts.Worse : quality.Contains(Verdicts.Better) ? Verdicts.Better : Verdicts.Unchanged;
         return new ItemComparison(question, a?.Index, b?.Index, verdict, metrics);
     }
 }

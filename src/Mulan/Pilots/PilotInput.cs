@@ -16,6 +16,9 @@ public static class PilotInput
     public const int MaxCriteria = 20;
     public const int MaxKeys = 50;
 
+    /// <summary>The number without trailing zeros (1.00 → 1): a threshold is stored and matched by its text, and 1.0 and 1 are one threshold.</summary>
+    public static decimal Canonical(decimal d) => d / 1.0000000000000000000000000000m;
+
     public static void Only(JsonObject body, Dictionary<string, string[]> errors, string path, params string[] allowed)
     {
         foreach (var (name, _) in body)
@@ -207,7 +210,7 @@ public static class PilotInput
         {
             errors.AddError($"{p}.webhook", "must be an object {url}");
         }
-        return new AlertSettings([.. thresholds.Distinct().Order()], url);
+        return new AlertSettings([.. thresholds.Select(Canonical).Distinct().Order()], url);
     }
 
     /// <summary>A scope item's fields (title, description, priority, owner, app, criteria) at <paramref name="path"/>.</summary>

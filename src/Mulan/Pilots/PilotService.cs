@@ -64,7 +64,8 @@ public sealed partial class PilotService(IPilotStore store, IUsageStore usage, E
 
     private async Task RaiseAlertsAsync(Pilot pilot, LedgerFigures ledger, CancellationToken ct)
     {
-        foreach (var t in pilot.Alerts.Thresholds)
+        // Settings stored before thresholds were kept canonical may still say 1.0 for 1.
+        foreach (var t in pilot.Alerts.Thresholds.Select(PilotInput.Canonical).Distinct())
         {
             if (ledger.BudgetUsed is { } used && used >= t)
             {

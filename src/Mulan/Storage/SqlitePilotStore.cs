@@ -137,21 +137,22 @@ public sealed class SqlitePilotStore(SqliteDatabase db) : IPilotStore
     {
         await using var c = await db.OpenAsync(ct);
         return await c.ExecuteAsync("INSERT INTO pilot_alerts (pilot_id, kind, threshold, data) VALUES (@PilotId, @Kind, @T, @Data) ON CONFLICT DO NOTHING",
-            new { alert.PilotId, alert.Kind, T = alert.Threshold.ToString(CultureInfo.InvariantCulture), Data = Ser(alert) }) == 1;
+            new { alert.PilotId, alert.Kind, T = PilotInput.Canonical(alert.Threshold).ToString(CultureInfo.InvariantCulture), Data = Ser(alert) }) == 1;
     }
 
     public async Task UpdateAlertAsync(PilotAlert alert, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await c.ExecuteAsync("UPDATE pilot_alerts SET data = @Data WHERE pilot_id = @PilotId AND kind = @Kind AND threshold = @T",
-            new { alert.PilotId, alert.Kind, T = alert.Threshold.ToString(CultureInfo.InvariantCulture), Data = Ser(alert) });
+            new { alert.PilotId, alert.Kind, T = PilotInput.Canonical(alert.Threshold).ToString(CultureInfo.InvariantCulture), Data = Ser(alert) });
     }
 
     public async Task<IReadOnlyList<PilotAlert>> AlertsAsync(string pilotId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return [.. (await c.QueryAsync<string>("SELECT data FROM pilot_alerts WHERE pilot_id = @pilotId ORDER BY kind, threshold", new { pilotId }))
-            .Select(De<PilotAlert>)];
+        // Ordered here, not by the threshold column: that is text, where "10" sorts before "2".
+        return [.. (await c.QueryAsync<string>("SELECT data FROM pilot_alerts WHERE pilot_id = @pilotId", new { pilotId }))
+            .Select(De<PilotAlert>).OrderBy(a => a.Kind, StringComparer.Ordinal).ThenBy(a => a.Threshold)];
     }
 
     public async Task AddBakeoffAsync(PilotBakeoff bakeoff, CancellationToken ct)
