@@ -251,7 +251,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = item.Question }),
             }, ct);
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var cost = new ItemCost(currency, RateOf, logger);
+        var cost = new ItemCost(currency, Convert, logger);
         cost.Add(call.Cost, call.Currency);
         foreach (var (amount, from) in scope.Costs)
         {
@@ -268,7 +268,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
         }
         double? faithfulness = null, relevance = null;
         string? judgeError = null;
-        var judgeCost = new ItemCost(cost.Currency, RateOf, logger);
+        var judgeCost = new ItemCost(cost.Currency, Convert, logger);
         if (run.Judge is { } judge)
         {
             var verdict = await JudgeAsync(run.Id, bearer, judge, item, call.Text, call.Citations, ct);
@@ -281,8 +281,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
             with { JudgeError = judgeError }, null);
     }
 
-    private decimal? RateOf(string from, string to) =>
-        Enum.TryParse<Currency>(from, out var f) && Enum.TryParse<Currency>(to, out var t) ? rates.Current.RateAt(f, t, time.GetUtcNow()) : null;
+    private decimal? Convert(decimal amount, string from, string to) => rates.Current.Convert(amount, from, to, time.GetUtcNow());
 
     /// <summary>The currency a route's first enabled deployment is priced in now, if the route exists.</summary>
     private string? CurrencyOf(string? route) =>
@@ -295,7 +294,7 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
     /// another currency is converted at today's rate; one with no rate to convert it is left out of the item's figure and
     /// logged (the ledger still has the record, in its own currency).
     /// </summary>
-    private sealed class ItemCost(string? currency, Func<string, string, decimal?> rateOf, ILogger logger)
+    private sealed class ItemCost(string? currency, Func<decimal, string, string, decimal?> convert, ILogger logger)
     {
         public decimal Amount { get; private set; }
 
@@ -308,13 +307,9 @@ public sealed class EvaluationRunner(IServiceProvider services, IEvaluationStore
                 return;
             }
             Currency ??= from;
-            if (from == Currency)
+            if (convert(amount, from, Currency) is { } converted)
             {
-                Amount += amount;
-            }
-            else if (rateOf(from, Currency) is { } rate)
-            {
-                Amount += amount * rate;
+                Amount += converted;
             }
             else
             {

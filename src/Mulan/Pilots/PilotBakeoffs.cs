@@ -69,13 +69,14 @@ public static class PilotBakeoffs
             errors.AddError("$.runs", $"required: 1 to {MaxRuns} evaluation run ids");
         }
         var weights = Weights(body!, errors);
+        Bakeoff.Table? table = null;
         if (svc.Evaluations is not { } evaluations)
         {
             errors.AddError("$.runs", "evaluations are not available on this server");
         }
         else if (errors.Count == 0)
         {
-            var (_, missing) = await evaluations.BakeoffAsync(pilot.WorkspaceId, runs!, weights, ct);
+            (table, var missing) = await evaluations.BakeoffAsync(pilot.WorkspaceId, runs!, weights, ct);
             for (var i = 0; i < runs!.Count; i++)
             {
                 if (missing.Contains(runs[i]))
@@ -92,8 +93,7 @@ public static class PilotBakeoffs
         await store.AddBakeoffAsync(bakeoff, ct);
         await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, PilotEndpoints.Actions.BakeoffAdded, "pilot", pilot.Id, pilot.WorkspaceId,
             new JsonObject { ["bakeoff"] = bakeoff.Id, ["title"] = bakeoff.Title, ["runs"] = new JsonArray([.. bakeoff.Runs.Select(r => (JsonNode)r)]) }));
-        var (table, gone) = await svc.Evaluations!.BakeoffAsync(pilot.WorkspaceId, bakeoff.Runs, bakeoff.Weights, ct);
-        return TypedResults.Json(View(new BakeoffResult(bakeoff, table, gone)), statusCode: 201);
+        return TypedResults.Json(View(new BakeoffResult(bakeoff, table!, [])), statusCode: 201);
     }
 
     /// <summary><c>weights</c>: an object of metric → weight (0 to 1000, at least one positive); the bake-off's defaults when absent.</summary>

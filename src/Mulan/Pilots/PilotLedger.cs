@@ -23,18 +23,9 @@ public sealed record LedgerFigures(string Currency, decimal ContractValue, decim
 /// </summary>
 public static class PilotLedger
 {
-    public static decimal? Convert(ExchangeRateBook rates, decimal amount, string from, string to, DateOnly day)
-    {
-        if (string.Equals(from, to, StringComparison.Ordinal))
-        {
-            return amount;
-        }
-        if (!Enum.TryParse<Currency>(from, out var f) || !Enum.TryParse<Currency>(to, out var t))
-        {
-            return null;
-        }
-        return rates.RateAt(f, t, new DateTimeOffset(day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero)) is { } rate ? amount * rate : null;
-    }
+    /// <summary>At noon UTC of <paramref name="day"/>: the rate in effect on a record's day.</summary>
+    public static decimal? Convert(ExchangeRateBook rates, decimal amount, string from, string to, DateOnly day) =>
+        rates.Convert(amount, from, to, new DateTimeOffset(day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero));
 
     public static LedgerFigures Compute(Pilot pilot, IReadOnlyList<ScopeItem> scope, IReadOnlyList<EffortEntry> effort, IReadOnlyList<AttributedSpend> spend,
         ExchangeRateBook rates, DateOnly today)

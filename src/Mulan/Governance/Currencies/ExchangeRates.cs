@@ -35,6 +35,17 @@ public sealed class ExchangeRateBook(IReadOnlyList<ExchangeRate> rates)
         }
         return best is null ? null : best.From == from ? best.Rate : 1m / best.Rate;
     }
+
+    /// <summary><paramref name="amount"/> in <paramref name="from"/> as <paramref name="to"/> (three-letter codes) at
+    /// <paramref name="at"/>; null when either is not a currency the gateway prices in, or no rate is in effect.</summary>
+    public decimal? Convert(decimal amount, string from, string to, DateTimeOffset at)
+    {
+        if (string.Equals(from, to, StringComparison.Ordinal))
+        {
+            return amount;
+        }
+        return Enum.TryParse<Currency>(from, out var f) && Enum.TryParse<Currency>(to, out var t) && RateAt(f, t, at) is { } rate ? amount * rate : null;
+    }
 }
 
 /// <summary>
