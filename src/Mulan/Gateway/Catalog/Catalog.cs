@@ -8,10 +8,20 @@ public enum RoutingStrategy { Priority, Weighted, LowestLatency, LowestCost }
 
 public enum CatalogSource { Config, Api }
 
-/// <summary>Prices per one million tokens, in <see cref="Currency"/>.</summary>
+/// <summary>Prices per one million tokens, in <see cref="Currency"/>; speech and OCR routes price their own units.</summary>
 /// <param name="Reasoning">reasoning tokens (part of the output count), when a vendor prices them apart from output.</param>
 /// <param name="EffectiveFrom">when this price starts to apply; null for a deployment's first price.</param>
-public sealed record Price(Currency Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning = null, DateTimeOffset? EffectiveFrom = null);
+public sealed record Price(Currency Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning = null, DateTimeOffset? EffectiveFrom = null)
+{
+    /// <summary>Per second of audio (transcription routes).</summary>
+    public decimal? PerSecond { get; init; }
+
+    /// <summary>Per one million characters of input text (speech routes).</summary>
+    public decimal? PerMillionCharacters { get; init; }
+
+    /// <summary>Per page of an image or PDF (OCR routes).</summary>
+    public decimal? PerPage { get; init; }
+}
 
 /// <summary>A provider ready to call. <see cref="ApiKey"/> is the resolved secret: it lives only in memory.</summary>
 public sealed record Provider(
@@ -54,6 +64,9 @@ public sealed record DeploymentSettings(bool Enabled = true, int? MaxRetries = n
 public sealed record ModelRoute(string Name, RoutingStrategy Strategy, IReadOnlyList<Deployment> Deployments,
     CatalogSource Source, DateTimeOffset CreatedAt)
 {
+    /// <summary>What the route serves: chat and embeddings (the default), transcription, speech or OCR.</summary>
+    public ModelKind Kind { get; init; } = ModelKind.Chat;
+
     /// <summary>Data residency: only local providers may serve this model.</summary>
     public bool LocalOnly { get; init; }
 
