@@ -38,6 +38,9 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     /// <summary>Overrides the endpoint name on the record (an app request is <c>app.chat</c>).</summary>
     public string? EndpointName { get; set; }
 
+    /// <summary>Speech and OCR: what the request is metered by (seconds, characters, pages) and how much; null for tokens.</summary>
+    public (MeteredUnit Unit, decimal Amount)? Metered { get; set; }
+
     public double ElapsedMs => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 
     public void MarkFirstToken() => TimeToFirstTokenMs ??= ElapsedMs;
@@ -52,7 +55,14 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             At = StartedAt,
             WorkspaceId = Key.WorkspaceId,
             KeyId = Key.Id,
-            Endpoint = EndpointName ?? (Endpoint == GatewayEndpoint.ChatCompletions ? "chat.completions" : "embeddings"),
+            Endpoint = EndpointName ?? Endpoint switch
+            {
+                GatewayEndpoint.ChatCompletions => "chat.completions",
+                GatewayEndpoint.Embeddings => "embeddings",
+                GatewayEndpoint.AudioTranscriptions => "audio.transcriptions",
+                GatewayEndpoint.AudioSpeech => "audio.speech",
+                _ => "ocr",
+            },
             Model = Model ?? "",
             Provider = Deployment?.Provider.Name,
             VendorModel = Deployment?.VendorModel,
@@ -61,7 +71,10 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
             CachedTokens = usage.Cached,
             OutputTokens = usage.Output,
             ReasoningTokens = usage.Reasoning,
-            Cost = price is null ? 0m : Cost.Of(price, usage.Input, usage.Cached, usage.Output, usage.Reasoning),
+            Cost = price is null ? 0m
+                : Metered is { } m ? Cost.OfUnits(price, m.Unit, m.Amount) : Cost.Of(price, usage.Input, usage.Cached, usage.Output, usage.Reasoning),
+            Units = Metered?.Amount ?? 0,
+            Unit = Metered?.Unit,
             Price = price,
             Currency = price?.Currency,
             LatencyMs = ElapsedMs,

@@ -25,7 +25,7 @@ public static class GatewayEndpoints
     // The fallback also catches a known path asked with another method (it wins over routing's 405): say which one it takes.
     private static Task FallbackAsync(HttpContext ctx)
     {
-        if (ctx.Request.Path.Value is "/v1/chat/completions" or "/v1/embeddings")
+        if (ctx.Request.Path.Value is "/v1/chat/completions" or "/v1/embeddings" or "/v1/audio/transcriptions" or "/v1/audio/speech" or "/v1/ocr")
         {
             ctx.Response.Headers.Allow = "POST";
             return new OpenAIError(405, $"{ctx.Request.Path} does not accept {ctx.Request.Method}; it accepts POST.", "invalid_request_error", null, "method_not_allowed")

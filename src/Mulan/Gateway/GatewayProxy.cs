@@ -98,6 +98,13 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
             return;
         }
+        if (route.Kind != ModelKind.Chat)
+        {
+            await RejectAsync(ctx, x, new OpenAIError(400, $"The model '{route.Name}' is a {ModelKinds.Name(route.Kind)} route; use " +
+                (route.Kind == ModelKind.Ocr ? "/v1/ocr" : route.Kind == ModelKind.Speech ? "/v1/audio/speech" : "/v1/audio/transcriptions") + ".",
+                "invalid_request_error", "model", "model_kind_mismatch"));
+            return;
+        }
         // Disabled deployments are out of routing; so are external ones when the model, the key or its workspace keeps
         // its data on local providers (a local-only model is refused an external deployment when configured; checked
         // again here so that no later change can send its data out).

@@ -33,6 +33,50 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
     /// <param name="workspace">the key's workspace as last loaded (its shared limits), if any.</param>
     public async Task<OpenAIError?> AdmitAsync(HttpContext ctx, Exchange x, Workspace? workspace, IReadOnlyList<Deployment> deployments)
     {
+        var sets = LimitsOf(x, workspace);
+        if (sets.Count == 0)
+        {
+            return null; // the usual case: nothing to count
+        }
+        var body = x.Request!.Body;
+        var chat = x.Endpoint == GatewayEndpoint.ChatCompletions;
+        long prompt = chat ? tokens.CountChatInput(body) : tokens.CountEmbeddingInput(body);
+        // n choices each generate up to the cap (n is checked to be 1 to 128 before admission).
+        long choices = chat && OpenAIRequest.Number(body["n"]) is { } n ? (long)n : 1;
+        long maxOutput = chat ? (OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens) * choices : 0;
+        return await AdmitAsync(ctx, x, sets, deployments, prompt + maxOutput, d => Cost.Of(d.PriceAt(x.StartedAt), prompt, 0, maxOutput));
+    }
+
+    /// <summary>A speech or OCR request, whose size is known before it is sent (<see cref="Exchange.Metered"/>): requests per
+    /// minute count it, tokens per minute do not (it has none), the budget holds its exact cost at the dearest deployment.</summary>
+    public async Task<OpenAIError?> AdmitMeteredAsync(HttpContext ctx, Exchange x, Workspace? workspace, IReadOnlyList<Deployment> deployments)
+    {
+        var sets = LimitsOf(x, workspace);
+        if (sets.Count == 0)
+        {
+            return null;
+        }
+        var (unit, amount) = x.Metered ?? throw new InvalidOperationException("a metered request names its units before admission");
+        return await AdmitAsync(ctx, x, sets, deployments, 0, d => Cost.OfUnits(d.PriceAt(x.StartedAt), unit, amount));
+    }
+
+    private async Task<OpenAIError?> AdmitAsync(HttpContext ctx, Exchange x, List<Limits> sets, IReadOnlyList<Deployment> deployments, long tokenCount,
+        Func<Deployment, decimal> mostCost)
+    {
+        var holds = new Holds(limits, budgets);
+        try
+        {
+            return await CheckAsync(ctx, x, sets, deployments, tokenCount, mostCost, holds);
+        }
+        catch (RateLimitStoreUnavailableException)
+        {
+            return await holds.ReleaseAsync(new OpenAIError(503, "The rate-limit store is unavailable; limited requests are refused until it is back.",
+                "service_unavailable", null, "rate_limit_unavailable"));
+        }
+    }
+
+    private static List<Limits> LimitsOf(Exchange x, Workspace? workspace)
+    {
         var key = x.Key;
         List<Limits> sets = [];
         if (key.Rpm is not null || key.Tpm is not null || key.Budget is not null)
@@ -47,26 +91,7 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         {
             sets.Add(new Limits("app", $"app:{app.AppId}", BudgetGuard.Scope.OfApp(app.AppId, app.WorkspaceId), null, null, appBudget));
         }
-        if (sets.Count == 0)
-        {
-            return null; // the usual case: nothing to count
-        }
-        var body = x.Request!.Body;
-        var chat = x.Endpoint == GatewayEndpoint.ChatCompletions;
-        long prompt = chat ? tokens.CountChatInput(body) : tokens.CountEmbeddingInput(body);
-        // n choices each generate up to the cap (n is checked to be 1 to 128 before admission).
-        long choices = chat && OpenAIRequest.Number(body["n"]) is { } n ? (long)n : 1;
-        long maxOutput = chat ? (OpenAIRequest.MaxTokens(body) ?? _options.DefaultMaxOutputTokens) * choices : 0;
-        var holds = new Holds(limits, budgets);
-        try
-        {
-            return await CheckAsync(ctx, x, sets, deployments, prompt, maxOutput, holds);
-        }
-        catch (RateLimitStoreUnavailableException)
-        {
-            return await holds.ReleaseAsync(new OpenAIError(503, "The rate-limit store is unavailable; limited requests are refused until it is back.",
-                "service_unavailable", null, "rate_limit_unavailable"));
-        }
+        return sets;
     }
 
     /// <summary>What one request holds while it is being admitted; all of it is given back if a later check refuses it.</summary>
@@ -94,8 +119,8 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         }
     }
 
-    private async Task<OpenAIError?> CheckAsync(HttpContext ctx, Exchange x, List<Limits> sets, IReadOnlyList<Deployment> deployments, long prompt,
-        long maxOutput, Holds holds)
+    private async Task<OpenAIError?> CheckAsync(HttpContext ctx, Exchange x, List<Limits> sets, IReadOnlyList<Deployment> deployments, long tokenCount,
+        Func<Deployment, decimal> mostCost, Holds holds)
     {
         foreach (var set in sets)
         {
@@ -109,9 +134,9 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
                 }
                 holds.Requests.Add(check);
             }
-            if (set.Tpm is { } tpm)
+            if (set.Tpm is { } tpm && (tokenCount > 0 || x.Metered is null))
             {
-                var check = await limits.TryAcquireAsync($"{set.Counter}:tokens", "tokens", tpm, prompt + maxOutput);
+                var check = await limits.TryAcquireAsync($"{set.Counter}:tokens", "tokens", tpm, tokenCount);
                 RateLimiter.WriteHeaders(ctx.Response.Headers, check);
                 if (!check.Admitted)
                 {
@@ -139,7 +164,7 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
             }
             // The most the request can cost: its prompt and its output cap at the dearest deployment it may fall back to,
             // in the budget's currency at the rate in effect when the request arrived.
-            var estimate = deployments.Max(d => Convert(book, Cost.Of(d.PriceAt(x.StartedAt), prompt, 0, maxOutput), d.Price.Currency, currency, x.StartedAt));
+            var estimate = deployments.Max(d => Convert(book, mostCost(d), d.Price.Currency, currency, x.StartedAt));
             var (held, standing) = await budgets.TryReserveAsync(set.Scope, budget, estimate,
                 (amount, from) => Convert(book, amount, from, currency, x.StartedAt), CancellationToken.None);
             if (held is null)

@@ -22,6 +22,7 @@ using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 using Mulan.Outbound;
 using Mulan.Pilots;
+using Mulan.Speech;
 using Mulan.Storage;
 
 namespace Mulan.Hosting;
@@ -73,12 +74,14 @@ public static class MulanServer
         builder.Services.AddAssistant();
         builder.Services.AddEvaluations();
         builder.Services.AddPilots();
+        builder.Services.AddSpeech();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseApiProblems();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapGateway();
+        app.MapSpeech();
         var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
         api.MapAccess();
         api.MapCatalog();

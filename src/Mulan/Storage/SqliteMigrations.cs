@@ -436,6 +436,12 @@ internal static class SqliteMigrations
             ON CONFLICT DO UPDATE SET requests = requests + 1, cost_nanos = cost_nanos + excluded.cost_nanos;
         END;
         """,
+        // 18: speech and OCR requests are metered in their own units (seconds of audio, characters, pages), kept in
+        // thousandths so that sums stay exact integers.
+        """
+        ALTER TABLE usage_records ADD COLUMN units_milli INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN unit TEXT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -10,10 +10,10 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     private const string Insert = """
         INSERT INTO usage_records (request_id, at, workspace_id, key_id, endpoint, model, provider, vendor_model, upstream_id,
           input_tokens, cached_tokens, output_tokens, cost_nanos, currency, latency_ms, ttft_ms, status, usage_source, streamed,
-          http_status, error, attempts, unserved, reasoning_tokens, price, app_id, app_version, end_user, parent_request_id, run_id, evaluation_run_id)
+          http_status, error, attempts, unserved, reasoning_tokens, price, app_id, app_version, end_user, parent_request_id, run_id, evaluation_run_id, units_milli, unit)
         VALUES (@RequestId, @At, @WorkspaceId, @KeyId, @Endpoint, @Model, @Provider, @VendorModel, @UpstreamId,
           @InputTokens, @CachedTokens, @OutputTokens, @CostNanos, @Currency, @LatencyMs, @TtftMs, @Status, @Source, @Streamed,
-          @HttpStatus, @Error, @Attempts, @Unserved, @ReasoningTokens, @Price, @AppId, @AppVersion, @EndUser, @ParentRequestId, @RunId, @EvaluationRunId)
+          @HttpStatus, @Error, @Attempts, @Unserved, @ReasoningTokens, @Price, @AppId, @AppVersion, @EndUser, @ParentRequestId, @RunId, @EvaluationRunId, @UnitsMilli, @Unit)
         """;
 
     private const string Filter = """
@@ -85,7 +85,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
     [
         "RequestId", "At", "WorkspaceId", "KeyId", "Endpoint", "Model", "Provider", "VendorModel", "UpstreamId", "InputTokens", "CachedTokens",
         "OutputTokens", "CostNanos", "Currency", "LatencyMs", "TtftMs", "Status", "Source", "Streamed", "HttpStatus", "Error",
-        "Attempts", "Unserved", "ReasoningTokens", "Price", "AppId", "AppVersion", "EndUser", "ParentRequestId", "RunId", "EvaluationRunId",
+        "Attempts", "Unserved", "ReasoningTokens", "Price", "AppId", "AppVersion", "EndUser", "ParentRequestId", "RunId", "EvaluationRunId", "UnitsMilli", "Unit",
     ];
 
     private static readonly System.Text.Json.JsonSerializerOptions UnservedJson = new(System.Text.Json.JsonSerializerDefaults.Web)
@@ -105,6 +105,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             r.ReasoningTokens, r.Price is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(r.Price, UnservedJson),
             (object?)r.AppId ?? DBNull.Value, (object?)r.AppVersion ?? DBNull.Value, (object?)r.EndUser ?? DBNull.Value, (object?)r.ParentRequestId ?? DBNull.Value,
             (object?)r.RunId ?? DBNull.Value, (object?)r.EvaluationRunId ?? DBNull.Value,
+            (long)Math.Round(r.Units * 1000m, MidpointRounding.ToEven), r.Unit is { } unit ? ModelKinds.Name(unit) : DBNull.Value,
         ];
         for (var i = 0; i < values.Length; i++)
         {
@@ -177,7 +178,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
               http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved,
               reasoning_tokens AS ReasoningTokens, price AS Price,
               app_id AS AppId, app_version AS AppVersion, end_user AS EndUser, parent_request_id AS ParentRequestId,
-              run_id AS RunId, evaluation_run_id AS EvaluationRunId
+              run_id AS RunId, evaluation_run_id AS EvaluationRunId, units_milli AS UnitsMilli, unit AS Unit
             FROM usage_records {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
             """, args);
         var totalList = totals.Select(t => new UsageTotal(t.Currency, t.Requests, t.Input, t.Cached, t.Output, Cost.FromNanos(t.Nanos))).ToList();
@@ -279,6 +280,8 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         public string? ParentRequestId { get; init; }
         public string? RunId { get; init; }
         public string? EvaluationRunId { get; init; }
+        public long UnitsMilli { get; init; }
+        public string? Unit { get; init; }
 
         public UsageRecord ToModel() => new()
         {
@@ -300,6 +303,7 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             ReasoningTokens = ReasoningTokens,
             Price = Price is null ? null : System.Text.Json.JsonSerializer.Deserialize<Price>(Price, UnservedJson),
             AppId = AppId, AppVersion = AppVersion is { } v ? (int)v : null, EndUser = EndUser, ParentRequestId = ParentRequestId, RunId = RunId, EvaluationRunId = EvaluationRunId,
+            Units = Cost.Normalize(UnitsMilli / 1000m), Unit = ModelKinds.ParseUnit(Unit),
         };
     }
 }

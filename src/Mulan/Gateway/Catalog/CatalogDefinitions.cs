@@ -32,6 +32,15 @@ public sealed class PriceDefinition
     /// <summary>Per one million reasoning tokens (counted within the output); defaults to <see cref="Output"/>.</summary>
     public decimal? Reasoning { get; set; }
 
+    /// <summary>Transcription routes: per second of audio.</summary>
+    public decimal? PerSecond { get; set; }
+
+    /// <summary>Speech routes: per one million characters of input text.</summary>
+    public decimal? PerMillionCharacters { get; set; }
+
+    /// <summary>OCR routes: per page (an image is one page).</summary>
+    public decimal? PerPage { get; set; }
+
     /// <summary>In <c>priceChanges</c>: when the price starts to apply (required there).</summary>
     public DateTimeOffset? EffectiveFrom { get; set; }
 }
@@ -78,6 +87,9 @@ public sealed class DeploymentDefinition
 public sealed class ModelDefinition
 {
     public string? Name { get; set; }
+
+    /// <summary><c>chat</c> (default; chat completions and embeddings), <c>transcription</c>, <c>speech</c> or <c>ocr</c>.</summary>
+    public string? Kind { get; set; }
     public string? Strategy { get; set; }
     public List<DeploymentDefinition>? Deployments { get; set; }
 

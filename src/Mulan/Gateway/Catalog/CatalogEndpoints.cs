@@ -40,7 +40,19 @@ public static class CatalogEndpoints
 
     public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning, DateTimeOffset? EffectiveFrom)
     {
-        public static PriceView From(Price p) => new(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom);
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? PerSecond { get; init; }
+
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? PerMillionCharacters { get; init; }
+
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? PerPage { get; init; }
+
+        public static PriceView From(Price p) => new(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom)
+        {
+            PerSecond = p.PerSecond, PerMillionCharacters = p.PerMillionCharacters, PerPage = p.PerPage,
+        };
     }
 
     public sealed record TimeoutsView(double? ConnectSeconds, double? FirstByteSeconds, double? TotalSeconds);
@@ -51,13 +63,16 @@ public static class CatalogEndpoints
 
     public sealed record ModelView(string Name, string Strategy, bool LocalOnly, int? CacheTtlSeconds, IReadOnlyList<DeploymentView> Deployments, string Source)
     {
-        public static ModelView From(ModelRoute m) => new(m.Name, CatalogValidator.StrategyName(m.Strategy), m.LocalOnly,
+        /// <summary><c>chat</c>, <c>transcription</c>, <c>speech</c> or <c>ocr</c>.</summary>
+        public string Kind { get; init; } = "chat";
+
+        public static ModelView From(ModelRoute m) => new ModelView(m.Name, CatalogValidator.StrategyName(m.Strategy), m.LocalOnly,
             m.CacheTtl is { } ttl ? (int)ttl.TotalSeconds : null,
             [.. m.Deployments.Select(d => new DeploymentView(d.Provider.Name, d.VendorModel,
                 PriceView.From(d.Price), [.. d.Changes.Select(PriceView.From)], PriceView.From(d.PriceAt(DateTimeOffset.UtcNow)), d.Weight,
                 d.Settings.Enabled, d.Settings.MaxRetries,
                 new TimeoutsView(d.Settings.Connect?.TotalSeconds, d.Settings.FirstByte?.TotalSeconds, d.Settings.Total?.TotalSeconds)))],
-            m.Source == CatalogSource.Config ? "config" : "api");
+            m.Source == CatalogSource.Config ? "config" : "api") { Kind = ModelKinds.Name(m.Kind) };
     }
 
     private static async Task<Results<Created<ProviderView>, ValidationProblem, ProblemHttpResult>> CreateProviderAsync(

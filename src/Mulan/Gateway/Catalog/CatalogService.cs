@@ -53,7 +53,11 @@ public sealed partial class CatalogService(
     public async Task<(CatalogChange Change, IReadOnlyList<string> Errors)> AddProviderAsync(ProviderDefinition definition, CancellationToken ct)
     {
         var errors = new List<string>();
-        CatalogValidator.ToProvider(definition, "provider", CatalogSource.Api, _ => null, errors);
+        var built = CatalogValidator.ToProvider(definition, "provider", CatalogSource.Api, _ => null, errors);
+        if (definition.Name == LocalEngines.ProviderName || built.Kind.Protocol == WireProtocol.Local)
+        {
+            errors.Add("provider: the provider 'local' (kind local) is built in; route to it without defining it");
+        }
         if (definition.ApiKey?.StartsWith("env:", StringComparison.Ordinal) == true)
         {
             errors.RemoveAll(e => e.StartsWith("provider.apiKey", StringComparison.Ordinal));
@@ -166,11 +170,16 @@ public sealed partial class CatalogService(
 
     private void Build(IReadOnlyList<StoredProvider> apiProviders, IReadOnlyList<StoredModel> apiModels, List<string> errors, bool strictFile)
     {
-        var providers = new Dictionary<string, Provider>(StringComparer.Ordinal);
+        // The built-in engines are always there, under a name no configured provider may take.
+        var providers = new Dictionary<string, Provider>(StringComparer.Ordinal) { [LocalEngines.ProviderName] = LocalEngines.Provider };
         for (var i = 0; i < (_file.Providers?.Count ?? 0); i++)
         {
             var p = CatalogValidator.ToProvider(_file.Providers![i], $"providers[{i}]", CatalogSource.Config, _env, errors);
-            if (!providers.TryAdd(p.Name, p) && p.Name.Length > 0)
+            if (p.Name == LocalEngines.ProviderName || p.Kind.Protocol == WireProtocol.Local)
+            {
+                errors.Add($"providers[{i}]: the provider 'local' (kind local) is built in; route to it without defining it");
+            }
+            else if (!providers.TryAdd(p.Name, p) && p.Name.Length > 0)
             {
                 errors.Add($"providers[{i}].name: '{p.Name}' is defined twice");
             }

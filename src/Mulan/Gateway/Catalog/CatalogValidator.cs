@@ -82,6 +82,11 @@ public static class CatalogValidator
         {
             errors.Add($"{path}.strategy: unknown strategy '{d.Strategy}'; expected priority, weighted, lowest-latency or lowest-cost");
         }
+        if (!ModelKinds.TryParse(d.Kind, out var kind))
+        {
+            errors.Add($"{path}.kind: unknown kind '{d.Kind}'; expected chat, transcription, speech or ocr");
+            kind = ModelKind.Chat;
+        }
         CheckModelSettings(d, path, errors);
         var deployments = new List<Deployment>();
         if (d.Deployments is not { Count: > 0 })
@@ -105,8 +110,12 @@ public static class CatalogValidator
             {
                 errors.Add($"{dpath}.model: required (the vendor's model id, at most 256 characters)");
             }
-            var price = ToPrice(dp.Price, $"{dpath}.price", errors);
-            var changes = ToChanges(dp.PriceChanges, price, $"{dpath}.priceChanges", errors);
+            var price = ToPrice(dp.Price, $"{dpath}.price", kind, errors);
+            var changes = ToChanges(dp.PriceChanges, price, $"{dpath}.priceChanges", kind, errors);
+            if (provider is not null && !string.IsNullOrWhiteSpace(dp.Model) && LocalEngines.Check(provider, dp.Model, kind) is { } engineError)
+            {
+                errors.Add($"{dpath}.model: {engineError}");
+            }
             if (dp.Weight is < 1 or > 1000)
             {
                 errors.Add($"{dpath}.weight: must be between 1 and 1000 (got {dp.Weight})");
@@ -133,7 +142,11 @@ public static class CatalogValidator
                 cacheTtl = TimeSpan.FromSeconds(cache.TtlSeconds.Value);
             }
         }
-        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt) { LocalOnly = d.LocalOnly == true, CacheTtl = cacheTtl };
+        if (cacheTtl is not null && kind != ModelKind.Chat)
+        {
+            errors.Add($"{path}.cache: only chat routes have the response cache");
+        }
+        return new ModelRoute(name ?? "", strategy, deployments, source, createdAt) { Kind = kind, LocalOnly = d.LocalOnly == true, CacheTtl = cacheTtl };
     }
 
     // A deployment's settings: its own values, else its model's, else the gateway default (null). Each value is
@@ -178,12 +191,18 @@ public static class CatalogValidator
         return TimeSpan.FromSeconds(value.Value);
     }
 
-    private static Price? ToPrice(PriceDefinition? p, string path, List<string> errors)
+    private static Price? ToPrice(PriceDefinition? p, string path, ModelKind kind, List<string> errors)
     {
         if (p is null)
         {
-            errors.Add($"{path}: required ({{ \"currency\": \"CNY\"|\"USD\", \"input\": n, \"output\": n }} per one million tokens)");
+            errors.Add(kind == ModelKind.Chat
+                ? $"{path}: required ({{ \"currency\": \"CNY\"|\"USD\", \"input\": n, \"output\": n }} per one million tokens)"
+                : $"{path}: required ({{ \"currency\": \"CNY\"|\"USD\", \"{UnitPriceName(kind)}\": n }})");
             return null;
+        }
+        if (kind != ModelKind.Chat)
+        {
+            return ToUnitPrice(p, path, kind, errors);
         }
         var ok = true;
         if (!Enum.TryParse<Currency>(p.Currency, ignoreCase: true, out var currency) || !Enum.IsDefined(currency) || p.Currency!.Any(char.IsDigit))
@@ -195,17 +214,65 @@ public static class CatalogValidator
         ok &= NonNegative(p.Output, $"{path}.output", required: true, errors);
         ok &= NonNegative(p.CachedInput, $"{path}.cachedInput", required: false, errors);
         ok &= NonNegative(p.Reasoning, $"{path}.reasoning", required: false, errors);
+        foreach (var (name, value) in new (string, decimal?)[] { ("perSecond", p.PerSecond), ("perMillionCharacters", p.PerMillionCharacters), ("perPage", p.PerPage) })
+        {
+            if (value is not null)
+            {
+                errors.Add($"{path}.{name}: only transcription, speech and ocr routes take unit prices (this route's kind is chat)");
+                ok = false;
+            }
+        }
         return ok ? new Price(currency, p.Input!.Value, p.Output!.Value, p.CachedInput, p.Reasoning, p.EffectiveFrom) : null;
     }
 
+    /// <summary>The price field a route of <paramref name="kind"/> is charged by.</summary>
+    public static string UnitPriceName(ModelKind kind) => kind switch
+    {
+        ModelKind.Transcription => "perSecond",
+        ModelKind.Speech => "perMillionCharacters",
+        _ => "perPage",
+    };
+
+    // A speech or OCR price names its unit; token prices do not apply to it (and the unit prices not to chat).
+    private static Price? ToUnitPrice(PriceDefinition p, string path, ModelKind kind, List<string> errors)
+    {
+        var ok = true;
+        if (!Enum.TryParse<Currency>(p.Currency, ignoreCase: true, out var currency) || !Enum.IsDefined(currency) || p.Currency!.Any(char.IsDigit))
+        {
+            errors.Add($"{path}.currency: must be CNY or USD");
+            ok = false;
+        }
+        var wanted = UnitPriceName(kind);
+        var unit = kind switch { ModelKind.Transcription => p.PerSecond, ModelKind.Speech => p.PerMillionCharacters, _ => p.PerPage };
+        ok &= NonNegative(unit, $"{path}.{wanted}", required: true, errors);
+        foreach (var (name, value) in new (string, object?)[]
+                 {
+                     ("input", p.Input), ("output", p.Output), ("cachedInput", p.CachedInput), ("reasoning", p.Reasoning),
+                     ("perSecond", p.PerSecond), ("perMillionCharacters", p.PerMillionCharacters), ("perPage", p.PerPage),
+                 })
+        {
+            if (value is not null && name != wanted)
+            {
+                errors.Add($"{path}.{name}: a {ModelKinds.Name(kind)} route is priced by {wanted} only");
+                ok = false;
+            }
+        }
+        return ok ? new Price(currency, 0, 0, null, null, p.EffectiveFrom)
+        {
+            PerSecond = kind == ModelKind.Transcription ? unit : null,
+            PerMillionCharacters = kind == ModelKind.Speech ? unit : null,
+            PerPage = kind == ModelKind.Ocr ? unit : null,
+        } : null;
+    }
+
     // Each change needs its time; all in the first price's currency (a record's cost must stay comparable over time).
-    private static List<Price> ToChanges(List<PriceDefinition>? changes, Price? first, string path, List<string> errors)
+    private static List<Price> ToChanges(List<PriceDefinition>? changes, Price? first, string path, ModelKind kind, List<string> errors)
     {
         var list = new List<Price>();
         for (var i = 0; i < (changes?.Count ?? 0); i++)
         {
             var at = $"{path}[{i}]";
-            if (ToPrice(changes![i], at, errors) is not { } price)
+            if (ToPrice(changes![i], at, kind, errors) is not { } price)
             {
                 continue;
             }
@@ -235,7 +302,8 @@ public static class CatalogValidator
         {
             if (required)
             {
-                errors.Add($"{path}: required (price per one million tokens)");
+                errors.Add(path.EndsWith(".input", StringComparison.Ordinal) || path.EndsWith(".output", StringComparison.Ordinal)
+                    ? $"{path}: required (price per one million tokens)" : $"{path}: required");
             }
             return !required;
         }

@@ -20,6 +20,15 @@ public static class Cost
             + (reasoning * reasoningPrice)) / PerMillion);
     }
 
+    /// <summary>Cost of a speech or OCR request: <paramref name="units"/> at the price of its unit (per second, per one
+    /// million characters, per page).</summary>
+    public static decimal OfUnits(Price price, MeteredUnit unit, decimal units) => Normalize(unit switch
+    {
+        MeteredUnit.Seconds => units * (price.PerSecond ?? 0),
+        MeteredUnit.Characters => units * (price.PerMillionCharacters ?? 0) / PerMillion,
+        _ => units * (price.PerPage ?? 0),
+    });
+
     /// <summary>Drops trailing zeros (0.00000300 → 0.000003) so amounts print the same everywhere.</summary>
     public static decimal Normalize(decimal amount) => amount / 1.000000000000000000000000000000000m;
 

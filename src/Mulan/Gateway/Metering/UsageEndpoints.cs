@@ -33,10 +33,29 @@ public static class UsageEndpoints
         string? Provider, string? VendorModel, string? UpstreamId, long InputTokens, long CachedTokens, long OutputTokens, Money Cost,
         double LatencyMs, double? TimeToFirstTokenMs, string Status, string Usage, bool Streamed, int HttpStatus, string? Error,
         int Attempts, IReadOnlyList<UnservedView> Unserved, long ReasoningTokens, PriceView? Price, string? App, int? AppVersion, string? User,
-        string? ParentRequestId, string? Run, string? EvaluationRun);
+        string? ParentRequestId, string? Run, string? EvaluationRun)
+    {
+        /// <summary>Speech and OCR: seconds of audio, characters or pages metered (absent for token-metered requests).</summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? Units { get; init; }
+
+        /// <summary><c>seconds</c>, <c>characters</c> or <c>pages</c>.</summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public string? Unit { get; init; }
+    }
 
     /// <summary>The price a record was charged at, per one million tokens.</summary>
-    public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning, DateTimeOffset? EffectiveFrom);
+    public sealed record PriceView(string Currency, decimal Input, decimal Output, decimal? CachedInput, decimal? Reasoning, DateTimeOffset? EffectiveFrom)
+    {
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? PerSecond { get; init; }
+
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? PerMillionCharacters { get; init; }
+
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public decimal? PerPage { get; init; }
+    }
 
     /// <summary>A failed attempt the vendor may still bill; not part of <c>cost</c>.</summary>
     public sealed record UnservedView(string Provider, string VendorModel, string Reason, long InputTokens, Money Cost);
@@ -71,8 +90,14 @@ public static class UsageEndpoints
             r.VendorModel, r.UpstreamId, r.InputTokens, r.CachedTokens, r.OutputTokens, new Money(r.Cost, r.Currency?.ToString()), r.LatencyMs,
             r.TimeToFirstTokenMs, UsageNames.Of(r.Status), UsageNames.Of(r.Source), r.Streamed, r.HttpStatus, r.Error, r.Attempts,
             [.. r.Unserved.Select(u => new UnservedView(u.Provider, u.VendorModel, u.Reason, u.InputTokens, new Money(u.Cost, u.Currency.ToString())))],
-            r.ReasoningTokens, r.Price is { } p ? new PriceView(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom) : null,
-            r.AppId, r.AppVersion, r.EndUser, r.ParentRequestId, r.RunId, r.EvaluationRunId)).ToList();
+            r.ReasoningTokens, r.Price is { } p ? new PriceView(p.Currency.ToString(), p.Input, p.Output, p.CachedInput, p.Reasoning, p.EffectiveFrom)
+            {
+                PerSecond = p.PerSecond, PerMillionCharacters = p.PerMillionCharacters, PerPage = p.PerPage,
+            } : null,
+            r.AppId, r.AppVersion, r.EndUser, r.ParentRequestId, r.RunId, r.EvaluationRunId)
+            {
+                Units = r.Unit is null ? null : r.Units, Unit = r.Unit is { } unit ? Gateway.Catalog.ModelKinds.Name(unit) : null,
+            }).ToList();
         return TypedResults.Ok(new UsageResponse(totals, query.Page, query.PageSize, result.Count, records));
     }
 }

@@ -58,6 +58,12 @@ public sealed record UsageRecord
 
     /// <summary>For a call made by an evaluation run (to its target or its judge): the run.</summary>
     public string? EvaluationRunId { get; init; }
+
+    /// <summary>Speech and OCR requests: how much was metered (seconds of audio, characters, pages), in <see cref="Unit"/>.</summary>
+    public decimal Units { get; init; }
+
+    /// <summary>The unit of <see cref="Units"/>; null for token-metered requests.</summary>
+    public MeteredUnit? Unit { get; init; }
 }
 
 /// <param name="InputTokens">estimated by Mulan: the vendor never said.</param>

@@ -28,7 +28,7 @@ public sealed class DeploymentHealth(IOptions<GatewayOptions> options, TimeProvi
         {
             // Prices in different currencies cannot be compared without an exchange rate: keep the listed order then.
             RoutingStrategy.LowestCost when deployments.Select(d => d.Price.Currency).Distinct().Count() == 1 =>
-                [.. deployments.OrderBy(d => d.PriceAt(now) is var p ? p.Input + p.Output : 0)],
+                [.. deployments.OrderBy(d => d.PriceAt(now) is var p ? p.Input + p.Output + (p.PerSecond ?? 0) + (p.PerMillionCharacters ?? 0) + (p.PerPage ?? 0) : 0)],
             // A deployment never measured counts as fastest, so each one is tried and measured.
             RoutingStrategy.LowestLatency => [.. deployments.OrderBy(d => _states.TryGetValue(Key(d), out var s) ? s.LatencyMs ?? 0 : 0)],
             RoutingStrategy.Weighted => Weighted(deployments),

@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 
 namespace Mulan.Gateway.Wire;
 
-public enum GatewayEndpoint { ChatCompletions, Embeddings }
+/// <summary>The <c>/v1</c> operations. Speech and OCR ones go through <c>Speech.MediaGateway</c>, the others through <c>GatewayProxy</c>.</summary>
+public enum GatewayEndpoint { ChatCompletions, Embeddings, AudioTranscriptions, AudioSpeech, Ocr }
 
 /// <summary>A parsed and checked <c>/v1</c> request body, ready to be rewritten for one deployment.</summary>
 public sealed class GatewayRequest
