@@ -38,12 +38,14 @@ internal sealed class VendorDispatcher(VendorState state)
         {
             ("POST", ChatPath) => "chat",
             ("POST", EmbeddingsPath) => "embeddings",
+            ("POST", Speech.OpenAIAudioFake.TranscriptionsPath) => "transcriptions",
+            ("POST", Speech.OpenAIAudioFake.SpeechPath) => "speech",
             _ => null,
         };
 
         if (path.StartsWith("/v1/", StringComparison.Ordinal) && !IsAuthorized(context))
         {
-            if (endpoint is not null)
+            if (endpoint is "chat" or "embeddings")
             {
                 state.BillFailed(context, state.NextId(endpoint == "chat" ? "chatcmpl-" : "emb-"), endpoint, ChatRequest.SniffModel(body.Memory));
             }
@@ -59,6 +61,12 @@ internal sealed class VendorDispatcher(VendorState state)
                 break;
             case "embeddings":
                 await EmbeddingsHandler.HandleAsync(context, state, body.Memory);
+                break;
+            case "transcriptions":
+                await Speech.OpenAIAudioFake.TranscribeAsync(context, state, body.Memory);
+                break;
+            case "speech":
+                await Speech.OpenAIAudioFake.SpeakAsync(context, state, body.Memory);
                 break;
             case null when HttpMethods.IsGet(request.Method) && path == "/v1/models":
                 await Http.WriteJsonAsync(context, ModelList.Utf8);

@@ -29,6 +29,7 @@ public static class ConfigFileSchema
         [Outbound.OutboundOptions.Section] = typeof(Outbound.OutboundOptions),
         [Assistant.AssistantOptions.Section] = typeof(Assistant.AssistantOptions),
         [Pilots.PilotOptions.Section] = typeof(Pilots.PilotOptions),
+        [Speech.SpeechOptions.Section] = typeof(Speech.SpeechOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

@@ -168,12 +168,12 @@ public sealed partial class BootstrapTests : IDisposable
               "Logging": { "LogLevel": { "Default": "Warning" } },
               "outbound": { "dnsTimeoutSeconds": 3 },
               "exchangeRates": [ { "from": "USD", "to": "CNY", "rate": 7.1, "effectiveFrom": "2026-01-01" } ],
-              "providers": [ { "name": "local", "kind": "ollama", "headers": { "X-Any-Name": "v" } } ],
+              "providers": [ { "name": "office-ollama", "kind": "ollama", "headers": { "X-Any-Name": "v" } } ],
             }
             """);
         var url = $"http://127.0.0.1:{MulanProcess.FreePort()}";
         await using var server = MulanProcess.Start(["serve", "--data", Path.Combine(_dir, "data"), "--config", config, "--urls", url]);
         await server.WaitHealthyAsync(new Uri(url + "/"));
-        Assert.Contains("local (ollama, 127.0.0.1, local)", await server.WaitForStdoutAsync("encoder"));
+        Assert.Contains("office-ollama (ollama, 127.0.0.1, local)", await server.WaitForStdoutAsync("encoder"));
     }
 }

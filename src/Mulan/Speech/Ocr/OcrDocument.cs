@@ -27,22 +27,30 @@ public sealed class OcrDocument
         }
         if (Knowledge.Ingestion.Parsing.FormatSniffer.IsPdf(file))
         {
-            var pages = PdfPages(file);
+            var sizes = PdfPages(file);
+            var pages = sizes.Count;
             if (pages > options.MaxOcrPages)
             {
                 throw new InvalidDocumentException($"the PDF has {pages} pages; at most {options.MaxOcrPages} are read per request (Speech:MaxOcrPages)", 413);
             }
-            return new OcrDocument { Kind = "application/pdf", PageCount = pages, Page = (i, ct) => RenderAsync(file, i, options, ct) };
+            return new OcrDocument { Kind = "application/pdf", PageCount = pages, Page = (i, ct) => RenderAsync(file, i, sizes[i], options, ct) };
         }
         throw new InvalidDocumentException("the file is neither an image (PNG, JPEG, TIFF, BMP, GIF, WebP) nor a PDF", 400);
     }
 
-    private static int PdfPages(byte[] file)
+    /// <summary>Each page's size in points (1/72 inch).</summary>
+    private static IReadOnlyList<(double Width, double Height)> PdfPages(byte[] file)
     {
         try
         {
             using var pdf = UglyToad.PdfPig.PdfDocument.Open(file, new UglyToad.PdfPig.ParsingOptions { UseLenientParsing = false });
-            return pdf.NumberOfPages;
+            var sizes = new List<(double, double)>(pdf.NumberOfPages);
+            for (var i = 1; i <= pdf.NumberOfPages && i <= 10_001; i++)
+            {
+                var page = pdf.GetPage(i);
+                sizes.Add((Math.Max(1, page.Width), Math.Max(1, page.Height)));
+            }
+            return sizes;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -52,7 +60,7 @@ public sealed class OcrDocument
         }
     }
 
-    private static async Task<OcrPageImage> RenderAsync(byte[] pdf, int index, SpeechOptions options, CancellationToken ct)
+    private static async Task<OcrPageImage> RenderAsync(byte[] pdf, int index, (double Width, double Height) size, SpeechOptions options, CancellationToken ct)
     {
         var program = EngineProcess.Find("pdftoppm")
             ?? throw new Gateway.Adapters.VendorError(503, Gateway.Adapters.VendorError.Overloaded, "reading PDFs needs pdftoppm on the server (apt-get install poppler-utils)");
@@ -61,16 +69,21 @@ public sealed class OcrDocument
         try
         {
             var number = (index + 1).ToString(CultureInfo.InvariantCulture);
-            var dpi = options.PdfRenderDpi.ToString(CultureInfo.InvariantCulture);
-            // The pixel cap bounds the rendered size whatever the page's declared size: scale-to keeps the page within it.
-            var side = ((int)Math.Sqrt(options.MaxImagePixels)).ToString(CultureInfo.InvariantCulture);
-            var run = await EngineProcess.RunAsync(program, ["-png", "-r", dpi, "-scale-to", side, "-f", number, "-l", number, "-singlefile", path, "-"],
-                null, TimeSpan.FromSeconds(options.EngineTimeoutSeconds), 256L << 20, ct);
-            if (run.ExitCode != 0 || ImageInfo.Read(run.Output) is not { } image)
+            // The pixel cap bounds the rendered size whatever the page's declared size: a huge page is rendered at a lower resolution.
+            var fit = Math.Sqrt(options.MaxImagePixels / (size.Width / 72 * size.Height / 72));
+            var dpi = Math.Max(1, (int)Math.Min(options.PdfRenderDpi, fit)).ToString(CultureInfo.InvariantCulture);
+            // Debian's pdftoppm cannot write a PNG to standard output: it writes <root>.png beside the PDF.
+            var root = Path.ChangeExtension(path, null);
+            var run = await EngineProcess.RunAsync(program, ["-png", "-r", dpi, "-f", number, "-l", number, "-singlefile", path, root],
+                null, TimeSpan.FromSeconds(options.EngineTimeoutSeconds), 1 << 20, ct);
+            var png = root + ".png";
+            var bytes = run.ExitCode == 0 && File.Exists(png) ? await File.ReadAllBytesAsync(png, ct) : [];
+            File.Delete(png);
+            if (ImageInfo.Read(bytes) is not { } image)
             {
                 throw new InvalidDocumentException($"page {index + 1} of the PDF could not be rendered", 400);
             }
-            return new OcrPageImage(index, run.Output, image.MediaType, image.Width, image.Height);
+            return new OcrPageImage(index, bytes, image.MediaType, image.Width, image.Height);
         }
         finally
         {

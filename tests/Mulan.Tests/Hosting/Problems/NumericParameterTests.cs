@@ -50,6 +50,12 @@ public sealed class NumericParameterTests : IAsyncLifetime
         ("dimensions", 1, null, true),
     ];
 
+    /// <summary>OpenAI's <c>/v1/audio/speech</c>: speed from 0.25 to 4.0.</summary>
+    private static readonly (string Name, double? Min, double? Max, bool Integer)[] SpeechParameters =
+    [
+        ("speed", 0.25, 4.0, false),
+    ];
+
     /// <summary>The bad values of one parameter, as JSON texts.</summary>
     private static IEnumerable<string> BadValues(double? min, double? max, bool integer)
     {
@@ -94,6 +100,10 @@ public sealed class NumericParameterTests : IAsyncLifetime
         foreach (var (name, min, max, integer) in EmbeddingParameters)
         {
             cases.AddRange(BadValues(min, max, integer).Select(v => ("v1/embeddings", name, $$"""{"model":"embed","input":"hi","{{name}}":{{v}}}""")));
+        }
+        foreach (var (name, min, max, integer) in SpeechParameters)
+        {
+            cases.AddRange(BadValues(min, max, integer).Select(v => ("v1/audio/speech", name, $$"""{"model":"chat","input":"hi","voice":"alloy","{{name}}":{{v}}}""")));
         }
         foreach (var bias in new[] { "101", "-101", "100.5", "1e300", "\"5\"", "{}", "null" })
         {
@@ -320,7 +330,9 @@ public sealed class NumericParameterTests : IAsyncLifetime
     private static readonly HashSet<string> Endpoints =
     [
         // Covered by the tables above.
-        "POST /v1/chat/completions", "POST /v1/embeddings",
+        "POST /v1/chat/completions", "POST /v1/embeddings", "POST /v1/audio/speech",
+        // Multipart: transcription's temperature and the files' sizes are refused in Speech/SpeechGatewayTests.
+        "POST /v1/audio/transcriptions", "POST /v1/ocr",
         "POST /api/keys", "POST /api/workspaces", "PUT /api/workspaces/{workspace}/limits", "GET /api/usage", "GET /api/audit",
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
         "POST /api/knowledge-bases/{id}/ask", "GET /api/knowledge-bases/{id}/documents", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",

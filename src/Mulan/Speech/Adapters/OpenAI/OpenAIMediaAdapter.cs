@@ -63,16 +63,17 @@ public sealed class OpenAIMediaAdapter : ITranscriptionAdapter, ISpeechAdapter, 
 
     public IReadOnlyCollection<string> Voices(Deployment deployment) => OpenAIVoiceNames;
 
-    /// <summary>OpenAI itself has only its named voices; other compatible vendors name theirs freely (SiliconFlow's
-    /// <c>model:voice</c>, for one), so any well-formed name goes to them and they say whether they have it.</summary>
+    /// <summary>A provider of kind <c>openai</c> has OpenAI's named voices only, so any other name is refused before it is
+    /// sent; other compatible kinds (siliconflow, qwen, vllm...) name theirs freely (SiliconFlow's <c>model:voice</c>, for one),
+    /// so a well-formed name goes to them and they say whether they have it.</summary>
     public string? ResolveVoice(Deployment deployment, string voice, string text)
     {
         if (OpenAIVoiceNames.Contains(voice, StringComparer.Ordinal))
         {
             return voice;
         }
-        var official = deployment.Provider.BaseUrl.Host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase);
-        return !official && voice.Length <= 200 && voice.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/') ? voice : null;
+        var openai = deployment.Provider.Kind.Name == "openai";
+        return !openai && voice.Length <= 200 && voice.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/') ? voice : null;
     }
 
     public async Task<SpeechAudio> SynthesizeAsync(MediaCall call, SpeechInput input, CancellationToken ct)
