@@ -71,6 +71,22 @@ public sealed class MulanApiClient : IDisposable
         return SendAsync(new HttpRequestMessage(method, path) { Content = content }, ct);
     }
 
+    /// <summary>Like <see cref="SendFormAsync"/>, for an answer that is text (a transcript as text, srt or vtt).</summary>
+    public async Task<string> SendFormTextAsync(string path, string field, string file, CancellationToken ct, params (string Name, string? Value)[] fields)
+    {
+        var content = new MultipartFormDataContent();
+        foreach (var (name, value) in fields.Where(f => f.Value is not null))
+        {
+            content.Add(new StringContent(value!), name);
+        }
+        var part = new StreamContent(File.OpenRead(file));
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        content.Add(part, field, Path.GetFileName(file));
+        using var response = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
+        await EnsureSuccessAsync(response, ct);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
     /// <summary>Posts a file as the raw request body (a package), streamed from disk.</summary>
     public Task<JsonNode> PostFileAsync(string path, string file, string mediaType, CancellationToken ct)
     {

@@ -135,6 +135,16 @@ public static class MulanCli
                 ev.AddCommand<EvalShowCommand>("show").WithDescription("A run with its metrics.");
                 ev.AddCommand<EvalCompareCommand>("compare").WithDescription("Two runs metric by metric, and how many items got better or worse.");
             });
+            c.AddBranch("audio", audio =>
+            {
+                audio.SetDescription("Speech through the gateway: transcription and synthesis, metered like any other call.");
+                audio.AddCommand<AudioTranscribeCommand>("transcribe").WithDescription("Transcribe an audio file; prints the text (or srt, vtt, json).")
+                    .WithExample("audio", "transcribe", "meeting.m4a", "--language", "zh", "--format", "srt");
+                audio.AddCommand<AudioSpeakCommand>("speak").WithDescription("Speak a text into an audio file.")
+                    .WithExample("audio", "speak", "\"欢迎使用木兰\"", "-o", "welcome.mp3", "--voice", "cmn");
+            });
+            c.AddCommand<OcrCommand>("ocr").WithDescription("Read the text of an image or PDF through an OCR route; prints Markdown.")
+                .WithExample("ocr", "scan.pdf", "--language", "zh-Hant");
             c.AddBranch("pilot", pilot =>
             {
                 pilot.SetDescription("Pilots: scope and change control, effort, ledger, acceptance and the report both sides sign.");

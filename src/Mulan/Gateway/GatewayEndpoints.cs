@@ -48,7 +48,7 @@ public static class GatewayEndpoints
         w.WriteStartArray("data");
         foreach (var route in catalog.Current.Models.Values.Where(m => key.AllowsModel(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
         {
-            WriteModel(w, route.Name, route.CreatedAt);
+            WriteModel(w, route.Name, route.CreatedAt, route.Kind);
         }
         // Published apps of the key's workspace, after the routes: "app:" sorts after every route name a client looks for first.
         foreach (var (name, created) in apps.ModelsFor(key))
@@ -66,9 +66,9 @@ public static class GatewayEndpoints
             await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
             return;
         }
-        (string Name, DateTimeOffset CreatedAt)? found = catalog.Current.Models.TryGetValue(id, out var route) && key.AllowsModel(id)
-            ? (route.Name, route.CreatedAt)
-            : apps.ModelsFor(key).Where(a => a.Name == id).Select(a => ((string, DateTimeOffset)?)a).FirstOrDefault();
+        (string Name, DateTimeOffset CreatedAt, ModelKind Kind)? found = catalog.Current.Models.TryGetValue(id, out var route) && key.AllowsModel(id)
+            ? (route.Name, route.CreatedAt, route.Kind)
+            : apps.ModelsFor(key).Where(a => a.Name == id).Select(a => ((string, DateTimeOffset, ModelKind)?)(a.Name, a.CreatedAt, ModelKind.Chat)).FirstOrDefault();
         if (found is not { } model)
         {
             await OpenAIError.ModelNotFound(id).WriteAsync(ctx.Response);
@@ -76,16 +76,21 @@ public static class GatewayEndpoints
         }
         ctx.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(ctx.Response.Body);
-        WriteModel(w, model.Name, model.CreatedAt);
+        WriteModel(w, model.Name, model.CreatedAt, model.Kind);
     }
 
-    private static void WriteModel(Utf8JsonWriter w, string name, DateTimeOffset createdAt)
+    private static void WriteModel(Utf8JsonWriter w, string name, DateTimeOffset createdAt, ModelKind kind = ModelKind.Chat)
     {
         w.WriteStartObject();
         w.WriteString("id", name);
         w.WriteString("object", "model");
         w.WriteNumber("created", createdAt.ToUnixTimeSeconds());
         w.WriteString("owned_by", "mulan");
+        if (kind != ModelKind.Chat)
+        {
+            // Speech and OCR routes say what they are, so that a client can pick one (chat routes keep OpenAI's exact shape).
+            w.WriteString("kind", ModelKinds.Name(kind));
+        }
         w.WriteEndObject();
     }
 
