@@ -154,7 +154,7 @@ public sealed class IFlytekAdapter(TimeProvider time) : ITranscriptionAdapter, I
     private static async Task SendAudioAsync(IFlytekSocket socket, string appId, string language, string accent, ReadOnlyMemory<byte> pcm, CancellationToken ct)
     {
         var first = pcm[..Math.Min(FrameBytes, pcm.Length)];
-        await socket.SendAsync(new JsonObject
+        var frame = new JsonObject
         {
             ["common"] = new JsonObject { ["app_id"] = appId },
             ["business"] = new JsonObject
@@ -165,11 +165,16 @@ public sealed class IFlytekAdapter(TimeProvider time) : ITranscriptionAdapter, I
                 // A file may pause for longer than the 2 s default end-of-speech silence: the maximum keeps the session
                 // open over pauses instead of ending it mid-file.
                 ["vad_eos"] = 10_000,
-                // Dynamic correction: later results replace earlier ones (pgs/rg), which IatTranscript assembles.
-                ["dwa"] = "wpgs",
             },
             ["data"] = Data(0, first),
-        }, ct);
+        };
+        if (language == "zh_cn" && accent == "mandarin")
+        {
+            // Dynamic correction (offered for Mandarin only): later results replace earlier ones (pgs/rg), which
+            // IatTranscript assembles.
+            frame["business"]!["dwa"] = "wpgs";
+        }
+        await socket.SendAsync(frame, ct);
         for (var at = first.Length; at < pcm.Length; at += FrameBytes)
         {
             await socket.SendAsync(new JsonObject { ["data"] = Data(1, pcm.Slice(at, Math.Min(FrameBytes, pcm.Length - at))) }, ct);
