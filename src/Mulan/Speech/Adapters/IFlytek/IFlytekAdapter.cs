@@ -133,21 +133,31 @@ public sealed class IFlytekAdapter(TimeProvider time) : ITranscriptionAdapter, I
                     break;
                 }
             }
-            await send;
+            // The last result normally follows our last frame; should the engine end the session earlier (its end-of-speech
+            // detection after vad_eos of silence), what it recognised is the answer and the rest of the upload is moot.
+            await StopAsync(sending, send);
             return transcript;
         }
         catch
         {
-            await sending.CancelAsync();
-            try
-            {
-                await send;
-            }
-            catch (Exception e) when (e is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
-            {
-                // The reader's failure is the one to report; the upload only stopped because of it.
-            }
+            await StopAsync(sending, send);
             throw;
+        }
+    }
+
+    private static async Task StopAsync(CancellationTokenSource sending, Task send)
+    {
+        if (!send.IsCompleted)
+        {
+            await sending.CancelAsync();
+        }
+        try
+        {
+            await send;
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The reader's outcome is the one to report; the upload only stopped because of it.
         }
     }
 
