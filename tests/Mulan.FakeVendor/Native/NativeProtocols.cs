@@ -11,6 +11,7 @@ internal static class NativeProtocols
         new DashScopeFake(),
         new DashScopeEmbeddingsFake(),
         new SparkFake(),
+        new IFlytekSpeechFake(),
         new AzureOpenAIFake(),
         new GeminiFake(),
         new GeminiEmbeddingsFake(),

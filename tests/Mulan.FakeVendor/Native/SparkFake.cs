@@ -77,7 +77,7 @@ internal sealed partial class SparkFake : NativeProtocol
     protected override bool Authorized(HttpContext context, ReadOnlyMemory<byte> body, VendorState state) => Refusal(context, state) is null;
 
     /// <summary>Checks the signed URL the way iFlytek's gateway does; null when it verifies.</summary>
-    private static (int Status, string Message)? Refusal(HttpContext context, VendorState state)
+    internal static (int Status, string Message)? Refusal(HttpContext context, VendorState state)
     {
         var query = context.Request.Query;
         string? authorization = query["authorization"], date = query["date"], host = query["host"];
