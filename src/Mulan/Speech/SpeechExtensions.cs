@@ -15,6 +15,7 @@ public static class SpeechExtensions
         services.AddSingleton<MediaGateway>();
         services.AddSingleton<IMediaAdapter, Engines.LocalEngineAdapter>();
         services.AddSingleton<IMediaAdapter, Adapters.OpenAI.OpenAIMediaAdapter>();
+        services.AddSingleton<IMediaAdapter, Adapters.IFlytek.IFlytekAdapter>();
         return services;
     }
 }
