@@ -8,6 +8,7 @@ internal static class NativeProtocols
         new AnthropicFake(),
         new HunyuanFake(),
         new HunyuanEmbeddingsFake(),
+        new TencentSpeechFake(),
         new DashScopeFake(),
         new DashScopeEmbeddingsFake(),
         new SparkFake(),
