@@ -9,6 +9,7 @@ internal static class NativeProtocols
         new HunyuanFake(),
         new HunyuanEmbeddingsFake(),
         new TencentSpeechFake(),
+        new DashScopeSpeechFake(),
         new DashScopeFake(),
         new DashScopeEmbeddingsFake(),
         new SparkFake(),
