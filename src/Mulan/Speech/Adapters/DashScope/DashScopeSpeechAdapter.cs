@@ -48,10 +48,9 @@ public sealed class DashScopeSpeechAdapter(TimeProvider time) : ITranscriptionAd
                 ["input"] = new JsonObject(),
             }, "duplex", ct);
             await socket.WaitStartedAsync(ct);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             // Results may come while audio is still going out: read them at the same time, so that a task-failed
             // mid-way is reported as itself and not as a broken send.
-            var results = CollectSentencesAsync(socket, stop.Token);
+            var results = CollectSentencesAsync(socket, ct);
             try
             {
                 for (var offset = 0; offset < input.Pcm16k.Length; offset += AudioFrameBytes)
@@ -60,10 +59,15 @@ public sealed class DashScopeSpeechAdapter(TimeProvider time) : ITranscriptionAd
                 }
                 await socket.SendActionAsync("finish-task", new JsonObject { ["input"] = new JsonObject() }, "duplex", ct);
             }
-            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException && !results.IsCompleted)
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException)
             {
-                // The server went away while we were sending: what it said last (task-failed, a close) tells why.
-                await stop.CancelAsync();
+                // The server went away while we were sending: what it said last (a task-failed) tells why, if it said it.
+                await Task.WhenAny(results, Task.Delay(TimeSpan.FromSeconds(2), ct));
+                if (results.IsFaulted)
+                {
+                    await results;
+                }
+                throw;
             }
             var sentences = await results;
             var text = Join(sentences.Select(s => s.Text));
