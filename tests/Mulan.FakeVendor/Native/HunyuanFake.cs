@@ -44,9 +44,10 @@ internal sealed class HunyuanFake : NativeProtocol
     protected override bool Authorized(HttpContext context, ReadOnlyMemory<byte> body, VendorState state) => Verify(context, body.Span, state.ApiKey);
 
     /// <summary>Checks the TC3 signature and the timestamp; on failure the Tencent error is kept for <see cref="WriteTencentErrorAsync"/>.</summary>
-    internal static bool Verify(HttpContext context, ReadOnlySpan<byte> body, string secretKey)
+    /// <param name="service">the product whose key is derived: <c>hunyuan</c>, or <c>asr</c>/<c>ocr</c> for the speech fake.</param>
+    internal static bool Verify(HttpContext context, ReadOnlySpan<byte> body, string secretKey, string service = Service)
     {
-        var failure = Check(context, body, secretKey);
+        var failure = Check(context, body, secretKey, service);
         if (failure is { } f)
         {
             context.Items[ErrorKey] = f;
@@ -54,7 +55,7 @@ internal sealed class HunyuanFake : NativeProtocol
         return failure is null;
     }
 
-    private static (string Code, string Message)? Check(HttpContext context, ReadOnlySpan<byte> body, string secretKey)
+    private static (string Code, string Message)? Check(HttpContext context, ReadOnlySpan<byte> body, string secretKey, string service)
     {
         const string Scheme = "TC3-HMAC-SHA256 ";
         var invalid = ("AuthFailure.InvalidAuthorization", "The `Authorization` header is missing or does not follow the TC3-HMAC-SHA256 format.");
@@ -97,7 +98,7 @@ internal sealed class HunyuanFake : NativeProtocol
         }
         var date = DateTimeOffset.FromUnixTimeSeconds(timestamp).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var names = signedHeaders.Split(';');
-        if (scope[1] != date || scope[2] != Service || !names.Contains("content-type") || !names.Contains("host")
+        if (scope[1] != date || scope[2] != service || !names.Contains("content-type") || !names.Contains("host")
             || !names.SequenceEqual(names.Order(StringComparer.Ordinal)))
         {
             return mismatch;
@@ -115,9 +116,9 @@ internal sealed class HunyuanFake : NativeProtocol
         }
         var canonical = $"{context.Request.Method}\n{context.Request.Path}\n{context.Request.QueryString.Value?.TrimStart('?')}\n{headers}\n{signedHeaders}\n" +
             Convert.ToHexStringLower(SHA256.HashData(body));
-        var toSign = $"TC3-HMAC-SHA256\n{timestamp}\n{date}/{Service}/tc3_request\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
+        var toSign = $"TC3-HMAC-SHA256\n{timestamp}\n{date}/{service}/tc3_request\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
         var key = HMACSHA256.HashData(Encoding.UTF8.GetBytes("TC3" + secretKey), Encoding.UTF8.GetBytes(date));
-        key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Service));
+        key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(service));
         key = HMACSHA256.HashData(key, "tc3_request"u8);
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(toSign)));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)) ? null : mismatch;

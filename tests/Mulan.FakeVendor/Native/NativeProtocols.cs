@@ -8,6 +8,8 @@ internal static class NativeProtocols
         new AnthropicFake(),
         new HunyuanFake(),
         new HunyuanEmbeddingsFake(),
+        new TencentSpeechFake(),
+        new DashScopeSpeechFake(),
         new DashScopeFake(),
         new DashScopeEmbeddingsFake(),
         new SparkFake(),
