@@ -16,6 +16,8 @@ public static class SpeechExtensions
         services.AddSingleton<IMediaAdapter, Engines.LocalEngineAdapter>();
         services.AddSingleton<IMediaAdapter, Adapters.OpenAI.OpenAIMediaAdapter>();
         services.AddSingleton<IMediaAdapter, Adapters.IFlytek.IFlytekAdapter>();
+        services.AddSingleton<IMediaAdapter, Adapters.Tencent.TencentCloudAdapter>();
+        services.AddSingleton<IMediaAdapter, Adapters.DashScope.DashScopeSpeechAdapter>();
         return services;
     }
 }
