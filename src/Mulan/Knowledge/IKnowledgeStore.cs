@@ -52,6 +52,9 @@ public interface IKnowledgeStore
     /// vectors of every other model of that knowledge base.</summary>
     Task SetEmbeddingModelsAsync(string knowledgeBaseId, string? active, string? pending, CancellationToken ct);
     Task SetRerankModelAsync(string knowledgeBaseId, string? model, CancellationToken ct);
+
+    /// <summary>The OCR and transcription routes ingestion uses (null: none).</summary>
+    Task SetMediaModelsAsync(string knowledgeBaseId, string? ocrModel, string? transcriptionModel, CancellationToken ct);
     /// <summary>Makes the pending model active, in one transaction, only if every chunk of a ready document has a
     /// vector from it; returns false (changing nothing) otherwise.</summary>
     Task<bool> TryActivatePendingAsync(string knowledgeBaseId, CancellationToken ct);

@@ -37,18 +37,29 @@ public static class KnowledgeEndpoints
         return app;
     }
 
-    public sealed record CreateRequest(string? Name, string? Workspace, string? Description, string? EmbeddingModel, string? RerankModel);
+    public sealed record CreateRequest(string? Name, string? Workspace, string? Description, string? EmbeddingModel, string? RerankModel,
+        string? OcrModel = null, string? TranscriptionModel = null);
 
     /// <param name="Description">"" clears it.</param>
-    public sealed record UpdateRequest(string? Name, string? Description, string? EmbeddingModel, string? RerankModel);
+    public sealed record UpdateRequest(string? Name, string? Description, string? EmbeddingModel, string? RerankModel,
+        string? OcrModel = null, string? TranscriptionModel = null);
 
     /// <param name="EmbeddingModel">the model searches use, or "none" (keyword only).</param>
     /// <param name="Reembedding">present while a new embedding model is being filled in.</param>
     public sealed record KnowledgeBaseView(string Id, string Name, string Workspace, string? Description, DateTimeOffset CreatedAt, string EmbeddingModel,
         string RerankModel, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReembeddingView? Reembedding)
     {
+        /// <summary>The OCR route for images and scanned PDFs, or "none" (the built-in Tesseract).</summary>
+        public string OcrModel { get; init; } = NoModel;
+
+        /// <summary>The transcription route for audio files, or "none" (audio is refused).</summary>
+        public string TranscriptionModel { get; init; } = NoModel;
+
         public static KnowledgeBaseView From(KnowledgeBase k, ReembeddingView? reembedding = null) =>
-            new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt, k.EmbeddingModel ?? NoModel, k.RerankModel ?? NoModel, reembedding);
+            new(k.Id, k.Name, k.WorkspaceId, k.Description, k.CreatedAt, k.EmbeddingModel ?? NoModel, k.RerankModel ?? NoModel, reembedding)
+            {
+                OcrModel = k.OcrModel ?? NoModel, TranscriptionModel = k.TranscriptionModel ?? NoModel,
+            };
 
         /// <summary>The view, with re-embedding progress counted from storage (so it survives a restart).</summary>
         public static async Task<KnowledgeBaseView> WithProgressAsync(KnowledgeBase k, IKnowledgeStore store, ReembeddingWorker reembedding, CancellationToken ct)
@@ -135,8 +146,18 @@ public static class KnowledgeEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["rerankModel"] = [invalidRerank] });
         }
+        var ocr = body?.OcrModel?.Trim() ?? NoModel;
+        var transcription = body?.TranscriptionModel?.Trim() ?? NoModel;
+        if (MediaModelErrors(ocr, transcription, catalog) is { Count: > 0 } mediaErrors)
+        {
+            return TypedResults.ValidationProblem(mediaErrors);
+        }
         var kb = new KnowledgeBase(KeyMaterial.NewId("kb"), workspace.Id, name, body?.Description, time.GetUtcNow(), model == NoModel ? null : model,
-            RerankModel: rerank == NoModel ? null : rerank);
+            RerankModel: rerank == NoModel ? null : rerank)
+        {
+            OcrModel = ocr == NoModel ? null : ocr,
+            TranscriptionModel = transcription == NoModel ? null : transcription,
+        };
         if (!await store.TryCreateKnowledgeBaseAsync(kb, ct))
         {
             return TypedResults.Problem(statusCode: 409, detail: $"The workspace already has a knowledge base named '{name}'.");
@@ -169,12 +190,19 @@ public static class KnowledgeEndpoints
         var model = body?.EmbeddingModel?.Trim();
         var rerank = body?.RerankModel?.Trim();
         var name = body?.Name?.Trim();
-        if (string.IsNullOrEmpty(model) && string.IsNullOrEmpty(rerank) && body?.Name is null && body?.Description is null)
+        var ocr = body?.OcrModel?.Trim();
+        var transcription = body?.TranscriptionModel?.Trim();
+        if (string.IsNullOrEmpty(model) && string.IsNullOrEmpty(rerank) && body?.Name is null && body?.Description is null
+            && string.IsNullOrEmpty(ocr) && string.IsNullOrEmpty(transcription))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["embeddingModel"] = ["give at least one of name, description, embeddingModel, rerankModel (a model name, or 'none')"],
+                ["embeddingModel"] = ["give at least one of name, description, embeddingModel, rerankModel, ocrModel, transcriptionModel (a model name, or 'none')"],
             });
+        }
+        if (MediaModelErrors(ocr ?? NoModel, transcription ?? NoModel, catalog) is { Count: > 0 } mediaErrors)
+        {
+            return TypedResults.ValidationProblem(mediaErrors);
         }
         if (body?.Name is not null && (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl)))
         {
@@ -209,6 +237,11 @@ public static class KnowledgeEndpoints
         {
             await store.SetRerankModelAsync(kb.Id, rerank == NoModel ? null : rerank, ct);
         }
+        if (!string.IsNullOrEmpty(ocr) || !string.IsNullOrEmpty(transcription))
+        {
+            await store.SetMediaModelsAsync(kb.Id, string.IsNullOrEmpty(ocr) ? kb.OcrModel : ocr == NoModel ? null : ocr,
+                string.IsNullOrEmpty(transcription) ? kb.TranscriptionModel : transcription == NoModel ? null : transcription, ct);
+        }
         if (model == NoModel)
         {
             await store.SetEmbeddingModelsAsync(kb.Id, null, null, ct);
@@ -231,6 +264,28 @@ public static class KnowledgeEndpoints
         return updated!.PendingEmbeddingModel is null
             ? TypedResults.Ok(await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct))
             : TypedResults.Accepted($"/api/knowledge-bases/{kb.Id}", await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct));
+    }
+
+    /// <summary>An OCR route and a transcription route: each a route of that kind in the catalog, or 'none'.</summary>
+    private static Dictionary<string, string[]> MediaModelErrors(string ocr, string transcription, CatalogState catalog)
+    {
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, model, kind) in new[] { ("ocrModel", ocr, Gateway.Catalog.ModelKind.Ocr), ("transcriptionModel", transcription, Gateway.Catalog.ModelKind.Transcription) })
+        {
+            if (model == NoModel)
+            {
+                continue;
+            }
+            if (model.Length > 200 || !catalog.Current.Models.TryGetValue(model, out var route))
+            {
+                errors[field] = [$"no model '{(model.Length > 200 ? model[..200] : model)}': name a {Gateway.Catalog.ModelKinds.Name(kind)} route of the catalog, or 'none'"];
+            }
+            else if (route.Kind != kind)
+            {
+                errors[field] = [$"'{model}' is a {Gateway.Catalog.ModelKinds.Name(route.Kind)} route; name a {Gateway.Catalog.ModelKinds.Name(kind)} route, or 'none'"];
+            }
+        }
+        return errors;
     }
 
     private static string? CheckRerankModel(string model, CatalogState catalog) =>

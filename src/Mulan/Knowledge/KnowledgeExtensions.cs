@@ -37,6 +37,7 @@ public static class KnowledgeExtensions
         services.AddSingleton<IngestionService>();
         services.AddSingleton(sp => new GuardedHttpClient(sp.GetRequiredService<IOptions<OutboundOptions>>().Value));
         services.AddSingleton<DemoKnowledgeBase>();
+        services.AddSingleton<Ingestion.MediaIngestion>();
         services.AddHostedService<IngestionWorker>();
         return services;
     }

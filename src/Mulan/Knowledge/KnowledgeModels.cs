@@ -7,6 +7,12 @@ namespace Mulan.Knowledge;
 public sealed record KnowledgeBase(string Id, string WorkspaceId, string Name, string? Description, DateTimeOffset CreatedAt,
     string? EmbeddingModel = null, string? PendingEmbeddingModel = null, string? RerankModel = null)
 {
+    /// <summary>An OCR route for images and scanned PDFs (null: the built-in Tesseract reads them, as before).</summary>
+    public string? OcrModel { get; init; }
+
+    /// <summary>A transcription route for audio files (null: audio is refused).</summary>
+    public string? TranscriptionModel { get; init; }
+
     /// <summary>Every model a newly ingested chunk needs a vector from.</summary>
     public IReadOnlyList<string> VectorModels =>
         [.. new[] { EmbeddingModel, PendingEmbeddingModel }.OfType<string>().Distinct(StringComparer.Ordinal)];

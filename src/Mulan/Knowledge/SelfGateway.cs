@@ -22,12 +22,15 @@ public sealed class GatewayCallException(int status, string message) : Exception
 /// </summary>
 public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
 {
-    public async Task<JsonNode> PostAsync(string path, JsonObject body, string bearer, CancellationToken ct)
+    public Task<JsonNode> PostAsync(string path, JsonObject body, string bearer, CancellationToken ct) =>
+        SendAsync(path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), bearer, ct);
+
+    /// <summary>A multipart call (speech and OCR), answered with JSON.</summary>
+    public Task<JsonNode> PostFormAsync(string path, MultipartFormDataContent form, string bearer, CancellationToken ct) => SendAsync(path, form, bearer, ct);
+
+    private async Task<JsonNode> SendAsync(string path, HttpContent content, string bearer, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(self.Get(), path))
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(self.Get(), path)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         var scope = SelfCallScope.Current;
         scope?.Stamp(request);

@@ -15,7 +15,8 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
 
     private const string KbColumns = """
         id AS Id, workspace_id AS WorkspaceId, name AS Name, description AS Description, created_at AS CreatedAt,
-        embedding_model AS EmbeddingModel, pending_embedding_model AS PendingEmbeddingModel, rerank_model AS RerankModel
+        embedding_model AS EmbeddingModel, pending_embedding_model AS PendingEmbeddingModel, rerank_model AS RerankModel,
+        ocr_model AS OcrModel, transcription_model AS TranscriptionModel
         """;
 
     public async Task<bool> TryCreateKnowledgeBaseAsync(KnowledgeBase kb, CancellationToken ct)
@@ -23,10 +24,10 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         await using var c = await db.OpenAsync(ct);
         return await c.ExecuteAsync(
             """
-            INSERT INTO knowledge_bases (id, workspace_id, name, description, created_at, embedding_model, pending_embedding_model, rerank_model)
-            VALUES (@Id, @WorkspaceId, @Name, @Description, @At, @EmbeddingModel, @PendingEmbeddingModel, @RerankModel) ON CONFLICT DO NOTHING
+            INSERT INTO knowledge_bases (id, workspace_id, name, description, created_at, embedding_model, pending_embedding_model, rerank_model, ocr_model, transcription_model)
+            VALUES (@Id, @WorkspaceId, @Name, @Description, @At, @EmbeddingModel, @PendingEmbeddingModel, @RerankModel, @OcrModel, @TranscriptionModel) ON CONFLICT DO NOTHING
             """,
-            new { kb.Id, kb.WorkspaceId, kb.Name, kb.Description, At = kb.CreatedAt.ToUnixTimeMilliseconds(), kb.EmbeddingModel, kb.PendingEmbeddingModel, kb.RerankModel }) == 1;
+            new { kb.Id, kb.WorkspaceId, kb.Name, kb.Description, At = kb.CreatedAt.ToUnixTimeMilliseconds(), kb.EmbeddingModel, kb.PendingEmbeddingModel, kb.RerankModel, kb.OcrModel, kb.TranscriptionModel }) == 1;
     }
 
     public async Task<KnowledgeBase?> FindKnowledgeBaseAsync(string idOrName, string? workspaceId, CancellationToken ct)
@@ -333,6 +334,13 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         await tx.CommitAsync(ct);
     }
 
+    public async Task SetMediaModelsAsync(string knowledgeBaseId, string? ocrModel, string? transcriptionModel, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync("UPDATE knowledge_bases SET ocr_model = @ocrModel, transcription_model = @transcriptionModel WHERE id = @knowledgeBaseId",
+            new { knowledgeBaseId, ocrModel, transcriptionModel });
+    }
+
     public async Task SetRerankModelAsync(string knowledgeBaseId, string? model, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
@@ -436,10 +444,10 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
     }
 
     private sealed record KbRow(string Id, string WorkspaceId, string Name, string? Description, long CreatedAt, string? EmbeddingModel, string? PendingEmbeddingModel,
-        string? RerankModel)
+        string? RerankModel, string? OcrModel, string? TranscriptionModel)
     {
         public KnowledgeBase ToModel() => new(Id, WorkspaceId, Name, Description, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), EmbeddingModel, PendingEmbeddingModel,
-            RerankModel);
+            RerankModel) { OcrModel = OcrModel, TranscriptionModel = TranscriptionModel };
     }
 
     private sealed record ChunkRow(long Id, string KbId, string DocumentId, long Ordinal, string Text, string? Section, long? Page);

@@ -442,6 +442,11 @@ internal static class SqliteMigrations
         ALTER TABLE usage_records ADD COLUMN units_milli INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE usage_records ADD COLUMN unit TEXT NULL;
         """,
+        // 19: a knowledge base chooses its OCR route (scans, images) and its transcription route (audio).
+        """
+        ALTER TABLE knowledge_bases ADD COLUMN ocr_model TEXT NULL;
+        ALTER TABLE knowledge_bases ADD COLUMN transcription_model TEXT NULL;
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

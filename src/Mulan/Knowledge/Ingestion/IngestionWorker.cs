@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Mulan.Hosting;
 using Mulan.Knowledge.Chunking;
 using Mulan.Knowledge.Embedding;
+using Mulan.Speech.Audio;
 using Mulan.Knowledge.Ingestion.Parsing;
 using Mulan.Knowledge.Lifecycle;
 
@@ -18,7 +19,7 @@ namespace Mulan.Knowledge.Ingestion;
 /// deleted while it is being ingested is dropped when the worker finds it gone.
 /// </summary>
 public sealed partial class IngestionWorker(
-    IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, KnowledgeLifecycle lifecycle, KnowledgeEmbedder embedder, IngestionSignal signal,
+    IKnowledgeStore store, DocumentFiles files, DocumentParsers parsers, MediaIngestion media, KnowledgeLifecycle lifecycle, KnowledgeEmbedder embedder, IngestionSignal signal,
     IOptions<KnowledgeOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestionWorker> logger) : BackgroundService
 {
     private readonly KnowledgeOptions _options = options.Value;
@@ -81,13 +82,26 @@ public sealed partial class IngestionWorker(
         try
         {
             await using var content = files.Open(document.Id);
-            parsed = parsers.Parse(content, document.Source, document.MediaType, new ParseLimits { MaxInputBytes = _options.MaxFileBytes }, ct);
+            var owner = await store.FindKnowledgeBaseAsync(document.KnowledgeBaseId, null, ct) ?? throw new DocumentGoneException(document.Id);
+            ParsedDocument? routed = null;
+            if (owner.OcrModel is not null || owner.TranscriptionModel is not null || await IsAudioAsync(content, ct))
+            {
+                using var buffer = new MemoryStream();
+                await content.CopyToAsync(buffer, ct);
+                routed = await media.TryParseAsync(owner, document, buffer.ToArray(), ct);
+                content.Position = 0;
+            }
+            parsed = routed ?? parsers.Parse(content, document.Source, document.MediaType, new ParseLimits { MaxInputBytes = _options.MaxFileBytes }, ct);
         }
         catch (DocumentParseException e)
         {
             await store.FailAsync(document.Id, e.Reason, time.GetUtcNow(), ct);
             LogFailed(logger, document.Id, e.Reason);
             return;
+        }
+        catch (DocumentGoneException)
+        {
+            throw;
         }
         catch (FileNotFoundException)
         {
@@ -164,6 +178,15 @@ public sealed partial class IngestionWorker(
             vectors.AddRange(await embedder.EmbedAsync(model, workspaceId, texts.GetRange(start, Math.Min(_options.EmbeddingBatchSize, texts.Count - start)), ct));
         }
         return [.. vectors];
+    }
+
+    // An audio file in a base without a transcription route fails with a reason that says what to set.
+    private static async Task<bool> IsAudioAsync(Stream content, CancellationToken ct)
+    {
+        var head = new byte[64];
+        var read = await content.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+        content.Position = 0;
+        return AudioSniffer.Detect(head.AsSpan(0, read)) is not null;
     }
 
     private async Task EmbeddingFailedAsync(KnowledgeDocument document, EmbeddingException e, CancellationToken ct)
