@@ -5,7 +5,8 @@ using Mulan.Bench.Hosting;
 // index speed (§3); with `ingestion` first, ingestion throughput (§4); with `cli` first, the command line's start time;
 // with `apps` first, what a published knowledge-qa app adds over its model route and how many requests/s it serves;
 // with `assistant` first, what an assistant run's tool-calling loop costs per step and how many runs/s two cores serve;
-// with `evaluations` first, evaluation items/s against direct calls and a pilot report's time at 1k–100k usage records.
+// with `evaluations` first, evaluation items/s against direct calls and a pilot report's time at 1k–100k usage records;
+// with `speech` first, speech and OCR latency over direct vendor calls, local OCR pages/s and the local round trips' word error rates.
 // See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
@@ -30,6 +31,11 @@ if (args.Length > 0 && args[0] == "assistant")
 if (args.Length > 0 && args[0] == "evaluations")
 {
     return await Mulan.Bench.Evaluations.EvaluationsBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "speech")
+{
+    return await Mulan.Bench.Speech.SpeechBenchmark.RunAsync(args);
 }
 
 if (args.Length > 0 && args[0] == "ingestion")
