@@ -58,7 +58,10 @@ public sealed class MulanApiClient : IDisposable
     }
 
     /// <summary>Sends one file as the <paramref name="field"/> part of a multipart form, with text fields (those without a value left out).</summary>
-    public Task<JsonNode> SendFormAsync(HttpMethod method, string path, string field, string file, CancellationToken ct, params (string Name, string? Value)[] fields)
+    public Task<JsonNode> SendFormAsync(HttpMethod method, string path, string field, string file, CancellationToken ct, params (string Name, string? Value)[] fields) =>
+        SendAsync(new HttpRequestMessage(method, path) { Content = Form(field, file, fields) }, ct);
+
+    private static MultipartFormDataContent Form(string field, string file, (string Name, string? Value)[] fields)
     {
         var content = new MultipartFormDataContent();
         foreach (var (name, value) in fields.Where(f => f.Value is not null))
@@ -68,21 +71,13 @@ public sealed class MulanApiClient : IDisposable
         var part = new StreamContent(File.OpenRead(file));
         part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         content.Add(part, field, Path.GetFileName(file));
-        return SendAsync(new HttpRequestMessage(method, path) { Content = content }, ct);
+        return content;
     }
 
     /// <summary>Like <see cref="SendFormAsync"/>, for an answer that is text (a transcript as text, srt or vtt).</summary>
     public async Task<string> SendFormTextAsync(string path, string field, string file, CancellationToken ct, params (string Name, string? Value)[] fields)
     {
-        var content = new MultipartFormDataContent();
-        foreach (var (name, value) in fields.Where(f => f.Value is not null))
-        {
-            content.Add(new StringContent(value!), name);
-        }
-        var part = new StreamContent(File.OpenRead(file));
-        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Add(part, field, Path.GetFileName(file));
-        using var response = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, ct);
+        using var response = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = Form(field, file, fields) }, ct);
         await EnsureSuccessAsync(response, ct);
         return await response.Content.ReadAsStringAsync(ct);
     }

@@ -30,10 +30,11 @@ public static class StartupSummary
         Line(w, "data", Path.GetFullPath(storage.DataDirectory));
         Line(w, "storage", $"SQLite ({storage.DatabasePath}); rate limits {(governance.Redis is null ? "in this process" : "shared through Redis")}");
         Line(w, "admin key", services.GetRequiredService<AdminKey>().Origin);
-        Line(w, "providers", catalog.Providers.Count == 0
+        // The built-in provider "local" (the speech and OCR engines) is on its own line below.
+        var configured = catalog.Providers.Values.Where(p => p.Kind.Protocol != WireProtocol.Local).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        Line(w, "providers", configured.Count == 0
             ? "none; add one with --config or POST /api/providers (see docs/getting-started.md)"
-            : string.Join(", ", catalog.Providers.Values.OrderBy(p => p.Name, StringComparer.Ordinal)
-                .Select(p => $"{p.Name} ({p.Kind.Name}, {p.BaseUrl.Host}{(p.IsLocal ? ", local" : "")})")));
+            : string.Join(", ", configured.Select(p => $"{p.Name} ({p.Kind.Name}, {p.BaseUrl.Host}{(p.IsLocal ? ", local" : "")})")));
         Line(w, "models", catalog.Models.Count == 0
             ? "none"
             : string.Join(", ", catalog.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal)
@@ -48,6 +49,10 @@ public static class StartupSummary
         Line(w, "OCR", engines.Ocr is { } ocr
             ? $"tesseract ({string.Join(", ", ocr.Languages)})"
             : "not found: images and scanned PDFs cannot be read (install tesseract-ocr, tesseract-ocr-chi-sim, tesseract-ocr-chi-tra)");
+        var speech = new[] { "ffmpeg", "espeak-ng", "flite", "pocketsphinx_continuous", "pdftoppm" }.Where(p => Speech.Engines.EngineProcess.Find(p) is not null).ToList();
+        Line(w, "speech", speech.Count == 0
+            ? "no local engines found (the provider 'local' can still run tesseract; see docs/speech.md)"
+            : $"local engines: {string.Join(", ", speech)}");
         Line(w, "encoder", engines.LocalEncoder
             ? "local-minilm (bundled, English, offline)"
             : "local-minilm missing from the installation: knowledge bases use keyword search or a gateway embedding model");

@@ -36,7 +36,7 @@ public sealed class ReadmeWalkthroughTests
             var log = await File.ReadAllTextAsync(shell.ServerLog);
             Assert.Contains("http://127.0.0.1:5080", log);
             Assert.Contains("chat-default → deepseek/deepseek-chat", log);
-            Assert.Contains("qwen-local → local/qwen3:8b", log);
+            Assert.Contains("qwen-local → ollama/qwen3:8b", log);
             Assert.Contains("from MULAN_ADMIN_KEY", log);
             Assert.DoesNotContain(await shell.VariableAsync("MULAN_ADMIN_KEY") ?? "unset", log);
         }),

@@ -112,20 +112,7 @@ public sealed class SparkAdapter(TimeProvider time) : IVendorAdapter
 
     private async Task ConnectAsync(ClientWebSocket socket, Uri uri, AdapterCall call, CancellationToken ct)
     {
-        socket.Options.CollectHttpResponseDetails = true;
-        // Lets a vendor-side log (and the test vendor's ledger) be matched to Mulan's usage record.
-        socket.Options.SetRequestHeader("x-mulan-request-id", call.RequestId);
-        foreach (var (name, value) in call.Deployment.Provider.Headers)
-        {
-            try
-            {
-                socket.Options.SetRequestHeader(name, value);
-            }
-            catch (ArgumentException)
-            {
-                // A header the handshake owns (Host, Upgrade, …) cannot be overridden; the rest still go.
-            }
-        }
+        VendorSocket.Prepare(socket, call.RequestId, call.Deployment.Provider.Headers);
         using var timeout = new CancellationTokenSource(call.ConnectTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try

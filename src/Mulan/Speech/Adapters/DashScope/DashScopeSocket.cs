@@ -34,20 +34,8 @@ internal sealed class DashScopeSocket(ClientWebSocket socket, string taskId, lon
             throw VendorError.Auth("the DashScope provider has no apiKey");
         }
         var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("Authorization", "Bearer " + provider.ApiKey);
-        socket.Options.SetRequestHeader("x-mulan-request-id", call.RequestId);
-        foreach (var (name, value) in provider.Headers)
-        {
-            try
-            {
-                socket.Options.SetRequestHeader(name, value);
-            }
-            catch (ArgumentException)
-            {
-                // A header the handshake owns cannot be overridden; the rest (X-DashScope-WorkSpace) still go.
-            }
-        }
+        Gateway.Adapters.VendorSocket.Prepare(socket, call.RequestId, provider.Headers);
         using var timeout = new CancellationTokenSource(call.ConnectTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
