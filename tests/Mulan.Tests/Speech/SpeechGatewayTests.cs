@@ -288,4 +288,55 @@ public sealed class SpeechGatewayTests : IAsyncLifetime
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(20), 100_000);
         return png;
     }
+
+    [Fact]
+    public async Task A_key_rate_limit_counts_speech_requests()
+    {
+        using var limited = _host.Client(await _host.CreateKeyAsync(new { name = "rpm", rpm = 2 }));
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await limited.PostAsJsonAsync("v1/audio/speech", new { model = "tts", input = "hi", voice = "alloy", response_format = "wav" });
+            statuses.Add(response.StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(2, AudioRequestsAtVendor);
+    }
+
+    [Fact]
+    public async Task A_unit_price_change_applies_from_its_time()
+    {
+        await using var host = await MulanHost.StartAsync(SpeechTestKit.Catalog.Replace(
+            """{ "provider": "fake", "model": "tts-1", "price": { "currency": "USD", "perMillionCharacters": 15 } }""",
+            """{ "provider": "fake", "model": "tts-1", "price": { "currency": "USD", "perMillionCharacters": 15 }, "priceChanges": [ { "currency": "USD", "perMillionCharacters": 30, "effectiveFrom": "2020-01-01T00:00:00Z" } ] }""",
+            StringComparison.Ordinal));
+        using var client = host.Client(await host.CreateKeyAsync());
+        using var response = await client.PostAsJsonAsync("v1/audio/speech", new { model = "tts", input = "Hello", voice = "alloy", response_format = "wav" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("0.00015", response.Headers.GetValues("x-mulan-cost").Single());
+        var record = Assert.Single(await host.UsageRecordsAsync());
+        Assert.Equal(30m, record["price"]!["perMillionCharacters"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task Unit_prices_are_checked_against_the_route_kind()
+    {
+        foreach (var (model, field) in new (object, string)[]
+                 {
+                     (new { name = "x1", kind = "speech", deployments = new[] { new { provider = "fake", model = "tts-1", price = new { currency = "USD", input = 1, output = 1 } } } }, "perMillionCharacters"),
+                     (new { name = "x2", kind = "ocr", deployments = new[] { new { provider = "fake", model = "m", price = new { currency = "USD", perPage = 1, perSecond = 1 } } } }, "perSecond"),
+                     (new { name = "x3", deployments = new[] { new { provider = "fake", model = "m", price = new { currency = "USD", input = 1, output = 1, perPage = 1 } } } }, "perPage"),
+                     (new { name = "x4", kind = "ocr", deployments = new[] { new { provider = "local", model = "espeak-ng", price = new { currency = "CNY", perPage = 0 } } } }, "engine for speech routes"),
+                     (new { name = "x5", kind = "chat", deployments = new[] { new { provider = "local", model = "tesseract", price = new { currency = "CNY", input = 0, output = 0 } } } }, "model"),
+                     (new { name = "x6", kind = "video", deployments = new[] { new { provider = "fake", model = "m", price = new { currency = "USD", input = 1, output = 1 } } } }, "kind"),
+                 })
+        {
+            using var response = await _host.Admin.PostAsJsonAsync("api/models", model);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+            Assert.Contains(field, body);
+        }
+        using var local = await _host.Admin.PostAsJsonAsync("api/providers", new { name = "local", kind = "openai", baseUrl = "http://127.0.0.1:9/v1" });
+        Assert.Equal(HttpStatusCode.BadRequest, local.StatusCode);
+    }
 }

@@ -50,7 +50,7 @@ public static class LocalEngines
             {
                 return $"the local provider's engines are {string.Join(", ", Models.Keys)} (got '{model}')";
             }
-            return served == kind ? null : $"'{model}' is a {ModelKinds.Name(served)} engine; this route's kind is {ModelKinds.Name(kind)}";
+            return served == kind ? null : $"'{model}' is an engine for {ModelKinds.Name(served)} routes; this route's kind is {ModelKinds.Name(kind)}";
         }
         return Serves(protocol, kind) ? null
             : $"provider '{provider.Name}' (kind {provider.Kind.Name}) does not serve {ModelKinds.Name(kind)} routes";
