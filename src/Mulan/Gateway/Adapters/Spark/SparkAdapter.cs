@@ -83,15 +83,7 @@ public sealed class SparkAdapter(TimeProvider time) : IVendorAdapter
 
     /// <summary>Splits the provider key <c>APPID:APIKey:APISecret</c>.</summary>
     /// <exception cref="VendorError">the key does not have exactly three non-empty parts (the key itself is never quoted).</exception>
-    public static (string AppId, string ApiKey, string ApiSecret) Credentials(string? providerKey)
-    {
-        var parts = (providerKey ?? "").Split(':');
-        if (parts.Length != 3 || parts.Any(p => p.Length == 0))
-        {
-            throw VendorError.Auth("the Spark provider's apiKey must have the form APPID:APIKey:APISecret (three parts separated by ':')");
-        }
-        return (parts[0], parts[1], parts[2]);
-    }
+    public static (string AppId, string ApiKey, string ApiSecret) Credentials(string? providerKey) => SparkUrlSigner.Credentials(providerKey, "Spark");
 
     /// <summary>The request path for a vendor model: its domain is the part before the first '+'.</summary>
     /// <exception cref="VendorError">the domain is not one Spark serves over WebSocket.</exception>

@@ -20,6 +20,18 @@ public static class SparkUrlSigner
     /// <summary>RFC 1123 in GMT, e.g. <c>Fri, 05 May 2023 10:43:39 GMT</c>; iFlytek refuses a skew over 300 s.</summary>
     public static string Date(DateTimeOffset now) => now.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture);
 
+    /// <summary>Splits an iFlytek provider key <c>APPID:APIKey:APISecret</c> (Spark and the speech APIs share it).</summary>
+    /// <param name="product">names the provider in the error, e.g. Spark or iFlytek.</param>
+    public static (string AppId, string ApiKey, string ApiSecret) Credentials(string? providerKey, string product)
+    {
+        var parts = (providerKey ?? "").Split(':');
+        if (parts.Length != 3 || parts.Any(p => p.Length == 0))
+        {
+            throw VendorError.Auth($"the {product} provider's apiKey must have the form APPID:APIKey:APISecret (three parts separated by ':')");
+        }
+        return (parts[0], parts[1], parts[2]);
+    }
+
     public static string SignatureOrigin(string host, string path, string date) => $"host: {host}\ndate: {date}\nGET {path} HTTP/1.1";
 
     public static string Signature(string apiSecret, string signatureOrigin) =>

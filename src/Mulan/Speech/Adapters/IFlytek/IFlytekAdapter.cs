@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Mulan.Gateway.Adapters;
+using Mulan.Gateway.Adapters.Spark;
 using Mulan.Gateway.Catalog;
 
 namespace Mulan.Speech.Adapters.IFlytek;
@@ -33,15 +34,7 @@ public sealed class IFlytekAdapter(TimeProvider time) : ITranscriptionAdapter, I
 
     /// <summary>Splits the provider key <c>APPID:APIKey:APISecret</c>.</summary>
     /// <exception cref="VendorError">the key does not have exactly three non-empty parts (the key itself is never quoted).</exception>
-    public static (string AppId, string ApiKey, string ApiSecret) Credentials(string? providerKey)
-    {
-        var parts = (providerKey ?? "").Split(':');
-        if (parts.Length != 3 || parts.Any(p => p.Length == 0))
-        {
-            throw VendorError.Auth("the iFlytek provider's apiKey must have the form APPID:APIKey:APISecret (three parts separated by ':')");
-        }
-        return (parts[0], parts[1], parts[2]);
-    }
+    public static (string AppId, string ApiKey, string ApiSecret) Credentials(string? providerKey) => SparkUrlSigner.Credentials(providerKey, "iFlytek");
 
     /// <summary>The socket base (<c>wss://host[:port]</c>) and path for an IAT or TTS session.</summary>
     public static (Uri SocketBase, string Path) Endpoint(Uri baseUrl, string path)
