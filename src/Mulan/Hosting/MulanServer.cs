@@ -75,11 +75,13 @@ public static class MulanServer
         builder.Services.AddEvaluations();
         builder.Services.AddPilots();
         builder.Services.AddSpeech();
+        builder.Services.AddApiReference();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseApiProblems();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
+        app.MapApiReference();
         app.MapGateway();
         app.MapSpeech();
         var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
@@ -88,11 +90,12 @@ public static class MulanServer
         api.MapModelProbe();
         api.MapRouting();
         api.MapUsage();
+        api.MapUsageSummary();
         api.MapAudit();
         api.MapReconciliation();
         api.MapExchangeRates();
         // Read by the administrator or by the workspace's own keys.
-        app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceAudit().MapWorkspaceLimits();
+        app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceUsageSummary().MapWorkspaceAudit().MapWorkspaceLimits();
         app.MapKnowledge();
         app.MapAppTemplates();
         app.MapApps();

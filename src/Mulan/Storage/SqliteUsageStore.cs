@@ -21,6 +21,18 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
           AND (@Model IS NULL OR model = @Model) AND (@AppId IS NULL OR app_id = @AppId) AND (@RunId IS NULL OR run_id = @RunId) AND (@EvaluationRunId IS NULL OR evaluation_run_id = @EvaluationRunId) AND (@From IS NULL OR at >= @From) AND (@To IS NULL OR at < @To)
         """;
 
+    private const string SelectRecords = """
+        SELECT request_id AS RequestId, at AS At, workspace_id AS WorkspaceId, key_id AS KeyId, endpoint AS Endpoint, model AS Model,
+          provider AS Provider, vendor_model AS VendorModel, upstream_id AS UpstreamId, input_tokens AS InputTokens,
+          cached_tokens AS CachedTokens, output_tokens AS OutputTokens, cost_nanos AS CostNanos, currency AS Currency,
+          latency_ms AS LatencyMs, ttft_ms AS TtftMs, status AS Status, usage_source AS Source, streamed AS Streamed,
+          http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved,
+          reasoning_tokens AS ReasoningTokens, price AS Price,
+          app_id AS AppId, app_version AS AppVersion, end_user AS EndUser, parent_request_id AS ParentRequestId,
+          run_id AS RunId, evaluation_run_id AS EvaluationRunId, units_milli AS UnitsMilli, unit AS Unit
+        FROM usage_records
+        """;
+
     // The ledger has one writer (the group-commit loop). It keeps one connection with a prepared insert, and
     // checkpoints the WAL in the background, so a request's commit pays for its fsync and nothing else.
     private readonly SemaphoreSlim _writerGate = new(1, 1);
@@ -171,18 +183,63 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             """, args);
         var rows = await c.QueryAsync<Row>(
             $"""
-            SELECT request_id AS RequestId, at AS At, workspace_id AS WorkspaceId, key_id AS KeyId, endpoint AS Endpoint, model AS Model,
-              provider AS Provider, vendor_model AS VendorModel, upstream_id AS UpstreamId, input_tokens AS InputTokens,
-              cached_tokens AS CachedTokens, output_tokens AS OutputTokens, cost_nanos AS CostNanos, currency AS Currency,
-              latency_ms AS LatencyMs, ttft_ms AS TtftMs, status AS Status, usage_source AS Source, streamed AS Streamed,
-              http_status AS HttpStatus, error AS Error, attempts AS Attempts, unserved AS Unserved,
-              reasoning_tokens AS ReasoningTokens, price AS Price,
-              app_id AS AppId, app_version AS AppVersion, end_user AS EndUser, parent_request_id AS ParentRequestId,
-              run_id AS RunId, evaluation_run_id AS EvaluationRunId, units_milli AS UnitsMilli, unit AS Unit
-            FROM usage_records {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
+            {SelectRecords} {Filter} ORDER BY at DESC, request_id LIMIT @Limit OFFSET @Offset
             """, args);
         var totalList = totals.Select(t => new UsageTotal(t.Currency, t.Requests, t.Input, t.Cached, t.Output, Cost.FromNanos(t.Nanos))).ToList();
         return new UsagePage(totalList, totalList.Sum(t => t.Requests), [.. rows.Select(r => r.ToModel())]);
+    }
+
+    public async Task<IReadOnlyList<UsageSummaryRow>> SummarizeAsync(UsageSummaryQuery q, CancellationToken ct)
+    {
+        var group = q.By switch
+        {
+            UsageGrouping.Provider => "provider",
+            UsageGrouping.Model => "model",
+            UsageGrouping.App => "app_id",
+            UsageGrouping.Key => "key_id",
+            _ => "CAST(hour AS TEXT)",
+        };
+        var buckets = string.Join(", ", Enumerable.Range(0, LatencyHistogram.Count).Select(i => $"SUM({LatencyHistogram.Column(i)})"));
+        await using var c = await db.OpenAsync(ct);
+        await using var command = c.CreateCommand();
+        // The hour range comes first so that SQLite walks the primary key (one workspace) or the hour index (all).
+        command.CommandText = $"""
+            SELECT {group}, currency, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cost_nanos), {buckets}
+            FROM usage_hourly
+            WHERE hour >= @From AND hour < @To AND (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId)
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """;
+        command.Parameters.AddWithValue("@From", q.FromHour);
+        command.Parameters.AddWithValue("@To", q.ToHour);
+        command.Parameters.AddWithValue("@WorkspaceId", (object?)q.WorkspaceId ?? DBNull.Value);
+        var rows = new List<UsageSummaryRow>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var latency = new long[LatencyHistogram.Count];
+            for (var i = 0; i < latency.Length; i++)
+            {
+                latency[i] = reader.GetInt64(7 + i);
+            }
+            rows.Add(new UsageSummaryRow(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.GetInt64(5), Cost.FromNanos(reader.GetInt64(6)), latency));
+        }
+        return rows;
+    }
+
+    public async IAsyncEnumerable<UsageRecord> ExportAsync(UsageQuery q, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var args = new
+        {
+            q.KeyId, q.WorkspaceId, q.Model, q.AppId, q.RunId, q.EvaluationRunId,
+            From = q.From?.ToUnixTimeMilliseconds(), To = q.To?.ToUnixTimeMilliseconds(),
+        };
+        await using var c = await db.OpenAsync(ct);
+        // Unbuffered: a million-row export is read row by row as the response is written, never held in memory.
+        await foreach (var row in c.QueryUnbufferedAsync<Row>($"{SelectRecords} {Filter} ORDER BY at DESC, request_id", args).WithCancellation(ct))
+        {
+            yield return row.ToModel();
+        }
     }
 
     // What a vendor bills: a completed request (ok); one the client abandoned or the upstream broke off after it had

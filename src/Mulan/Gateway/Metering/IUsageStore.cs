@@ -25,6 +25,16 @@ public sealed record BilledDay(DateOnly Day, string VendorModel, Currency Curren
 public sealed record AttributedSpend(DateOnly Day, string Model, string? Provider, string? VendorModel, string? AppId, string? Currency, long Requests,
     decimal Cost);
 
+/// <summary>What the usage dashboard groups by (the hour is also how days in a time zone are made).</summary>
+public enum UsageGrouping { Provider, Model, App, Key, Hour }
+
+/// <summary>The hours [<paramref name="FromHour"/>, <paramref name="ToHour"/>) since the Unix epoch, of one workspace or all.</summary>
+public sealed record UsageSummaryQuery(string? WorkspaceId, long FromHour, long ToHour, UsageGrouping By);
+
+/// <summary>One group's sums in one currency (empty string: records with no cost), with its latency histogram (<see cref="LatencyHistogram"/>).</summary>
+public sealed record UsageSummaryRow(string Group, string Currency, long Requests, long Errors, long InputTokens, long OutputTokens, decimal Cost,
+    long[] Latency);
+
 /// <summary>Storage seam for the usage ledger.</summary>
 public interface IUsageStore
 {
@@ -32,6 +42,12 @@ public interface IUsageStore
     Task AppendAsync(IReadOnlyList<UsageRecord> records, CancellationToken ct);
 
     Task<UsagePage> QueryAsync(UsageQuery query, CancellationToken ct);
+
+    /// <summary>Sums of the hourly rollup per group and currency.</summary>
+    Task<IReadOnlyList<UsageSummaryRow>> SummarizeAsync(UsageSummaryQuery query, CancellationToken ct);
+
+    /// <summary>Every record matching the filters (page and page size ignored), newest first, read as it streams.</summary>
+    IAsyncEnumerable<UsageRecord> ExportAsync(UsageQuery query, CancellationToken ct);
 
     /// <summary>The workspace's records with <c>at</c> in [<paramref name="from"/>, <paramref name="to"/>) whose app is one of
     /// <paramref name="appIds"/>, whose key is one of <paramref name="keyIds"/> or whose evaluation run is one of

@@ -19,8 +19,8 @@ public static class UsageEndpoints
     public static RouteGroupBuilder MapWorkspaceUsage(this RouteGroupBuilder scope)
     {
         scope.MapGet("/usage", (HttpContext ctx, string? key, string? model, string? app, string? run, string? evaluationRun, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
-                IUsageStore store, IAccessStore access, CancellationToken ct) =>
-                QueryAsync(key, WorkspaceScope.Of(ctx).Id, model, app, run, evaluationRun, from, to, page, pageSize, store, access, ct))
+                string? format, IUsageStore store, IAccessStore access, CancellationToken ct) =>
+                QueryAsync(key, WorkspaceScope.Of(ctx).Id, model, app, run, evaluationRun, from, to, page, pageSize, format, store, access, ct))
             .WithName("WorkspaceUsage").WithSummary("One workspace's usage; its own virtual keys may read it.");
         return scope;
     }
@@ -62,11 +62,15 @@ public static class UsageEndpoints
 
     public sealed record UsageResponse(Totals Totals, int Page, int PageSize, long Count, IReadOnlyList<RecordView> Records);
 
-    private static async Task<Results<Ok<UsageResponse>, ValidationProblem>> QueryAsync(
+    private static async Task<Results<Ok<UsageResponse>, PushStreamHttpResult, ValidationProblem>> QueryAsync(
         string? key, string? workspace, string? model, string? app, string? run, string? evaluationRun, DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize,
-        IUsageStore store, IAccessStore access, CancellationToken ct)
+        string? format, IUsageStore store, IAccessStore access, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
+        if (format is not null and not "json" and not "csv")
+        {
+            errors["format"] = ["must be json or csv"];
+        }
         errors.Range("page", page, 1, MaxPage);
         errors.Range("pageSize", pageSize, 1, MaxPageSize);
         if (from is not null && to is not null && from >= to)
@@ -79,6 +83,11 @@ public static class UsageEndpoints
             return TypedResults.ValidationProblem(errors);
         }
         var query = new UsageQuery(key, workspaceId, model, from, to, page ?? 1, pageSize ?? 50, app) { RunId = run, EvaluationRunId = evaluationRun };
+        if (format == "csv")
+        {
+            // Every matching record (paging ignored), streamed as it is read.
+            return TypedResults.Stream(body => UsageCsv.WriteAsync(store.ExportAsync(query, ct), body, ct), "text/csv; charset=utf-8", "usage.csv");
+        }
         var result = await store.QueryAsync(query, ct);
         var costs = result.Totals.Where(t => t.Currency is not null).Select(t => new Money(t.Cost, t.Currency)).ToList();
         var totals = new Totals(
