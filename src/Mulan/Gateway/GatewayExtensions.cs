@@ -18,6 +18,7 @@ public static class GatewayExtensions
         services.AddSingleton<TokenCounter>();
         services.AddSingleton<UsageLedger>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
+        services.AddHostedService<UsageRollupService>();
         services.AddSingleton<UpstreamCaller>();
         services.AddSingleton<Caching.ResponseCache>();
         services.AddSingleton<Adapters.IVendorAdapter, Adapters.Anthropic.AnthropicAdapter>();

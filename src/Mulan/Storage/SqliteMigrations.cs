@@ -447,8 +447,8 @@ internal static class SqliteMigrations
         ALTER TABLE knowledge_bases ADD COLUMN ocr_model TEXT NULL;
         ALTER TABLE knowledge_bases ADD COLUMN transcription_model TEXT NULL;
         """,
-        // 20: the hourly rollup (requests, errors, tokens, cost, a latency histogram) the usage dashboard reads.
-        SqliteUsageRollup.Migration(),
+        // 20: the hourly rollups (requests, errors, tokens, cost; a latency histogram) the usage dashboard reads.
+        SqliteUsageRollup.Migration,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

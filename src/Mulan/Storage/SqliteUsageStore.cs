@@ -189,8 +189,26 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
         return new UsagePage(totalList, totalList.Sum(t => t.Requests), [.. rows.Select(r => r.ToModel())]);
     }
 
+    // One catch-up at a time: the background pass and summaries read concurrently would otherwise wait on each other's lock.
+    private readonly SemaphoreSlim _rollupGate = new(1, 1);
+
+    public async Task<long> RollUpAsync(CancellationToken ct)
+    {
+        await _rollupGate.WaitAsync(ct);
+        try
+        {
+            await using var c = await db.OpenAsync(ct);
+            return await SqliteUsageRollup.CatchUpAsync(c, ct);
+        }
+        finally
+        {
+            _rollupGate.Release();
+        }
+    }
+
     public async Task<IReadOnlyList<UsageSummaryRow>> SummarizeAsync(UsageSummaryQuery q, CancellationToken ct)
     {
+        await RollUpAsync(ct);
         var group = q.By switch
         {
             UsageGrouping.Provider => "provider",
@@ -199,32 +217,26 @@ public sealed class SqliteUsageStore(SqliteDatabase db, Microsoft.Extensions.Opt
             UsageGrouping.Key => "key_id",
             _ => "CAST(hour AS TEXT)",
         };
-        var buckets = string.Join(", ", Enumerable.Range(0, LatencyHistogram.Count).Select(i => $"SUM({LatencyHistogram.Column(i)})"));
         await using var c = await db.OpenAsync(ct);
-        await using var command = c.CreateCommand();
         // The hour range comes first so that SQLite walks the primary key (one workspace) or the hour index (all).
-        command.CommandText = $"""
-            SELECT {group}, currency, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cost_nanos), {buckets}
+        var rows = await c.QueryAsync<(string Group, string Currency, long Requests, long Errors, long Input, long Output, long Nanos)>(new CommandDefinition($"""
+            SELECT {group}, currency, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cost_nanos)
             FROM usage_hourly
             WHERE hour >= @From AND hour < @To AND (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId)
             GROUP BY 1, 2 ORDER BY 1, 2
-            """;
-        command.Parameters.AddWithValue("@From", q.FromHour);
-        command.Parameters.AddWithValue("@To", q.ToHour);
-        command.Parameters.AddWithValue("@WorkspaceId", (object?)q.WorkspaceId ?? DBNull.Value);
-        var rows = new List<UsageSummaryRow>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            var latency = new long[LatencyHistogram.Count];
-            for (var i = 0; i < latency.Length; i++)
-            {
-                latency[i] = reader.GetInt64(7 + i);
-            }
-            rows.Add(new UsageSummaryRow(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                reader.GetInt64(5), Cost.FromNanos(reader.GetInt64(6)), latency));
-        }
-        return rows;
+            """, new { From = q.FromHour, To = q.ToHour, q.WorkspaceId }, cancellationToken: ct));
+        return [.. rows.Select(r => new UsageSummaryRow(r.Group, r.Currency, r.Requests, r.Errors, r.Input, r.Output, Cost.FromNanos(r.Nanos)))];
+    }
+
+    public async Task<IReadOnlyList<LatencyCount>> LatencyAsync(UsageSummaryQuery q, bool perHour, CancellationToken ct)
+    {
+        await RollUpAsync(ct);
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<(long? Hour, long Bucket, long Requests)>(new CommandDefinition(perHour
+            ? "SELECT hour, bucket, SUM(requests) FROM usage_latency_hourly WHERE hour >= @From AND hour < @To AND (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId) GROUP BY 1, 2"
+            : "SELECT NULL, bucket, SUM(requests) FROM usage_latency_hourly WHERE hour >= @From AND hour < @To AND (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId) GROUP BY 2",
+            new { From = q.FromHour, To = q.ToHour, q.WorkspaceId }, cancellationToken: ct));
+        return [.. rows.Select(r => new LatencyCount(r.Hour, (int)r.Bucket, r.Requests))];
     }
 
     public async IAsyncEnumerable<UsageRecord> ExportAsync(UsageQuery q, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

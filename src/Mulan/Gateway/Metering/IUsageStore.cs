@@ -31,9 +31,11 @@ public enum UsageGrouping { Provider, Model, App, Key, Hour }
 /// <summary>The hours [<paramref name="FromHour"/>, <paramref name="ToHour"/>) since the Unix epoch, of one workspace or all.</summary>
 public sealed record UsageSummaryQuery(string? WorkspaceId, long FromHour, long ToHour, UsageGrouping By);
 
-/// <summary>One group's sums in one currency (empty string: records with no cost), with its latency histogram (<see cref="LatencyHistogram"/>).</summary>
-public sealed record UsageSummaryRow(string Group, string Currency, long Requests, long Errors, long InputTokens, long OutputTokens, decimal Cost,
-    long[] Latency);
+/// <summary>One group's sums in one currency (empty string: records with no cost).</summary>
+public sealed record UsageSummaryRow(string Group, string Currency, long Requests, long Errors, long InputTokens, long OutputTokens, decimal Cost);
+
+/// <summary>Requests of one hour (null: the whole window) in one latency bucket (<see cref="LatencyHistogram"/>).</summary>
+public sealed record LatencyCount(long? Hour, int Bucket, long Requests);
 
 /// <summary>Storage seam for the usage ledger.</summary>
 public interface IUsageStore
@@ -43,8 +45,14 @@ public interface IUsageStore
 
     Task<UsagePage> QueryAsync(UsageQuery query, CancellationToken ct);
 
-    /// <summary>Sums of the hourly rollup per group and currency.</summary>
+    /// <summary>Folds the records committed since the last pass into the hourly rollups; returns how many.</summary>
+    Task<long> RollUpAsync(CancellationToken ct);
+
+    /// <summary>Sums of the hourly rollup per group and currency, after folding in every record committed so far.</summary>
     Task<IReadOnlyList<UsageSummaryRow>> SummarizeAsync(UsageSummaryQuery query, CancellationToken ct);
+
+    /// <summary>The latency histogram of the query's window, per hour when <paramref name="perHour"/> (its grouping is ignored).</summary>
+    Task<IReadOnlyList<LatencyCount>> LatencyAsync(UsageSummaryQuery query, bool perHour, CancellationToken ct);
 
     /// <summary>Every record matching the filters (page and page size ignored), newest first, read as it streams.</summary>
     IAsyncEnumerable<UsageRecord> ExportAsync(UsageQuery query, CancellationToken ct);

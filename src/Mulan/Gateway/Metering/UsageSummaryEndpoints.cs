@@ -9,8 +9,9 @@ namespace Mulan.Gateway.Metering;
 
 /// <summary>
 /// <c>GET /api/usage/summary</c>: what the console's overview charts: requests, errors, tokens, cost and latency p95 per
-/// provider, model, app, key, hour or day, read from the hourly rollup so that a month of a million records answers in
-/// milliseconds. Windows are whole hours: <c>from</c> is rounded down and <c>to</c> up to the hour.
+/// provider, model, app, key, hour or day, read from the hourly rollups (their size grows with hours and keys, not with
+/// requests). Windows are whole hours: <c>from</c> is rounded down and <c>to</c> up to the hour. Latency p95 is given for
+/// the window and for each hour or day; per provider, model, app or key it is null.
 /// </summary>
 public static class UsageSummaryEndpoints
 {
@@ -114,16 +115,30 @@ public static class UsageSummaryEndpoints
         var book = rates.Current;
         var windowStart = DateTimeOffset.FromUnixTimeMilliseconds(fromHour * HourMs);
         var windowEnd = DateTimeOffset.FromUnixTimeMilliseconds(toHour * HourMs);
-        var rows = await store.SummarizeAsync(new UsageSummaryQuery(workspaceId, fromHour, toHour, storeGrouping), ct);
+        var query = new UsageSummaryQuery(workspaceId, fromHour, toHour, storeGrouping);
+        var rows = await store.SummarizeAsync(query, ct);
+        // Latency is kept per hour and workspace: its p95 is given for the window and for each hour or day, not per key or model.
+        var timeSeries = storeGrouping == UsageGrouping.Hour;
+        var latency = await store.LatencyAsync(query, timeSeries, ct);
+        var histograms = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var overall = new long[LatencyHistogram.Count];
+        foreach (var l in latency)
+        {
+            overall[l.Bucket] += l.Requests;
+            if (l.Hour is { } hour && GroupKey(hour.ToString(System.Globalization.CultureInfo.InvariantCulture), grouping, zone) is { } key)
+            {
+                (histograms.TryGetValue(key, out var h) ? h : histograms[key] = new long[LatencyHistogram.Count])[l.Bucket] += l.Requests;
+            }
+        }
         // Without a currency asked for, costs are shown in the one most requests were priced in.
         var target = wanted?.ToString() ?? rows.Where(r => r.Currency.Length > 0).GroupBy(r => r.Currency)
             .OrderByDescending(g => g.Sum(r => r.Requests)).Select(g => g.Key).FirstOrDefault() ?? nameof(Currency.CNY);
 
         var labels = await LabelsAsync(storeGrouping, workspaceId, access, apps, ct);
         var groups = rows.GroupBy(r => GroupKey(r.Group, grouping, zone))
-            .Select(g => Summarize(g.Key, g, target, book, windowEnd, grouping, labels))
+            .Select(g => Summarize(g.Key, g, target, book, windowEnd, grouping, labels, g.Key is { } k ? histograms.GetValueOrDefault(k) : null))
             .OrderByDescending(g => grouping is "hour" or "day" ? 0 : g.Requests).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
-        var total = Summarize(null, rows, target, book, windowEnd, grouping, labels);
+        var total = Summarize(null, rows, target, book, windowEnd, grouping, labels, overall);
         return TypedResults.Ok(new SummaryResponse(windowStart, windowEnd, grouping, target, grouping == "day" ? zone.Id : null,
             new Figures(total.Requests, total.Errors, total.ErrorRate, total.InputTokens, total.OutputTokens, total.Cost, total.Unconverted, total.LatencyP95Ms),
             groups));
@@ -143,22 +158,17 @@ public static class UsageSummaryEndpoints
     }
 
     private static Group Summarize(string? key, IEnumerable<UsageSummaryRow> rows, string target, ExchangeRateBook book, DateTimeOffset end,
-        string grouping, IReadOnlyDictionary<string, string> labels)
+        string grouping, IReadOnlyDictionary<string, string> labels, long[]? latency)
     {
         long requests = 0, failed = 0, input = 0, output = 0;
         decimal cost = 0;
         var unconverted = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        var latency = new long[LatencyHistogram.Count];
         foreach (var r in rows)
         {
             requests += r.Requests;
             failed += r.Errors;
             input += r.InputTokens;
             output += r.OutputTokens;
-            for (var i = 0; i < latency.Length; i++)
-            {
-                latency[i] += r.Latency[i];
-            }
             if (r.Currency.Length == 0 || r.Cost == 0)
             {
                 continue;
@@ -179,7 +189,7 @@ public static class UsageSummaryEndpoints
         var label = key is null ? (grouping == "app" ? "(no app)" : "") : labels.GetValueOrDefault(key, key);
         return new Group(key, label, requests, failed, requests == 0 ? 0 : Math.Round((double)failed / requests, 4), input, output,
             new Money(decimal.Round(cost, 9), target), [.. unconverted.Select(u => new Money(u.Value, u.Key))],
-            LatencyHistogram.Quantile(latency, 0.95) is { } p95 ? Math.Round(p95, 1) : null);
+            latency is not null && LatencyHistogram.Quantile(latency, 0.95) is { } p95 ? Math.Round(p95, 1) : null);
     }
 
     /// <summary>Names for key and app ids (the console shows names; ids stay the group keys).</summary>
