@@ -69,7 +69,14 @@ internal static class ConsoleBenchmark
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", MulanArm.AdminKey);
         // The first summary folds the whole filled ledger into the rollups (the server's background pass may have begun).
         var catchUp = Stopwatch.GetTimestamp();
-        await GetAsync(http, "/api/usage/summary?by=model", ct);
+        try
+        {
+            await GetAsync(http, "/api/usage/summary?by=model", ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new BenchException($"the first summary failed ({e.Message}); mulan said: {mulanProcess.Tail()}");
+        }
         var catchUpSeconds = Stopwatch.GetElapsedTime(catchUp).TotalSeconds;
 
         var report = new StringBuilder();
@@ -147,7 +154,7 @@ internal static class ConsoleBenchmark
         var path = options.OutputPath ?? Path.Combine(repo.Root, "bench", "results", "console.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, text, ct);
-        Console.WriteLine(text);
+        System.Console.WriteLine(text);
         return 0;
     }
 

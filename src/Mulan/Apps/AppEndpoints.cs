@@ -20,26 +20,26 @@ public static class AppEndpoints
 
     public static IEndpointRouteBuilder MapApps(this IEndpointRouteBuilder app)
     {
-        var apps = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(MaxDefinitionBytes));
-        apps.MapPost("/", CreateAsync).WithName("CreateApp").WithSummary("Create an app from its definition (version 1, not yet published).");
-        apps.MapGet("/", ListAsync).WithName("ListApps");
-        apps.MapGet("/{id}", GetAsync).WithName("GetApp");
-        apps.MapPut("/{id}", UpdateAsync).WithName("UpdateApp").WithSummary("A changed definition: a new version.");
-        apps.MapDelete("/{id}", DeleteAsync).WithName("DeleteApp");
-        apps.MapGet("/{id}/versions", VersionsAsync).WithName("AppVersions");
-        apps.MapGet("/{id}/versions/{version:int}", VersionAsync).WithName("AppVersion");
-        apps.MapGet("/{id}/diff", DiffAsync).WithName("AppDiff").WithSummary("What changed between two versions, by JSON path.");
+        var apps = Caller.RequireCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(MaxDefinitionBytes));
+        apps.MapPost("/", CreateAsync).WithName("CreateApp").RequireAccess(WorkspaceRole.Admin).WithSummary("Create an app from its definition (version 1, not yet published).");
+        apps.MapGet("/", ListAsync).WithName("ListApps").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}", GetAsync).WithName("GetApp").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapPut("/{id}", UpdateAsync).WithName("UpdateApp").RequireAccess(WorkspaceRole.Admin).WithSummary("A changed definition: a new version.");
+        apps.MapDelete("/{id}", DeleteAsync).WithName("DeleteApp").RequireAccess(WorkspaceRole.Admin);
+        apps.MapGet("/{id}/versions", VersionsAsync).WithName("AppVersions").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}/versions/{version:int}", VersionAsync).WithName("AppVersion").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}/diff", DiffAsync).WithName("AppDiff").RequireAccess(WorkspaceRole.Viewer).WithSummary("What changed between two versions, by JSON path.");
         apps.MapPost("/{id}/publish", (string id, PublishRequest? body, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct) =>
-            PublishAsync(id, body?.Version, false, ctx, service, access, ct)).WithName("PublishApp");
+            PublishAsync(id, body?.Version, false, ctx, service, access, ct)).WithName("PublishApp").RequireAccess(WorkspaceRole.Admin);
         apps.MapPost("/{id}/rollback", (string id, PublishRequest? body, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct) =>
-            PublishAsync(id, body?.Version, true, ctx, service, access, ct)).WithName("RollbackApp");
-        apps.MapGet("/{id}/conversations", ConversationsAsync).WithName("AppConversations");
-        apps.MapGet("/{id}/conversations/{cid}", ConversationAsync).WithName("AppConversation");
-        apps.MapDelete("/{id}/conversations/{cid}", DeleteConversationAsync).WithName("DeleteAppConversation");
+            PublishAsync(id, body?.Version, true, ctx, service, access, ct)).WithName("RollbackApp").RequireAccess(WorkspaceRole.Admin);
+        apps.MapGet("/{id}/conversations", ConversationsAsync).WithName("AppConversations").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}/conversations/{cid}", ConversationAsync).WithName("AppConversation").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapDelete("/{id}/conversations/{cid}", DeleteConversationAsync).WithName("DeleteAppConversation").RequireAccess(WorkspaceRole.Admin);
 
-        var feedback = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/feedback")).WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
-        feedback.MapPost("/", GiveFeedbackAsync).WithName("GiveFeedback").WithSummary("Thumbs up or down, a comment and a corrected answer, by request id.");
-        feedback.MapGet("/", ListFeedbackAsync).WithName("ListFeedback").WithSummary("Feedback, newest first; format=json, jsonl or csv.");
+        var feedback = Caller.RequireCaller(app.MapGroup("/api/feedback")).WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
+        feedback.MapPost("/", GiveFeedbackAsync).WithName("GiveFeedback").RequireAccess(WorkspaceRole.Member).WithSummary("Thumbs up or down, a comment and a corrected answer, by request id.");
+        feedback.MapGet("/", ListFeedbackAsync).WithName("ListFeedback").RequireAccess(WorkspaceRole.Viewer).WithSummary("Feedback, newest first; format=json, jsonl or csv.");
         app.MapPost("/v1/feedback", GiveFeedbackOnV1Async).WithName("GiveFeedbackV1")
             .WithSummary("Feedback with a virtual key, for clients that only speak /v1.").WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
         return app;
@@ -76,7 +76,7 @@ public static class AppEndpoints
     /// workspace a slug is looked up in for the administrator.</summary>
     private static async Task<App?> FindAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var workspace = caller.WorkspaceId;
         if (workspace is null && ctx.Request.Query["workspace"].ToString() is { Length: > 0 } named)
         {
@@ -90,8 +90,8 @@ public static class AppEndpoints
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
-        if (!caller.IsAdmin)
+        var caller = Caller.Of(ctx);
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Creating apps");
         }
@@ -111,7 +111,8 @@ public static class AppEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        if (await access.FindWorkspaceAsync(workspaceName!, ct) is not { } workspace)
+        if ((caller.IsAdmin ? await access.FindWorkspaceAsync(workspaceName!, ct)
+                : await caller.OwnWorkspaceAsync(body["workspace"] is null ? null : workspaceName, access, ct)) is not { } workspace)
         {
             return TypedResults.Problem(statusCode: 404, detail: $"No workspace '{workspaceName}'.");
         }
@@ -121,7 +122,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext ctx, string? workspace, IAppStore store, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var workspaceId = caller.WorkspaceId;
         if (workspaceId is null && workspace is not null)
         {
@@ -146,8 +147,8 @@ public static class AppEndpoints
 
     private static async Task<IResult> UpdateAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
-        if (!caller.IsAdmin)
+        var caller = Caller.Of(ctx);
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Changing apps");
         }
@@ -176,8 +177,8 @@ public static class AppEndpoints
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
-        if (!caller.IsAdmin)
+        var caller = Caller.Of(ctx);
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Deleting apps");
         }
@@ -247,8 +248,8 @@ public static class AppEndpoints
     private static async Task<IResult> PublishAsync(string id, int? version, bool rollback, HttpContext ctx, AppService service, IAccessStore access,
         CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
-        if (!caller.IsAdmin)
+        var caller = Caller.Of(ctx);
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly(rollback ? "Rolling back apps" : "Publishing apps");
         }
@@ -365,7 +366,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> GiveFeedbackAsync(FeedbackRequest? body, HttpContext ctx, IAppStore store, TimeProvider time, CancellationToken ct)
     {
-        var (feedback, field, error, status) = await ReadFeedbackAsync(body, KnowledgeCaller.Of(ctx).WorkspaceId, store, time, ct);
+        var (feedback, field, error, status) = await ReadFeedbackAsync(body, Caller.Of(ctx).WorkspaceId, store, time, ct);
         if (feedback is null)
         {
             return status == 404
@@ -422,7 +423,7 @@ public static class AppEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         string? appId = null;
         if (app is not null)
         {

@@ -21,6 +21,7 @@ using Mulan.Governance.Reconciliation;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 using Mulan.Outbound;
+using Mulan.People;
 using Mulan.Pilots;
 using Mulan.Speech;
 using Mulan.Storage;
@@ -63,6 +64,7 @@ public static class MulanServer
             o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
                 new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         builder.Services.AddAccess();
+        builder.Services.AddPeople();
         builder.Services.AddAudit();
         builder.Services.AddGateway();
         builder.Services.AddGovernance();
@@ -80,11 +82,12 @@ public static class MulanServer
 
         var app = builder.Build();
         app.UseApiProblems();
+        app.UseApiAccess();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapApiReference();
         app.MapGateway();
         app.MapSpeech();
-        var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
+        var api = app.MapGroup("/api").RequireAdminKey().RequireInstanceAdmin().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
         api.MapAccess();
         api.MapCatalog();
         api.MapModelProbe();
@@ -104,6 +107,7 @@ public static class MulanServer
         app.MapAssistant();
         app.MapEvaluations();
         app.MapPilotsApi();
+        app.MapPeople();
         return app;
     }
 
@@ -118,6 +122,7 @@ public static class MulanServer
             _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
             _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
             _ = services.GetRequiredService<IOptions<OutboundOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<PeopleOptions>>().Value;
         }
         catch (OptionsValidationException e)
         {

@@ -23,19 +23,19 @@ public static class RunEndpoints
 
     public static IEndpointRouteBuilder MapRuns(this IEndpointRouteBuilder app)
     {
-        var apps = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
-        apps.MapPost("/{id}/runs", StartAsync).WithName("StartRun").WithSummary("Start a run of a published assistant app: 202 with the run.");
+        var apps = Caller.RequireCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
+        apps.MapPost("/{id}/runs", StartAsync).WithName("StartRun").RequireAccess(WorkspaceRole.Member).WithSummary("Start a run of a published assistant app: 202 with the run.");
         apps.MapGet("/{id}/runs", (string id, HttpContext ctx, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct) =>
-            ListAsync(id, ctx, status, limit, service, store, ct)).WithName("AppRuns");
+            ListAsync(id, ctx, status, limit, service, store, ct)).WithName("AppRuns").RequireAccess(WorkspaceRole.Viewer);
 
-        var runs = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/runs")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
+        var runs = Caller.RequireCaller(app.MapGroup("/api/runs")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
         runs.MapGet("/", (HttpContext ctx, string? app, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct) =>
-            ListAsync(app, ctx, status, limit, service, store, ct)).WithName("ListRuns");
-        runs.MapGet("/{id}", GetAsync).WithName("GetRun").WithSummary("A run with its status, step trace, output and cost.");
-        runs.MapGet("/{id}/events", EventsAsync).WithName("RunEvents").WithSummary("The run's steps and status changes as server-sent events.");
-        runs.MapPost("/{id}/approve", ApproveAsync).WithName("ApproveRun").WithSummary("Run the pending call, optionally with edited arguments.");
-        runs.MapPost("/{id}/reject", RejectAsync).WithName("RejectRun");
-        runs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelRun");
+            ListAsync(app, ctx, status, limit, service, store, ct)).WithName("ListRuns").RequireAccess(WorkspaceRole.Viewer);
+        runs.MapGet("/{id}", GetAsync).WithName("GetRun").RequireAccess(WorkspaceRole.Viewer).WithSummary("A run with its status, step trace, output and cost.");
+        runs.MapGet("/{id}/events", EventsAsync).WithName("RunEvents").RequireAccess(WorkspaceRole.Viewer).WithSummary("The run's steps and status changes as server-sent events.");
+        runs.MapPost("/{id}/approve", ApproveAsync).WithName("ApproveRun").RequireAccess(WorkspaceRole.Admin).WithSummary("Run the pending call, optionally with edited arguments.");
+        runs.MapPost("/{id}/reject", RejectAsync).WithName("RejectRun").RequireAccess(WorkspaceRole.Admin);
+        runs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelRun").RequireAccess(WorkspaceRole.Admin);
         return app;
     }
 
@@ -46,7 +46,7 @@ public static class RunEndpoints
 
     private static async Task<Run?> FindAsync(string id, HttpContext ctx, IRunStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var run = await store.FindAsync(id, ct);
         return run is null || (caller.WorkspaceId is { } ws && run.WorkspaceId != ws) ? null : run;
     }
@@ -65,7 +65,7 @@ public static class RunEndpoints
     private static async Task<IResult> StartAsync(string id, HttpContext ctx, AppService service, AppDirectory directory, RunService runs, AccessService access,
         CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct);
         if (problem is not null)
         {
@@ -125,8 +125,9 @@ public static class RunEndpoints
                 extensions: new Dictionary<string, object?> { ["code"] = "app_not_published" });
         }
         VirtualKey key;
-        if (caller.IsAdmin)
+        if (caller.Kind != CallerKind.VirtualKey)
         {
+            // Administrators and users start runs on the workspace's assistant service key.
             key = runs.ServiceKey(app.WorkspaceId);
         }
         else if (access.Authenticate(Access.BearerToken.Of(ctx.Request)) is { } own)
@@ -153,7 +154,7 @@ public static class RunEndpoints
 
     private static async Task<IResult> ListAsync(string? app, HttpContext ctx, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var errors = new Dictionary<string, string[]>();
         errors.Range("limit", limit, 1, MaxListLimit);
         if (status is not null && !RunStatuses.All.Contains(status))
@@ -222,14 +223,14 @@ public static class RunEndpoints
     private static async Task<IResult> DecideAsync(string id, HttpContext ctx, IRunStore store, string what, string property, CancellationToken ct,
         Func<Run, JsonObject, Dictionary<string, string[]>, string, Task<Run?>> decide)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (await FindAsync(id, ctx, store, ct) is not { } run)
         {
             return NotFound(id);
         }
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
-            return TypedResults.Problem(statusCode: 403, detail: $"{what} a run's call needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: $"{what} a run's call needs the administrator key or a workspace admin.");
         }
         var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct, optional: true);
         if (problem is not null)
@@ -255,7 +256,7 @@ public static class RunEndpoints
 
     private static async Task<IResult> CancelAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (await FindAsync(id, ctx, store, ct) is not { } run)
         {
             return NotFound(id);
