@@ -30,6 +30,7 @@ public static class ConfigFileSchema
         [Assistant.AssistantOptions.Section] = typeof(Assistant.AssistantOptions),
         [Pilots.PilotOptions.Section] = typeof(Pilots.PilotOptions),
         [Speech.SpeechOptions.Section] = typeof(Speech.SpeechOptions),
+        [ChatPage.ChatPageOptions.Section] = typeof(ChatPage.ChatPageOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

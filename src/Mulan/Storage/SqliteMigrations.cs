@@ -447,6 +447,23 @@ internal static class SqliteMigrations
         ALTER TABLE knowledge_bases ADD COLUMN ocr_model TEXT NULL;
         ALTER TABLE knowledge_bases ADD COLUMN transcription_model TEXT NULL;
         """,
+        // 20: taken by another change being made at the same time (a placeholder here; numbering is settled when they meet).
+        "SELECT 1;",
+        // 21: share links of the chat page. Only the token's hash is kept; a revoked link stays listed (who made it, when).
+        """
+        CREATE TABLE chat_shares (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            workspace_id TEXT NOT NULL,
+            name TEXT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            display_prefix TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER NULL);
+        CREATE INDEX chat_shares_app ON chat_shares (app_id, created_at);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)
