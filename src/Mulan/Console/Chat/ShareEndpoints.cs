@@ -47,6 +47,11 @@ public static class ShareEndpoints
 
     private static async Task<IResult> CreateAsync(string id, HttpContext ctx, IChatStore store, AuditLog audit, TimeProvider time, IOptions<ChatPageOptions> options)
     {
+        var (app, caller, problem) = await ManagedAsync(id, ctx);
+        if (problem is not null)
+        {
+            return problem;
+        }
         var (body, bad) = await JsonBody.ReadObjectAsync(ctx.Request, ctx.RequestAborted, "{name?, expiresInDays?}", maxDepth: 4, optional: true);
         if (bad is not null)
         {
@@ -82,11 +87,6 @@ public static class ShareEndpoints
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
-        }
-        var (app, caller, problem) = await ManagedAsync(id, ctx);
-        if (problem is not null)
-        {
-            return problem;
         }
         var token = ChatAccess.TokenPrefix + KeyMaterial.NewVirtualKey()[KeyMaterial.VirtualKeyPrefix.Length..];
         var now = time.GetUtcNow();
