@@ -9,6 +9,7 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Console;
 using Mulan.Evaluations;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -75,6 +76,7 @@ public static class MulanServer
         builder.Services.AddEvaluations();
         builder.Services.AddPilots();
         builder.Services.AddSpeech();
+        builder.Services.AddConsole();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -101,6 +103,7 @@ public static class MulanServer
         app.MapAssistant();
         app.MapEvaluations();
         app.MapPilotsApi();
+        app.MapConsole();
         return app;
     }
 
