@@ -30,7 +30,7 @@ public static class ConfigFileSchema
         [Assistant.AssistantOptions.Section] = typeof(Assistant.AssistantOptions),
         [Pilots.PilotOptions.Section] = typeof(Pilots.PilotOptions),
         [Speech.SpeechOptions.Section] = typeof(Speech.SpeechOptions),
-        [ChatPage.ChatPageOptions.Section] = typeof(ChatPage.ChatPageOptions),
+        [Console.Chat.ChatPageOptions.Section] = typeof(Console.Chat.ChatPageOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

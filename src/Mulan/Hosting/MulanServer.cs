@@ -9,7 +9,8 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
-using Mulan.ChatPage;
+using Mulan.Console;
+using Mulan.Console.Chat;
 using Mulan.Evaluations;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -76,6 +77,7 @@ public static class MulanServer
         builder.Services.AddEvaluations();
         builder.Services.AddPilots();
         builder.Services.AddSpeech();
+        builder.Services.AddConsole();
         builder.Services.AddChatPage();
         configure?.Invoke(builder);
 
@@ -104,6 +106,7 @@ public static class MulanServer
         app.MapEvaluations();
         app.MapPilotsApi();
         app.MapChatPage();
+        app.MapConsole();
         return app;
     }
 

@@ -1,5 +1,5 @@
 using Dapper;
-using Mulan.ChatPage;
+using Mulan.Console.Chat;
 
 namespace Mulan.Storage;
 

@@ -1,7 +1,7 @@
 using Mulan.Access;
 using Mulan.Apps;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>Who is chatting: a person of the app's workspace (or an administrator), or the holder of a share link.</summary>
 /// <param name="WorkspaceId">the caller's workspace; null for the instance administrator.</param>

@@ -8,7 +8,7 @@ using Mulan.Governance.RateLimits;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary><c>/api/chat/{slug}</c>: what the chat page calls. Callers: a person of the app's workspace, or a share
 /// token of that app (on any other app it is 401, as on every other route). An unpublished app is 404.</summary>

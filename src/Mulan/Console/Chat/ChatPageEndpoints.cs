@@ -1,8 +1,7 @@
-using System.Reflection;
 using Microsoft.Extensions.Options;
 using Mulan.Apps;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>
 /// <c>/chat/{slug}</c> (the page's HTML shell; its script does the rest through <c>/api/chat</c>) and <c>/widget.js</c>.
@@ -15,28 +14,27 @@ public static class ChatPageEndpoints
     {
         routes.MapGet("/chat/{slug}", Page).WithName("ChatPage").WithSummary("An app's chat page (HTML).").ExcludeFromDescription();
         routes.MapGet("/widget.js", WidgetAsync).WithName("ChatWidget").WithSummary("The embeddable chat widget (one script tag).").ExcludeFromDescription();
-        routes.MapGet("/assets/chat/{**path}", AssetAsync).ExcludeFromDescription();
         return routes;
     }
 
-    /// <summary>The page's policy: nothing but this server's own scripts, styles and API; framed only by the widget's hosts.</summary>
+    /// <summary>The console's policy; for <c>?embed=1</c>, framing is allowed to the widget's hosts (if any are configured).</summary>
     public static string ContentSecurityPolicy(bool embed, IEnumerable<string> widgetOrigins)
     {
         var origins = embed ? string.Join(' ', widgetOrigins) : "";
-        return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-            + $"base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors {(origins.Length == 0 ? "'none'" : origins)}";
+        return origins.Length == 0
+            ? ConsoleSecurity.ContentSecurityPolicy
+            : ConsoleSecurity.ContentSecurityPolicy.Replace("frame-ancestors 'none'", "frame-ancestors " + origins, StringComparison.Ordinal);
     }
 
     private static void SecurityHeaders(HttpContext ctx, bool embed, IList<string> widgetOrigins)
     {
+        ConsoleSecurity.Apply(ctx.Response);
         var h = ctx.Response.Headers;
         h.ContentSecurityPolicy = ContentSecurityPolicy(embed, widgetOrigins);
-        if (!embed || widgetOrigins.Count == 0)
+        if (embed && widgetOrigins.Count > 0)
         {
-            h.XFrameOptions = "DENY";
+            h.Remove("X-Frame-Options");
         }
-        h.XContentTypeOptions = "nosniff";
-        h["Referrer-Policy"] = "no-referrer";
         h.CacheControl = "no-store";
     }
 
@@ -52,38 +50,11 @@ public static class ChatPageEndpoints
         return Results.Content(embed ? Shell.Replace("<body>", "<body class=\"embed\">", StringComparison.Ordinal) : Shell, "text/html; charset=utf-8");
     }
 
-    private static async Task WidgetAsync(HttpContext ctx)
+    private static Task WidgetAsync(HttpContext ctx, ConsoleAssets assets)
     {
+        // Loaded by other sites' pages: no policy of ours applies to it there, and it must not be framed-only.
         ctx.Response.Headers.XContentTypeOptions = "nosniff";
-        ctx.Response.Headers.CacheControl = "public, max-age=300";
-        await WriteAssetAsync(ctx, "widget.js");
-    }
-
-    private static async Task AssetAsync(string path, HttpContext ctx)
-    {
-        ctx.Response.Headers.XContentTypeOptions = "nosniff";
-        ctx.Response.Headers.CacheControl = "no-cache";
-        await WriteAssetAsync(ctx, path);
-    }
-
-    private static async Task WriteAssetAsync(HttpContext ctx, string path)
-    {
-        var name = "Mulan.Console.wwwroot.chat." + path;
-        var type = Path.GetExtension(path) switch
-        {
-            ".js" => "text/javascript; charset=utf-8",
-            ".css" => "text/css; charset=utf-8",
-            ".json" => "application/json; charset=utf-8",
-            _ => null,
-        };
-        await using var stream = path.Contains("..", StringComparison.Ordinal) || type is null ? null : Assembly.GetExecutingAssembly().GetManifestResourceStream(name);
-        if (stream is null)
-        {
-            ctx.Response.StatusCode = 404;
-            return;
-        }
-        ctx.Response.ContentType = type;
-        await stream.CopyToAsync(ctx.Response.Body, ctx.RequestAborted);
+        return assets.WriteAsync(ctx, "chat/widget.js");
     }
 
     private const string Shell = """

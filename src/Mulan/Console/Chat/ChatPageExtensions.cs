@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mulan.Storage;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>The employee chat page: <c>/chat/{slug}</c>, its API <c>/api/chat/{slug}</c>, share links and the widget.</summary>
 public static class ChatPageExtensions

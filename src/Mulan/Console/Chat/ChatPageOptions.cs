@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>The employee chat page (<c>/chat/{slug}</c>), its API and the widget. Bound from the <c>ChatPage</c> section.</summary>
 public sealed class ChatPageOptions

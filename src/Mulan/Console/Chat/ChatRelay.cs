@@ -9,7 +9,7 @@ using Mulan.Apps.Runtime;
 using Mulan.Gateway;
 using Mulan.Gateway.Wire;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>What the chat page sends: the user's message in a conversation (new when no id).</summary>
 /// <param name="Pinned">an unpublished version being tried, or null for the published one.</param>

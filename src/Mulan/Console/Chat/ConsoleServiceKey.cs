@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Mulan.Access;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>
 /// The key the chat page calls a workspace's apps with, through the gateway like any client (so every call is in the

@@ -1,4 +1,4 @@
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary>A share link of an app: whoever holds its token may chat with that app (and nothing else) until it
 /// expires or is revoked. Only the token's hash is stored.</summary>

@@ -7,7 +7,7 @@ using Mulan.Apps;
 using Mulan.Audit;
 using Mulan.Hosting.Problems;
 
-namespace Mulan.ChatPage;
+namespace Mulan.Console.Chat;
 
 /// <summary><c>/api/apps/{id}/shares</c>: share links of an app's chat page (administrator or a workspace admin). The
 /// token is shown once, at creation, and is kept only as its hash.</summary>
