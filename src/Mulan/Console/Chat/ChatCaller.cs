@@ -1,5 +1,6 @@
 using Mulan.Access;
 using Mulan.Apps;
+using Mulan.People;
 
 namespace Mulan.Console.Chat;
 
@@ -15,15 +16,17 @@ public sealed record ChatCaller(string? WorkspaceId, string EndUser, bool CanMan
 
 /// <summary>
 /// Resolves the caller of the chat API. A bearer that looks like a share token is only ever a share token (never tried as
-/// anything else, and never accepted by any other route); anything else is a person of the workspace.
+/// anything else, and accepted by no other route); anything else is a person resolved like every <c>/api</c> caller
+/// (<see cref="CallerResolver"/>: session cookie with its CSRF header on POST, personal or session token, virtual key,
+/// administrator key), who must be at least a member of the app's workspace.
 /// </summary>
-public sealed class ChatAccess(IChatStore store, AdminKey adminKey, AccessService access, TimeProvider time)
+public sealed class ChatAccess(IChatStore store, CallerResolver people, TimeProvider time)
 {
     /// <summary>What share tokens start with; nothing else on this server does.</summary>
     public const string TokenPrefix = "msh-";
 
-    /// <returns>the caller, or null when the request is not authenticated (or a share token is unknown, revoked or expired).</returns>
-    public async ValueTask<ChatCaller?> ResolveAsync(HttpContext ctx)
+    /// <returns>the caller, or the problem to answer (401 unknown, revoked or expired; 400 antiforgery; 403 a viewer).</returns>
+    public async ValueTask<(ChatCaller? Caller, IResult? Problem)> ResolveAsync(HttpContext ctx)
     {
         var bearer = BearerToken.Of(ctx.Request);
         if (bearer is not null && bearer.StartsWith(TokenPrefix, StringComparison.Ordinal))
@@ -31,21 +34,38 @@ public sealed class ChatAccess(IChatStore store, AdminKey adminKey, AccessServic
             if (bearer.Length > 200 || await store.FindShareByHashAsync(KeyMaterial.Hash(bearer), ctx.RequestAborted) is not { } share
                 || !share.UsableAt(time.GetUtcNow()))
             {
-                return null;
+                return (null, Unauthorized(ctx));
             }
-            return new ChatCaller(share.WorkspaceId, ChatCaller.SharePrefix + share.Id, false, share, "share:" + share.Id);
+            return (new ChatCaller(share.WorkspaceId, ChatCaller.SharePrefix + share.Id, false, share, "share:" + share.Id), null);
         }
-        return ResolvePerson(bearer);
+        if (await people.ResolveAsync(ctx) is not { } caller)
+        {
+            return (null, Unauthorized(ctx));
+        }
+        if (caller.ViaCookie && !HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method)
+            && !SessionCsrf.Matches(caller, ctx.Request.Headers[SessionCsrf.HeaderName].ToString()))
+        {
+            return (null, Results.Problem(statusCode: 400, title: "Bad Request",
+                detail: $"A request signed in with the session cookie must send the '{SessionCsrf.HeaderName}' header (csrfToken from GET /api/auth/me).",
+                extensions: new Dictionary<string, object?> { ["code"] = "antiforgery" }));
+        }
+        if (caller is { Kind: CallerKind.User, WorkspaceId: null })
+        {
+            return (null, CallerGate.NoWorkspace(ctx, caller));
+        }
+        if (!caller.Can(WorkspaceRole.Member))
+        {
+            return (null, Results.Problem(statusCode: 403, title: "Forbidden", detail: "Chatting with apps needs the member role (or higher) in the workspace.",
+                extensions: new Dictionary<string, object?> { ["code"] = "forbidden" }));
+        }
+        var endUser = caller.UserId ?? (caller.KeyId is { } key ? "key:" + key : "admin");
+        return (new ChatCaller(caller.WorkspaceId, endUser, caller.Can(WorkspaceRole.Admin), null, caller.Actor), null);
     }
 
-    private ChatCaller? ResolvePerson(string? bearer)
+    public static IResult Unauthorized(HttpContext ctx)
     {
-        if (adminKey.Matches(bearer))
-        {
-            return new ChatCaller(null, "admin", true, null, Audit.AuditActor.Admin);
-        }
-        // A virtual key of the workspace counts as a member.
-        return access.Authenticate(bearer) is { } key ? new ChatCaller(key.WorkspaceId, "key:" + key.Id, false, null, Audit.AuditActor.Key(key.Id)) : null;
+        ctx.Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "Sign in, or open the chat page with a valid share link.");
     }
 }
 

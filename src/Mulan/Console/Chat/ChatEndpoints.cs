@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Mulan.Access;
 using Mulan.Apps;
 using Mulan.Governance.RateLimits;
 using Mulan.Hosting.Problems;
@@ -19,7 +20,9 @@ public static class ChatEndpoints
 
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder routes)
     {
-        var chat = routes.MapGroup("/api/chat/{slug}").WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes)).AddEndpointFilter(AuthenticateAsync);
+        // The /api gate lets these through (share tokens are not its callers); the group's filter authenticates instead.
+        var chat = routes.MapGroup("/api/chat/{slug}").WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes)).RequireAccess(RequiredAccess.Anonymous)
+            .AddEndpointFilter(AuthenticateAsync);
         chat.MapGet("/", AppAsync).WithName("ChatApp").WithSummary("The app as the chat page shows it: name, kind, greeting, suggested questions.");
         chat.MapPost("/messages", MessageAsync).WithName("ChatMessage")
             .WithSummary("Send a message; the answer streams back as text/event-stream (delta, step, done with citations and the conversation id, error).");
@@ -35,13 +38,16 @@ public static class ChatEndpoints
     private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var caller = await http.RequestServices.GetRequiredService<ChatAccess>().ResolveAsync(http);
+        var (caller, problem) = await http.RequestServices.GetRequiredService<ChatAccess>().ResolveAsync(http);
+        if (problem is not null)
+        {
+            return problem;
+        }
         // A share token of another app gets what any unknown credential gets.
-        if (caller is null || caller.Share is { } share
+        if (caller!.Share is { } share
             && await http.RequestServices.GetRequiredService<ChatApps>().IsOtherAppAsync(share, http.GetRouteValue("slug")?.ToString() ?? "", http.RequestAborted))
         {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "Sign in, or open the chat page with a valid share link.");
+            return ChatAccess.Unauthorized(http);
         }
         http.Items[CallerItem] = caller;
         return await next(context);

@@ -15,7 +15,7 @@ public static class ShareEndpoints
 {
     public static IEndpointRouteBuilder MapShares(this IEndpointRouteBuilder routes)
     {
-        var shares = routes.MapGroup("/api/apps/{id}/shares").WithMetadata(new RequestSizeLimitAttribute(16 * 1024));
+        var shares = routes.MapGroup("/api/apps/{id}/shares").WithMetadata(new RequestSizeLimitAttribute(16 * 1024)).RequireAccess(WorkspaceRole.Admin);
         shares.MapPost("/", CreateAsync).WithName("CreateShare").WithSummary("A share link of the app's chat page: {name?, expiresInDays?} → {id, token (once), url}.");
         shares.MapGet("/", ListAsync).WithName("ListShares").WithSummary("The app's share links (never their tokens).");
         shares.MapDelete("/{shareId}", RevokeAsync).WithName("RevokeShare").WithSummary("Revoke a share link: its token is refused from then on.");
@@ -31,11 +31,11 @@ public static class ShareEndpoints
     /// <summary>The app, when the caller may manage its shares; otherwise the problem to answer.</summary>
     private static async Task<(App? App, ChatCaller? Caller, IResult? Problem)> ManagedAsync(string id, HttpContext ctx)
     {
-        var caller = await ctx.RequestServices.GetRequiredService<ChatAccess>().ResolveAsync(ctx);
-        if (caller is null || caller.Share is not null)
+        // The /api gate has refused anyone else (share tokens included: they are no caller of /api).
+        var (caller, problem) = await ctx.RequestServices.GetRequiredService<ChatAccess>().ResolveAsync(ctx);
+        if (problem is not null || caller!.Share is not null)
         {
-            ctx.Response.Headers.WWWAuthenticate = "Bearer";
-            return (null, null, TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "Sign in as an administrator of the app's workspace."));
+            return (null, null, problem ?? ChatAccess.Unauthorized(ctx));
         }
         var app = await ctx.RequestServices.GetRequiredService<AppService>().FindAsync(id, caller.WorkspaceId, ctx.RequestAborted);
         if (app is null)
