@@ -65,6 +65,7 @@ public static class ChatPageEndpoints
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
         <title>Mulan</title>
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/assets/chat/chat.css">
         <script type="module" src="/assets/chat/chat.js"></script>
         </head>
