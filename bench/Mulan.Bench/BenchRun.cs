@@ -29,12 +29,12 @@ internal static class BenchRun
         }
         catch (BenchException e)
         {
-            await Console.Error.WriteLineAsync($"mulan-bench: {e.Message}");
+            await System.Console.Error.WriteLineAsync($"mulan-bench: {e.Message}");
             return 1;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await Console.Error.WriteLineAsync("mulan-bench: interrupted; child processes stopped");
+            await System.Console.Error.WriteLineAsync("mulan-bench: interrupted; child processes stopped");
             return 130;
         }
 
@@ -82,7 +82,7 @@ internal static class BenchRun
         var path = Path.GetFullPath(options.OutputPath ?? repo.DefaultReport);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report, ct);
-        Console.WriteLine(report);
+        System.Console.WriteLine(report);
         progress.Say($"report written to {path}");
         return 0;
     }

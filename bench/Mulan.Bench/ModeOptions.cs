@@ -67,13 +67,13 @@ internal sealed record ModeOptions
     {
         if (!TryParse(args, profile, out var options, out var error))
         {
-            await Console.Error.WriteLineAsync(error + Environment.NewLine + usage);
+            await System.Console.Error.WriteLineAsync(error + Environment.NewLine + usage);
             return 2;
         }
 
         if (options.Help)
         {
-            Console.WriteLine(usage);
+            System.Console.WriteLine(usage);
             return 0;
         }
 
@@ -86,12 +86,12 @@ internal sealed record ModeOptions
         }
         catch (BenchException e)
         {
-            await Console.Error.WriteLineAsync($"mulan-bench {mode}: {e.Message}");
+            await System.Console.Error.WriteLineAsync($"mulan-bench {mode}: {e.Message}");
             return 1;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await Console.Error.WriteLineAsync($"mulan-bench {mode}: interrupted; child processes stopped");
+            await System.Console.Error.WriteLineAsync($"mulan-bench {mode}: interrupted; child processes stopped");
             return 130;
         }
 

@@ -51,13 +51,13 @@ if (args.Length > 0 && args[0] == "ingestion")
 
 if (!BenchOptions.TryParse(args, out var options, out var error))
 {
-    await Console.Error.WriteLineAsync(error + Environment.NewLine + BenchOptions.Usage);
+    await System.Console.Error.WriteLineAsync(error + Environment.NewLine + BenchOptions.Usage);
     return 2;
 }
 
 if (options.Help)
 {
-    Console.WriteLine(BenchOptions.Usage);
+    System.Console.WriteLine(BenchOptions.Usage);
     return 0;
 }
 

@@ -81,7 +81,7 @@ internal static class AppsBenchmark
         var path = Path.GetFullPath(options.OutputPath ?? Path.Combine(repo.Root, "bench", "results", "apps.md"));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report, ct);
-        Console.WriteLine(report);
+        System.Console.WriteLine(report);
         progress.Say($"report written to {path}");
         return 0;
     }

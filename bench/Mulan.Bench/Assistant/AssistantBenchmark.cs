@@ -54,7 +54,7 @@ internal static class AssistantBenchmark
         var path = Path.GetFullPath(options.OutputPath ?? Path.Combine(repo.Root, "bench", "results", "assistant.md"));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report, ct);
-        Console.WriteLine(report);
+        System.Console.WriteLine(report);
         progress.Say($"report written to {path}");
         return 0;
     }

@@ -70,7 +70,7 @@ internal static class CliStartBenchmark
         }
 
         var report = Report(args, arms.Select(a => a.Name).ToList(), times, curl is not null, Stopwatch.GetElapsedTime(started), loadAtStart);
-        Console.WriteLine(report);
+        System.Console.WriteLine(report);
         var output = Path.Combine(repo.Root, "bench", "results", "cli.md");
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         await File.WriteAllTextAsync(output, report);

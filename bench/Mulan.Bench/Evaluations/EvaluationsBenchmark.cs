@@ -61,7 +61,7 @@ internal static class EvaluationsBenchmark
         var path = Path.GetFullPath(options.OutputPath ?? Path.Combine(repo.Root, "bench", "results", "evaluations.md"));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report, ct);
-        Console.WriteLine(report);
+        System.Console.WriteLine(report);
         progress.Say($"report written to {path}");
         return 0;
     }

@@ -8,5 +8,5 @@ internal sealed class Progress
     private readonly long _start = Stopwatch.GetTimestamp();
 
     public void Say(string message) =>
-        Console.Error.WriteLine($"[{Stopwatch.GetElapsedTime(_start).TotalSeconds,6:F1}s] {message}");
+        System.Console.Error.WriteLine($"[{Stopwatch.GetElapsedTime(_start).TotalSeconds,6:F1}s] {message}");
 }

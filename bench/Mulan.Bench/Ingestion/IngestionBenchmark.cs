@@ -20,31 +20,31 @@ public static class IngestionBenchmark
     {
         if (!IngestionOptions.TryParse(args, out var options, out var error))
         {
-            await Console.Error.WriteLineAsync(error + Environment.NewLine + IngestionOptions.Usage);
+            await System.Console.Error.WriteLineAsync(error + Environment.NewLine + IngestionOptions.Usage);
             return 2;
         }
 
         if (options.Help)
         {
-            Console.WriteLine(IngestionOptions.Usage);
+            System.Console.WriteLine(IngestionOptions.Usage);
             return 0;
         }
 
         if (RepoLayout.Datasets(options.Datasets, options.RepoRoot, out var lookedIn) is not { } datasets)
         {
-            await Console.Error.WriteLineAsync($"datasets not found (looked in {lookedIn}); pass --datasets DIR");
+            await System.Console.Error.WriteLineAsync($"datasets not found (looked in {lookedIn}); pass --datasets DIR");
             return 2;
         }
 
         var dataParent = options.DataParent ?? Path.GetTempPath();
         if (!Directory.Exists(dataParent))
         {
-            await Console.Error.WriteLineAsync($"--data {dataParent}: no such folder");
+            await System.Console.Error.WriteLineAsync($"--data {dataParent}: no such folder");
             return 2;
         }
 
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        System.Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
             cancel.Cancel();
@@ -109,7 +109,7 @@ public static class IngestionBenchmark
         }
         catch (OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync("interrupted");
+            await System.Console.Error.WriteLineAsync("interrupted");
             return 130;
         }
         finally
@@ -118,7 +118,7 @@ public static class IngestionBenchmark
         }
 
         var markdown = report.ToMarkdown(clock.Elapsed, RuntimeInformation.FrameworkDescription, ReadLoadAverage());
-        Console.WriteLine(markdown);
+        System.Console.WriteLine(markdown);
         if (options.OutputPath is not null)
         {
             await File.WriteAllTextAsync(options.OutputPath, markdown, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));

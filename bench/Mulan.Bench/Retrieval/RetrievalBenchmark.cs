@@ -22,19 +22,19 @@ public static class RetrievalBenchmark
     {
         if (!RetrievalOptions.TryParse(args, out var options, out var error))
         {
-            await Console.Error.WriteLineAsync(error + Environment.NewLine + RetrievalOptions.Usage);
+            await System.Console.Error.WriteLineAsync(error + Environment.NewLine + RetrievalOptions.Usage);
             return 2;
         }
 
         if (options.Help)
         {
-            Console.WriteLine(RetrievalOptions.Usage);
+            System.Console.WriteLine(RetrievalOptions.Usage);
             return 0;
         }
 
         if (RepoLayout.Datasets(options.Datasets, options.RepoRoot, out var lookedIn) is not { } datasets)
         {
-            await Console.Error.WriteLineAsync($"datasets not found (looked in {lookedIn}); pass --datasets DIR");
+            await System.Console.Error.WriteLineAsync($"datasets not found (looked in {lookedIn}); pass --datasets DIR");
             return 2;
         }
 
@@ -108,7 +108,7 @@ public static class RetrievalBenchmark
 
         report.Corpora.AddRange(groups.Select(g => (g[0].Name, g[0].Passages.Count, g.Sum(t => t.Queries.Count))));
         var markdown = report.ToMarkdown(clock.Elapsed, RuntimeInformation.FrameworkDescription, defaultAnalyzer.Name);
-        Console.WriteLine(markdown);
+        System.Console.WriteLine(markdown);
         if (options.OutputPath is not null)
         {
             await File.WriteAllTextAsync(options.OutputPath, markdown, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
@@ -166,5 +166,5 @@ public static class RetrievalBenchmark
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static void Progress(string message) =>
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[retrieval] {message}"));
+        System.Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[retrieval] {message}"));
 }

@@ -205,7 +205,7 @@ internal static class SpeechBenchmark
         var path = Path.GetFullPath(options.OutputPath ?? Path.Combine(repo.Root, "bench", "results", "speech.md"));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report.ToString(), ct);
-        Console.WriteLine(report);
+        System.Console.WriteLine(report);
         return 0;
     }
 

@@ -20,6 +20,12 @@ public static class ApiAccess
                 await next(ctx);
                 return;
             }
+            if (endpoint.Metadata.GetMetadata<RequiredAccess>() is { ShareLinks: true }
+                && BearerToken.Of(ctx.Request) is { } bearer && bearer.StartsWith(RequiredAccess.ShareLinkPrefix, StringComparison.Ordinal))
+            {
+                await next(ctx);
+                return;
+            }
             var caller = await CallerGate.ResolveAsync(ctx);
             if (caller is null)
             {

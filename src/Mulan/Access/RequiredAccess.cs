@@ -20,6 +20,16 @@ public sealed record RequiredAccess(AccessLevel Level, WorkspaceRole? Role = nul
     public static readonly RequiredAccess SignedIn = new(AccessLevel.SignedIn);
     public static readonly RequiredAccess Instance = new(AccessLevel.Instance);
 
+    /// <summary>What share links of the chat page start with; no other credential on this server does.</summary>
+    public const string ShareLinkPrefix = "msh-";
+
+    /// <summary>A member of the workspace, or a share link (<see cref="ShareLinkPrefix"/>), which the gate lets through to
+    /// the endpoint: only the endpoint knows which app the link is for, and it refuses the link for any other.</summary>
+    public static readonly RequiredAccess MemberOrShareLink = new(AccessLevel.Workspace, WorkspaceRole.Member) { ShareLinks = true };
+
+    /// <summary>Share links reach the endpoint, which authenticates them itself.</summary>
+    public bool ShareLinks { get; init; }
+
     public override string ToString() => Level == AccessLevel.Workspace ? WorkspaceRoles.Name(Role!.Value) : Level.ToString().ToLowerInvariant();
 }
 

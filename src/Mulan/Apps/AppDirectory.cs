@@ -50,6 +50,17 @@ public sealed class AppDirectory(IAppStore store)
         _bySlug[(app.WorkspaceId, app.Slug)] = new PublishedApp(app, v, definition, Compile(definition));
     }
 
+    /// <summary>Any stored version of the app, compiled as the gateway would serve it (to try a version before publishing it).</summary>
+    public async Task<PublishedApp?> VersionAsync(App app, int version, CancellationToken ct)
+    {
+        if (await store.VersionAsync(app.Id, version, ct) is not { } stored)
+        {
+            return null;
+        }
+        var definition = JsonSerializer.Deserialize<AppDefinition>(stored.Definition, AppDefinition.Json)!;
+        return new PublishedApp(app, version, definition, Compile(definition));
+    }
+
     public void Remove(string appId)
     {
         foreach (var key in _bySlug.Where(p => p.Value.App.Id == appId).Select(p => p.Key).ToList())

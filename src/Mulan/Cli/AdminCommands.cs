@@ -45,9 +45,9 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
             JsonTables.Print(new JsonObject { ["key"] = key, ["dataFolder"] = folder });
             return 0;
         }
-        Console.WriteLine(AdminKey.Banner(key, TimeProvider.System.GetUtcNow()));
-        Console.WriteLine("A server running on this folder accepts the new key within two seconds, and no longer the old one.");
-        Console.WriteLine("(A server started with MULAN_ADMIN_KEY set uses that key instead.)");
+        System.Console.WriteLine(AdminKey.Banner(key, TimeProvider.System.GetUtcNow()));
+        System.Console.WriteLine("A server running on this folder accepts the new key within two seconds, and no longer the old one.");
+        System.Console.WriteLine("(A server started with MULAN_ADMIN_KEY set uses that key instead.)");
         return 0;
     }
 }

@@ -38,7 +38,7 @@ public sealed class AppsChatCommand : AsyncCommand<AppsChatCommand.Settings>
         var key = s.Key ?? Environment.GetEnvironmentVariable("MULAN_KEY")
             ?? throw new CliUserException("--key: chatting with an app is billed to a virtual key; pass --key mk-... (or set MULAN_KEY)");
         using var api = new MulanApiClient(s, key);
-        var interactive = !Console.IsInputRedirected && !s.Json;
+        var interactive = !System.Console.IsInputRedirected && !s.Json;
         var conversationId = s.Conversation;
         // Sent in full only while the server has not said which stored conversation this is.
         var history = new JsonArray();
@@ -53,7 +53,7 @@ public sealed class AppsChatCommand : AsyncCommand<AppsChatCommand.Settings>
             {
                 AnsiConsole.Markup("[bold]> [/]");
             }
-            var line = await Console.In.ReadLineAsync(ct);
+            var line = await System.Console.In.ReadLineAsync(ct);
             if (line is null || line.Trim() == ExitCommand)
             {
                 break;
@@ -121,8 +121,8 @@ public sealed class AppsChatCommand : AsyncCommand<AppsChatCommand.Settings>
                 if (print)
                 {
                     // As it arrives: the point of streaming in a terminal.
-                    Console.Out.Write(delta);
-                    await Console.Out.FlushAsync(ct);
+                    System.Console.Out.Write(delta);
+                    await System.Console.Out.FlushAsync(ct);
                 }
             }
             if (chunk["citations"] is JsonArray cited)
@@ -136,7 +136,7 @@ public sealed class AppsChatCommand : AsyncCommand<AppsChatCommand.Settings>
         }
         if (print)
         {
-            Console.Out.WriteLine();
+            System.Console.Out.WriteLine();
         }
         return new Turn(answer.ToString(), citations, conversationId, requestId);
     }

@@ -28,7 +28,7 @@ public class AppSettings : ClientSettings
         }
         else
         {
-            Console.WriteLine(line);
+            System.Console.WriteLine(line);
         }
         return 0;
     }
@@ -207,7 +207,7 @@ public sealed class AppsShowCommand : AsyncCommand<AppsShowCommand.Settings>
         AnsiConsole.Write(table);
         if (shown["definition"] is { } definition)
         {
-            Console.Out.WriteLine(definition.ToJsonString(Indented));
+            System.Console.Out.WriteLine(definition.ToJsonString(Indented));
         }
         return 0;
     }
@@ -283,7 +283,7 @@ public sealed class AppsDiffCommand : AsyncCommand<AppsDiffCommand.Settings>
         var changes = diff["changes"]!.AsArray().OfType<JsonObject>().ToList();
         if (changes.Count == 0)
         {
-            Console.WriteLine($"Versions {s.From} and {s.To} are the same.");
+            System.Console.WriteLine($"Versions {s.From} and {s.To} are the same.");
             return 0;
         }
         var table = new Table().AddColumns("path", $"version {s.From}", $"version {s.To}");

@@ -75,7 +75,7 @@ public sealed class AppsExportCommand : AsyncCommand<AppsExportCommand.Settings>
         }
         else
         {
-            Console.WriteLine($"Exported {manifest.App.Slug} version {manifest.App.Version} to {s.Output} ({summary["bytes"]} bytes): " +
+            System.Console.WriteLine($"Exported {manifest.App.Slug} version {manifest.App.Version} to {s.Output} ({summary["bytes"]} bytes): " +
                 $"{manifest.Includes.DocumentCount} documents, {manifest.Includes.EvaluationItems} evaluation items.");
         }
         return 0;
@@ -142,7 +142,7 @@ public sealed class AppsImportCommand : AsyncCommand<AppsImportCommand.Settings>
             return 0;
         }
         var app = created["app"] ?? created;
-        Console.WriteLine($"Imported app {AppSettings.Describe(app)}.");
+        System.Console.WriteLine($"Imported app {AppSettings.Describe(app)}.");
         foreach (var kb in created["knowledgeBases"]?.AsArray().OfType<JsonObject>() ?? [])
         {
             AnsiConsole.MarkupLine($"  created knowledge base [bold]{Markup.Escape(kb["name"]?.ToString() ?? "")}[/] ({Markup.Escape(kb["id"]?.ToString() ?? "")}), " +

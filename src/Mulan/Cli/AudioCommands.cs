@@ -74,7 +74,7 @@ public sealed class AudioTranscribeCommand : AsyncCommand<AudioTranscribeCommand
         var format = s.Json ? "verbose_json" : s.Format;
         var text = await api.SendFormTextAsync("v1/audio/transcriptions", "file", s.File, ct,
             ("model", model), ("language", s.Language), ("prompt", s.Prompt), ("response_format", format));
-        Console.Out.Write(text.EndsWith('\n') ? text : text + "\n");
+        System.Console.Out.Write(text.EndsWith('\n') ? text : text + "\n");
         return 0;
     }
 }
@@ -144,7 +144,7 @@ public sealed class AudioSpeakCommand : AsyncCommand<AudioSpeakCommand.Settings>
         var bytes = new FileInfo(output).Length;
         if (s.Json)
         {
-            Console.Out.WriteLine(new JsonObject { ["file"] = output, ["bytes"] = bytes, ["model"] = model, ["format"] = format, ["cost"] = Cost(response) }.ToJsonString());
+            System.Console.Out.WriteLine(new JsonObject { ["file"] = output, ["bytes"] = bytes, ["model"] = model, ["format"] = format, ["cost"] = Cost(response) }.ToJsonString());
         }
         else
         {
@@ -190,7 +190,7 @@ public sealed class OcrCommand : AsyncCommand<OcrCommand.Settings>
         var answer = await api.SendFormAsync(HttpMethod.Post, "v1/ocr", "file", s.File, ct, ("model", model), ("language", s.Language));
         if (s.Json)
         {
-            Console.Out.WriteLine(answer.ToJsonString());
+            System.Console.Out.WriteLine(answer.ToJsonString());
             return 0;
         }
         var pages = answer["pages"]!.AsArray();
@@ -198,9 +198,9 @@ public sealed class OcrCommand : AsyncCommand<OcrCommand.Settings>
         {
             if (pages.Count > 1)
             {
-                Console.Out.WriteLine(i == 0 ? $"<!-- page {i + 1} -->" : $"\n<!-- page {i + 1} -->");
+                System.Console.Out.WriteLine(i == 0 ? $"<!-- page {i + 1} -->" : $"\n<!-- page {i + 1} -->");
             }
-            Console.Out.WriteLine(pages[i]![s.Format]!.GetValue<string>());
+            System.Console.Out.WriteLine(pages[i]![s.Format]!.GetValue<string>());
         }
         return 0;
     }

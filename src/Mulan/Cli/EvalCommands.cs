@@ -197,7 +197,7 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
         var id = run["id"]!.GetValue<string>();
         var path = $"api/evaluations/runs/{Uri.EscapeDataString(id)}";
         var deadline = DateTime.UtcNow.AddSeconds(s.Timeout);
-        if (!s.Json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        if (!s.Json && !System.Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             await AnsiConsole.Progress().StartAsync(async p =>
             {
@@ -214,7 +214,7 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
         }
         else
         {
-            if (!s.Json) { Console.WriteLine($"{id}: started, {Total(run)} items"); }
+            if (!s.Json) { System.Console.WriteLine($"{id}: started, {Total(run)} items"); }
             var last = -1;
             while (Running(run) && DateTime.UtcNow < deadline)
             {
@@ -223,7 +223,7 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
                 if (!s.Json && Done(run) != last && Running(run))
                 {
                     last = Done(run);
-                    Console.WriteLine($"{id}: {last}/{Total(run)} items");
+                    System.Console.WriteLine($"{id}: {last}/{Total(run)} items");
                 }
             }
         }
@@ -241,7 +241,7 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
         }
         if (run["status"]?.GetValue<string>() != "succeeded")
         {
-            Console.Error.WriteLine($"error: {id} ended {run["status"]}{(run["reason"] is { } r ? ": " + r : "")}");
+            System.Console.Error.WriteLine($"error: {id} ended {run["status"]}{(run["reason"] is { } r ? ": " + r : "")}");
             return ExitCodes.SystemError;
         }
         var missed = new List<string>();
@@ -256,7 +256,7 @@ public sealed class EvalRunCommand : AsyncCommand<EvalRunCommand.Settings>
         }
         if (missed.Count > 0)
         {
-            Console.Error.WriteLine("error: threshold missed: " + string.Join("; ", missed));
+            System.Console.Error.WriteLine("error: threshold missed: " + string.Join("; ", missed));
             return ExitCodes.ThresholdMissed;
         }
         return ExitCodes.Success;
@@ -294,7 +294,7 @@ public sealed class EvalShowCommand : AsyncCommand<EvalShowCommand.Settings>
     /// <summary>A run's status line and a table of its overall metrics.</summary>
     internal static void PrintRun(JsonNode run)
     {
-        Console.WriteLine($"{run["id"]}: {run["status"]}{(run["reason"] is { } r ? " (" + r + ")" : "")}, set {run["set"] ?? run["setId"]} v{run["setVersion"]}, target {run["target"]?.ToJsonString()}");
+        System.Console.WriteLine($"{run["id"]}: {run["status"]}{(run["reason"] is { } r ? " (" + r + ")" : "")}, set {run["set"] ?? run["setId"]} v{run["setVersion"]}, target {run["target"]?.ToJsonString()}");
         var table = new Table().AddColumns("metric", "value");
         foreach (var metric in EvaluationMetrics.All)
         {
@@ -337,7 +337,7 @@ public sealed class EvalCompareCommand : AsyncCommand<EvalCompareCommand.Setting
         AnsiConsole.Write(table);
         if (cmp["summary"] is JsonObject summary)
         {
-            Console.WriteLine("items: " + string.Join(", ", summary.Select(kv => $"{kv.Value} {kv.Key}")));
+            System.Console.WriteLine("items: " + string.Join(", ", summary.Select(kv => $"{kv.Value} {kv.Key}")));
         }
         return 0;
     }

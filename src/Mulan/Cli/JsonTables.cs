@@ -10,7 +10,7 @@ internal static class JsonTables
         node is null ? "" : Markup.Escape(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString());
 
     /// <summary>The one JSON document a verb prints with <c>--json</c>: one line, nothing else on stdout.</summary>
-    public static void Print(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Relaxed));
+    public static void Print(JsonNode node) => System.Console.Out.WriteLine(node.ToJsonString(Relaxed));
 
     // Stdout is not HTML: Chinese text and quotes stay readable instead of \uXXXX.
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -50,7 +50,7 @@ public sealed class KbCreateCommand : AsyncCommand<KbCreateCommand.Settings>
         using var api = new MulanApiClient(s);
         var created = await api.PostAsync("api/knowledge-bases",
             new { name = s.Name, workspace = s.Workspace, description = s.Description, embeddingModel = s.EmbeddingModel, rerankModel = s.RerankModel }, ct);
-        Console.WriteLine(s.Json ? created.ToJsonString() : $"Created knowledge base {created["name"]} ({created["id"]}), embedding model {created["embeddingModel"]}.");
+        System.Console.WriteLine(s.Json ? created.ToJsonString() : $"Created knowledge base {created["name"]} ({created["id"]}), embedding model {created["embeddingModel"]}.");
         return 0;
     }
 }
@@ -86,16 +86,16 @@ public sealed class KbUpdateCommand : AsyncCommand<KbUpdateCommand.Settings>
         var kb = await api.PatchAsync(s.Path(), new { name = s.NewName, description = s.Description, embeddingModel = s.EmbeddingModel, rerankModel = s.RerankModel }, ct);
         if (s.Json)
         {
-            Console.WriteLine(kb.ToJsonString());
+            System.Console.WriteLine(kb.ToJsonString());
         }
         else if (kb["reembedding"] is { } pending)
         {
-            Console.WriteLine($"Re-embedding {kb["name"]} with {pending["model"]} in the background ({pending["embedded"]} of {pending["chunks"]} chunks so far); " +
+            System.Console.WriteLine($"Re-embedding {kb["name"]} with {pending["model"]} in the background ({pending["embedded"]} of {pending["chunks"]} chunks so far); " +
                 $"searches use {kb["embeddingModel"]} until it is done. Rerank model: {kb["rerankModel"]}.");
         }
         else
         {
-            Console.WriteLine($"{kb["name"]}: embedding model {kb["embeddingModel"]}, rerank model {kb["rerankModel"]}.");
+            System.Console.WriteLine($"{kb["name"]}: embedding model {kb["embeddingModel"]}, rerank model {kb["rerankModel"]}.");
         }
         return 0;
     }
@@ -155,7 +155,7 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
         // --json prints one JSON document and nothing else: no progress display at all then.
         var progress = s.Json ? null : AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn());
-        if (progress is not null && Console.IsOutputRedirected)
+        if (progress is not null && System.Console.IsOutputRedirected)
         {
             progress = progress.AutoRefresh(false);
         }
@@ -210,7 +210,7 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
         var chunks = ready.Sum(u => states[u.Id]["chunks"]!.GetValue<int>());
         if (s.Json)
         {
-            Console.WriteLine(new JsonObject
+            System.Console.WriteLine(new JsonObject
             {
                 ["files"] = files.Count, ["ready"] = ready.Count, ["replaced"] = replaced, ["unchanged"] = unchanged, ["failed"] = failed.Count, ["chunks"] = chunks,
                 ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2),
@@ -224,7 +224,7 @@ public sealed class KbIngestCommand : AsyncCommand<KbIngestCommand.Settings>
         else
         {
             // One line, unwrapped, so scripts can grep it.
-            Console.Out.WriteLine($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
+            System.Console.Out.WriteLine($"{files.Count} files, {bytes / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s: " +
                 $"{ready.Count} ready ({chunks} chunks), {replaced} replaced, {unchanged} unchanged, {failed.Count} failed" + (s.NoWait ? " (not waited for)" : ""));
             foreach (var f in failed)
             {
@@ -281,7 +281,7 @@ public sealed partial class KbSearchCommand : AsyncCommand<KbSearchCommand.Setti
         var result = await api.PostAsync(s.Path("/search"), new { query = s.Query, topK = s.Top, mode = s.Mode }, ct);
         if (s.Json)
         {
-            Console.WriteLine(result.ToJsonString());
+            System.Console.WriteLine(result.ToJsonString());
             return 0;
         }
         if (result["warning"] is { } warning)
@@ -357,13 +357,13 @@ public sealed class KbAskCommand : AsyncCommand<KbAskCommand.Settings>
         var answer = await api.PostAsync(s.Path("/ask"), new { question = s.Question, model = s.Model }, ct);
         if (s.Json)
         {
-            Console.WriteLine(answer.ToJsonString());
+            System.Console.WriteLine(answer.ToJsonString());
             return 0;
         }
         // Wrapped here rather than by the console, so a citation marker never lands on a line of its own.
         foreach (var line in CitationMarkers.Wrap(answer["answer"]!.GetValue<string>(), Math.Max(20, AnsiConsole.Profile.Width)))
         {
-            Console.Out.WriteLine(line);
+            System.Console.Out.WriteLine(line);
         }
         if (answer["warning"] is { } warning)
         {

@@ -50,7 +50,7 @@ public sealed class KbDocsCommand : AsyncCommand<KbDocsCommand.Settings>
         var documents = (await KbIngestCommand.ListAllDocumentsAsync(api, s, ct, s.Status is null ? "" : $"&status={s.Status}")).Values.ToList();
         if (s.Json)
         {
-            Console.WriteLine(new JsonObject { ["documents"] = new JsonArray([.. documents.Select(d => d.DeepClone())]), ["count"] = documents.Count }.ToJsonString());
+            System.Console.WriteLine(new JsonObject { ["documents"] = new JsonArray([.. documents.Select(d => d.DeepClone())]), ["count"] = documents.Count }.ToJsonString());
             return 0;
         }
         var table = new Table().AddColumns("id", "title", "source", "status", "chunks", "size", "updated", "note");
@@ -78,7 +78,7 @@ public sealed class KbDeleteCommand : AsyncCommand<KbDeleteCommand.Settings>
     {
         using var api = new MulanApiClient(s);
         var deleted = await api.DeleteAsync(s.Path(s.Force ? "?force=true" : ""), ct);
-        Console.WriteLine(s.Json ? deleted.ToJsonString() : $"Deleted knowledge base {deleted["name"]} ({deleted["id"]}) with {deleted["documents"]} documents.");
+        System.Console.WriteLine(s.Json ? deleted.ToJsonString() : $"Deleted knowledge base {deleted["name"]} ({deleted["id"]}) with {deleted["documents"]} documents.");
         return 0;
     }
 }
@@ -90,7 +90,7 @@ public sealed class KbDeleteDocCommand : AsyncCommand<KbDocumentSettings>
         using var api = new MulanApiClient(s);
         var id = await s.ResolveAsync(api, ct);
         var deleted = await api.DeleteAsync(s.Path($"/documents/{Uri.EscapeDataString(id)}"), ct);
-        Console.WriteLine(s.Json ? deleted.ToJsonString() : $"Deleted {string.Join(", ", deleted["deleted"]!.AsArray())} from {s.Name}.");
+        System.Console.WriteLine(s.Json ? deleted.ToJsonString() : $"Deleted {string.Join(", ", deleted["deleted"]!.AsArray())} from {s.Name}.");
         return 0;
     }
 }
@@ -109,7 +109,7 @@ public sealed class KbRenameDocCommand : AsyncCommand<KbRenameDocCommand.Setting
         using var api = new MulanApiClient(s);
         var id = await s.ResolveAsync(api, ct);
         var renamed = await api.PatchAsync(s.Path($"/documents/{Uri.EscapeDataString(id)}"), new { title = s.Title }, ct);
-        Console.WriteLine(s.Json ? renamed.ToJsonString() : $"{renamed["id"]} is now titled \"{renamed["title"]}\".");
+        System.Console.WriteLine(s.Json ? renamed.ToJsonString() : $"{renamed["id"]} is now titled \"{renamed["title"]}\".");
         return 0;
     }
 }

@@ -78,14 +78,14 @@ public sealed partial class KeysCreateCommand : AsyncCommand<KeysCreateCommand.S
         }
         if (s.Quiet)
         {
-            Console.WriteLine(created["key"]!.GetValue<string>());
+            System.Console.WriteLine(created["key"]!.GetValue<string>());
             return 0;
         }
         AnsiConsole.MarkupLine($"Created key [bold]{Markup.Escape(created["name"]!.GetValue<string>())}[/] ({created["id"]}).");
         AnsiConsole.MarkupLine("The key is shown only now; store it safely:");
-        Console.WriteLine();
-        Console.WriteLine("    " + created["key"]!.GetValue<string>());
-        Console.WriteLine();
+        System.Console.WriteLine();
+        System.Console.WriteLine("    " + created["key"]!.GetValue<string>());
+        System.Console.WriteLine();
         return 0;
     }
 
@@ -207,7 +207,7 @@ public sealed class KeysRevokeCommand : AsyncCommand<KeyTargetSettings>
         }
         else
         {
-            Console.WriteLine($"Revoked {id}.");
+            System.Console.WriteLine($"Revoked {id}.");
         }
         return 0;
     }
@@ -227,9 +227,9 @@ public sealed class KeysRotateCommand : AsyncCommand<KeyTargetSettings>
         }
         AnsiConsole.MarkupLine($"Rotated key [bold]{Markup.Escape(rotated["name"]!.GetValue<string>())}[/] ({Markup.Escape(id)}); the old key no longer works.");
         AnsiConsole.MarkupLine("The new key is shown only now; store it safely:");
-        Console.WriteLine();
-        Console.WriteLine("    " + rotated["key"]!.GetValue<string>());
-        Console.WriteLine();
+        System.Console.WriteLine();
+        System.Console.WriteLine("    " + rotated["key"]!.GetValue<string>());
+        System.Console.WriteLine();
         return 0;
     }
 }
@@ -326,7 +326,7 @@ public sealed class KeysUpdateCommand : AsyncCommand<KeysUpdateCommand.Settings>
             return 0;
         }
         var models = key["models"] is JsonArray list ? string.Join(",", list) : "all";
-        Console.WriteLine($"Updated key {key["name"]} ({id}): models {models}, budget {Budget(key["budget"])}, rpm {key["rpm"]?.ToString() ?? "none"}, " +
+        System.Console.WriteLine($"Updated key {key["name"]} ({id}): models {models}, budget {Budget(key["budget"])}, rpm {key["rpm"]?.ToString() ?? "none"}, " +
             $"tpm {key["tpm"]?.ToString() ?? "none"}, expires {key["expiresAt"]?.ToString() ?? "never"}.");
         return 0;
     }

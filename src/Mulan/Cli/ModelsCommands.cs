@@ -107,7 +107,7 @@ public sealed class ModelsAddCommand : AsyncCommand<ModelsAddCommand.Settings>
         {
             foreach (var m in created)
             {
-                Console.WriteLine($"Added model {m!["name"]} ({m["deployments"]!.AsArray().Count} deployment(s), {m["strategy"]}).");
+                System.Console.WriteLine($"Added model {m!["name"]} ({m["deployments"]!.AsArray().Count} deployment(s), {m["strategy"]}).");
             }
         }
         return 0;
@@ -158,7 +158,7 @@ public sealed class ModelsRemoveCommand : AsyncCommand<NameSettings>
         }
         else
         {
-            Console.WriteLine($"Removed model {s.Name}.");
+            System.Console.WriteLine($"Removed model {s.Name}.");
         }
         return 0;
     }
@@ -198,7 +198,7 @@ public sealed class ModelsTestCommand : AsyncCommand<ModelsTestCommand.Settings>
         if (failed > 0)
         {
             // The result is printed; the exit code lets a script see that the model does not fully work.
-            Console.Error.WriteLine($"{failed} of {deployments.Count} deployment(s) of '{s.Name}' failed.");
+            System.Console.Error.WriteLine($"{failed} of {deployments.Count} deployment(s) of '{s.Name}' failed.");
             return ExitCodeForFailures;
         }
         return 0;

@@ -10,7 +10,7 @@ public static class MulanCli
 {
     public static Task<int> RunAsync(string[] args)
     {
-        if (Console.IsOutputRedirected)
+        if (System.Console.IsOutputRedirected)
         {
             // Piped or captured output has no terminal width; Spectre would assume 80 columns and cut table cells and
             // wrap lines, where a script wants them whole. COLUMNS, the shell's convention, still sets a width.
@@ -194,14 +194,14 @@ public static class MulanCli
                 (ExitCodes.SystemError, e.Message),
             _ => (ExitCodes.SystemError, e.Message),
         };
-        if (Console.IsErrorRedirected)
+        if (System.Console.IsErrorRedirected)
         {
             // One unwrapped line for scripts and logs; colour and wrapping are for a terminal.
-            Console.Error.WriteLine("error: " + message);
+            System.Console.Error.WriteLine("error: " + message);
         }
         else
         {
-            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
             stderr.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
         }
         if (json)

@@ -75,7 +75,7 @@ public sealed class PilotBakeoffCommand : AsyncCommand<PilotBakeoffCommand.Setti
         if (s.Remove is { } remove)
         {
             await api.DeleteAsync(PilotArgs.Path(id, "/bakeoffs/" + Uri.EscapeDataString(remove)), ct);
-            Console.WriteLine($"{remove}: deleted");
+            System.Console.WriteLine($"{remove}: deleted");
             return 0;
         }
         if (s.Title is { } title)
@@ -105,7 +105,7 @@ public sealed class PilotBakeoffCommand : AsyncCommand<PilotBakeoffCommand.Setti
         var bakeoffs = list["bakeoffs"] as JsonArray ?? [];
         if (bakeoffs.Count == 0)
         {
-            Console.WriteLine($"{id}: no bake-offs");
+            System.Console.WriteLine($"{id}: no bake-offs");
         }
         foreach (var b in bakeoffs.OfType<JsonObject>())
         {
@@ -136,7 +136,7 @@ public sealed class PilotBakeoffCommand : AsyncCommand<PilotBakeoffCommand.Setti
         AnsiConsole.Write(table);
         if (b["missing"] is JsonArray { Count: > 0 } missing)
         {
-            Console.WriteLine("runs no longer there: " + string.Join(", ", missing.Select(m => m?.ToString())));
+            System.Console.WriteLine("runs no longer there: " + string.Join(", ", missing.Select(m => m?.ToString())));
         }
     }
 }

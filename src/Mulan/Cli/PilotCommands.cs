@@ -229,7 +229,7 @@ public sealed class PilotScopeCommand : AsyncCommand<PilotScopeCommand.Settings>
                 JsonTables.Print(pilot);
                 return 0;
             }
-            Console.WriteLine(pilot["pilot"]?["frozenAt"] is JsonValue at
+            System.Console.WriteLine(pilot["pilot"]?["frozenAt"] is JsonValue at
                 ? $"{id}: scope frozen at {at}; change it with mulan pilot change"
                 : $"{id}: scope not frozen");
             PrintScope(pilot["scope"] as JsonArray ?? []);

@@ -30,7 +30,7 @@ public sealed class PilotStatusCommand : AsyncCommand<PilotSettings>
         var p = report["summary"]!;
         var l = ledger["ledger"]!;
         var c = Markup.Escape(l["currency"]?.ToString() ?? "");
-        Console.WriteLine($"{id}: {p["name"]} for {p["customer"]}, {p["status"]}, {p["start"]} – {p["end"]} (day {l["elapsedDays"]} of {l["totalDays"]}), scope " +
+        System.Console.WriteLine($"{id}: {p["name"]} for {p["customer"]}, {p["status"]}, {p["start"]} – {p["end"]} (day {l["elapsedDays"]} of {l["totalDays"]}), scope " +
             (report["scope"]?["frozenAt"] is JsonValue at ? $"frozen at {at}" : "not frozen"));
         var figures = new Table().AddColumns("figure", $"amount ({c})", "");
         figures.AddRow("contract value", PilotArgs.Amount(l["contractValue"]), "");
@@ -44,7 +44,7 @@ public sealed class PilotStatusCommand : AsyncCommand<PilotSettings>
         AnsiConsole.Write(figures);
         foreach (var u in (l["unconverted"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            Console.WriteLine($"left out (no exchange rate to {l["currency"]}): {u["source"]} {PilotArgs.Amount(u["amount"])} {u["currency"]} on {u["day"]}");
+            System.Console.WriteLine($"left out (no exchange rate to {l["currency"]}): {u["source"]} {PilotArgs.Amount(u["amount"])} {u["currency"]} on {u["day"]}");
         }
         if (ledger["alerts"] is JsonArray { Count: > 0 } alerts)
         {
@@ -57,7 +57,7 @@ public sealed class PilotStatusCommand : AsyncCommand<PilotSettings>
         }
         else
         {
-            Console.WriteLine("alerts: none");
+            System.Console.WriteLine("alerts: none");
         }
         var acceptance = new Table().AddColumns("item", "title", "priority", "acceptance", "criteria");
         foreach (var item in (report["acceptance"]?["items"] as JsonArray ?? []).OfType<JsonObject>())
@@ -121,7 +121,7 @@ public sealed class PilotReportCommand : AsyncCommand<PilotReportCommand.Setting
         var path = MulanApiClient.WithQuery(PilotArgs.Path(id, "/report"), ("format", s.ResolvedFormat), ("lang", s.Lang));
         if (s.Out is null)
         {
-            await using var stdout = Console.OpenStandardOutput();
+            await using var stdout = System.Console.OpenStandardOutput();
             await api.DownloadAsync(path, stdout, ct);
             return 0;
         }

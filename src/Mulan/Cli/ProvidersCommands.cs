@@ -92,7 +92,7 @@ public sealed class ProvidersAddCommand : AsyncCommand<ProvidersAddCommand.Setti
         }
         else
         {
-            Console.WriteLine($"Added provider {created["name"]} ({created["kind"]}, {created["location"]}, {created["baseUrl"]}).");
+            System.Console.WriteLine($"Added provider {created["name"]} ({created["kind"]}, {created["location"]}, {created["baseUrl"]}).");
         }
         return 0;
     }
@@ -110,7 +110,7 @@ public sealed class ProvidersRemoveCommand : AsyncCommand<NameSettings>
         }
         else
         {
-            Console.WriteLine($"Removed provider {s.Name}.");
+            System.Console.WriteLine($"Removed provider {s.Name}.");
         }
         return 0;
     }

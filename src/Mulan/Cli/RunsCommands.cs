@@ -64,8 +64,8 @@ public sealed class RunsShowCommand : AsyncCommand<RunSettings>
             JsonTables.Print(run);
             return 0;
         }
-        Console.WriteLine(RunSettings.Describe(run));
-        Console.WriteLine($"input: {run["input"]}");
+        System.Console.WriteLine(RunSettings.Describe(run));
+        System.Console.WriteLine($"input: {run["input"]}");
         var table = new Table().AddColumns("#", "kind", "name", "status", "ms", "input", "output / error");
         foreach (var step in run["steps"]?.AsArray() ?? [])
         {
@@ -75,8 +75,8 @@ public sealed class RunsShowCommand : AsyncCommand<RunSettings>
         AnsiConsole.Write(table);
         if (run["output"] is { } output)
         {
-            Console.WriteLine();
-            Console.WriteLine(output.ToString());
+            System.Console.WriteLine();
+            System.Console.WriteLine(output.ToString());
         }
         return 0;
     }

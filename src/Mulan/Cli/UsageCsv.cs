@@ -17,7 +17,7 @@ internal static class UsageCsv
     public static async Task<int> ExportAsync(MulanApiClient api, UsageCommand.Settings s, List<string> filters, CancellationToken ct)
     {
         var query = filters.Where(f => !f.StartsWith("page=", StringComparison.Ordinal) && !f.StartsWith("pageSize=", StringComparison.Ordinal)).ToList();
-        var writer = s.Output is null ? Console.Out : new StreamWriter(s.Output, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        var writer = s.Output is null ? System.Console.Out : new StreamWriter(s.Output, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         var rows = 0;
         try
         {
@@ -54,7 +54,7 @@ internal static class UsageCsv
             }
             else
             {
-                Console.WriteLine($"Wrote {rows} usage record(s) to {s.Output}.");
+                System.Console.WriteLine($"Wrote {rows} usage record(s) to {s.Output}.");
             }
         }
         return 0;

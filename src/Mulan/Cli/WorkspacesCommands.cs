@@ -24,7 +24,7 @@ public sealed class WorkspacesCreateCommand : AsyncCommand<WorkspacesCreateComma
         }
         else
         {
-            Console.WriteLine($"Created workspace {created["name"]} ({created["id"]}).");
+            System.Console.WriteLine($"Created workspace {created["name"]} ({created["id"]}).");
         }
         return 0;
     }
@@ -57,7 +57,7 @@ public sealed class WorkspacesRenameCommand : AsyncCommand<WorkspacesRenameComma
         }
         else
         {
-            Console.WriteLine($"Renamed workspace {s.Workspace} to {renamed["name"]} ({renamed["id"]}).");
+            System.Console.WriteLine($"Renamed workspace {s.Workspace} to {renamed["name"]} ({renamed["id"]}).");
         }
         return 0;
     }

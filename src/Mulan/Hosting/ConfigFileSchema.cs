@@ -31,6 +31,7 @@ public static class ConfigFileSchema
         [Pilots.PilotOptions.Section] = typeof(Pilots.PilotOptions),
         [Speech.SpeechOptions.Section] = typeof(Speech.SpeechOptions),
         [People.PeopleOptions.Section] = typeof(People.PeopleOptions),
+        [Console.Chat.ChatPageOptions.Section] = typeof(Console.Chat.ChatPageOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

@@ -9,6 +9,8 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Console;
+using Mulan.Console.Chat;
 using Mulan.Evaluations;
 using Mulan.Gateway;
 using Mulan.Gateway.Catalog;
@@ -78,6 +80,8 @@ public static class MulanServer
         builder.Services.AddPilots();
         builder.Services.AddSpeech();
         builder.Services.AddApiReference();
+        builder.Services.AddConsole();
+        builder.Services.AddChatPage();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -108,6 +112,8 @@ public static class MulanServer
         app.MapEvaluations();
         app.MapPilotsApi();
         app.MapPeople();
+        app.MapChatPage();
+        app.MapConsole();
         return app;
     }
 

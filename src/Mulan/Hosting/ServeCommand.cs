@@ -28,7 +28,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         var file = MulanServer.ReadCatalog(arguments.ConfigFile);
         await using var app = MulanServer.Build(arguments);
         await MulanServer.InitializeAsync(app, arguments, file, ct: cancellationToken);
-        await MulanServer.StartAsync(app, Console.Out, cancellationToken);
+        await MulanServer.StartAsync(app, System.Console.Out, cancellationToken);
         await app.WaitForShutdownAsync(CancellationToken.None);
         return ExitCodes.Success;
     }

@@ -492,6 +492,21 @@ internal static class SqliteMigrations
             used_at INTEGER NULL,
             created_at INTEGER NOT NULL);
         """,
+        // 22: share links of the chat page. Only the token's hash is kept; a revoked link stays listed (who made it, when).
+        """
+        CREATE TABLE chat_shares (
+            id TEXT PRIMARY KEY,
+            app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            workspace_id TEXT NOT NULL,
+            name TEXT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            display_prefix TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER NULL);
+        CREATE INDEX chat_shares_app ON chat_shares (app_id, created_at);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

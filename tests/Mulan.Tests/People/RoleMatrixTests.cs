@@ -56,6 +56,10 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         ["POST /api/feedback/"] = Member, ["GET /api/feedback/"] = Viewer,
         ["GET /api/app-templates/"] = Viewer, ["GET /api/app-templates/{name}"] = Viewer,
         ["GET /api/apps/{id}/export"] = Admin, ["POST /api/apps/import"] = Admin,
+        // The chat page (share links are let through to the chat routes, which check them: Console/Chat/ChatApiTests)
+        ["GET /api/chat/{slug}/"] = Member, ["POST /api/chat/{slug}/messages"] = Member, ["GET /api/chat/{slug}/conversations"] = Member,
+        ["GET /api/chat/{slug}/conversations/{id}"] = Member, ["POST /api/chat/{slug}/feedback"] = Member, ["GET /api/chat/{slug}/passages/{id}"] = Member,
+        ["POST /api/apps/{id}/shares/"] = Admin, ["GET /api/apps/{id}/shares/"] = Admin, ["DELETE /api/apps/{id}/shares/{shareId}"] = Admin,
         // Compliance
         ["POST /api/compliance/check"] = Member, ["GET /api/compliance/rules"] = Viewer, ["PUT /api/compliance/rules"] = Admin, ["GET /api/compliance/channels"] = Viewer,
         // Assistant runs
@@ -196,5 +200,5 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         .Replace("{version:int}", "1", StringComparison.Ordinal)
         .Replace("{id}", "nope", StringComparison.Ordinal).Replace("{docId}", "nope", StringComparison.Ordinal)
         .Replace("{cid}", "nope", StringComparison.Ordinal).Replace("{name}", "nope", StringComparison.Ordinal)
-        .Replace("{itemId}", "nope", StringComparison.Ordinal).Replace("{bakeoffId}", "nope", StringComparison.Ordinal);
+        .Replace("{itemId}", "nope", StringComparison.Ordinal).Replace("{slug}", "nope", StringComparison.Ordinal).Replace("{shareId}", "nope", StringComparison.Ordinal).Replace("{bakeoffId}", "nope", StringComparison.Ordinal);
 }

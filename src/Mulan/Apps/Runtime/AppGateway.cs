@@ -36,7 +36,11 @@ public sealed partial class AppGateway(
     {
         x.EndpointName = EndpointName;
         var key = x.Key;
-        var app = directory.Find(key.WorkspaceId, request.Model[IAppModels.Prefix.Length..]);
+        var slug = request.Model[IAppModels.Prefix.Length..];
+        // A version being tried (the console's playground): set in process only, for the app and workspace it names.
+        var app = ctx.Features.Get<PinnedAppVersion>() is { } pinned && pinned.App.App.WorkspaceId == key.WorkspaceId && pinned.App.App.Slug == slug
+            ? pinned.App
+            : directory.Find(key.WorkspaceId, slug);
         if (app is null)
         {
             await RejectAsync(ctx, x, OpenAIError.ModelNotFound(request.Model));

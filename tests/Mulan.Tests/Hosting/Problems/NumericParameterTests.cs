@@ -375,6 +375,10 @@ public sealed class NumericParameterTests : IAsyncLifetime
         // People: the token's expiresInDays is covered above; the rest take text.
         "POST /api/tokens/", "GET /api/tokens/", "DELETE /api/tokens/{id}", "POST /api/users/", "GET /api/users/", "PATCH /api/users/{id}", "DELETE /api/users/{id}",
         "POST /api/auth/login", "POST /api/auth/accept", "GET /api/auth/me", "POST /api/auth/logout",
+        // Chat page: version, page, a passage's id and a share's expiresInDays are refused in Console/Chat/ChatNumericInputTests; the rest take text.
+        "GET /chat/{slug}", "GET /widget.js", "GET /api/chat/{slug}/", "POST /api/chat/{slug}/messages", "GET /api/chat/{slug}/conversations",
+        "GET /api/chat/{slug}/conversations/{id}", "POST /api/chat/{slug}/feedback", "GET /api/chat/{slug}/passages/{id}",
+        "POST /api/apps/{id}/shares/", "GET /api/apps/{id}/shares/", "DELETE /api/apps/{id}/shares/{shareId}",
         "POST /api/pilots/{id}/freeze", "POST /api/pilots/{id}/bakeoffs", "GET /api/pilots/{id}/bakeoffs", "DELETE /api/pilots/{id}/bakeoffs/{bakeoffId}", "POST /api/pilots/{id}/scope", "POST /api/pilots/{id}/signoff", "PUT /api/pilots/{id}/scope/{itemId}",
     ];
 
