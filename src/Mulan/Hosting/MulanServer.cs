@@ -87,6 +87,7 @@ public static class MulanServer
         var app = builder.Build();
         app.UseApiProblems();
         app.UseApiAccess();
+        app.UseOutputCache();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapApiReference();
         app.MapGateway();
