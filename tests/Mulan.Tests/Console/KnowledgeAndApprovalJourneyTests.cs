@@ -148,7 +148,7 @@ public sealed class KnowledgeAndApprovalJourneyTests(ConsoleBrowser browser) : I
         await c.ScreenshotAsync("knowledge-base");
         await c.NavigateAsync("Apps");
         await c.Page.GetByRole(AriaRole.Link, new() { Name = "Create app" }).ClickAsync();
-        await Expect(c.Page.GetByRole(AriaRole.Button, new() { Name = "Use the template HR Policy Q&A" })).ToBeVisibleAsync(Visible);
+        await Expect(c.Page.GetByRole(AriaRole.Button, new() { Name = "Use this template: HR Policy Q&A" })).ToBeVisibleAsync(Visible);
         await c.AssertAccessibleAsync("new app");
         await c.ScreenshotAsync("app-new");
         Assert.Empty(await c.MissingTranslationsAsync());

@@ -104,7 +104,7 @@ public sealed class PeopleAndKeysJourneyTests(ConsoleBrowser browser) : IClassFi
         await c.SignInWithAdminKeyAsync();
         await c.NavigateAsync("Apps");
         await c.Page.GetByRole(AriaRole.Link, new() { Name = "Create app" }).ClickAsync();
-        await c.Page.GetByRole(AriaRole.Button, new() { Name = "Use the template HR Policy Q&A" }).ClickAsync();
+        await c.Page.GetByRole(AriaRole.Button, new() { Name = "Use this template: HR Policy Q&A" }).ClickAsync();
         var form = c.Page.GetByRole(AriaRole.Form, new() { Name = "App definition" });
         await Expect(form).ToBeVisibleAsync(Visible);
         await form.GetByLabel("Slug").FillAsync("hr-console");

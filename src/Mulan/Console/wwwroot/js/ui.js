@@ -7,7 +7,7 @@ export function pageHeader(title, ...actions) {
 }
 
 export function button(label, onClick, { kind = 'secondary', type = 'button', disabled = false, title } = {}) {
-  return h('button', { type, class: `btn btn-${kind}`, onClick, disabled, title });
+  return h('button', { type, class: `btn btn-${kind}`, onClick, disabled, title }, label);
 }
 
 /** columns: [{label, cell: row => node|text, class?}] */
@@ -122,7 +122,7 @@ export function badge(text, kind) {
 }
 
 export function statusBadge(prefix, status) {
-  const kind = { ready: 'ok', succeeded: 'ok', healthy: 'ok', active: 'ok', published: 'ok', failed: 'bad', failing: 'bad', cancelled: 'neutral',
+  const kind = { ok: 'ok', approved: 'ok', rejected: 'bad', expired: 'bad', error: 'bad', ready: 'ok', succeeded: 'ok', healthy: 'ok', active: 'ok', published: 'ok', failed: 'bad', failing: 'bad', cancelled: 'neutral',
     awaiting_approval: 'warn', queued: 'warn', processing: 'warn', running: 'warn', cooling_down: 'warn', disabled: 'neutral' }[status];
   return badge(tOr(`${prefix}.${status}`, status), kind);
 }
