@@ -17,6 +17,9 @@ public static class KeyMaterial
 
     public static string NewAdminKey() => AdminKeyPrefix + RandomToken(32);
 
+    /// <summary>A bearer secret of 256 bits with a recognisable prefix (sessions, personal tokens, invitations).</summary>
+    public static string NewSecret(string prefix) => prefix + RandomToken(32);
+
     public static string NewId(string prefix) => prefix + "_" + RandomToken(12);
 
     public static string Hash(string key)

@@ -1,8 +1,8 @@
 namespace Mulan.Access;
 
 /// <summary>
-/// Routes under <c>/api/workspaces/{workspace}/</c> that the administrator and the workspace's own virtual keys may
-/// read. A key of another workspace gets 404, as if the workspace did not exist: it learns nothing about it.
+/// Routes under <c>/api/workspaces/{workspace}/</c> that administrators, the workspace's members and its own virtual keys
+/// may read. A key or user of another workspace gets 404, as if the workspace did not exist: it learns nothing about it.
 /// </summary>
 public static class WorkspaceScope
 {
@@ -12,23 +12,23 @@ public static class WorkspaceScope
     public static Workspace Of(HttpContext ctx) => (Workspace)ctx.Items[ItemKey]!;
 
     public static RouteGroupBuilder MapWorkspaceScope(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/api/workspaces/{workspace}").AddEndpointFilter(async (context, next) =>
+        app.MapGroup("/api/workspaces/{workspace}").RequireAccess(WorkspaceRole.Viewer).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var presented = BearerToken.Of(http.Request);
-            var isAdmin = http.RequestServices.GetRequiredService<AdminKey>().Matches(presented);
-            var key = isAdmin ? null : http.RequestServices.GetRequiredService<AccessService>().Authenticate(presented);
-            if (!isAdmin && key is null)
+            var caller = await CallerGate.ResolveAsync(http);
+            if (caller is null)
             {
                 return Results.Problem(statusCode: 401, title: "Unauthorized",
                     detail: "Pass the administrator key or a virtual key of this workspace as 'Authorization: Bearer <key>'.");
             }
             var named = http.GetRouteValue("workspace") as string ?? "";
             var workspace = await http.RequestServices.GetRequiredService<IAccessStore>().FindWorkspaceAsync(named, http.RequestAborted);
-            if (workspace is null || (key is not null && key.WorkspaceId != workspace.Id))
+            // The resolver already chose the route's workspace as a user's current one, when they belong to it.
+            if (workspace is null || (!caller.IsAdmin && caller.WorkspaceId != workspace.Id))
             {
                 return Results.Problem(statusCode: 404, title: "Not Found", detail: $"No workspace '{named}'.");
             }
+            Caller.Set(http, caller);
             http.Items[ItemKey] = workspace;
             return await next(context);
         });

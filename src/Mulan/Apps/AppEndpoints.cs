@@ -20,7 +20,7 @@ public static class AppEndpoints
 
     public static IEndpointRouteBuilder MapApps(this IEndpointRouteBuilder app)
     {
-        var apps = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(MaxDefinitionBytes));
+        var apps = Caller.RequireCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(MaxDefinitionBytes));
         apps.MapPost("/", CreateAsync).WithName("CreateApp").WithSummary("Create an app from its definition (version 1, not yet published).");
         apps.MapGet("/", ListAsync).WithName("ListApps");
         apps.MapGet("/{id}", GetAsync).WithName("GetApp");
@@ -37,7 +37,7 @@ public static class AppEndpoints
         apps.MapGet("/{id}/conversations/{cid}", ConversationAsync).WithName("AppConversation");
         apps.MapDelete("/{id}/conversations/{cid}", DeleteConversationAsync).WithName("DeleteAppConversation");
 
-        var feedback = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/feedback")).WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
+        var feedback = Caller.RequireCaller(app.MapGroup("/api/feedback")).WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
         feedback.MapPost("/", GiveFeedbackAsync).WithName("GiveFeedback").WithSummary("Thumbs up or down, a comment and a corrected answer, by request id.");
         feedback.MapGet("/", ListFeedbackAsync).WithName("ListFeedback").WithSummary("Feedback, newest first; format=json, jsonl or csv.");
         app.MapPost("/v1/feedback", GiveFeedbackOnV1Async).WithName("GiveFeedbackV1")
@@ -76,7 +76,7 @@ public static class AppEndpoints
     /// workspace a slug is looked up in for the administrator.</summary>
     private static async Task<App?> FindAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var workspace = caller.WorkspaceId;
         if (workspace is null && ctx.Request.Query["workspace"].ToString() is { Length: > 0 } named)
         {
@@ -90,7 +90,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return AdminOnly("Creating apps");
@@ -121,7 +121,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext ctx, string? workspace, IAppStore store, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var workspaceId = caller.WorkspaceId;
         if (workspaceId is null && workspace is not null)
         {
@@ -146,7 +146,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> UpdateAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return AdminOnly("Changing apps");
@@ -176,7 +176,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return AdminOnly("Deleting apps");
@@ -247,7 +247,7 @@ public static class AppEndpoints
     private static async Task<IResult> PublishAsync(string id, int? version, bool rollback, HttpContext ctx, AppService service, IAccessStore access,
         CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return AdminOnly(rollback ? "Rolling back apps" : "Publishing apps");
@@ -365,7 +365,7 @@ public static class AppEndpoints
 
     private static async Task<IResult> GiveFeedbackAsync(FeedbackRequest? body, HttpContext ctx, IAppStore store, TimeProvider time, CancellationToken ct)
     {
-        var (feedback, field, error, status) = await ReadFeedbackAsync(body, KnowledgeCaller.Of(ctx).WorkspaceId, store, time, ct);
+        var (feedback, field, error, status) = await ReadFeedbackAsync(body, Caller.Of(ctx).WorkspaceId, store, time, ct);
         if (feedback is null)
         {
             return status == 404
@@ -422,7 +422,7 @@ public static class AppEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         string? appId = null;
         if (app is not null)
         {

@@ -26,6 +26,9 @@ public static class AuditActor
 
     public static string Key(string keyId) => "key:" + keyId;
 
+    /// <summary>A signed-in user (an instance administrator user too).</summary>
+    public static string User(string userId) => "user:" + userId;
+
     /// <summary>Someone with access to the data folder, on this machine (<c>mulan admin reset-key</c>).</summary>
     public const string DataFolder = "data-folder";
 }
@@ -81,6 +84,15 @@ public static class AuditActions
     /// <summary>A pending approval passed its expiry: the call was rejected without running.</summary>
     public const string RunApprovalExpired = "run.approval_expired";
     public const string RunCancelled = "run.cancelled";
+    public const string UserCreated = "user.created";
+    public const string UserInvited = "user.invited";
+    public const string UserUpdated = "user.updated";
+    public const string UserRemoved = "user.removed";
+    public const string UserSignedIn = "user.signed_in";
+    /// <summary>A refused sign-in: the email as typed and why (never the password).</summary>
+    public const string UserSignInFailed = "user.sign_in_failed";
+    public const string TokenCreated = "token.created";
+    public const string TokenRevoked = "token.revoked";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -89,5 +101,6 @@ public static class AuditActions
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
         KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, AppCreated, AppUpdated, AppPublished, AppRolledBack, AppDeleted, ComplianceRulesChanged,
         ToolCreated, ToolDeleted, RunApproved, RunRejected, RunApprovalExpired, RunCancelled,
+        UserCreated, UserInvited, UserUpdated, UserRemoved, UserSignedIn, UserSignInFailed, TokenCreated, TokenRevoked,
     ];
 }

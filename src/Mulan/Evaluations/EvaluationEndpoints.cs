@@ -22,7 +22,7 @@ public static class EvaluationEndpoints
 
     public static IEndpointRouteBuilder MapEvaluationEndpoints(this IEndpointRouteBuilder app)
     {
-        var g = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/evaluations")).WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024));
+        var g = Caller.RequireCaller(app.MapGroup("/api/evaluations")).WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024));
         g.MapPost("/sets", CreateSetAsync).WithName("CreateEvaluationSet").WithSummary("A set from JSON items or an uploaded CSV, JSONL or XLSX file: 201 with version 1.")
             .DisableAntiforgery();
         g.MapGet("/sets", ListSetsAsync).WithName("ListEvaluationSets");
@@ -61,14 +61,14 @@ public static class EvaluationEndpoints
 
     private static async Task<EvaluationSet?> FindSetAsync(string id, HttpContext ctx, IEvaluationStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var set = await store.FindSetAsync(id, ct);
         return set is null || (caller.WorkspaceId is { } ws && set.WorkspaceId != ws) ? null : set;
     }
 
     private static async Task<EvaluationRun?> FindRunAsync(string id, HttpContext ctx, IEvaluationStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var run = await store.FindRunAsync(id, ct);
         return run is null || (caller.WorkspaceId is { } ws && run.WorkspaceId != ws) ? null : run;
     }
@@ -99,7 +99,7 @@ public static class EvaluationEndpoints
     }
 
     /// <summary>The workspace a new object goes in: the key's own, or the one the administrator names.</summary>
-    private static async Task<string?> WorkspaceAsync(KnowledgeCaller caller, string? named, string field, Dictionary<string, string[]> errors, IAccessStore access,
+    private static async Task<string?> WorkspaceAsync(Caller caller, string? named, string field, Dictionary<string, string[]> errors, IAccessStore access,
         CancellationToken ct)
     {
         if (caller.WorkspaceId is { } own)
@@ -178,7 +178,7 @@ public static class EvaluationEndpoints
 
     private static async Task<IResult> CreateSetAsync(HttpContext ctx, IEvaluationStore store, IAccessStore access, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var (items, fields, problem) = await ReadItemsAsync(ctx.Request, ["name", "workspace"], itemsRequired: true, ct);
         if (problem is not null)
         {
@@ -206,7 +206,7 @@ public static class EvaluationEndpoints
 
     private static async Task<IResult> ListSetsAsync(HttpContext ctx, string? workspace, IEvaluationStore store, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var errors = new Dictionary<string, string[]>();
         var ws = caller.WorkspaceId ?? await access.ResolveAsync(workspace, errors, ct);
         if (errors.Count > 0)
@@ -250,7 +250,7 @@ public static class EvaluationEndpoints
             return TypedResults.Problem(statusCode: 409, detail: $"Evaluation set '{set.Id}' changed meanwhile (or was deleted); read it again and retry.",
                 extensions: new Dictionary<string, object?> { ["code"] = "evaluation_set_changed" });
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, action, "evaluation_set", set.Id, set.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, action, "evaluation_set", set.Id, set.WorkspaceId,
             new JsonObject { ["version"] = version.Version, ["items"] = items.Count }));
         return TypedResults.Ok(View(set with { LatestVersion = version.Version, UpdatedAt = now }, version));
     }
@@ -333,14 +333,14 @@ public static class EvaluationEndpoints
         {
             return NotFound("set", id);
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, "evaluation_set.delete", "evaluation_set", set.Id, set.WorkspaceId, null));
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, "evaluation_set.delete", "evaluation_set", set.Id, set.WorkspaceId, null));
         return TypedResults.NoContent();
     }
 
     private static async Task<IResult> StartRunAsync(HttpContext ctx, IEvaluationStore store, IAppStore apps, IKnowledgeStore knowledge, EvaluationRunner runner,
         Gateway.Catalog.CatalogState catalog, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct);
         if (problem is not null)
         {
@@ -500,7 +500,7 @@ public static class EvaluationEndpoints
     private static async Task<IResult> ListRunsAsync(HttpContext ctx, string? workspace, string? set, string? status, int? limit, IEvaluationStore store,
         IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var errors = new Dictionary<string, string[]>();
         errors.Range("limit", limit, 1, MaxListLimit);
         if (status is not null and not (EvaluationRunStatuses.Running or EvaluationRunStatuses.Succeeded or EvaluationRunStatuses.Failed or EvaluationRunStatuses.Cancelled))
@@ -536,7 +536,7 @@ public static class EvaluationEndpoints
             return TypedResults.Problem(statusCode: 409, detail: $"Evaluation run '{id}' has already ended ({(await store.FindRunAsync(run.Id, ct))?.Status}).",
                 extensions: new Dictionary<string, object?> { ["code"] = "evaluation_run_ended" });
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, "evaluation_run.cancel", "evaluation_run", run.Id, run.WorkspaceId, null));
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, "evaluation_run.cancel", "evaluation_run", run.Id, run.WorkspaceId, null));
         return TypedResults.Ok(await ViewAsync((await store.FindRunAsync(run.Id, ct))!, store, ct));
     }
 

@@ -30,6 +30,7 @@ public static class ConfigFileSchema
         [Assistant.AssistantOptions.Section] = typeof(Assistant.AssistantOptions),
         [Pilots.PilotOptions.Section] = typeof(Pilots.PilotOptions),
         [Speech.SpeechOptions.Section] = typeof(Speech.SpeechOptions),
+        [People.PeopleOptions.Section] = typeof(People.PeopleOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

@@ -22,6 +22,7 @@ using Mulan.Governance.Reconciliation;
 using Mulan.Hosting.Problems;
 using Mulan.Knowledge;
 using Mulan.Outbound;
+using Mulan.People;
 using Mulan.Pilots;
 using Mulan.Speech;
 using Mulan.Storage;
@@ -64,6 +65,7 @@ public static class MulanServer
             o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
                 new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         builder.Services.AddAccess();
+        builder.Services.AddPeople();
         builder.Services.AddAudit();
         builder.Services.AddGateway();
         builder.Services.AddGovernance();
@@ -81,6 +83,7 @@ public static class MulanServer
 
         var app = builder.Build();
         app.UseApiProblems();
+        app.UseApiAccess();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapGateway();
         app.MapSpeech();
@@ -103,6 +106,7 @@ public static class MulanServer
         app.MapAssistant();
         app.MapEvaluations();
         app.MapPilotsApi();
+        app.MapPeople();
         app.MapConsole();
         return app;
     }
@@ -118,6 +122,7 @@ public static class MulanServer
             _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
             _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
             _ = services.GetRequiredService<IOptions<OutboundOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<PeopleOptions>>().Value;
         }
         catch (OptionsValidationException e)
         {

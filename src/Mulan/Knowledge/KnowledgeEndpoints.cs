@@ -20,7 +20,7 @@ public static class KnowledgeEndpoints
 {
     public static IEndpointRouteBuilder MapKnowledge(this IEndpointRouteBuilder app)
     {
-        var kb = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/knowledge-bases"))
+        var kb = Caller.RequireCaller(app.MapGroup("/api/knowledge-bases"))
             .WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
         kb.MapPost("/", CreateAsync).WithName("CreateKnowledgeBase").WithSummary("Create a knowledge base.");
         kb.MapGet("/", ListAsync).WithName("ListKnowledgeBases");
@@ -117,7 +117,7 @@ public static class KnowledgeEndpoints
         CreateRequest? body, HttpContext ctx, IKnowledgeStore store, IAccessStore access, KnowledgeEmbedder embedder, CatalogState catalog,
         IOptions<KnowledgeOptions> options, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Creating knowledge bases needs the administrator key.");
@@ -167,7 +167,7 @@ public static class KnowledgeEndpoints
     }
 
     private static async Task<Ok<KnowledgeBasesPage>> ListAsync(HttpContext ctx, IKnowledgeStore store, ReembeddingWorker reembedding, CancellationToken ct) =>
-        TypedResults.Ok(new KnowledgeBasesPage(await Task.WhenAll((await store.ListKnowledgeBasesAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct))
+        TypedResults.Ok(new KnowledgeBasesPage(await Task.WhenAll((await store.ListKnowledgeBasesAsync(Caller.Of(ctx).WorkspaceId, ct))
             .Select(k => KnowledgeBaseView.WithProgressAsync(k, store, reembedding, ct)))));
 
     public sealed record KnowledgeBasesPage(IReadOnlyList<KnowledgeBaseView> KnowledgeBases);
@@ -183,7 +183,7 @@ public static class KnowledgeEndpoints
         {
             return NotFound(id);
         }
-        if (!KnowledgeCaller.Of(ctx).IsAdmin)
+        if (!Caller.Of(ctx).IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Changing a knowledge base needs the administrator key.");
         }
@@ -260,7 +260,7 @@ public static class KnowledgeEndpoints
             reembedding.Wake();
         }
         var updated = await store.FindKnowledgeBaseAsync(kb.Id, null, ct);
-        await audit.RecordAsync(AuditEntries.KnowledgeBaseUpdated(KnowledgeCaller.Of(ctx).Actor, kb, updated!));
+        await audit.RecordAsync(AuditEntries.KnowledgeBaseUpdated(Caller.Of(ctx).Actor, kb, updated!));
         return updated!.PendingEmbeddingModel is null
             ? TypedResults.Ok(await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct))
             : TypedResults.Accepted($"/api/knowledge-bases/{kb.Id}", await KnowledgeBaseView.WithProgressAsync(updated, store, reembedding, ct));
@@ -326,7 +326,7 @@ public static class KnowledgeEndpoints
         {
             return NotFound(id);
         }
-        if (!KnowledgeCaller.Of(ctx).IsAdmin)
+        if (!Caller.Of(ctx).IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Adding documents needs the administrator key.");
         }
@@ -515,7 +515,7 @@ public static class KnowledgeEndpoints
         if (body.Model is { } model)
         {
             // Generative answers are a gateway call, billed to the caller's virtual key like any other.
-            if (KnowledgeCaller.Of(ctx).IsAdmin)
+            if (Caller.Of(ctx).IsAdmin)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]>
                 {
@@ -560,7 +560,7 @@ public static class KnowledgeEndpoints
             r.Explanation.VectorScore, r.Explanation.VectorRank, r.Explanation.FusedRank, r.Explanation.RerankRank));
 
     internal static Task<KnowledgeBase?> FindAsync(string id, HttpContext ctx, IKnowledgeStore store, CancellationToken ct) =>
-        store.FindKnowledgeBaseAsync(id, KnowledgeCaller.Of(ctx).WorkspaceId, ct);
+        store.FindKnowledgeBaseAsync(id, Caller.Of(ctx).WorkspaceId, ct);
 
     internal static ProblemHttpResult NotFound(string id) => TypedResults.Problem(statusCode: 404, detail: $"No knowledge base '{id}'.");
 }

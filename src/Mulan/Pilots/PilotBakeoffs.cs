@@ -91,7 +91,7 @@ public static class PilotBakeoffs
         }
         var bakeoff = new PilotBakeoff(KeyMaterial.NewId("bko"), pilot.Id, title!, runs!, weights, time.GetUtcNow());
         await store.AddBakeoffAsync(bakeoff, ct);
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, PilotEndpoints.Actions.BakeoffAdded, "pilot", pilot.Id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, PilotEndpoints.Actions.BakeoffAdded, "pilot", pilot.Id, pilot.WorkspaceId,
             new JsonObject { ["bakeoff"] = bakeoff.Id, ["title"] = bakeoff.Title, ["runs"] = new JsonArray([.. bakeoff.Runs.Select(r => (JsonNode)r)]) }));
         return TypedResults.Json(View(new BakeoffResult(bakeoff, table!, [])), statusCode: 201);
     }
@@ -138,7 +138,7 @@ public static class PilotBakeoffs
         {
             return TypedResults.Problem(statusCode: 404, detail: $"Pilot '{id}' has no bake-off '{bakeoffId}'.");
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, PilotEndpoints.Actions.BakeoffDeleted, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, PilotEndpoints.Actions.BakeoffDeleted, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["bakeoff"] = bakeoffId }));
         return TypedResults.NoContent();
     }

@@ -32,7 +32,7 @@ public static class PilotEndpoints
 
     public static IEndpointRouteBuilder MapPilots(this IEndpointRouteBuilder app)
     {
-        var g = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/pilots")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
+        var g = Caller.RequireCaller(app.MapGroup("/api/pilots")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
         g.MapPost("/", CreateAsync).WithName("CreatePilot").WithSummary("Create a pilot: customer, contract value, period, budget, keys, alerts.");
         g.MapGet("/", ListAsync).WithName("ListPilots");
         g.MapGet("/{id}", GetAsync).WithName("GetPilot");
@@ -65,7 +65,7 @@ public static class PilotEndpoints
 
     internal static async Task<Pilot?> FindAsync(string id, HttpContext ctx, IPilotStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var pilot = await store.FindAsync(id, ct);
         return pilot is null || (caller.WorkspaceId is { } ws && pilot.WorkspaceId != ws) ? null : pilot;
     }
@@ -79,7 +79,7 @@ public static class PilotEndpoints
 
     private static async Task<IResult> CreateAsync(HttpContext ctx, IPilotStore store, IAccessStore access, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct);
         if (problem is not null)
         {
@@ -145,7 +145,7 @@ public static class PilotEndpoints
     }
 
     private static async Task<IResult> ListAsync(HttpContext ctx, IPilotStore store, CancellationToken ct) =>
-        TypedResults.Ok(new { pilots = (await store.ListAsync(KnowledgeCaller.Of(ctx).WorkspaceId, ct)).Select(View) });
+        TypedResults.Ok(new { pilots = (await store.ListAsync(Caller.Of(ctx).WorkspaceId, ct)).Select(View) });
 
     private static async Task<IResult> GetAsync(string id, HttpContext ctx, IPilotStore store, CancellationToken ct)
     {
@@ -199,7 +199,7 @@ public static class PilotEndpoints
             Alerts = alerts ?? pilot.Alerts, Keys = keys ?? pilot.Keys,
         };
         await store.UpdateAsync(updated, ct);
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.Updated, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.Updated, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["fields"] = new JsonArray([.. body!.Select(p => (JsonNode)p.Key)]) }));
         return TypedResults.Ok(View(updated));
     }
@@ -270,7 +270,7 @@ public static class PilotEndpoints
         {
             return FrozenConflict((await store.FindAsync(id, ct))!);
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.ScopeChanged, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.ScopeChanged, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["item"] = item.Id, ["op"] = itemId is null ? "add" : "change" }));
         return itemId is null ? TypedResults.Json(item, statusCode: 201) : TypedResults.Ok(item);
     }
@@ -288,7 +288,7 @@ public static class PilotEndpoints
             case false:
                 return TypedResults.Problem(statusCode: 404, detail: $"No scope item '{itemId}' in pilot '{id}'.");
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.ScopeChanged, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.ScopeChanged, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["item"] = itemId, ["op"] = "remove" }));
         return TypedResults.NoContent();
     }
@@ -309,7 +309,7 @@ public static class PilotEndpoints
         {
             return Conflict($"The scope of pilot '{id}' is frozen already.", "scope_frozen");
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.Frozen, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.Frozen, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["items"] = scope.Count }));
         return TypedResults.Ok(new { pilot = View(frozen), baseline = scope });
     }
@@ -390,7 +390,7 @@ public static class PilotEndpoints
         }
         var change = new ChangeRequest(KeyMaterial.NewId("chg"), id, kind!, itemId, item, impact!, reason!, ChangeStatuses.Pending, time.GetUtcNow(), null, null, null);
         await store.AddChangeAsync(change, ct);
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.ChangeRequested, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.ChangeRequested, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["change"] = change.Id, ["kind"] = change.Kind, ["item"] = item?.Id ?? itemId }));
         return TypedResults.Json(change, statusCode: 201);
     }
@@ -435,7 +435,7 @@ public static class PilotEndpoints
         {
             return Conflict($"Change request '{cid}' was decided already.", "change_decided");
         }
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, decision == ChangeStatuses.Approved ? Actions.ChangeApproved : Actions.ChangeRejected,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, decision == ChangeStatuses.Approved ? Actions.ChangeApproved : Actions.ChangeRejected,
             "pilot", id, pilot.WorkspaceId, new JsonObject { ["change"] = cid, ["kind"] = change.Kind, ["by"] = by, ["note"] = note }));
         return TypedResults.Ok(decided);
     }
@@ -470,7 +470,7 @@ public static class PilotEndpoints
         }
         var entry = new EffortEntry(KeyMaterial.NewId("eff"), id, item, role!, person, days!.Value, rate!, date!.Value, time.GetUtcNow());
         await store.AddEffortAsync(entry, ct);
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.EffortLogged, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.EffortLogged, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["effort"] = entry.Id, ["days"] = entry.Days, ["role"] = entry.Role }));
         // Alerts on effort are raised as soon as it is logged, not only when someone next reads the ledger.
         await svc.LedgerAsync(pilot, ct);
@@ -540,7 +540,7 @@ public static class PilotEndpoints
         var snapshot = PilotReport.Json(await svc.FactsAsync(pilot, ct), "en").ToJsonString(PilotReport.Indented);
         var signoff = new Signoff(id, side!, name!, time.GetUtcNow(), PilotReport.Sha256(snapshot), snapshot);
         await store.PutSignoffAsync(signoff, ct);
-        await audit.RecordAsync(new AuditEntry(KnowledgeCaller.Of(ctx).Actor, Actions.SignedOff, "pilot", id, pilot.WorkspaceId,
+        await audit.RecordAsync(new AuditEntry(Caller.Of(ctx).Actor, Actions.SignedOff, "pilot", id, pilot.WorkspaceId,
             new JsonObject { ["side"] = side, ["name"] = name, ["sha256"] = signoff.Sha256 }));
         return TypedResults.Json(SignoffView(signoff, true), statusCode: 201);
     }

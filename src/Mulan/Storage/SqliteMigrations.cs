@@ -447,6 +447,49 @@ internal static class SqliteMigrations
         ALTER TABLE knowledge_bases ADD COLUMN ocr_model TEXT NULL;
         ALTER TABLE knowledge_bases ADD COLUMN transcription_model TEXT NULL;
         """,
+        // 20: people: users, their workspace roles, sessions, personal tokens and invitations (secrets only as hashes).
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NULL,
+            password_hash TEXT NULL,
+            instance_admin INTEGER NOT NULL DEFAULT 0,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_count INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE memberships (
+            user_id TEXT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, workspace_id)) WITHOUT ROWID;
+        CREATE INDEX memberships_workspace ON memberships(workspace_id);
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL);
+        CREATE INDEX sessions_user ON sessions(user_id);
+        CREATE TABLE personal_tokens (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            display_prefix TEXT NOT NULL,
+            workspace_id TEXT NULL,
+            expires_at INTEGER NULL,
+            revoked_at INTEGER NULL,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX personal_tokens_user ON personal_tokens(user_id);
+        CREATE TABLE invitations (
+            token_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER NULL,
+            created_at INTEGER NOT NULL);
+        """,
     ];
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken ct)

@@ -27,6 +27,7 @@ public static class StorageExtensions
         services.AddSingleton<Assistant.Tools.IToolStore, SqliteToolStore>();
         services.AddSingleton<Evaluations.IEvaluationStore, SqliteEvaluationStore>();
         services.AddSingleton<Pilots.IPilotStore, SqlitePilotStore>();
+        services.AddSingleton<People.IPeopleStore, SqlitePeopleStore>();
         return services;
     }
 

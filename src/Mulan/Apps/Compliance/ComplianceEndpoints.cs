@@ -15,7 +15,7 @@ public static class ComplianceEndpoints
     public static IEndpointRouteBuilder MapCompliance(this IEndpointRouteBuilder app)
     {
         // 100,000 characters fit in 2 MB even when every one is sent as a \uXXXX escape.
-        var group = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/compliance"))
+        var group = Caller.RequireCaller(app.MapGroup("/api/compliance"))
             .WithMetadata(new RequestSizeLimitAttribute(2 * 1024 * 1024));
         group.MapPost("/check", CheckAsync).WithName("CheckCompliance")
             .WithSummary("Advertising-law terms (built-in and the workspace's) and, with a channel, its length limits; with the rewrite when any finding has a suggestion.");
@@ -74,7 +74,7 @@ public static class ComplianceEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var (workspace, problem) = await WorkspaceAsync(KnowledgeCaller.Of(ctx), body!.Workspace, access, ct);
+        var (workspace, problem) = await WorkspaceAsync(Caller.Of(ctx), body!.Workspace, access, ct);
         if (problem is not null)
         {
             return problem;
@@ -88,7 +88,7 @@ public static class ComplianceEndpoints
     private static async Task<Results<Ok<RulesView>, ValidationProblem, ProblemHttpResult>> GetRulesAsync(string? workspace, HttpContext ctx,
         ComplianceChecker checker, IComplianceStore store, IAccessStore access, CancellationToken ct)
     {
-        var (w, problem) = await WorkspaceAsync(KnowledgeCaller.Of(ctx), workspace, access, ct);
+        var (w, problem) = await WorkspaceAsync(Caller.Of(ctx), workspace, access, ct);
         if (problem is not null)
         {
             return problem;
@@ -100,7 +100,7 @@ public static class ComplianceEndpoints
     private static async Task<Results<Ok<RulesView>, ValidationProblem, ProblemHttpResult>> PutRulesAsync(string? workspace, PutRulesRequest? body,
         HttpContext ctx, ComplianceChecker checker, IComplianceStore store, IAccessStore access, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Changing compliance rules needs the administrator key.");
@@ -132,7 +132,7 @@ public static class ComplianceEndpoints
     /// The workspace whose rules apply. The administrator names one (or none: built-in rules only); a virtual key
     /// always uses its own, and naming another workspace is a 404, as if it did not exist.
     /// </summary>
-    private static async Task<(Workspace? Workspace, ProblemHttpResult? Problem)> WorkspaceAsync(KnowledgeCaller caller, string? requested,
+    private static async Task<(Workspace? Workspace, ProblemHttpResult? Problem)> WorkspaceAsync(Caller caller, string? requested,
         IAccessStore access, CancellationToken ct)
     {
         if (caller.IsAdmin)

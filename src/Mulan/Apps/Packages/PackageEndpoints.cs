@@ -14,7 +14,7 @@ public static class PackageEndpoints
 {
     public static IEndpointRouteBuilder MapAppPackages(this IEndpointRouteBuilder app)
     {
-        var apps = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/apps"));
+        var apps = Caller.RequireCaller(app.MapGroup("/api/apps"));
         apps.MapGet("/{id}/export", ExportAsync).WithName("ExportApp")
             .WithSummary("The app as a .mulan-app.zip package: a version's definition (?version=, default the published, else the latest), with ?documents=true its knowledge bases' documents, with ?evaluation=true the corrections from feedback. Never keys, usage or conversations.");
         apps.MapPost("/import", ImportAsync).WithName("ImportApp")
@@ -37,7 +37,7 @@ public static class PackageEndpoints
     private static async Task<IResult> ExportAsync(string id, string? version, bool? documents, bool? evaluation, HttpContext ctx, AppService service,
         PackageExporter exporter, IAccessStore access, CancellationToken ct)
     {
-        if (!KnowledgeCaller.Of(ctx).IsAdmin)
+        if (!Caller.Of(ctx).IsAdmin)
         {
             return AdminOnly("Exporting apps");
         }
@@ -66,7 +66,7 @@ public static class PackageEndpoints
         [FromQuery] string[]? mapKnowledgeBase,
         PackageImporter importer, IAccessStore access, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return AdminOnly("Importing apps");

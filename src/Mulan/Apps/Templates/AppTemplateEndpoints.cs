@@ -1,3 +1,4 @@
+using Mulan.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mulan.Knowledge;
 
@@ -8,7 +9,7 @@ public static class AppTemplateEndpoints
     /// <summary>The template gallery: read-only and the same for everyone, so any key of any workspace may browse it.</summary>
     public static IEndpointRouteBuilder MapAppTemplates(this IEndpointRouteBuilder app)
     {
-        var templates = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/app-templates"));
+        var templates = Caller.RequireCaller(app.MapGroup("/api/app-templates"));
         templates.MapGet("/", List).WithName("ListAppTemplates").WithSummary("The built-in app templates, each in zh-Hans, zh-Hant and en.");
         templates.MapGet("/{name}", Get).WithName("GetAppTemplate")
             .WithSummary("A template's app definition (?language=zh-Hans|zh-Hant|en, default en), ready to adapt and POST to /api/apps.");

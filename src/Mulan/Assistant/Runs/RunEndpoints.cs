@@ -23,12 +23,12 @@ public static class RunEndpoints
 
     public static IEndpointRouteBuilder MapRuns(this IEndpointRouteBuilder app)
     {
-        var apps = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
+        var apps = Caller.RequireCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
         apps.MapPost("/{id}/runs", StartAsync).WithName("StartRun").WithSummary("Start a run of a published assistant app: 202 with the run.");
         apps.MapGet("/{id}/runs", (string id, HttpContext ctx, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct) =>
             ListAsync(id, ctx, status, limit, service, store, ct)).WithName("AppRuns");
 
-        var runs = KnowledgeCaller.RequireKnowledgeCaller(app.MapGroup("/api/runs")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
+        var runs = Caller.RequireCaller(app.MapGroup("/api/runs")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
         runs.MapGet("/", (HttpContext ctx, string? app, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct) =>
             ListAsync(app, ctx, status, limit, service, store, ct)).WithName("ListRuns");
         runs.MapGet("/{id}", GetAsync).WithName("GetRun").WithSummary("A run with its status, step trace, output and cost.");
@@ -46,7 +46,7 @@ public static class RunEndpoints
 
     private static async Task<Run?> FindAsync(string id, HttpContext ctx, IRunStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var run = await store.FindAsync(id, ct);
         return run is null || (caller.WorkspaceId is { } ws && run.WorkspaceId != ws) ? null : run;
     }
@@ -65,7 +65,7 @@ public static class RunEndpoints
     private static async Task<IResult> StartAsync(string id, HttpContext ctx, AppService service, AppDirectory directory, RunService runs, AccessService access,
         CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct);
         if (problem is not null)
         {
@@ -153,7 +153,7 @@ public static class RunEndpoints
 
     private static async Task<IResult> ListAsync(string? app, HttpContext ctx, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         var errors = new Dictionary<string, string[]>();
         errors.Range("limit", limit, 1, MaxListLimit);
         if (status is not null && !RunStatuses.All.Contains(status))
@@ -222,7 +222,7 @@ public static class RunEndpoints
     private static async Task<IResult> DecideAsync(string id, HttpContext ctx, IRunStore store, string what, string property, CancellationToken ct,
         Func<Run, JsonObject, Dictionary<string, string[]>, string, Task<Run?>> decide)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (await FindAsync(id, ctx, store, ct) is not { } run)
         {
             return NotFound(id);
@@ -255,7 +255,7 @@ public static class RunEndpoints
 
     private static async Task<IResult> CancelAsync(string id, HttpContext ctx, IRunStore store, RunService runs, CancellationToken ct)
     {
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (await FindAsync(id, ctx, store, ct) is not { } run)
         {
             return NotFound(id);

@@ -1,3 +1,4 @@
+using Mulan.Access;
 using Mulan.Hosting.Problems;
 using System.Globalization;
 using Mulan.Audit;
@@ -83,7 +84,7 @@ public static class LifecycleEndpoints
         {
             return DocumentNotFound(docId);
         }
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Renaming documents needs the administrator key.");
@@ -112,7 +113,7 @@ public static class LifecycleEndpoints
         {
             return DocumentNotFound(docId);
         }
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Deleting documents needs the administrator key.");
@@ -132,7 +133,7 @@ public static class LifecycleEndpoints
         {
             return NotFound(id);
         }
-        var caller = KnowledgeCaller.Of(ctx);
+        var caller = Caller.Of(ctx);
         if (!caller.IsAdmin)
         {
             return TypedResults.Problem(statusCode: 403, detail: "Deleting knowledge bases needs the administrator key.");

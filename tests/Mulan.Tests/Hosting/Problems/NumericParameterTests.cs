@@ -188,6 +188,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         new("PATCH", "api/keys/{KEY}", """{"budget":{"amount":{V},"currency":"USD","period":"day"}}""", "budget.amount", ["0", "-1", "1e30", "\"1\"", "{}"]),
         new("PATCH", "api/keys/{KEY}", """{"expiresAt":{V}}""", "expiresAt", ["\"2000-01-01T00:00:00Z\"", "\"2300-01-01T00:00:00Z\"", "5", "{}"]),
         new("POST", "api/workspaces", """{"name":"w","rpm":{V}}""", "rpm", CountValues),
+        new("POST", "api/tokens", """{"name":"t","expiresInDays":{V}}""", "expiresInDays", [.. CountValues, "366"]),
         new("POST", "api/workspaces", """{"name":"w","tpm":{V}}""", "tpm", CountValues),
         new("POST", "api/workspaces", """{"name":"w","budget":{"amount":{V},"currency":"CNY","period":"month"}}""", "budget.amount", ["0", "-5", "1e30", "\"1\""]),
         new("PUT", "api/workspaces/default/limits", """{"rpm":{V}}""", "rpm", CountValues),
@@ -370,6 +371,9 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "DELETE /api/pilots/{id}/scope/{itemId}", "GET /api/pilots/", "GET /api/pilots/{id}", "GET /api/pilots/{id}/changes", "GET /api/pilots/{id}/ledger",
         "GET /api/pilots/{id}/report", "GET /api/pilots/{id}/signoff", "PATCH /api/pilots/{id}", "POST /api/pilots/", "POST /api/pilots/{id}/changes",
         "POST /api/pilots/{id}/changes/{cid}/approve", "POST /api/pilots/{id}/changes/{cid}/reject", "POST /api/pilots/{id}/effort",
+        // People: the token's expiresInDays is covered above; the rest take text.
+        "POST /api/tokens/", "GET /api/tokens/", "DELETE /api/tokens/{id}", "POST /api/users/", "GET /api/users/", "PATCH /api/users/{id}", "DELETE /api/users/{id}",
+        "POST /api/auth/login", "POST /api/auth/accept", "GET /api/auth/me", "POST /api/auth/logout",
         "POST /api/pilots/{id}/freeze", "POST /api/pilots/{id}/bakeoffs", "GET /api/pilots/{id}/bakeoffs", "DELETE /api/pilots/{id}/bakeoffs/{bakeoffId}", "POST /api/pilots/{id}/scope", "POST /api/pilots/{id}/signoff", "PUT /api/pilots/{id}/scope/{itemId}",
     ];
 
