@@ -15,12 +15,12 @@ const NAV = [
   { path: '/knowledge', key: 'nav.knowledge', load: page('knowledge'), role: 'viewer' },
   { path: '/apps', key: 'nav.apps', load: page('apps'), role: 'viewer' },
   { path: '/runs', key: 'nav.runs', load: page('runs'), role: 'viewer' },
-  { path: '/approvals', key: 'nav.approvals', load: page('approvals'), role: 'member' },
+  { path: '/approvals', key: 'nav.approvals', load: page('approvals'), role: 'viewer' },
   { path: '/evaluations', key: 'nav.evaluations', load: page('evaluations'), role: 'viewer' },
   { path: '/pilots', key: 'nav.pilots', load: page('pilots'), role: 'viewer' },
   { path: '/providers', key: 'nav.providers', load: page('providers'), admin: true },
   { path: '/usage', key: 'nav.usage', load: page('usage'), role: 'viewer' },
-  { path: '/audit', key: 'nav.audit', load: page('audit'), role: 'admin' },
+  { path: '/audit', key: 'nav.audit', load: page('audit'), role: 'viewer' },
   { path: '/settings/users', key: 'nav.users', load: page('users'), role: 'admin' },
 ];
 

@@ -29,5 +29,5 @@ export function pendingCard(run, onDone) {
     run.input ? h('p', null, h('span', { class: 'muted' }, `${t('runs.input')}: `), run.input) : null,
     h('pre', { class: 'json', 'aria-label': t('approvals.arguments') }, JSON.stringify(p.arguments, null, 2)),
     p.expiresAt ? h('p', { class: 'muted' }, t('approvals.expires', { at: fmtDateTime(p.expiresAt) })) : null,
-    can('member') ? h('div', { class: 'row-actions' }, button(t('approvals.approve'), approve, { kind: 'primary' }), button(t('approvals.reject'), reject, { kind: 'danger' })) : null);
+    can('admin') ? h('div', { class: 'row-actions' }, button(t('approvals.approve'), approve, { kind: 'primary' }), button(t('approvals.reject'), reject, { kind: 'danger' })) : null);
 }

@@ -92,7 +92,8 @@ function documentsSection(kb) {
     } catch (e) { toast(alertBox(e).textContent, 'error'); }
   };
 
-  const tools = can('admin') ? h('div', { class: 'upload-bar' },
+  // Members upload; admins also rename and delete (the API's role matrix, docs/people.md).
+  const tools = can('member') ? h('div', { class: 'upload-bar' },
     h('label', { for: 'kb-files', class: 'btn btn-primary' }, t('kb.upload')), picker,
     button(t('kb.addText'), addText), progress, progressText) : null;
   refresh();
@@ -155,5 +156,6 @@ export async function render(main, { id }, { navigate }) {
     h('p', { class: 'breadcrumb' }, h('a', { href: '/knowledge' }, t('nav.knowledge'))),
     pageHeader(kb.name, can('admin') ? button(t('kb.delete'), removeKb, { kind: 'danger' }) : null),
     kb.description ? h('p', { class: 'lead' }, kb.description) : null,
-    documentsSection(kb), searchSection(kb), askSection(kb));
+    documentsSection(kb),
+    can('member') ? [searchSection(kb), askSection(kb)] : h('p', { class: 'muted' }, t('kb.memberToSearch')));
 }

@@ -29,7 +29,7 @@ export async function render(main, { id }) {
     const live = run.status === 'running' || run.status === 'awaiting_approval';
     replace(main,
       h('p', { class: 'breadcrumb' }, h('a', { href: '/runs' }, t('nav.runs'))),
-      pageHeader(t('runs.title', { id: run.id }), live && can('member') ? button(t('runs.cancel'), cancel, { kind: 'danger' }) : null),
+      pageHeader(t('runs.title', { id: run.id }), live && can('admin') ? button(t('runs.cancel'), cancel, { kind: 'danger' }) : null),
       h('dl', { class: 'facts' },
         h('dt', null, t('runs.app')), h('dd', null, run.app, run.appVersion ? ` v${run.appVersion}` : ''),
         h('dt', null, t('runs.statusLabel')), h('dd', null, statusBadge('runs.status', run.status)),
