@@ -92,6 +92,9 @@ public sealed class PeopleAndKeysJourneyTests(ConsoleBrowser browser) : IClassFi
             }
             """);
         Assert.Equal(403, status);
+        // A page the role may not read, opened by its address, says so plainly.
+        await viewer.Page.GotoAsync("/settings/users");
+        await Expect(viewer.Page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Your role does not allow this" })).ToBeVisibleAsync(Visible);
         viewer.AssertClean();
         admin.AssertClean();
     }
