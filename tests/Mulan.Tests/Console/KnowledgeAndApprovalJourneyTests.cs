@@ -113,6 +113,14 @@ public sealed class KnowledgeAndApprovalJourneyTests(ConsoleBrowser browser) : I
         await Expect(c.Page.Locator(".step-tool").First).ToBeVisibleAsync(Visible);
         await c.AssertAccessibleAsync("run");
         await c.ScreenshotAsync("run");
+
+        // Model text with markup (this fake model answers "DONE: " and the input): shown as text on the run's page.
+        var echoed = await AssistantTestKit.StartRunAsync(browser.Host.Admin, "orders-bot", "<img src=z onerror=alert(4)><b>from the model</b>");
+        var echoedId = echoed["id"]!.GetValue<string>();
+        Assert.Equal("succeeded", (await AssistantTestKit.WaitAsync(browser.Host.Admin, echoedId))["status"]!.GetValue<string>());
+        await c.Page.GotoAsync($"/runs/{echoedId}");
+        await Expect(c.Page.Locator(".run-output")).ToHaveTextAsync("DONE: <img src=z onerror=alert(4)><b>from the model</b>", new() { Timeout = ConsoleBrowser.Timeout });
+        Assert.Equal(0, await c.Page.Locator("img[src='z'], main b").CountAsync());
         c.AssertClean();
     }
 
