@@ -14,7 +14,8 @@ public static class AdminAuthorization
                 return Results.Problem(statusCode: 401, title: "Unauthorized",
                     detail: "Pass the administrator key as 'Authorization: Bearer <key>'.");
             }
-            if (!caller.IsAdmin)
+            // An endpoint of the group may admit workspace users (e.g. the models list); the role matrix checked them already.
+            if (!caller.IsAdmin && (http.GetEndpoint()?.Metadata.GetMetadata<RequiredAccess>()?.Level ?? AccessLevel.Instance) == AccessLevel.Instance)
             {
                 return Results.Problem(statusCode: 403, title: "Forbidden", detail: "Only an instance administrator may do this.",
                     extensions: new Dictionary<string, object?> { ["code"] = "forbidden" });

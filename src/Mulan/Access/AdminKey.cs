@@ -74,6 +74,10 @@ public sealed class AdminKey(IAccessStore store, TimeProvider time)
 
         """;
 
+    /// <summary>A short mark of the current key, kept with sessions signed in with it: after <c>mulan admin reset-key</c>
+    /// they no longer match and stop working. (The database holds the key's whole hash already.)</summary>
+    public string? Fingerprint() => CurrentHash() is { } hash ? hash[..16] : null;
+
     public bool Matches(string? presented)
     {
         if (string.IsNullOrEmpty(presented) || presented.Length > 200)

@@ -44,6 +44,22 @@ public sealed record Caller(CallerKind Kind, string? WorkspaceId, WorkspaceRole?
         _ => WorkspaceId is not null && Role is { } own && own >= role,
     };
 
+    /// <summary>For the in-handler checks that admitted only the administrator key before users existed: administrators,
+    /// or a user with at least this role. Never a virtual key, whose powers stay exactly what they were.</summary>
+    public bool HasRole(WorkspaceRole role) => Kind != CallerKind.VirtualKey && Can(role);
+
+    /// <summary>For a workspace user (or key) naming a workspace in a body or query: their own, when they named none or
+    /// named it (by id or name); null when they named another, which handlers answer with 404.</summary>
+    public async Task<Workspace?> OwnWorkspaceAsync(string? requested, IAccessStore access, CancellationToken ct)
+    {
+        if (WorkspaceId is null || await access.FindWorkspaceAsync(WorkspaceId, ct) is not { } own)
+        {
+            return null;
+        }
+        var named = requested?.Trim();
+        return string.IsNullOrEmpty(named) || named == own.Id || string.Equals(named, own.Name, StringComparison.OrdinalIgnoreCase) ? own : null;
+    }
+
     /// <summary>The caller as the audit log names it.</summary>
     public string Actor => Kind switch
     {

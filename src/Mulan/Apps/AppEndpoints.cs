@@ -21,25 +21,25 @@ public static class AppEndpoints
     public static IEndpointRouteBuilder MapApps(this IEndpointRouteBuilder app)
     {
         var apps = Caller.RequireCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(MaxDefinitionBytes));
-        apps.MapPost("/", CreateAsync).WithName("CreateApp").WithSummary("Create an app from its definition (version 1, not yet published).");
-        apps.MapGet("/", ListAsync).WithName("ListApps");
-        apps.MapGet("/{id}", GetAsync).WithName("GetApp");
-        apps.MapPut("/{id}", UpdateAsync).WithName("UpdateApp").WithSummary("A changed definition: a new version.");
-        apps.MapDelete("/{id}", DeleteAsync).WithName("DeleteApp");
-        apps.MapGet("/{id}/versions", VersionsAsync).WithName("AppVersions");
-        apps.MapGet("/{id}/versions/{version:int}", VersionAsync).WithName("AppVersion");
-        apps.MapGet("/{id}/diff", DiffAsync).WithName("AppDiff").WithSummary("What changed between two versions, by JSON path.");
+        apps.MapPost("/", CreateAsync).WithName("CreateApp").RequireAccess(WorkspaceRole.Admin).WithSummary("Create an app from its definition (version 1, not yet published).");
+        apps.MapGet("/", ListAsync).WithName("ListApps").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}", GetAsync).WithName("GetApp").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapPut("/{id}", UpdateAsync).WithName("UpdateApp").RequireAccess(WorkspaceRole.Admin).WithSummary("A changed definition: a new version.");
+        apps.MapDelete("/{id}", DeleteAsync).WithName("DeleteApp").RequireAccess(WorkspaceRole.Admin);
+        apps.MapGet("/{id}/versions", VersionsAsync).WithName("AppVersions").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}/versions/{version:int}", VersionAsync).WithName("AppVersion").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}/diff", DiffAsync).WithName("AppDiff").RequireAccess(WorkspaceRole.Viewer).WithSummary("What changed between two versions, by JSON path.");
         apps.MapPost("/{id}/publish", (string id, PublishRequest? body, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct) =>
-            PublishAsync(id, body?.Version, false, ctx, service, access, ct)).WithName("PublishApp");
+            PublishAsync(id, body?.Version, false, ctx, service, access, ct)).WithName("PublishApp").RequireAccess(WorkspaceRole.Admin);
         apps.MapPost("/{id}/rollback", (string id, PublishRequest? body, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct) =>
-            PublishAsync(id, body?.Version, true, ctx, service, access, ct)).WithName("RollbackApp");
-        apps.MapGet("/{id}/conversations", ConversationsAsync).WithName("AppConversations");
-        apps.MapGet("/{id}/conversations/{cid}", ConversationAsync).WithName("AppConversation");
-        apps.MapDelete("/{id}/conversations/{cid}", DeleteConversationAsync).WithName("DeleteAppConversation");
+            PublishAsync(id, body?.Version, true, ctx, service, access, ct)).WithName("RollbackApp").RequireAccess(WorkspaceRole.Admin);
+        apps.MapGet("/{id}/conversations", ConversationsAsync).WithName("AppConversations").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapGet("/{id}/conversations/{cid}", ConversationAsync).WithName("AppConversation").RequireAccess(WorkspaceRole.Viewer);
+        apps.MapDelete("/{id}/conversations/{cid}", DeleteConversationAsync).WithName("DeleteAppConversation").RequireAccess(WorkspaceRole.Admin);
 
         var feedback = Caller.RequireCaller(app.MapGroup("/api/feedback")).WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
-        feedback.MapPost("/", GiveFeedbackAsync).WithName("GiveFeedback").WithSummary("Thumbs up or down, a comment and a corrected answer, by request id.");
-        feedback.MapGet("/", ListFeedbackAsync).WithName("ListFeedback").WithSummary("Feedback, newest first; format=json, jsonl or csv.");
+        feedback.MapPost("/", GiveFeedbackAsync).WithName("GiveFeedback").RequireAccess(WorkspaceRole.Member).WithSummary("Thumbs up or down, a comment and a corrected answer, by request id.");
+        feedback.MapGet("/", ListFeedbackAsync).WithName("ListFeedback").RequireAccess(WorkspaceRole.Viewer).WithSummary("Feedback, newest first; format=json, jsonl or csv.");
         app.MapPost("/v1/feedback", GiveFeedbackOnV1Async).WithName("GiveFeedbackV1")
             .WithSummary("Feedback with a virtual key, for clients that only speak /v1.").WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
         return app;
@@ -91,7 +91,7 @@ public static class AppEndpoints
     private static async Task<IResult> CreateAsync(HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Creating apps");
         }
@@ -111,7 +111,8 @@ public static class AppEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        if (await access.FindWorkspaceAsync(workspaceName!, ct) is not { } workspace)
+        if ((caller.IsAdmin ? await access.FindWorkspaceAsync(workspaceName!, ct)
+                : await caller.OwnWorkspaceAsync(body["workspace"] is null ? null : workspaceName, access, ct)) is not { } workspace)
         {
             return TypedResults.Problem(statusCode: 404, detail: $"No workspace '{workspaceName}'.");
         }
@@ -147,7 +148,7 @@ public static class AppEndpoints
     private static async Task<IResult> UpdateAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Changing apps");
         }
@@ -177,7 +178,7 @@ public static class AppEndpoints
     private static async Task<IResult> DeleteAsync(string id, HttpContext ctx, AppService service, IAccessStore access, CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Deleting apps");
         }
@@ -248,7 +249,7 @@ public static class AppEndpoints
         CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly(rollback ? "Rolling back apps" : "Publishing apps");
         }

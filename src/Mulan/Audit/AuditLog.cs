@@ -1,10 +1,15 @@
 namespace Mulan.Audit;
 
 /// <summary>Records administrative changes. Handlers call it once, after their change has been stored.</summary>
-public sealed partial class AuditLog(IAuditStore store, TimeProvider time, ILogger<AuditLog> logger)
+public sealed partial class AuditLog(IAuditStore store, TimeProvider time, ILogger<AuditLog> logger, IHttpContextAccessor? http = null)
 {
     public async Task RecordAsync(AuditEntry entry)
     {
+        // The administrator's routes record "admin": when an instance administrator user made the change, name them.
+        if (entry.Actor == AuditActor.Admin && http?.HttpContext is { } ctx && Access.Caller.Find(ctx) is { Kind: Access.CallerKind.InstanceAdmin, UserId: { } user })
+        {
+            entry = entry with { Actor = AuditActor.User(user) };
+        }
         try
         {
             // Not the request's token: the change is already made, and its record must not be lost because the client left.

@@ -23,21 +23,21 @@ public static class EvaluationEndpoints
     public static IEndpointRouteBuilder MapEvaluationEndpoints(this IEndpointRouteBuilder app)
     {
         var g = Caller.RequireCaller(app.MapGroup("/api/evaluations")).WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024));
-        g.MapPost("/sets", CreateSetAsync).WithName("CreateEvaluationSet").WithSummary("A set from JSON items or an uploaded CSV, JSONL or XLSX file: 201 with version 1.")
+        g.MapPost("/sets", CreateSetAsync).WithName("CreateEvaluationSet").RequireAccess(WorkspaceRole.Admin).WithSummary("A set from JSON items or an uploaded CSV, JSONL or XLSX file: 201 with version 1.")
             .DisableAntiforgery();
-        g.MapGet("/sets", ListSetsAsync).WithName("ListEvaluationSets");
-        g.MapGet("/sets/{id}", GetSetAsync).WithName("GetEvaluationSet").WithSummary("The set's latest items, or those of ?version=.");
-        g.MapPut("/sets/{id}", ReplaceSetAsync).WithName("ReplaceEvaluationSet").WithSummary("New items (JSON or a file) as the set's next version.").DisableAntiforgery();
-        g.MapPost("/sets/{id}/items", AddItemsAsync).WithName("AddEvaluationItems").WithSummary("The latest items plus these, as the next version.");
-        g.MapPost("/sets/{id}/from-feedback", FromFeedbackAsync).WithName("EvaluationItemsFromFeedback")
+        g.MapGet("/sets", ListSetsAsync).WithName("ListEvaluationSets").RequireAccess(WorkspaceRole.Viewer);
+        g.MapGet("/sets/{id}", GetSetAsync).WithName("GetEvaluationSet").RequireAccess(WorkspaceRole.Viewer).WithSummary("The set's latest items, or those of ?version=.");
+        g.MapPut("/sets/{id}", ReplaceSetAsync).WithName("ReplaceEvaluationSet").RequireAccess(WorkspaceRole.Admin).WithSummary("New items (JSON or a file) as the set's next version.").DisableAntiforgery();
+        g.MapPost("/sets/{id}/items", AddItemsAsync).WithName("AddEvaluationItems").RequireAccess(WorkspaceRole.Admin).WithSummary("The latest items plus these, as the next version.");
+        g.MapPost("/sets/{id}/from-feedback", FromFeedbackAsync).WithName("EvaluationItemsFromFeedback").RequireAccess(WorkspaceRole.Admin)
             .WithSummary("Corrected answers of an app's feedback as items (question, referenceAnswer = the correction), as the next version.");
-        g.MapDelete("/sets/{id}", DeleteSetAsync).WithName("DeleteEvaluationSet");
-        g.MapPost("/runs", StartRunAsync).WithName("StartEvaluationRun").WithSummary("Runs a set version against a target: 202 with the run.");
-        g.MapGet("/runs", ListRunsAsync).WithName("ListEvaluationRuns");
-        g.MapGet("/runs/{id}", GetRunAsync).WithName("GetEvaluationRun").WithSummary("Status, overall metrics and each item's result.");
-        g.MapPost("/runs/{id}/cancel", CancelRunAsync).WithName("CancelEvaluationRun");
-        g.MapGet("/compare", CompareAsync).WithName("CompareEvaluationRuns").WithSummary("Two runs item by item: better, worse or unchanged per item and metric.");
-        g.MapGet("/bakeoff", BakeoffAsync).WithName("EvaluationBakeoff").WithSummary("Runs side by side, ranked by weighted, normalized metrics.");
+        g.MapDelete("/sets/{id}", DeleteSetAsync).WithName("DeleteEvaluationSet").RequireAccess(WorkspaceRole.Admin);
+        g.MapPost("/runs", StartRunAsync).WithName("StartEvaluationRun").RequireAccess(WorkspaceRole.Member).WithSummary("Runs a set version against a target: 202 with the run.");
+        g.MapGet("/runs", ListRunsAsync).WithName("ListEvaluationRuns").RequireAccess(WorkspaceRole.Viewer);
+        g.MapGet("/runs/{id}", GetRunAsync).WithName("GetEvaluationRun").RequireAccess(WorkspaceRole.Viewer).WithSummary("Status, overall metrics and each item's result.");
+        g.MapPost("/runs/{id}/cancel", CancelRunAsync).WithName("CancelEvaluationRun").RequireAccess(WorkspaceRole.Admin);
+        g.MapGet("/compare", CompareAsync).WithName("CompareEvaluationRuns").RequireAccess(WorkspaceRole.Viewer).WithSummary("Two runs item by item: better, worse or unchanged per item and metric.");
+        g.MapGet("/bakeoff", BakeoffAsync).WithName("EvaluationBakeoff").RequireAccess(WorkspaceRole.Viewer).WithSummary("Runs side by side, ranked by weighted, normalized metrics.");
         return app;
     }
 

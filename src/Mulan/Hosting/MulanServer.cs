@@ -87,7 +87,7 @@ public static class MulanServer
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
         app.MapGateway();
         app.MapSpeech();
-        var api = app.MapGroup("/api").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
+        var api = app.MapGroup("/api").RequireAdminKey().RequireInstanceAdmin().WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
         api.MapAccess();
         api.MapCatalog();
         api.MapModelProbe();

@@ -22,17 +22,17 @@ public static class KnowledgeEndpoints
     {
         var kb = Caller.RequireCaller(app.MapGroup("/api/knowledge-bases"))
             .WithMetadata(new RequestSizeLimitAttribute(1024 * 1024));
-        kb.MapPost("/", CreateAsync).WithName("CreateKnowledgeBase").WithSummary("Create a knowledge base.");
-        kb.MapGet("/", ListAsync).WithName("ListKnowledgeBases");
-        kb.MapGet("/{id}", GetAsync).WithName("GetKnowledgeBase");
-        kb.MapPatch("/{id}", UpdateAsync).WithName("UpdateKnowledgeBase")
+        kb.MapPost("/", CreateAsync).WithName("CreateKnowledgeBase").RequireAccess(WorkspaceRole.Admin).WithSummary("Create a knowledge base.");
+        kb.MapGet("/", ListAsync).WithName("ListKnowledgeBases").RequireAccess(WorkspaceRole.Viewer);
+        kb.MapGet("/{id}", GetAsync).WithName("GetKnowledgeBase").RequireAccess(WorkspaceRole.Viewer);
+        kb.MapPatch("/{id}", UpdateAsync).WithName("UpdateKnowledgeBase").RequireAccess(WorkspaceRole.Admin)
             .WithSummary("Rename, describe, change the embedding model (re-embeds in the background, switching over without downtime) or the rerank model.");
-        kb.MapPost("/{id}/documents", AddDocumentsAsync).WithName("AddDocuments")
+        kb.MapPost("/{id}/documents", AddDocumentsAsync).WithName("AddDocuments").RequireAccess(WorkspaceRole.Member)
             .WithSummary("Upload files (multipart), or JSON {title, text} or {url}; ingestion runs in the background.")
             .WithMetadata(new RequestSizeLimitAttribute(long.MaxValue)).DisableAntiforgery();
-        kb.MapGet("/{id}/documents/{docId}", GetDocumentAsync).WithName("GetDocument");
-        kb.MapPost("/{id}/search", SearchAsync).WithName("SearchKnowledgeBase").WithSummary("Hybrid (keyword + vector) search with a per-result explanation.");
-        kb.MapPost("/{id}/ask", AskAsync).WithName("AskKnowledgeBase").WithSummary("A grounded answer with citations, or found=false.");
+        kb.MapGet("/{id}/documents/{docId}", GetDocumentAsync).WithName("GetDocument").RequireAccess(WorkspaceRole.Viewer);
+        kb.MapPost("/{id}/search", SearchAsync).WithName("SearchKnowledgeBase").RequireAccess(WorkspaceRole.Member).WithSummary("Hybrid (keyword + vector) search with a per-result explanation.");
+        kb.MapPost("/{id}/ask", AskAsync).WithName("AskKnowledgeBase").RequireAccess(WorkspaceRole.Member).WithSummary("A grounded answer with citations, or found=false.");
         kb.MapKnowledgeLifecycle();
         return app;
     }
@@ -118,9 +118,9 @@ public static class KnowledgeEndpoints
         IOptions<KnowledgeOptions> options, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
-            return TypedResults.Problem(statusCode: 403, detail: "Creating knowledge bases needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: "Creating knowledge bases needs the administrator key or a workspace admin.");
         }
         var name = body?.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
@@ -131,7 +131,12 @@ public static class KnowledgeEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["description"] = ["at most 2000 characters"] });
         }
-        var workspace = await access.FindWorkspaceAsync(body?.Workspace ?? AccessService.DefaultWorkspaceName, ct);
+        var workspace = caller.IsAdmin ? await access.FindWorkspaceAsync(body?.Workspace ?? AccessService.DefaultWorkspaceName, ct)
+            : await caller.OwnWorkspaceAsync(body?.Workspace, access, ct);
+        if (workspace is null && !caller.IsAdmin)
+        {
+            return TypedResults.Problem(statusCode: 404, detail: $"No workspace '{body?.Workspace}'.");
+        }
         if (workspace is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["workspace"] = [$"no workspace '{body?.Workspace}'"] });
@@ -183,9 +188,9 @@ public static class KnowledgeEndpoints
         {
             return NotFound(id);
         }
-        if (!Caller.Of(ctx).IsAdmin)
+        if (!Caller.Of(ctx).HasRole(WorkspaceRole.Admin))
         {
-            return TypedResults.Problem(statusCode: 403, detail: "Changing a knowledge base needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: "Changing a knowledge base needs the administrator key or a workspace admin.");
         }
         var model = body?.EmbeddingModel?.Trim();
         var rerank = body?.RerankModel?.Trim();
@@ -326,9 +331,9 @@ public static class KnowledgeEndpoints
         {
             return NotFound(id);
         }
-        if (!Caller.Of(ctx).IsAdmin)
+        if (!Caller.Of(ctx).HasRole(WorkspaceRole.Member))
         {
-            return TypedResults.Problem(statusCode: 403, detail: "Adding documents needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: "Adding documents needs the administrator key or a workspace member.");
         }
         var request = ctx.Request;
         if (request.ContentLength > options.Value.MaxUploadBytes)
@@ -515,7 +520,8 @@ public static class KnowledgeEndpoints
         if (body.Model is { } model)
         {
             // Generative answers are a gateway call, billed to the caller's virtual key like any other.
-            if (Caller.Of(ctx).IsAdmin)
+            var caller = Caller.Of(ctx);
+            if (caller.IsAdmin)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]>
                 {
@@ -524,7 +530,12 @@ public static class KnowledgeEndpoints
             }
             try
             {
-                answer = await grounded.AnswerAsync(body.Question!, results, model, BearerToken.Of(ctx.Request)!, ct);
+                // A signed-in user has no key of their own: the answer is billed to the workspace's knowledge service key,
+                // and the usage record names the user.
+                answer = caller.Kind == CallerKind.User
+                    ? await grounded.AnswerAsync(body.Question!, results, model, ctx.RequestServices.GetRequiredService<ServiceKeys>().BearerFor(kb.WorkspaceId), ct,
+                        "user:" + caller.UserId)
+                    : await grounded.AnswerAsync(body.Question!, results, model, BearerToken.Of(ctx.Request)!, ct);
             }
             catch (GatewayCallException e)
             {

@@ -68,7 +68,8 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
     }
 
     /// <summary>The text of the first choice of a chat completion.</summary>
-    public async Task<string> ChatAsync(string model, string system, string user, string bearer, CancellationToken ct)
+    /// <param name="endUser">sent as the request's <c>user</c>, so the usage record names who asked (a signed-in user).</param>
+    public async Task<string> ChatAsync(string model, string system, string user, string bearer, CancellationToken ct, string? endUser = null)
     {
         var body = new JsonObject
         {
@@ -78,6 +79,10 @@ public sealed class SelfGateway(IHttpClientFactory http, SelfAddress self)
                 new JsonObject { ["role"] = "system", ["content"] = system },
                 new JsonObject { ["role"] = "user", ["content"] = user }),
         };
+        if (endUser is not null)
+        {
+            body["user"] = endUser;
+        }
         var answer = await PostAsync("v1/chat/completions", body, bearer, ct);
         try
         {

@@ -54,7 +54,7 @@ public static class AuthEndpoints
                     new JsonObject { ["method"] = "adminKey" }));
                 return WrongCredentials();
             }
-            var (adminToken, adminExpires) = await signIn.StartSessionAsync(Session.AdminUserId, ct);
+            var (adminToken, adminExpires) = await signIn.StartSessionAsync(Session.AdminSessionUser(adminKey.Fingerprint()!), ct);
             signIn.SetCookie(ctx, adminToken, adminExpires);
             await audit.RecordAsync(new AuditEntry(AuditActor.Admin, PeopleAudit.SignedIn, "user", Session.AdminUserId, null, new JsonObject { ["method"] = "adminKey" }));
             return TypedResults.Ok(new SignedIn(adminToken, adminExpires, UserView.Administrator));

@@ -88,8 +88,13 @@ public sealed class CallerResolver(AdminKey adminKey, AccessService access, IAcc
             }
         }
         Caller? caller;
-        if (session.UserId == Session.AdminUserId)
+        if (session.UserId.StartsWith(Session.AdminUserId + ":", StringComparison.Ordinal))
         {
+            // Signed in with a key that has since been replaced: no longer the administrator.
+            if (adminKey.Fingerprint() is not { } current || session.UserId != Session.AdminSessionUser(current))
+            {
+                return null;
+            }
             caller = Caller.Administrator;
         }
         else if (await people.FindUserAsync(session.UserId, ct) is { } user)

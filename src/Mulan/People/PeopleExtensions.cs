@@ -9,6 +9,8 @@ public static class PeopleExtensions
         services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PeopleOptions>, PeopleOptionsValidator>();
         services.AddSingleton<CallerResolver>();
+        // The audit log names the instance administrator user behind changes made on the administrator's routes.
+        services.AddHttpContextAccessor();
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<SignInService>();
         return services;

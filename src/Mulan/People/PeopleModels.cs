@@ -14,6 +14,9 @@ public sealed record Membership(string UserId, string WorkspaceId, WorkspaceRole
 public sealed record Session(string TokenHash, string UserId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
 {
     public const string AdminUserId = "admin";
+
+    /// <summary>The stored user id of a session signed in with the administrator key whose fingerprint is given.</summary>
+    public static string AdminSessionUser(string fingerprint) => AdminUserId + ":" + fingerprint;
 }
 
 /// <summary>A personal API token (<c>mp-…</c>), stored by its hash; optionally limited to one workspace.</summary>

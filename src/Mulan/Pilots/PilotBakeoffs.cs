@@ -22,9 +22,9 @@ public static class PilotBakeoffs
 
     public static void MapPilotBakeoffs(this RouteGroupBuilder g)
     {
-        g.MapPost("/{id}/bakeoffs", AddAsync).WithName("AddPilotBakeoff").WithSummary("Compare evaluation runs side by side in the pilot's report.");
-        g.MapGet("/{id}/bakeoffs", ListAsync).WithName("ListPilotBakeoffs");
-        g.MapDelete("/{id}/bakeoffs/{bakeoffId}", DeleteAsync).WithName("DeletePilotBakeoff");
+        g.MapPost("/{id}/bakeoffs", AddAsync).WithName("AddPilotBakeoff").RequireAccess(WorkspaceRole.Admin).WithSummary("Compare evaluation runs side by side in the pilot's report.");
+        g.MapGet("/{id}/bakeoffs", ListAsync).WithName("ListPilotBakeoffs").RequireAccess(WorkspaceRole.Viewer);
+        g.MapDelete("/{id}/bakeoffs/{bakeoffId}", DeleteAsync).WithName("DeletePilotBakeoff").RequireAccess(WorkspaceRole.Admin);
     }
 
     /// <summary>Every bake-off of the pilot with its table; empty when this server has no evaluations.</summary>

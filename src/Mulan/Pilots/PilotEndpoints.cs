@@ -33,27 +33,27 @@ public static class PilotEndpoints
     public static IEndpointRouteBuilder MapPilots(this IEndpointRouteBuilder app)
     {
         var g = Caller.RequireCaller(app.MapGroup("/api/pilots")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
-        g.MapPost("/", CreateAsync).WithName("CreatePilot").WithSummary("Create a pilot: customer, contract value, period, budget, keys, alerts.");
-        g.MapGet("/", ListAsync).WithName("ListPilots");
-        g.MapGet("/{id}", GetAsync).WithName("GetPilot");
-        g.MapMethods("/{id}", ["PATCH"], PatchAsync).WithName("UpdatePilot").WithSummary("Change status, dates or budget.");
+        g.MapPost("/", CreateAsync).WithName("CreatePilot").RequireAccess(WorkspaceRole.Admin).WithSummary("Create a pilot: customer, contract value, period, budget, keys, alerts.");
+        g.MapGet("/", ListAsync).WithName("ListPilots").RequireAccess(WorkspaceRole.Viewer);
+        g.MapGet("/{id}", GetAsync).WithName("GetPilot").RequireAccess(WorkspaceRole.Viewer);
+        g.MapMethods("/{id}", ["PATCH"], PatchAsync).WithName("UpdatePilot").RequireAccess(WorkspaceRole.Admin).WithSummary("Change status, dates or budget.");
         g.MapPost("/{id}/scope", (string id, HttpContext ctx, IPilotStore store, PilotService svc, AppService apps, AuditLog audit, CancellationToken ct) =>
-            PutScopeAsync(id, null, ctx, store, svc, apps, audit, ct)).WithName("AddPilotScope");
+            PutScopeAsync(id, null, ctx, store, svc, apps, audit, ct)).WithName("AddPilotScope").RequireAccess(WorkspaceRole.Admin);
         g.MapPut("/{id}/scope/{itemId}", (string id, string itemId, HttpContext ctx, IPilotStore store, PilotService svc, AppService apps, AuditLog audit,
-            CancellationToken ct) => PutScopeAsync(id, itemId, ctx, store, svc, apps, audit, ct)).WithName("ChangePilotScope");
-        g.MapDelete("/{id}/scope/{itemId}", DeleteScopeAsync).WithName("DeletePilotScope");
-        g.MapPost("/{id}/freeze", FreezeAsync).WithName("FreezePilotScope").WithSummary("Freeze the scope baseline; later changes need change requests.");
-        g.MapPost("/{id}/changes", RequestChangeAsync).WithName("RequestPilotChange");
-        g.MapGet("/{id}/changes", ChangesAsync).WithName("ListPilotChanges");
+            CancellationToken ct) => PutScopeAsync(id, itemId, ctx, store, svc, apps, audit, ct)).WithName("ChangePilotScope").RequireAccess(WorkspaceRole.Admin);
+        g.MapDelete("/{id}/scope/{itemId}", DeleteScopeAsync).WithName("DeletePilotScope").RequireAccess(WorkspaceRole.Admin);
+        g.MapPost("/{id}/freeze", FreezeAsync).WithName("FreezePilotScope").RequireAccess(WorkspaceRole.Admin).WithSummary("Freeze the scope baseline; later changes need change requests.");
+        g.MapPost("/{id}/changes", RequestChangeAsync).WithName("RequestPilotChange").RequireAccess(WorkspaceRole.Member);
+        g.MapGet("/{id}/changes", ChangesAsync).WithName("ListPilotChanges").RequireAccess(WorkspaceRole.Viewer);
         g.MapPost("/{id}/changes/{cid}/approve", (string id, string cid, HttpContext ctx, IPilotStore store, AuditLog audit, TimeProvider time, CancellationToken ct) =>
-            DecideAsync(id, cid, ChangeStatuses.Approved, ctx, store, audit, time, ct)).WithName("ApprovePilotChange");
+            DecideAsync(id, cid, ChangeStatuses.Approved, ctx, store, audit, time, ct)).WithName("ApprovePilotChange").RequireAccess(WorkspaceRole.Admin);
         g.MapPost("/{id}/changes/{cid}/reject", (string id, string cid, HttpContext ctx, IPilotStore store, AuditLog audit, TimeProvider time, CancellationToken ct) =>
-            DecideAsync(id, cid, ChangeStatuses.Rejected, ctx, store, audit, time, ct)).WithName("RejectPilotChange");
-        g.MapPost("/{id}/effort", EffortAsync).WithName("LogPilotEffort");
-        g.MapGet("/{id}/ledger", LedgerAsync).WithName("PilotLedger").WithSummary("Effort and spend against contract value and budget.");
-        g.MapGet("/{id}/report", ReportAsync).WithName("PilotReport").WithSummary("The pilot report as html, md or json in zh-Hans, zh-Hant or en.");
-        g.MapPost("/{id}/signoff", SignoffAsync).WithName("SignOffPilot");
-        g.MapGet("/{id}/signoff", SignoffsAsync).WithName("PilotSignoffs");
+            DecideAsync(id, cid, ChangeStatuses.Rejected, ctx, store, audit, time, ct)).WithName("RejectPilotChange").RequireAccess(WorkspaceRole.Admin);
+        g.MapPost("/{id}/effort", EffortAsync).WithName("LogPilotEffort").RequireAccess(WorkspaceRole.Member);
+        g.MapGet("/{id}/ledger", LedgerAsync).WithName("PilotLedger").RequireAccess(WorkspaceRole.Viewer).WithSummary("Effort and spend against contract value and budget.");
+        g.MapGet("/{id}/report", ReportAsync).WithName("PilotReport").RequireAccess(WorkspaceRole.Viewer).WithSummary("The pilot report as html, md or json in zh-Hans, zh-Hant or en.");
+        g.MapPost("/{id}/signoff", SignoffAsync).WithName("SignOffPilot").RequireAccess(WorkspaceRole.Admin);
+        g.MapGet("/{id}/signoff", SignoffsAsync).WithName("PilotSignoffs").RequireAccess(WorkspaceRole.Viewer);
         g.MapPilotBakeoffs();
         return app;
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Mulan.Tests.Support;
 using static Mulan.Tests.People.PeopleClient;
 
@@ -62,6 +63,18 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.True(me["user"]!["instanceAdmin"]!.GetValue<bool>());
         Assert.False(string.IsNullOrEmpty(me["csrfToken"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.OK, (await cookie.GetAsync("api/providers")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_session_signed_in_with_the_admin_key_ends_when_the_key_is_replaced()
+    {
+        var token = await AdminSessionAsync();
+        using var bearer = WithBearer(_host, token);
+        Assert.Equal(HttpStatusCode.OK, (await bearer.GetAsync("api/providers")).StatusCode);
+        // As a restart with another MULAN_ADMIN_KEY (or mulan admin reset-key) would.
+        await _host.App.Services.GetRequiredService<Mulan.Access.AdminKey>().InitializeAsync("mka-a-replacement-key-0123456789", CancellationToken.None);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await bearer.GetAsync("api/providers")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await bearer.GetAsync("api/auth/me")).StatusCode);
     }
 
     [Fact]

@@ -17,11 +17,11 @@ public static class ComplianceEndpoints
         // 100,000 characters fit in 2 MB even when every one is sent as a \uXXXX escape.
         var group = Caller.RequireCaller(app.MapGroup("/api/compliance"))
             .WithMetadata(new RequestSizeLimitAttribute(2 * 1024 * 1024));
-        group.MapPost("/check", CheckAsync).WithName("CheckCompliance")
+        group.MapPost("/check", CheckAsync).WithName("CheckCompliance").RequireAccess(WorkspaceRole.Member)
             .WithSummary("Advertising-law terms (built-in and the workspace's) and, with a channel, its length limits; with the rewrite when any finding has a suggestion.");
-        group.MapGet("/rules", GetRulesAsync).WithName("GetComplianceRules").WithSummary("The built-in rules and the workspace's extra rules.");
-        group.MapPut("/rules", PutRulesAsync).WithName("PutComplianceRules").WithSummary("Replace a workspace's extra rules (administrator key).");
-        group.MapGet("/channels", Channels).WithName("ListChannelPresets").WithSummary("The channel presets and their limits.");
+        group.MapGet("/rules", GetRulesAsync).WithName("GetComplianceRules").RequireAccess(WorkspaceRole.Viewer).WithSummary("The built-in rules and the workspace's extra rules.");
+        group.MapPut("/rules", PutRulesAsync).WithName("PutComplianceRules").RequireAccess(WorkspaceRole.Admin).WithSummary("Replace a workspace's extra rules (administrator key).");
+        group.MapGet("/channels", Channels).WithName("ListChannelPresets").RequireAccess(WorkspaceRole.Viewer).WithSummary("The channel presets and their limits.");
         return app;
     }
 
@@ -101,9 +101,9 @@ public static class ComplianceEndpoints
         HttpContext ctx, ComplianceChecker checker, IComplianceStore store, IAccessStore access, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
-            return TypedResults.Problem(statusCode: 403, detail: "Changing compliance rules needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: "Changing compliance rules needs the administrator key or a workspace admin.");
         }
         if (string.IsNullOrWhiteSpace(workspace))
         {

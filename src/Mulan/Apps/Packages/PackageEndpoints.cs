@@ -15,9 +15,9 @@ public static class PackageEndpoints
     public static IEndpointRouteBuilder MapAppPackages(this IEndpointRouteBuilder app)
     {
         var apps = Caller.RequireCaller(app.MapGroup("/api/apps"));
-        apps.MapGet("/{id}/export", ExportAsync).WithName("ExportApp")
+        apps.MapGet("/{id}/export", ExportAsync).WithName("ExportApp").RequireAccess(WorkspaceRole.Admin)
             .WithSummary("The app as a .mulan-app.zip package: a version's definition (?version=, default the published, else the latest), with ?documents=true its knowledge bases' documents, with ?evaluation=true the corrections from feedback. Never keys, usage or conversations.");
-        apps.MapPost("/import", ImportAsync).WithName("ImportApp")
+        apps.MapPost("/import", ImportAsync).WithName("ImportApp").RequireAccess(WorkspaceRole.Admin)
             .WithSummary("Create an app from a package (the request body); ?workspace=, ?slug=, repeatable ?mapModel=OLD:NEW and ?mapKnowledgeBase=OLD:NEW. Checked in full first: 400 bad package, 422 something to map, 409 slug taken, and then nothing is changed.")
             .WithMetadata(new RequestSizeLimitAttribute(PackageLimits.Default.MaxPackageBytes));
         return app;
@@ -37,7 +37,7 @@ public static class PackageEndpoints
     private static async Task<IResult> ExportAsync(string id, string? version, bool? documents, bool? evaluation, HttpContext ctx, AppService service,
         PackageExporter exporter, IAccessStore access, CancellationToken ct)
     {
-        if (!Caller.Of(ctx).IsAdmin)
+        if (!Caller.Of(ctx).HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Exporting apps");
         }
@@ -47,7 +47,8 @@ public static class PackageEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var workspace = ctx.Request.Query["workspace"].ToString() is { Length: > 0 } named ? (await access.FindWorkspaceAsync(named, ct))?.Id ?? "-" : null;
+        var workspace = !Caller.Of(ctx).IsAdmin ? Caller.Of(ctx).WorkspaceId
+            : ctx.Request.Query["workspace"].ToString() is { Length: > 0 } named ? (await access.FindWorkspaceAsync(named, ct))?.Id ?? "-" : null;
         if (await service.FindAsync(id, workspace, ct) is not { } found)
         {
             return TypedResults.Problem(statusCode: 404, detail: $"No app '{id}'.");
@@ -67,7 +68,7 @@ public static class PackageEndpoints
         PackageImporter importer, IAccessStore access, CancellationToken ct)
     {
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return AdminOnly("Importing apps");
         }
@@ -78,7 +79,8 @@ public static class PackageEndpoints
         {
             return TypedResults.ValidationProblem(errors);
         }
-        if (await access.FindWorkspaceAsync(workspace ?? AccessService.DefaultWorkspaceName, ct) is not { } target)
+        if ((caller.IsAdmin ? await access.FindWorkspaceAsync(workspace ?? AccessService.DefaultWorkspaceName, ct)
+                : await caller.OwnWorkspaceAsync(workspace, access, ct)) is not { } target)
         {
             return TypedResults.Problem(statusCode: 404, detail: $"No workspace '{workspace}'.");
         }

@@ -10,8 +10,8 @@ public static class AppTemplateEndpoints
     public static IEndpointRouteBuilder MapAppTemplates(this IEndpointRouteBuilder app)
     {
         var templates = Caller.RequireCaller(app.MapGroup("/api/app-templates"));
-        templates.MapGet("/", List).WithName("ListAppTemplates").WithSummary("The built-in app templates, each in zh-Hans, zh-Hant and en.");
-        templates.MapGet("/{name}", Get).WithName("GetAppTemplate")
+        templates.MapGet("/", List).WithName("ListAppTemplates").RequireAccess(WorkspaceRole.Viewer).WithSummary("The built-in app templates, each in zh-Hans, zh-Hant and en.");
+        templates.MapGet("/{name}", Get).WithName("GetAppTemplate").RequireAccess(WorkspaceRole.Viewer)
             .WithSummary("A template's app definition (?language=zh-Hans|zh-Hant|en, default en), ready to adapt and POST to /api/apps.");
         return app;
     }

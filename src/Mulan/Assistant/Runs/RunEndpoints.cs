@@ -24,18 +24,18 @@ public static class RunEndpoints
     public static IEndpointRouteBuilder MapRuns(this IEndpointRouteBuilder app)
     {
         var apps = Caller.RequireCaller(app.MapGroup("/api/apps")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
-        apps.MapPost("/{id}/runs", StartAsync).WithName("StartRun").WithSummary("Start a run of a published assistant app: 202 with the run.");
+        apps.MapPost("/{id}/runs", StartAsync).WithName("StartRun").RequireAccess(WorkspaceRole.Member).WithSummary("Start a run of a published assistant app: 202 with the run.");
         apps.MapGet("/{id}/runs", (string id, HttpContext ctx, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct) =>
-            ListAsync(id, ctx, status, limit, service, store, ct)).WithName("AppRuns");
+            ListAsync(id, ctx, status, limit, service, store, ct)).WithName("AppRuns").RequireAccess(WorkspaceRole.Viewer);
 
         var runs = Caller.RequireCaller(app.MapGroup("/api/runs")).WithMetadata(new RequestSizeLimitAttribute(256 * 1024));
         runs.MapGet("/", (HttpContext ctx, string? app, string? status, int? limit, AppService service, IRunStore store, CancellationToken ct) =>
-            ListAsync(app, ctx, status, limit, service, store, ct)).WithName("ListRuns");
-        runs.MapGet("/{id}", GetAsync).WithName("GetRun").WithSummary("A run with its status, step trace, output and cost.");
-        runs.MapGet("/{id}/events", EventsAsync).WithName("RunEvents").WithSummary("The run's steps and status changes as server-sent events.");
-        runs.MapPost("/{id}/approve", ApproveAsync).WithName("ApproveRun").WithSummary("Run the pending call, optionally with edited arguments.");
-        runs.MapPost("/{id}/reject", RejectAsync).WithName("RejectRun");
-        runs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelRun");
+            ListAsync(app, ctx, status, limit, service, store, ct)).WithName("ListRuns").RequireAccess(WorkspaceRole.Viewer);
+        runs.MapGet("/{id}", GetAsync).WithName("GetRun").RequireAccess(WorkspaceRole.Viewer).WithSummary("A run with its status, step trace, output and cost.");
+        runs.MapGet("/{id}/events", EventsAsync).WithName("RunEvents").RequireAccess(WorkspaceRole.Viewer).WithSummary("The run's steps and status changes as server-sent events.");
+        runs.MapPost("/{id}/approve", ApproveAsync).WithName("ApproveRun").RequireAccess(WorkspaceRole.Admin).WithSummary("Run the pending call, optionally with edited arguments.");
+        runs.MapPost("/{id}/reject", RejectAsync).WithName("RejectRun").RequireAccess(WorkspaceRole.Admin);
+        runs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelRun").RequireAccess(WorkspaceRole.Admin);
         return app;
     }
 
@@ -125,8 +125,9 @@ public static class RunEndpoints
                 extensions: new Dictionary<string, object?> { ["code"] = "app_not_published" });
         }
         VirtualKey key;
-        if (caller.IsAdmin)
+        if (caller.Kind != CallerKind.VirtualKey)
         {
+            // Administrators and users start runs on the workspace's assistant service key.
             key = runs.ServiceKey(app.WorkspaceId);
         }
         else if (access.Authenticate(Access.BearerToken.Of(ctx.Request)) is { } own)
@@ -227,9 +228,9 @@ public static class RunEndpoints
         {
             return NotFound(id);
         }
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
-            return TypedResults.Problem(statusCode: 403, detail: $"{what} a run's call needs the administrator key.");
+            return TypedResults.Problem(statusCode: 403, detail: $"{what} a run's call needs the administrator key or a workspace admin.");
         }
         var (body, problem) = await JsonBody.ReadObjectAsync(ctx.Request, ct, optional: true);
         if (problem is not null)

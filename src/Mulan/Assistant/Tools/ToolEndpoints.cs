@@ -16,7 +16,7 @@ public static class ToolEndpoints
 
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder app)
     {
-        var tools = app.MapGroup("/api/tools").RequireAdminKey().WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
+        var tools = app.MapGroup("/api/tools").RequireAdminKey().RequireInstanceAdmin().WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
         tools.MapPost("/", CreateAsync).WithName("CreateToolSource")
             .WithSummary("Add a tool source: an OpenAPI 3 document (JSON or YAML) or an MCP server ({url} or {command, args}).");
         tools.MapGet("/", ListAsync).WithName("ListToolSources");

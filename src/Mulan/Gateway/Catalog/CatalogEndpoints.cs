@@ -1,3 +1,4 @@
+using Mulan.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mulan.Audit;
 
@@ -17,7 +18,7 @@ public static class CatalogEndpoints
         api.MapGet("/models", (CatalogState state) => TypedResults.Ok(new
         {
             models = state.Current.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(ModelView.From),
-        })).WithName("ListModels.Admin").WithSummary("List model routes with their deployments and prices.");
+        })).WithName("ListModels.Admin").RequireAccess(WorkspaceRole.Viewer).WithSummary("List model routes with their deployments and prices.");
         api.MapDelete("/models/{name}", DeleteModelAsync).WithName("DeleteModel");
         return api;
     }

@@ -24,14 +24,15 @@ public sealed class GroundedAnswerer(SelfGateway gateway)
         - Answer in the language of the question.
         """;
 
-    public async Task<Answer> AnswerAsync(string question, IReadOnlyList<SearchResult> results, string model, string bearer, CancellationToken ct)
+    public async Task<Answer> AnswerAsync(string question, IReadOnlyList<SearchResult> results, string model, string bearer, CancellationToken ct,
+        string? endUser = null)
     {
         if (results.Count == 0)
         {
             return ExtractiveAnswerer.NotFound(question) with { Mode = "generative" };
         }
         var sources = QuoteSources(results);
-        var content = await gateway.ChatAsync(model, Instructions, $"Sources:\n{sources}\nQuestion: {question}", bearer, ct);
+        var content = await gateway.ChatAsync(model, Instructions, $"Sources:\n{sources}\nQuestion: {question}", bearer, ct, endUser);
         return Interpret(question, content, results);
     }
 

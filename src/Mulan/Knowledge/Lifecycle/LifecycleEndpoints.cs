@@ -17,12 +17,12 @@ public static class LifecycleEndpoints
 
     public static RouteGroupBuilder MapKnowledgeLifecycle(this RouteGroupBuilder kb)
     {
-        kb.MapDelete("/{id}", DeleteKnowledgeBaseAsync).WithName("DeleteKnowledgeBase")
+        kb.MapDelete("/{id}", DeleteKnowledgeBaseAsync).WithName("DeleteKnowledgeBase").RequireAccess(WorkspaceRole.Admin)
             .WithSummary("Delete a knowledge base with its documents, chunks, vectors and files; 409 while something uses it, unless ?force=true.");
-        kb.MapGet("/{id}/documents", ListDocumentsAsync).WithName("ListDocuments")
+        kb.MapGet("/{id}/documents", ListDocumentsAsync).WithName("ListDocuments").RequireAccess(WorkspaceRole.Viewer)
             .WithSummary("Documents, oldest first, filtered by status or source (file name or URL), paged.");
-        kb.MapPatch("/{id}/documents/{docId}", RenameDocumentAsync).WithName("RenameDocument").WithSummary("Give a document a title (kept by later versions).");
-        kb.MapDelete("/{id}/documents/{docId}", DeleteDocumentAsync).WithName("DeleteDocument")
+        kb.MapPatch("/{id}/documents/{docId}", RenameDocumentAsync).WithName("RenameDocument").RequireAccess(WorkspaceRole.Admin).WithSummary("Give a document a title (kept by later versions).");
+        kb.MapDelete("/{id}/documents/{docId}", DeleteDocumentAsync).WithName("DeleteDocument").RequireAccess(WorkspaceRole.Admin)
             .WithSummary("Delete a document whatever its status, with its chunks, vectors and file, and any version queued to replace it.");
         return kb;
     }
@@ -85,7 +85,7 @@ public static class LifecycleEndpoints
             return DocumentNotFound(docId);
         }
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return TypedResults.Problem(statusCode: 403, detail: "Renaming documents needs the administrator key.");
         }
@@ -114,7 +114,7 @@ public static class LifecycleEndpoints
             return DocumentNotFound(docId);
         }
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return TypedResults.Problem(statusCode: 403, detail: "Deleting documents needs the administrator key.");
         }
@@ -134,7 +134,7 @@ public static class LifecycleEndpoints
             return NotFound(id);
         }
         var caller = Caller.Of(ctx);
-        if (!caller.IsAdmin)
+        if (!caller.HasRole(WorkspaceRole.Admin))
         {
             return TypedResults.Problem(statusCode: 403, detail: "Deleting knowledge bases needs the administrator key.");
         }
