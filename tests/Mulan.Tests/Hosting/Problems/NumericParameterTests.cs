@@ -327,9 +327,16 @@ public sealed class NumericParameterTests : IAsyncLifetime
         return sb.ToString();
     }
 
+    /// <summary>The console's pages (the HTML shell for each client route and the embedded assets): no parameters at all.</summary>
+    private static readonly string[] ConsolePages =
+        [.. new[] { "approvals", "apps", "audit", "evaluations", "invite", "keys", "knowledge", "overview", "pilots", "providers", "runs", "settings", "signin", "usage" }
+            .SelectMany(p => new[] { $"/{p}", $"/{p}/{{**rest}}" }).Append("/").Append("/assets/{**path}")
+            .SelectMany(p => new[] { $"GET {p}", $"HEAD {p}" })];
+
     /// <summary>Endpoints and whether their numeric inputs are covered above; a new endpoint must be listed here.</summary>
     private static readonly HashSet<string> Endpoints =
     [
+        .. ConsolePages,
         // Covered by the tables above.
         "POST /v1/chat/completions", "POST /v1/embeddings", "POST /v1/audio/speech",
         // Multipart: transcription's temperature and the files' sizes are refused in Speech/SpeechGatewayTests.
