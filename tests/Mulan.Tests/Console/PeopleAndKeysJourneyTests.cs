@@ -120,6 +120,14 @@ public sealed class PeopleAndKeysJourneyTests(ConsoleBrowser browser) : IClassFi
         await Expect(c.Page.GetByText("v1 live").First).ToBeVisibleAsync(Visible);
         await Expect(c.Page.GetByRole(AriaRole.Link, new() { Name = "/chat/hr-console" })).ToBeVisibleAsync(Visible);
 
+        // The playground is the chat page itself, framed: the answer streams in there, on the admin's own session.
+        var playground = c.Page.FrameLocator("iframe.playground");
+        await playground.GetByRole(AriaRole.Textbox).FillAsync("How many days of annual leave?");
+        await playground.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        var answer = playground.GetByRole(AriaRole.Article, new() { Name = "Answer" }).Last;
+        await Expect(answer).Not.ToHaveAttributeAsync("aria-busy", "true", new() { Timeout = 15000 });
+        Assert.False(string.IsNullOrWhiteSpace(await answer.InnerTextAsync()));
+
         var app = await browser.Host.Admin.GetFromJsonAsync<JsonObject>("api/apps/hr-console");
         Assert.Equal(1, app!["publishedVersion"]!.GetValue<int>());
         Assert.Equal("knowledge-qa", app["kind"]!.GetValue<string>());

@@ -17,23 +17,29 @@ public static class ChatPageEndpoints
         return routes;
     }
 
-    /// <summary>The console's policy; for <c>?embed=1</c>, framing is allowed to the widget's hosts (if any are configured).</summary>
-    public static string ContentSecurityPolicy(bool embed, IEnumerable<string> widgetOrigins)
-    {
-        var origins = embed ? string.Join(' ', widgetOrigins) : "";
-        return origins.Length == 0
-            ? ConsoleSecurity.ContentSecurityPolicy
-            : ConsoleSecurity.ContentSecurityPolicy.Replace("frame-ancestors 'none'", "frame-ancestors " + origins, StringComparison.Ordinal);
-    }
+    /// <summary>The console's policy; for <c>?embed=1</c>, framing is allowed to this server itself (the console's
+    /// playground) and to the widget's hosts (if any are configured).</summary>
+    public static string ContentSecurityPolicy(bool embed, IEnumerable<string> widgetOrigins) => embed
+        ? ConsoleSecurity.ContentSecurityPolicy.Replace("frame-ancestors 'none'", string.Join(' ', widgetOrigins.Prepend("frame-ancestors 'self'")), StringComparison.Ordinal)
+        : ConsoleSecurity.ContentSecurityPolicy;
 
     private static void SecurityHeaders(HttpContext ctx, bool embed, IList<string> widgetOrigins)
     {
         ConsoleSecurity.Apply(ctx.Response);
         var h = ctx.Response.Headers;
         h.ContentSecurityPolicy = ContentSecurityPolicy(embed, widgetOrigins);
-        if (embed && widgetOrigins.Count > 0)
+        if (embed)
         {
-            h.Remove("X-Frame-Options");
+            // X-Frame-Options cannot name other origins: with widget hosts it is left out (frame-ancestors rules), without
+            // them the console alone may frame the page.
+            if (widgetOrigins.Count > 0)
+            {
+                h.Remove("X-Frame-Options");
+            }
+            else
+            {
+                h.XFrameOptions = "SAMEORIGIN";
+            }
         }
         h.CacheControl = "no-store";
     }

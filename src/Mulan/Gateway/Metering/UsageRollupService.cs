@@ -13,6 +13,18 @@ public sealed partial class UsageRollupService(IUsageStore store, TimeProvider t
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            await PassesAsync(timer, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (or a start that failed): the next start folds in from the same mark.
+        }
+    }
+
+    private async Task PassesAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
         do
         {
             try

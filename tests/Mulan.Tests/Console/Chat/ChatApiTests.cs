@@ -232,13 +232,27 @@ public sealed class ChatApiTests : IAsyncLifetime
     public async Task A_share_link_past_its_rate_gets_429()
     {
         using var client = await ShareClientAsync(_refunds);
-        for (var i = 0; i < 3; i++)
+        // Three a minute, counted in fixed one-minute windows: a slow run may cross into the next window once, so at most
+        // six pass before the 429 (two windows' worth), never more.
+        HttpResponseMessage? refused = null;
+        var passed = 0;
+        for (var i = 0; i < 7 && refused is null; i++)
         {
-            await ChatTestKit.SendAsync(client, "refunds", new { message = "How long do refunds take?" });
+            var response = await client.PostAsJsonAsync("api/chat/refunds/messages", new { message = "How long do refunds take?" });
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+                break;
+            }
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await response.Content.ReadAsStringAsync();
+            response.Dispose();
+            passed++;
         }
-        using var refused = await client.PostAsJsonAsync("api/chat/refunds/messages", new { message = "How long do refunds take?" });
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.True(refused.Headers.RetryAfter is not null);
+        Assert.NotNull(refused);
+        Assert.InRange(passed, 3, 6);
+        Assert.True(refused!.Headers.RetryAfter is not null);
+        refused.Dispose();
     }
 
     [Fact]
@@ -275,7 +289,7 @@ public sealed class ChatApiTests : IAsyncLifetime
         Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
 
         using var embed = await anonymous.GetAsync("chat/refunds?embed=1");
-        Assert.Contains("frame-ancestors https://intranet.example", embed.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Contains("frame-ancestors 'self' https://intranet.example", embed.Headers.GetValues("Content-Security-Policy").Single());
         Assert.False(embed.Headers.Contains("X-Frame-Options"));
 
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync("chat/nope")).StatusCode);

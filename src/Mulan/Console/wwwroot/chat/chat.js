@@ -7,6 +7,8 @@ const LANGUAGES = ['en', 'zh-Hans', 'zh-Hant'];
 const slug = decodeURIComponent(location.pathname.replace(/^\/chat\//, '').replace(/\/$/, ''));
 const params = new URLSearchParams(location.search);
 const workspace = params.get('workspace');
+// The console's playground tries a version before it is published (?version=N; the API allows it to admins only).
+const tryVersion = /^[1-9][0-9]{0,6}$/.test(params.get('version') ?? '') ? Number(params.get('version')) : null;
 const shareKey = 'mulan.share.' + slug;
 let strings = {};
 let share = null;
@@ -217,7 +219,7 @@ async function send(text) {
   try {
     const response = await fetch(`/api/chat/${encodeURIComponent(slug)}/messages`, {
       method: 'POST', credentials: 'same-origin', headers: headers(true),
-      body: JSON.stringify(conversationId ? { message: text, conversationId } : { message: text }),
+      body: JSON.stringify({ message: text, ...(conversationId ? { conversationId } : {}), ...(tryVersion ? { version: tryVersion } : {}) }),
     });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
@@ -284,7 +286,7 @@ async function start() {
   }
   let app;
   try {
-    app = await api('');
+    app = await api(tryVersion ? `?version=${tryVersion}` : '');
   } catch (err) {
     if (err.status === 401 && share) sessionStorage.removeItem(shareKey);
     notice(err.status === 401 ? (share ? t('linkInvalid') : t('signIn')) : err.status === 404 ? t('notFound') : t('error', { message: err.message }));

@@ -55,6 +55,11 @@ export async function render(main, { id }, { navigate, render: rerender }) {
     app.publishedVersion
       ? h('p', null, t('apps.chatLinkText'), ' ', h('a', { href: chatLink, target: '_blank', rel: 'noopener' }, new URL(chatLink, location.origin).href))
       : h('p', { class: 'muted' }, t('apps.publishFirst')),
+    // Admins chat with the latest version right here, through the chat page itself (same origin, their session),
+    // before publishing it: streaming, citations and feedback as employees will see them.
+    app.publishedVersion && manage && app.kind !== 'assistant'
+      ? h('iframe', { class: 'playground', title: t('apps.playground'), src: `${chatLink}?embed=1&version=${app.version}` })
+      : null,
     app.kind === 'assistant' && app.publishedVersion && can('member') ? runForm(app, navigate) : null);
 
   const d = app.definition || {};
