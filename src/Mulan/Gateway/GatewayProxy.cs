@@ -37,6 +37,24 @@ public sealed partial class GatewayProxy(
     private const long DrainCapBytes = 64L * 1024 * 1024;
     private readonly GatewayOptions _options = options.Value;
 
+    /// <summary>Serves an in-process request whose response the caller reads while it is written: the response body is
+    /// <paramref name="pipe"/>'s writer, completed when the call ends (however it ends). Await the task after reading.</summary>
+    public Task HandlePipedAsync(HttpContext ctx, GatewayEndpoint endpoint, System.IO.Pipelines.Pipe pipe)
+    {
+        ctx.Response.Body = pipe.Writer.AsStream();
+        return Task.Run(async () =>
+        {
+            try
+            {
+                await HandleAsync(ctx, endpoint);
+            }
+            finally
+            {
+                await pipe.Writer.CompleteAsync();
+            }
+        }, CancellationToken.None);
+    }
+
     public async Task HandleAsync(HttpContext ctx, GatewayEndpoint endpoint)
     {
         var requestId = KeyMaterial.NewId("req");

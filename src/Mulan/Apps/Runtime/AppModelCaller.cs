@@ -77,18 +77,7 @@ public sealed class AppModelCaller(IServiceProvider services)
         body["stream_options"] = new JsonObject { ["include_usage"] = true };
         var ctx = Context(key, app, route, body, ct);
         var pipe = new Pipe();
-        ctx.Response.Body = pipe.Writer.AsStream();
-        var call = Task.Run(async () =>
-        {
-            try
-            {
-                await Proxy.HandleAsync(ctx, GatewayEndpoint.ChatCompletions);
-            }
-            finally
-            {
-                await pipe.Writer.CompleteAsync();
-            }
-        }, CancellationToken.None);
+        var call = Proxy.HandlePipedAsync(ctx, GatewayEndpoint.ChatCompletions, pipe);
         var reader = pipe.Reader;
         long prompt = 0, completion = 0;
         JsonObject? error = null;

@@ -51,18 +51,7 @@ public sealed class ChatRelay(IServiceProvider services, ConsoleServiceKey keys)
             ctx.Features.Set(new PinnedAppVersion(pinned));
         }
         var pipe = new Pipe();
-        ctx.Response.Body = pipe.Writer.AsStream();
-        var call = Task.Run(async () =>
-        {
-            try
-            {
-                await Proxy.HandleAsync(ctx, GatewayEndpoint.ChatCompletions);
-            }
-            finally
-            {
-                await pipe.Writer.CompleteAsync();
-            }
-        }, CancellationToken.None);
+        var call = Proxy.HandlePipedAsync(ctx, GatewayEndpoint.ChatCompletions, pipe);
         try
         {
             await CopyAsync(client, ctx, pipe.Reader, ct);
