@@ -28,6 +28,7 @@ public static class AssistantExtensions
         app.MapToolEndpoints();
         app.MapMulanMcpServer();
         app.MapRuns();
+        app.MapSchedules();
         return app;
     }
 }

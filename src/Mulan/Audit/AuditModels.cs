@@ -49,6 +49,7 @@ public static class AuditActions
     public const string ProviderDeleted = "provider.deleted";
     public const string ModelCreated = "model.created";
     public const string ModelDeleted = "model.deleted";
+    public const string ModelPriceChanged = "model.price_changed";
     public const string KnowledgeBaseCreated = "knowledge_base.created";
     public const string KnowledgeBaseUpdated = "knowledge_base.updated";
     public const string KnowledgeBaseDeleted = "knowledge_base.deleted";
@@ -97,7 +98,7 @@ public static class AuditActions
     public static IReadOnlyList<string> All { get; } =
     [
         WorkspaceCreated, WorkspaceLimitsChanged, WorkspacePiiChanged, WorkspaceRenamed, WorkspaceDeleted, KeyCreated, KeyRevoked, KeyUpdated, KeyRotated,
-        ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted,
+        ProviderCreated, ProviderDeleted, ModelCreated, ModelDeleted, ModelPriceChanged,
         KnowledgeBaseCreated, KnowledgeBaseUpdated, AdminKeyReset, BudgetThresholdReached, BudgetExhausted, ExchangeRateCreated,
         KnowledgeBaseDeleted, DocumentRenamed, DocumentDeleted, AppCreated, AppUpdated, AppPublished, AppRolledBack, AppDeleted, ComplianceRulesChanged,
         ToolCreated, ToolDeleted, RunApproved, RunRejected, RunApprovalExpired, RunCancelled,

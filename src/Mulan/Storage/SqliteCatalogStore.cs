@@ -47,6 +47,13 @@ public sealed class SqliteCatalogStore(SqliteDatabase db) : ICatalogStore
             new { name = model.Definition.Name, definition = JsonSerializer.Serialize(model.Definition, Json), at = model.CreatedAt.ToUnixTimeMilliseconds() }) == 1;
     }
 
+    public async Task<bool> ReplaceModelAsync(ModelDefinition definition, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync("UPDATE model_routes SET definition = @definition WHERE name = @name",
+            new { name = definition.Name, definition = JsonSerializer.Serialize(definition, Json) }) == 1;
+    }
+
     public async Task<bool> DeleteProviderAsync(string name, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -85,6 +85,95 @@ public sealed class PriceVersionTests : IAsyncLifetime
         Assert.Contains(field, (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().Select(e => e.Key));
     }
 
+    private async Task<JsonObject> CreateRouteAsync(string name)
+    {
+        using var created = await _host.Admin.PostAsJsonAsync("api/models", new
+        {
+            name,
+            deployments = new[] { new { provider = "fake", model = "fake-chat", price = new { currency = "USD", input = 1m, output = 2m } } },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    private async Task<JsonNode> RouteAsync(string name) =>
+        (await _host.Admin.GetFromJsonAsync<JsonObject>("api/models"))!["models"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == name)!;
+
+    [Fact]
+    public async Task A_price_change_posted_for_a_route_charges_the_next_request_at_the_new_price_and_is_audited()
+    {
+        await CreateRouteAsync("announced");
+        using var client = _host.Client(await _host.CreateKeyAsync());
+        async Task ChatAsync()
+        {
+            using var response = await client.PostAsJsonAsync("v1/chat/completions", new { model = "announced", messages = new[] { new { role = "user", content = "hi" } } });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        await ChatAsync();
+        var from = DateTimeOffset.UtcNow;
+        using (var changed = await _host.Admin.PostAsJsonAsync("api/models/announced/prices", new
+        {
+            provider = "fake", model = "fake-chat", price = new { currency = "USD", input = 5m, output = 7m, effectiveFrom = from },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, changed.StatusCode);
+            var deployment = (await changed.Content.ReadFromJsonAsync<JsonObject>())!["deployments"]![0]!;
+            Assert.Equal(5m, deployment["priceNow"]!["input"]!.GetValue<decimal>());
+            Assert.Equal(1m, deployment["price"]!["input"]!.GetValue<decimal>());
+        }
+        await ChatAsync();
+        var records = (await _host.WaitForRecordsAsync(2)).OrderBy(r => r["at"]!.GetValue<DateTimeOffset>()).ToList();
+        Assert.Equal(1m, records[0]["price"]!["input"]!.GetValue<decimal>());
+        Assert.Equal(5m, records[1]["price"]!["input"]!.GetValue<decimal>());
+        Assert.Equal(7m, records[1]["price"]!["output"]!.GetValue<decimal>());
+
+        // Kept across a rebuild of the catalog from storage: the route lists the change after a second one is added.
+        using (var later = await _host.Admin.PostAsJsonAsync("api/models/announced/prices", new
+        {
+            provider = "fake", model = "fake-chat", price = new { currency = "USD", input = 6m, output = 8m, effectiveFrom = from.AddDays(30) },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, later.StatusCode);
+        }
+        var route = await RouteAsync("announced");
+        Assert.Equal([5m, 6m], route["deployments"]![0]!["priceChanges"]!.AsArray().Select(p => p!["input"]!.GetValue<decimal>()));
+        Assert.Equal(5m, route["deployments"]![0]!["priceNow"]!["input"]!.GetValue<decimal>());
+
+        var audit = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/audit?action=model.price_changed"))!["entries"]!.AsArray();
+        Assert.Equal(2, audit.Count);
+        Assert.All(audit, e => Assert.Equal("announced", e!["targetId"]!.GetValue<string>()));
+        Assert.Equal(6m, audit[0]!["details"]!["input"]!.GetValue<decimal>());
+    }
+
+    [Theory]
+    [InlineData("""{"provider":"fake","model":"fake-chat","price":{"currency":"USD","input":1,"output":1,"effectiveFrom":"2020-01-01T00:00:00Z"}}""", "price.effectiveFrom")]
+    [InlineData("""{"provider":"fake","model":"fake-chat","price":{"currency":"USD","input":1,"output":1}}""", "price.effectiveFrom")]
+    [InlineData("""{"provider":"fake","model":"fake-chat"}""", "price")]
+    [InlineData("""{"provider":"fake","model":"other","price":{"currency":"USD","input":1,"output":1,"effectiveFrom":"2030-01-01T00:00:00Z"}}""", "provider")]
+    [InlineData("""{"provider":"fake","model":"fake-chat","price":{"currency":"CNY","input":1,"output":1,"effectiveFrom":"2030-01-01T00:00:00Z"}}""", "price.currency")]
+    [InlineData("""{"provider":"fake","model":"fake-chat","price":{"currency":"USD","input":-1,"output":1,"effectiveFrom":"2030-01-01T00:00:00Z"}}""", "price.input")]
+    [InlineData("""{"provider":"fake","model":"fake-chat","price":{"currency":"USD","input":1,"output":1e9,"effectiveFrom":"2030-01-01T00:00:00Z"}}""", "price.output")]
+    public async Task Bad_price_changes_for_a_route_are_refused_naming_the_field_and_change_nothing(string body, string field)
+    {
+        var before = (await CreateRouteAsync("steady"))["deployments"]!.ToJsonString();
+        using var response = await _host.Admin.PostAsync("api/models/steady/prices", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, problem);
+        Assert.Contains(field, JsonNode.Parse(problem)!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(before, (await RouteAsync("steady"))["deployments"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_price_change_for_a_config_route_or_an_unknown_one_is_refused()
+    {
+        var body = new { provider = "fake", model = "fake-chat", price = new { currency = "USD", input = 1m, output = 1m, effectiveFrom = DateTimeOffset.UtcNow.AddDays(1) } };
+        using var config = await _host.Admin.PostAsJsonAsync("api/models/chat/prices", body);
+        Assert.Equal(HttpStatusCode.Conflict, config.StatusCode);
+        Assert.Contains("configuration file", await config.Content.ReadAsStringAsync());
+        using var unknown = await _host.Admin.PostAsJsonAsync("api/models/nowhere/prices", body);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
     [Fact]
     public void Cached_and_reasoning_tokens_are_priced_where_the_vendor_reports_them()
     {

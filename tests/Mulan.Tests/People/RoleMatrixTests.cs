@@ -36,6 +36,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         ["POST /api/keys/{id}/rotate"] = Instance,
         ["POST /api/providers"] = Instance, ["GET /api/providers"] = Instance, ["DELETE /api/providers/{name}"] = Instance,
         ["POST /api/models"] = Instance, ["GET /api/models"] = Viewer, ["DELETE /api/models/{name}"] = Instance, ["POST /api/models/{name}/test"] = Instance,
+        ["POST /api/models/{name}/prices"] = Instance,
         ["GET /api/deployments"] = Instance, ["GET /api/exchange-rates"] = Instance, ["POST /api/exchange-rates"] = Instance,
         ["POST /api/reconciliation"] = Instance, ["GET /api/usage"] = Instance, ["GET /api/audit"] = Instance,
         ["POST /api/tools/"] = Instance, ["GET /api/tools/"] = Instance, ["GET /api/tools/{id}"] = Instance, ["DELETE /api/tools/{id}"] = Instance,
@@ -65,6 +66,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         // Assistant runs
         ["POST /api/apps/{id}/runs"] = Member, ["GET /api/apps/{id}/runs"] = Viewer, ["GET /api/runs/"] = Viewer, ["GET /api/runs/{id}"] = Viewer,
         ["GET /api/runs/{id}/events"] = Viewer, ["POST /api/runs/{id}/approve"] = Admin, ["POST /api/runs/{id}/reject"] = Admin, ["POST /api/runs/{id}/cancel"] = Admin,
+        ["GET /api/schedules/"] = Viewer,
         // Evaluations
         ["POST /api/evaluations/sets"] = Admin, ["GET /api/evaluations/sets"] = Viewer, ["GET /api/evaluations/sets/{id}"] = Viewer,
         ["PUT /api/evaluations/sets/{id}"] = Admin, ["POST /api/evaluations/sets/{id}/items"] = Admin, ["POST /api/evaluations/sets/{id}/from-feedback"] = Admin,

@@ -20,6 +20,8 @@ public static class CatalogEndpoints
             models = state.Current.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(ModelView.From),
         })).WithName("ListModels.Admin").RequireAccess(WorkspaceRole.Viewer).WithSummary("List model routes with their deployments and prices.");
         api.MapDelete("/models/{name}", DeleteModelAsync).WithName("DeleteModel");
+        api.MapPost("/models/{name}/prices", AddPriceAsync).WithName("AddModelPrice")
+            .WithSummary("Announce a deployment's new price from its effectiveFrom on (API-created routes; config routes change in the file).");
         return api;
     }
 
@@ -142,6 +144,34 @@ public static class CatalogEndpoints
             }
         }
         return null;
+    }
+
+    public sealed record PriceChangeRequest(string? Provider, string? Model, PriceDefinition? Price);
+
+    private static async Task<IResult> AddPriceAsync(string name, PriceChangeRequest? body, HttpContext ctx, CatalogService catalog, CatalogState state,
+        AuditLog audit, Access.IAccessStore access, Governance.Currencies.ExchangeRates rates, TimeProvider time, CancellationToken ct)
+    {
+        if (body?.Price is { } price && await UnchargeableAsync(new ModelDefinition { Deployments = [new DeploymentDefinition { Price = price }] },
+                access, rates, time.GetUtcNow(), ct) is { } refused)
+        {
+            return Validation([.. refused.Select(e => e.Replace("model.deployments[0].price", "price", StringComparison.Ordinal))]);
+        }
+        var (change, errors) = await catalog.AddPriceChangeAsync(name, body?.Provider, body?.Model, body?.Price, ct);
+        if (change != CatalogChange.Created)
+        {
+            return change == CatalogChange.Invalid ? Validation(errors) : Outcome(change, "model", name);
+        }
+        var route = state.Current.Models[name];
+        await audit.RecordAsync(new AuditEntry(Access.Caller.Of(ctx).Actor, AuditActions.ModelPriceChanged, "model", name, null, new System.Text.Json.Nodes.JsonObject
+        {
+            ["provider"] = body!.Provider,
+            ["model"] = body.Model,
+            ["currency"] = body.Price!.Currency?.ToUpperInvariant(),
+            ["input"] = body.Price.Input,
+            ["output"] = body.Price.Output,
+            ["effectiveFrom"] = body.Price.EffectiveFrom,
+        }));
+        return TypedResults.Created($"/api/models/{name}", ModelView.From(route));
     }
 
     private static async Task<IResult> DeleteProviderAsync(string name, CatalogService catalog, CatalogState state, AuditLog audit, CancellationToken ct)

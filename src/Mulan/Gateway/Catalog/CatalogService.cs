@@ -114,6 +114,79 @@ public sealed partial class CatalogService(
         }
     }
 
+    /// <summary>
+    /// Announces a new price for one deployment of an API-created route, from <c>price.effectiveFrom</c> on (now or later:
+    /// requests already served keep the price they were charged at, so a change never reaches back). Config routes change
+    /// in the configuration file.
+    /// </summary>
+    public async Task<(CatalogChange Change, IReadOnlyList<string> Errors)> AddPriceChangeAsync(string name, string? provider, string? vendorModel,
+        PriceDefinition? price, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (!state.Current.Models.TryGetValue(name, out var route))
+            {
+                return (CatalogChange.NotFound, []);
+            }
+            if (route.Source == CatalogSource.Config)
+            {
+                return (CatalogChange.ReadOnly, []);
+            }
+            var now = time.GetUtcNow();
+            var errors = new List<string>();
+            if (price is null)
+            {
+                errors.Add("price: required: {currency, input, output, effectiveFrom, ...} as in a deployment's price");
+            }
+            else if (price.EffectiveFrom is null)
+            {
+                errors.Add("price.effectiveFrom: required: when the price starts to apply (ISO 8601)");
+            }
+            else if (price.EffectiveFrom < now.AddMinutes(-1))
+            {
+                errors.Add("price.effectiveFrom: must not be in the past: requests already served keep the price they were charged at");
+            }
+            var stored = (await store.ListModelsAsync(ct)).FirstOrDefault(m => m.Definition.Name == name)?.Definition;
+            // A copy through JSON: the stored definition stays as it is until the new one is saved.
+            var definition = stored is null ? null : JsonSerializer.Deserialize<ModelDefinition>(JsonSerializer.Serialize(stored, FileJson), FileJson)!;
+            var deployment = definition?.Deployments?.FirstOrDefault(d => d.Provider == provider && d.Model == vendorModel);
+            if (definition is null)
+            {
+                return (CatalogChange.NotFound, []);
+            }
+            if (deployment is null)
+            {
+                errors.Add($"provider: no deployment of '{name}' is {provider ?? "(none)"}/{vendorModel ?? "(none)"}; it has " +
+                    string.Join(", ", (definition.Deployments ?? []).Select(d => $"{d.Provider}/{d.Model}")));
+            }
+            if (errors.Count > 0)
+            {
+                return (CatalogChange.Invalid, errors);
+            }
+            (deployment!.PriceChanges ??= []).Add(price!);
+            var check = new List<string>();
+            CatalogValidator.ToModel(definition, "model", CatalogSource.Api, state.Current.Providers, now, check);
+            if (check.Count > 0)
+            {
+                // The route was valid before; what is wrong now is the new price. Name it as the request did.
+                var index = definition.Deployments!.IndexOf(deployment);
+                var prefix = $"model.deployments[{index}].priceChanges[{deployment.PriceChanges.Count - 1}]";
+                return (CatalogChange.Invalid, [.. check.Select(e => e.StartsWith(prefix, StringComparison.Ordinal) ? "price" + e[prefix.Length..] : e)]);
+            }
+            if (!await store.ReplaceModelAsync(definition, ct))
+            {
+                return (CatalogChange.NotFound, []);
+            }
+            await RebuildAsync(ct);
+            return (CatalogChange.Created, []);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async Task<CatalogChange> DeleteProviderAsync(string name, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);

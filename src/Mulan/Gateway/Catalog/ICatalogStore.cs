@@ -13,6 +13,8 @@ public interface ICatalogStore
     /// <returns>false when the name exists.</returns>
     Task<bool> TryAddProviderAsync(StoredProvider provider, CancellationToken ct);
     Task<bool> TryAddModelAsync(StoredModel model, CancellationToken ct);
+    /// <summary>Replaces a stored route's definition (a price change); false when there is none of that name.</summary>
+    Task<bool> ReplaceModelAsync(ModelDefinition definition, CancellationToken ct);
     Task<bool> DeleteProviderAsync(string name, CancellationToken ct);
     Task<bool> DeleteModelAsync(string name, CancellationToken ct);
 }

@@ -72,6 +72,44 @@ public sealed class ScheduleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_schedule_list_shows_the_next_occurrence_the_last_firing_and_the_latest_run_to_its_own_workspace_only()
+    {
+        var app = await PublishAsync("listed");
+        await _runner.TickAsync(Monday0800, default);
+        var fired = Assert.Single(await _runner.TickAsync(Monday0800.AddHours(1), default));
+        await WaitAsync(_host.Admin, fired.Id, "succeeded", "failed");
+
+        var list = (await _host.Admin.GetFromJsonAsync<JsonObject>("api/schedules"))!["schedules"]!.AsArray();
+        var listed = Assert.Single(list, s => s!["app"]!["id"]!.GetValue<string>() == app)!;
+        Assert.Equal("morning", listed["name"]!.GetValue<string>());
+        Assert.Equal("0 9 * * 1-5", listed["cron"]!.GetValue<string>());
+        Assert.Equal("Asia/Shanghai", listed["timeZone"]!.GetValue<string>());
+        Assert.False(listed["webhook"]!.GetValue<bool>());
+        Assert.Equal(fired.Id, listed["lastRun"]!["id"]!.GetValue<string>());
+        Assert.Equal("succeeded", listed["lastRun"]!["status"]!.GetValue<string>());
+        Assert.Equal(Monday0800.AddHours(1), listed["lastFired"]!.GetValue<DateTimeOffset>());
+        // The next weekday 09:00 in Shanghai after the real clock, found day by day without the cron library.
+        var shanghai = TimeSpan.FromHours(8);
+        var local = DateTimeOffset.UtcNow.ToOffset(shanghai);
+        var next = new DateTimeOffset(local.Year, local.Month, local.Day, 9, 0, 0, shanghai);
+        while (next <= DateTimeOffset.UtcNow || next.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
+        {
+            next = next.AddDays(1);
+        }
+        Assert.Equal(next, listed["next"]!.GetValue<DateTimeOffset>());
+
+        // A key of another workspace sees none of it; the app's own workspace's key sees it.
+        using (var created = await _host.Admin.PostAsJsonAsync("api/workspaces", new { name = "elsewhere" }))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+        using var other = _host.Client(await _host.CreateKeyAsync(new { name = "other", workspace = "elsewhere" }));
+        Assert.Empty((await other.GetFromJsonAsync<JsonObject>("api/schedules"))!["schedules"]!.AsArray());
+        using var own = _host.Client(await _host.CreateKeyAsync(new { name = "own" }));
+        Assert.Contains((await own.GetFromJsonAsync<JsonObject>("api/schedules"))!["schedules"]!.AsArray(), s => s!["app"]!["id"]!.GetValue<string>() == app);
+    }
+
+    [Fact]
     public async Task A_schedule_whose_previous_run_has_not_ended_skips_the_occurrence()
     {
         await PublishAsync("slow", "agent-slow");

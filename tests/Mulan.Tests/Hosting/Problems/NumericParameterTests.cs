@@ -363,7 +363,9 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "GET /api/apps/{id}/export", "POST /api/apps/import", "GET /api/app-templates/", "GET /api/app-templates/{name}",
         // Assistant runs: the lists' limit is covered above; the rest take text.
         "GET /api/runs/", "GET /api/apps/{id}/runs", "POST /api/apps/{id}/runs", "GET /api/runs/{id}", "GET /api/runs/{id}/events", "POST /api/runs/{id}/approve",
-        "POST /api/runs/{id}/reject", "POST /api/runs/{id}/cancel",
+        "POST /api/runs/{id}/reject", "POST /api/runs/{id}/cancel", "GET /api/schedules/",
+        // A price change's numbers are refused in Governance/PriceVersionTests (the same checks as a deployment's price).
+        "POST /api/models/{name}/prices",
         // MCP (JSON-RPC, not a JSON API body): the numeric tool argument, search's top_k, is refused as a tool error;
         // its bad values are covered by Assistant/Mcp/McpServerTests.
         "POST /mcp/",
