@@ -8,7 +8,7 @@ public static class ConsoleExtensions
     public static readonly IReadOnlyList<string> ClientRoutes =
     [
         "signin", "overview", "keys", "knowledge", "apps", "runs", "approvals", "pilots", "providers", "usage",
-        "audit", "evaluations", "settings", "invite",
+        "audit", "evaluations", "settings", "invite", "schedules",
     ];
 
     /// <summary>The shell: every route of the console is this page; the modules draw the rest.</summary>

@@ -143,6 +143,7 @@ public sealed class KnowledgeAndApprovalJourneyTests(ConsoleBrowser browser) : I
         {
             ("Overview", "overview"), ("Keys", "keys"), ("Knowledge bases", "knowledge"), ("Apps", "apps"), ("Digital employee", "runs"),
             ("Evaluations", "evaluations"), ("Pilots", "pilots"), ("Providers and models", "providers"), ("Usage", "usage"), ("Audit log", "audit"), ("Users", "users"),
+            ("Schedules", "schedules"), ("Workspace settings", "settings-workspace"), ("Prices", "settings-prices"), ("Exchange rates", "settings-rates"),
         })
         {
             await c.NavigateAsync(name);

@@ -329,7 +329,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
 
     /// <summary>The console's pages (the HTML shell for each client route and the embedded assets): no parameters at all.</summary>
     private static readonly string[] ConsolePages =
-        [.. new[] { "approvals", "apps", "audit", "evaluations", "invite", "keys", "knowledge", "overview", "pilots", "providers", "runs", "settings", "signin", "usage" }
+        [.. new[] { "approvals", "apps", "audit", "evaluations", "invite", "keys", "knowledge", "overview", "pilots", "providers", "runs", "schedules", "settings", "signin", "usage" }
             .SelectMany(p => new[] { $"/{p}", $"/{p}/{{**rest}}" }).Append("/").Append("/assets/{**path}")
             .SelectMany(p => new[] { $"GET {p}", $"HEAD {p}" })];
 

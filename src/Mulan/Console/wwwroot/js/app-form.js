@@ -12,6 +12,29 @@ function multi(options, chosen, name) {
 
 const chosenOf = (sel) => [...sel.selectedOptions].map((o) => o.value);
 
+/** An assistant's schedules: name, cron, time zone and the input each run gets; a schedule's webhook is kept. */
+function scheduleEditor(initial) {
+  const rows = h('tbody');
+  const add = (s = {}) => {
+    const name = input({ value: s.name || '', required: true, 'aria-label': t('schedules.name') });
+    const cron = input({ value: s.cron || '0 9 * * 1-5', required: true, class: 'mono', 'aria-label': t('schedules.cron') });
+    const zone = input({ value: s.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', 'aria-label': t('schedules.timeZone') });
+    const text = input({ value: s.input || '', required: true, 'aria-label': t('schedules.input') });
+    const row = h('tr', { class: 'schedule-row' }, h('td', null, name), h('td', null, cron), h('td', null, zone), h('td', null, text),
+      h('td', null, h('button', { type: 'button', class: 'btn btn-link', onClick: () => row.remove() }, t('common.remove'))));
+    row.read = () => ({ ...s, name: name.value.trim(), cron: cron.value.trim(), timeZone: zone.value.trim() || undefined, input: text.value });
+    rows.append(row);
+  };
+  initial.forEach(add);
+  const body = h('fieldset', { class: 'schedules-editor' }, h('legend', null, t('schedules.editorTitle')),
+    h('p', { class: 'hint' }, t('schedules.editorHint')),
+    h('div', { class: 'table-wrap' }, h('table', null, h('thead', null, h('tr', null,
+      ['name', 'cron', 'timeZone', 'input'].map((k) => h('th', { scope: 'col' }, t(`schedules.${k}`))),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('common.actions'))))), rows)),
+    h('button', { type: 'button', class: 'btn btn-secondary', onClick: () => add() }, t('schedules.add')));
+  return { body, value: () => [...rows.querySelectorAll('tr.schedule-row')].map((r) => r.read()) };
+}
+
 /** Returns {body, value()} for a definition; value() is the definition with the form's fields applied. */
 export async function appForm(definition, { editing = false } = {}) {
   const d = structuredClone(definition);
@@ -51,8 +74,15 @@ export async function appForm(definition, { editing = false } = {}) {
     apply = (x) => { x.copywriter = { ...cw, channel: channel.value, variants: Number(variants.value) || 3, tone: tone.value || undefined }; };
   } else if (d.kind === 'assistant') {
     const toolSelect = multi([...new Set([...(d.tools || []), ...tools])], d.tools || [], 'tools');
-    kindFields = [field(t('apps.tools'), toolSelect, t('apps.toolsHint')), field(t('apps.knowledgeBases'), kbSelect)];
-    apply = (x) => { x.tools = chosenOf(toolSelect); x.knowledgeBases = chosenOf(kbSelect); };
+    const schedules = scheduleEditor((d.assistant && d.assistant.schedules) || []);
+    kindFields = [field(t('apps.tools'), toolSelect, t('apps.toolsHint')), field(t('apps.knowledgeBases'), kbSelect), schedules.body];
+    apply = (x) => {
+      x.tools = chosenOf(toolSelect);
+      x.knowledgeBases = chosenOf(kbSelect);
+      const list = schedules.value();
+      if (list.length) x.assistant = { ...(x.assistant || {}), schedules: list };
+      else if (x.assistant) delete x.assistant.schedules;
+    };
   }
   const body = h('div', { class: 'form-grid wide' }, common, kindFields);
   const value = () => {

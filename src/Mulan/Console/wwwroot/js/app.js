@@ -16,12 +16,16 @@ const NAV = [
   { path: '/apps', key: 'nav.apps', load: page('apps'), role: 'viewer' },
   { path: '/runs', key: 'nav.runs', load: page('runs'), role: 'viewer' },
   { path: '/approvals', key: 'nav.approvals', load: page('approvals'), role: 'viewer' },
+  { path: '/schedules', key: 'nav.schedules', load: page('schedules'), role: 'viewer' },
   { path: '/evaluations', key: 'nav.evaluations', load: page('evaluations'), role: 'viewer' },
   { path: '/pilots', key: 'nav.pilots', load: page('pilots'), role: 'viewer' },
   { path: '/providers', key: 'nav.providers', load: page('providers'), admin: true },
   { path: '/usage', key: 'nav.usage', load: page('usage'), role: 'viewer' },
   { path: '/audit', key: 'nav.audit', load: page('audit'), role: 'viewer' },
   { path: '/settings/users', key: 'nav.users', load: page('users'), role: 'admin' },
+  { path: '/settings/workspace', key: 'nav.workspaceSettings', load: page('settings-workspace'), admin: true },
+  { path: '/settings/prices', key: 'nav.prices', load: page('settings-prices'), admin: true },
+  { path: '/settings/exchange-rates', key: 'nav.rates', load: page('settings-rates'), admin: true },
 ];
 
 const ROUTES = [

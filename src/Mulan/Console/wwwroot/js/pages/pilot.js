@@ -1,10 +1,12 @@
-// A pilot's report: summary figures, scope and acceptance, spend and effort, bake-offs and sign-offs, from the
-// report's JSON form; the HTML and Markdown forms are a link away.
+// A pilot: the working side first (scope board by priority, change requests, effort entry: pilot-work.js), then its
+// report — summary figures, scope and acceptance, spend and effort, bake-offs and sign-offs, from the report's JSON
+// form; the HTML and Markdown forms are a link away.
 import { h, replace } from '../dom.js';
 import { get, url } from '../api.js';
 import { fmtDate, fmtDateTime, fmtNumber, fmtPercent, language, t, tOr } from '../i18n.js';
 import { barChart } from '../charts.js';
 import { badge, load, pageHeader, table } from '../ui.js';
+import { workSections } from '../pilot-work.js';
 
 const money = (amount, currency) => (amount === null || amount === undefined ? '—'
   : new Intl.NumberFormat(document.documentElement.lang, { style: 'currency', currency: currency || 'CNY' }).format(amount));
@@ -13,8 +15,9 @@ export async function render(main, { id }) {
   const body = h('div');
   const base = `/api/pilots/${encodeURIComponent(id)}/report`;
   replace(main, h('p', { class: 'breadcrumb' }, h('a', { href: '/pilots' }, t('nav.pilots'))), body);
-  await load(body, async () => {
-    const r = await get(base, { format: 'json', lang: language() });
+  const reload = () => load(body, async () => {
+    const path = `/api/pilots/${encodeURIComponent(id)}`;
+    const [r, detail, { changes }] = await Promise.all([get(base, { format: 'json', lang: language() }), get(path), get(`${path}/changes`)]);
     const sum = r.summary;
     const c = sum.currency;
     const figure = (label, value) => h('div', { class: 'stat' }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value' }, value));
@@ -24,6 +27,8 @@ export async function render(main, { id }) {
         h('a', { class: 'btn btn-secondary', href: url(base, { format: 'html', lang: language() }), target: '_blank', rel: 'noopener' }, t('pilots.openHtml')),
         h('a', { class: 'btn btn-secondary', href: url(base, { format: 'md', lang: language() }), download: `pilot-${id}.md` }, t('pilots.downloadMd'))),
       h('p', { class: 'lead' }, t('pilots.reportLead', { customer: sum.customer, start: fmtDate(sum.start), end: fmtDate(sum.end) }), ' ', badge(t(`pilots.status.${sum.status}`))),
+      workSections(detail, changes, reload),
+      h('h2', { class: 'section-title' }, t('pilots.reportSection')),
       h('div', { class: 'stats' },
         figure(t('pilots.contractValue'), money(sum.contractValue, c)),
         figure(t('pilots.costToDate'), money(sum.costToDate, c)),
@@ -57,4 +62,5 @@ export async function render(main, { id }) {
       h('p', { class: 'muted' }, t('pilots.generatedAt', { at: fmtDateTime(r.generatedAt) })),
     ];
   });
+  await reload();
 }
