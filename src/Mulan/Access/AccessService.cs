@@ -2,7 +2,7 @@ namespace Mulan.Access;
 
 /// <summary>Workspace and key lifecycle. Every change to keys is followed by a key-ring reload under one gate,
 /// so two concurrent changes can never leave the in-memory ring older than the database.</summary>
-public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider time)
+public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider time, Cluster.ClusterNotices notices)
 {
     public const string DefaultWorkspaceName = "default";
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -16,7 +16,30 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
             await store.TryCreateWorkspaceAsync(new Workspace(KeyMaterial.NewId("ws"), DefaultWorkspaceName, time.GetUtcNow()), ct);
         }
         ring.Replace(await store.LoadActiveKeysAsync(ct));
-        await ReloadWorkspacesAsync(ct);
+        await LoadWorkspacesAsync(ct);
+        notices.OnChange(Cluster.ClusterTopics.Access, RefreshAsync);
+    }
+
+    /// <summary>Reloads keys and workspaces from the database: another node changed them.</summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            ring.Replace(await store.LoadActiveKeysAsync(ct));
+            await LoadWorkspacesAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // After a change made here: this node's ring, then the other nodes'.
+    private async Task ReloadKeysAsync(CancellationToken ct)
+    {
+        ring.Replace(await store.LoadActiveKeysAsync(ct));
+        await notices.PublishAsync(Cluster.ClusterTopics.Access);
     }
 
     /// <summary>The workspace as last loaded (its limits included), or null.</summary>
@@ -54,8 +77,14 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         }
     }
 
+    private async Task ReloadWorkspacesAsync(CancellationToken ct)
+    {
+        await LoadWorkspacesAsync(ct);
+        await notices.PublishAsync(Cluster.ClusterTopics.Access);
+    }
+
     // Policies were checked when set, so compiling them again cannot fail.
-    private async Task ReloadWorkspacesAsync(CancellationToken ct) =>
+    private async Task LoadWorkspacesAsync(CancellationToken ct) =>
         Volatile.Write(ref _workspaces, (await store.ListWorkspacesAsync(ct))
             .Select(w => w.Pii is { } pii ? w with { PiiPolicy = pii.Compile() } : w)
             .ToDictionary(w => w.Id, StringComparer.Ordinal));
@@ -97,7 +126,7 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
                 return null;
             }
             await store.CreateKeyAsync(key, ct);
-            ring.Replace(await store.LoadActiveKeysAsync(ct));
+            await ReloadKeysAsync(ct);
         }
         finally
         {
@@ -119,7 +148,7 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
             }
             // Under the gate the ring matches the database as it was before this call: a key still in it was active.
             var changed = ring.Find(revoked.KeyHash) is not null;
-            ring.Replace(await store.LoadActiveKeysAsync(ct));
+            await ReloadKeysAsync(ct);
             return (revoked, changed);
         }
         finally
@@ -168,7 +197,7 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
         try
         {
             var revoked = await store.DeleteWorkspaceAsync(workspace.Id, time.GetUtcNow(), ct);
-            ring.Replace(await store.LoadActiveKeysAsync(ct));
+            await ReloadKeysAsync(ct);
             await ReloadWorkspacesAsync(ct);
             return revoked;
         }
@@ -186,7 +215,7 @@ public sealed class AccessService(IAccessStore store, KeyRing ring, TimeProvider
             var changed = await change();
             if (changed)
             {
-                ring.Replace(await store.LoadActiveKeysAsync(ct));
+                await ReloadKeysAsync(ct);
             }
             return changed;
         }

@@ -73,6 +73,12 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
             return await holds.ReleaseAsync(new OpenAIError(503, "The rate-limit store is unavailable; limited requests are refused until it is back.",
                 "service_unavailable", null, "rate_limit_unavailable"));
         }
+        catch (BudgetStoreUnavailableException)
+        {
+            // Fail closed: a budget that cannot be checked is not spent.
+            return await holds.ReleaseAsync(new OpenAIError(503, "The budget store is unavailable; requests under a budget are refused until it is back.",
+                "service_unavailable", null, "budget_unavailable"));
+        }
     }
 
     private static List<Limits> LimitsOf(Exchange x, Workspace? workspace)
@@ -113,7 +119,7 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
             }
             foreach (var held in Budgets)
             {
-                budgets.Settle(held, 0m);
+                await budgets.SettleAsync(held, 0m);
             }
             return refusal;
         }
@@ -194,7 +200,8 @@ public sealed class Governor(RateLimiter limits, BudgetGuard budgets, TokenCount
         {
             var currency = Enum.Parse<Currency>(reservation.Budget.Currency);
             // The record keeps its cost in the price's currency; the budget is charged in its own, at the request's time.
-            budgets.Settle(reservation, record.Currency is { } priced ? Convert(rates.Current, record.Cost, priced, currency, record.At) : 0m);
+            // Off the writer's path; SettleAsync does not throw (a settlement the shared store missed is made good from the ledger).
+            _ = budgets.SettleAsync(reservation, record.Currency is { } priced ? Convert(rates.Current, record.Cost, priced, currency, record.At) : 0m);
         }
     }
 

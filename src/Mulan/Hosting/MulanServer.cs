@@ -9,6 +9,7 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Cluster;
 using Mulan.Console;
 using Mulan.Console.Chat;
 using Mulan.Evaluations;
@@ -65,6 +66,7 @@ public static class MulanServer
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>>((o, storage) =>
             o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
                 new DirectoryInfo(Path.Combine(Path.GetFullPath(storage.Value.DataDirectory), "keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        builder.Services.AddCluster();
         builder.Services.AddAccess();
         builder.Services.AddPeople();
         builder.Services.AddAudit();

@@ -22,5 +22,10 @@ public sealed class StorageOptions
     /// </summary>
     public LedgerSync LedgerSync { get; set; } = LedgerSync.Full;
 
+    /// <summary>A Redis server (StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>) that several
+    /// nodes share: rate-limit counters, budget accounts and change notices. Default none (one node, all in process).
+    /// <c>Governance:Redis</c> is its earlier name and still works.</summary>
+    public string? Redis { get; set; }
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "mulan.db");
 }

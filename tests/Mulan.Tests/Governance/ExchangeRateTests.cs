@@ -188,7 +188,7 @@ public sealed class ExchangeRateTests
         var key = host.App.Services.GetRequiredService<AccessService>().Authenticate(secret)!;
         var guard = host.App.Services.GetRequiredService<BudgetGuard>();
         var (held, standing) = await guard.TryReserveAsync(BudgetGuard.Scope.Of(key), key.Budget!, 0m, (amount, _) => amount, CancellationToken.None);
-        guard.Settle(held!, 0m);
+        await guard.SettleAsync(held!, 0m);
         Assert.Equal(0m, standing.Reserved);
         return standing.Spent;
     }

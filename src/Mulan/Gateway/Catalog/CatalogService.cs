@@ -11,7 +11,8 @@ public enum CatalogChange { Created, Conflict, Invalid, NotFound, Deleted, InUse
 /// changes. The configuration file is authoritative: it cannot be changed through the API.
 /// </summary>
 public sealed partial class CatalogService(
-    ICatalogStore store, CatalogState state, IDataProtectionProvider protection, TimeProvider time, ILogger<CatalogService> logger)
+    ICatalogStore store, CatalogState state, IDataProtectionProvider protection, TimeProvider time, ILogger<CatalogService> logger,
+    Cluster.ClusterNotices notices)
 {
     private static readonly JsonSerializerOptions FileJson = new(JsonSerializerDefaults.Web)
     {
@@ -48,6 +49,18 @@ public sealed partial class CatalogService(
         _env = env;
         var errors = new List<string>();
         Build(await store.ListProvidersAsync(ct), await store.ListModelsAsync(ct), errors, strictFile: true);
+        notices.OnChange(Cluster.ClusterTopics.Catalog, async token =>
+        {
+            await _gate.WaitAsync(token);
+            try
+            {
+                await RebuildAsync(token);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        });
     }
 
     public async Task<(CatalogChange Change, IReadOnlyList<string> Errors)> AddProviderAsync(ProviderDefinition definition, CancellationToken ct)
@@ -80,7 +93,7 @@ public sealed partial class CatalogService(
             {
                 return (CatalogChange.Conflict, [$"provider.name: a provider named '{definition.Name}' exists"]);
             }
-            await RebuildAsync(ct);
+            await ChangedAsync(ct);
             return (CatalogChange.Created, []);
         }
         finally
@@ -105,7 +118,7 @@ public sealed partial class CatalogService(
             {
                 return (CatalogChange.Conflict, [$"model.name: a model named '{definition.Name}' exists"]);
             }
-            await RebuildAsync(ct);
+            await ChangedAsync(ct);
             return (CatalogChange.Created, []);
         }
         finally
@@ -178,7 +191,7 @@ public sealed partial class CatalogService(
             {
                 return (CatalogChange.NotFound, []);
             }
-            await RebuildAsync(ct);
+            await ChangedAsync(ct);
             return (CatalogChange.Created, []);
         }
         finally
@@ -206,7 +219,7 @@ public sealed partial class CatalogService(
                 return CatalogChange.InUse;
             }
             await store.DeleteProviderAsync(name, ct);
-            await RebuildAsync(ct);
+            await ChangedAsync(ct);
             return CatalogChange.Deleted;
         }
         finally
@@ -229,13 +242,20 @@ public sealed partial class CatalogService(
                 return CatalogChange.ReadOnly;
             }
             await store.DeleteModelAsync(name, ct);
-            await RebuildAsync(ct);
+            await ChangedAsync(ct);
             return CatalogChange.Deleted;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    // After a change made here: this node's catalog, then the other nodes'.
+    private async Task ChangedAsync(CancellationToken ct)
+    {
+        await RebuildAsync(ct);
+        await notices.PublishAsync(Cluster.ClusterTopics.Catalog);
     }
 
     private async Task RebuildAsync(CancellationToken ct) =>

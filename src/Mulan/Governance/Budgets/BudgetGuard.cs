@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Mulan.Access;
@@ -11,23 +10,14 @@ namespace Mulan.Governance.Budgets;
 /// <summary>
 /// Budgets that hold under concurrency: a request reserves the most it can cost before it is sent, and the
 /// reservation is settled to the actual cost when its usage record is written (released if it cost nothing). Admission
-/// compares spent + reserved + this estimate with the budget, under one lock per budget, so concurrent requests cannot
-/// together overshoot by more than what an estimate can be wrong by. Spent is loaded once per period from the ledger,
-/// so a restart does not forget what was spent.
+/// compares spent + reserved + this estimate with the budget atomically (<see cref="IBudgetAccounts"/>: in this process,
+/// or in Redis for several nodes), so concurrent requests cannot together overshoot by more than what an estimate can be
+/// wrong by. Spent is loaded from the ledger when an account is first used in a period, so a restart does not forget
+/// what was spent.
 /// </summary>
-public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOptions<GovernanceOptions> options, TimeProvider time, ILogger<BudgetGuard> logger)
+public sealed partial class BudgetGuard(IUsageStore store, IBudgetAccounts accounts, AuditLog audit, IOptions<GovernanceOptions> options,
+    IOptions<Gateway.GatewayOptions> gateway, TimeProvider time, ILogger<BudgetGuard> logger)
 {
-    private readonly ConcurrentDictionary<(Scope Scope, DateTimeOffset Start), Lazy<Task<Account>>> _accounts = new();
-
-    private sealed class Account
-    {
-        public decimal Spent;
-        public decimal Reserved;
-        // Each alert is recorded once a period.
-        public bool ThresholdAlerted;
-        public bool ExhaustedAlerted;
-    }
-
     /// <summary>What a budget belongs to: a key, a whole workspace (all its keys), or an app (every model call made for it).</summary>
     /// <param name="TargetType"><c>key</c>, <c>workspace</c> or <c>app</c>.</param>
     public sealed record Scope(string TargetType, string TargetId, string WorkspaceId)
@@ -47,53 +37,47 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
     }
 
     /// <summary>An admitted request's hold on a budget, in the budget's currency.</summary>
-    public sealed record Reservation(Scope Scope, DateTimeOffset Start, decimal Estimate, KeyBudget Budget);
+    public sealed record Reservation(Scope Scope, DateTimeOffset Start, decimal Estimate, KeyBudget Budget, string Id);
 
     /// <summary>Where a budget stands: what is spent and what admitted requests hold, in its currency.</summary>
     public sealed record Standing(decimal Spent, decimal Reserved);
 
+    private static BudgetAccount AccountOf(Scope scope, KeyBudget budget, DateTimeOffset start) =>
+        new($"{scope.TargetType}:{scope.TargetId}:{budget.Period.ToString().ToLowerInvariant()}:{start.ToUnixTimeSeconds()}");
+
     /// <summary>Reserves <paramref name="estimate"/> on a budget; null when it does not fit (nothing is held then).</summary>
     /// <param name="convert">turns a ledger amount into the budget's currency (records may be priced in another).</param>
+    /// <exception cref="BudgetStoreUnavailableException">the shared store cannot be reached (the request is refused).</exception>
     public async Task<(Reservation? Held, Standing Standing)> TryReserveAsync(Scope scope, KeyBudget budget, decimal estimate,
         Func<decimal, Currency, decimal> convert, CancellationToken ct)
     {
         var start = PeriodStart(budget.Period, time.GetUtcNow());
-        var account = await _accounts.GetOrAdd((scope, start), k => new Lazy<Task<Account>>(() => LoadAsync(k.Scope, k.Start, convert))).Value.WaitAsync(ct);
-        lock (account)
+        // A reservation outlives the longest a request may take; after that its node is gone and it is given back.
+        var holdFor = TimeSpan.FromSeconds(gateway.Value.TotalDeadlineSeconds + 60);
+        var admission = await accounts.TryReserveAsync(AccountOf(scope, budget, start), estimate, budget.Amount, holdFor,
+            () => LedgerSpentAsync(scope, start, convert), ct);
+        var standing = new Standing(admission.Spent, admission.Reserved);
+        if (!admission.Admitted)
         {
-            var standing = new Standing(account.Spent, account.Reserved);
-            if (account.Spent + account.Reserved + estimate > budget.Amount)
+            if (admission.FirstRefusal)
             {
-                if (!account.ExhaustedAlerted)
-                {
-                    account.ExhaustedAlerted = true;
-                    Alert(AuditActions.BudgetExhausted, scope, start, budget, account.Spent);
-                }
-                return (null, standing);
+                Alert(AuditActions.BudgetExhausted, scope, start, budget, admission.Spent);
             }
-            account.Reserved += estimate;
-            return (new Reservation(scope, start, estimate, budget), standing with { Reserved = account.Reserved });
+            return (null, standing);
         }
+        return (new Reservation(scope, start, estimate, budget, admission.ReservationId!), standing);
     }
 
-    /// <summary>Replaces the reservation by what the request actually cost (0 to release it).</summary>
-    public void Settle(Reservation reservation, decimal actual)
+    /// <summary>Replaces the reservation by what the request actually cost (0 to release it). Never throws: a settlement
+    /// the shared store missed is made good from the ledger on the account's next use.</summary>
+    public async Task SettleAsync(Reservation reservation, decimal actual)
     {
-        if (!_accounts.TryGetValue((reservation.Scope, reservation.Start), out var lazy) || !lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully)
+        var threshold = options.Value.BudgetAlertThreshold;
+        var settled = await accounts.SettleAsync(AccountOf(reservation.Scope, reservation.Budget, reservation.Start), reservation.Id, reservation.Estimate,
+            actual, threshold > 0 ? threshold * reservation.Budget.Amount : null);
+        if (settled.CrossedThreshold)
         {
-            return;
-        }
-        var account = lazy.Value.Result;
-        lock (account)
-        {
-            account.Reserved -= reservation.Estimate;
-            account.Spent += actual;
-            var threshold = options.Value.BudgetAlertThreshold;
-            if (threshold > 0 && !account.ThresholdAlerted && account.Spent >= threshold * reservation.Budget.Amount)
-            {
-                account.ThresholdAlerted = true;
-                Alert(AuditActions.BudgetThresholdReached, reservation.Scope, reservation.Start, reservation.Budget, account.Spent);
-            }
+            Alert(AuditActions.BudgetThresholdReached, reservation.Scope, reservation.Start, reservation.Budget, settled.Spent);
         }
     }
 
@@ -133,7 +117,7 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
         _ => DateTimeOffset.UnixEpoch,
     };
 
-    private async Task<Account> LoadAsync(Scope scope, DateTimeOffset start, Func<decimal, Currency, decimal> convert)
+    private async Task<decimal> LedgerSpentAsync(Scope scope, DateTimeOffset start, Func<decimal, Currency, decimal> convert)
     {
         var totals = (await store.QueryAsync(scope.Spending(start), CancellationToken.None)).Totals;
         var spent = 0m;
@@ -144,6 +128,6 @@ public sealed partial class BudgetGuard(IUsageStore store, AuditLog audit, IOpti
                 spent += convert(total.Cost, Enum.Parse<Currency>(c));
             }
         }
-        return new Account { Spent = spent };
+        return spent;
     }
 }

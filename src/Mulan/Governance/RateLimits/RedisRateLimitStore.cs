@@ -6,16 +6,9 @@ namespace Mulan.Governance.RateLimits;
 /// Window counters in Redis, shared by every Mulan instance that points at the same server, so a limit is one limit
 /// and not one per replica. Check and add are one Lua script: atomic on the server, one round trip.
 /// </summary>
-public sealed class RedisRateLimitStore(IConnectionMultiplexer redis) : IRateLimitStore, IDisposable
+/// <remarks>The connection is the node's <see cref="Cluster.SharedRedis"/>, which owns it.</remarks>
+public sealed class RedisRateLimitStore(IConnectionMultiplexer redis) : IRateLimitStore
 {
-    /// <summary>Connects without failing the start: an unreachable server refuses limited requests until it is back.</summary>
-    public static RedisRateLimitStore Connect(string configuration)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        return new RedisRateLimitStore(ConnectionMultiplexer.Connect(options));
-    }
-
     // KEYS[1] counter; ARGV[1] amount, ARGV[2] limit, ARGV[3] seconds to keep the window (it outlives its minute a little).
     private const string TryAdd = """
         local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -52,8 +45,6 @@ public sealed class RedisRateLimitStore(IConnectionMultiplexer redis) : IRateLim
             // A refund that cannot be made leaves the window stricter than it should be, never looser.
         }
     }
-
-    public void Dispose() => redis.Dispose();
 
     private static RedisKey Key(string counter, long window) => $"mulan:rl:{counter}:{window}";
 }

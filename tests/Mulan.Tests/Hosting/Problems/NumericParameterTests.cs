@@ -164,7 +164,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
     {
         var guard = _host.App.Services.GetRequiredService<BudgetGuard>();
         var (held, standing) = await guard.TryReserveAsync(BudgetGuard.Scope.Of(_budgeted), _budgeted.Budget!, 0m, (amount, _) => amount, CancellationToken.None);
-        guard.Settle(held!, 0m);
+        await guard.SettleAsync(held!, 0m);
         Assert.Equal(0m, standing.Spent);
         Assert.Equal(0m, standing.Reserved);
     }
