@@ -27,6 +27,7 @@ using Mulan.People;
 using Mulan.Pilots;
 using Mulan.Speech;
 using Mulan.Storage;
+using Mulan.Telemetry;
 
 namespace Mulan.Hosting;
 
@@ -83,12 +84,15 @@ public static class MulanServer
         builder.Services.AddConsole();
         builder.Services.AddChatPage();
         configure?.Invoke(builder);
+        // Last: which exporters run follows from the finished configuration.
+        builder.AddTelemetry();
 
         var app = builder.Build();
         app.UseApiProblems();
         app.UseApiAccess();
         app.UseOutputCache();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
+        app.MapTelemetry();
         app.MapApiReference();
         app.MapGateway();
         app.MapSpeech();
@@ -130,6 +134,7 @@ public static class MulanServer
             _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
             _ = services.GetRequiredService<IOptions<OutboundOptions>>().Value;
             _ = services.GetRequiredService<IOptions<PeopleOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<Telemetry.TelemetryOptions>>().Value;
         }
         catch (OptionsValidationException e)
         {
