@@ -18,7 +18,7 @@ public sealed partial class MetricsTests
           "providers": [ { "name": "fake", "kind": "openai", "baseUrl": "{VENDOR}", "apiKey": "env:FAKE_VENDOR_KEY" } ],
           "models": [
             { "name": "{{route}}", "deployments": [ { "provider": "fake", "model": "fake-chat+chunks=5", "price": { "currency": "USD", "input": 0.15, "output": 0.60 } } ] },
-            { "name": "{{route}}-broken", "deployments": [ { "provider": "fake", "model": "fake-chat+fail=500", "price": { "currency": "USD", "input": 1, "output": 1 } } ] }
+            { "name": "{{route}}-broken", "deployments": [ { "provider": "fake", "model": "{{FailingModel(route)}}", "price": { "currency": "USD", "input": 1, "output": 1 } } ] }
           ]
         }
         """;
@@ -61,7 +61,9 @@ public sealed partial class MetricsTests
         Assert.Equal(1, Value(text, "gen_ai_client_operation_time_to_first_chunk_seconds_count", route, ""));
         Assert.Contains("gen_ai_provider_name=\"openai\"", text, StringComparison.Ordinal);
         // The broken deployment failed three times in a row (FailuresBeforeCooldown): its breaker is open.
-        Assert.Matches(@"mulan_gateway_breaker_state\{[^}]*gen_ai_response_model=""fake-chat\+fail=500""[^}]*\} 1", text);
+        var failing = Regex.Escape(FailingModel(route));
+        Assert.True(Regex.IsMatch(text, @"mulan_gateway_breaker_state\{[^}]*gen_ai_response_model=""" + failing + @"""[^}]*\} 1"),
+            string.Join('\n', text.Split('\n').Where(l => l.Contains("breaker", StringComparison.Ordinal))));
         Assert.Matches(@"mulan_queue_depth\{[^}]*mulan_queue=""ingestion""[^}]*mulan_state=""queued""[^}]*\} \d", text);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
 
@@ -128,6 +130,9 @@ public sealed partial class MetricsTests
             await MulanHost.StartAsync(configure: b => b.Configuration["Telemetry:Metrics:Access"] = "Token"));
         Assert.Contains("Telemetry:Metrics:Token", e.Message, StringComparison.Ordinal);
     }
+
+    // Unique per test: every host in this process reports its breakers to every meter listener.
+    private static string FailingModel(string route) => $"fake-chat+fail=500+chunks={(uint)route.GetHashCode() % 90_000 + 10}";
 
     internal static async Task<string> ScrapeAsync(Uri baseUrl)
     {
