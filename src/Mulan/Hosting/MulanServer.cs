@@ -9,6 +9,7 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Backup;
 using Mulan.Console;
 using Mulan.Console.Chat;
 using Mulan.Evaluations;
@@ -62,6 +63,7 @@ public static class MulanServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddApiProblems();
         builder.Services.AddStorage();
+        builder.Services.AddSingleton<DataFolderHold>();
         builder.Services.AddDataProtection().SetApplicationName("mulan");
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>>((o, storage) =>
             o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
@@ -145,6 +147,8 @@ public static class MulanServer
             throw new StartupException(e.Message);
         }
         await services.GetRequiredService<SqliteDatabase>().InitializeAsync(ct);
+        // Held until the host is disposed: mulan restore refuses the folder while it is held.
+        services.GetRequiredService<DataFolderHold>().Take(Path.GetFullPath(services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory));
         await services.GetRequiredService<AccessService>().InitializeAsync(ct);
         await services.GetRequiredService<AdminKey>().InitializeAsync(env(AdminKey.EnvironmentVariable), ct);
         try
