@@ -16,6 +16,9 @@ public static class GatewayExtensions
         services.AddSingleton<ModelReferences>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TokenCounter>();
+        // The host's stop waits this long for requests in flight (Kestrel stops first: it was registered last).
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(gateway.Value.ShutdownDrainSeconds));
         services.AddSingleton<UsageLedger>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddHostedService<UsageRollupService>();
