@@ -86,7 +86,9 @@ public static class TelemetryExtensions
         }
         _ = app.Services.GetRequiredService<QueueMetrics>(); // registers its gauges
         app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null,
-            configureBranchedPipeline: branch => branch.Use(MetricsAccessCheck.Create(metrics)), optionsName: null);
+            configureBranchedPipeline: branch => branch.Use(MetricsAccessCheck.Create(metrics)), optionsName: null)
+            .WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET"]))
+            .WithDisplayName("Metrics");
         return app;
     }
 }
