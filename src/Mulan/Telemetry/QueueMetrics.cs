@@ -62,6 +62,18 @@ public sealed partial class QueueMetrics
         }
     }
 
+    /// <summary>Creates the gauges when the host starts.</summary>
+    internal sealed class Starter(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetRequiredService<QueueMetrics>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queue depths could not be read for /metrics")]
     private static partial void LogUnavailable(ILogger logger, Exception e);
 }

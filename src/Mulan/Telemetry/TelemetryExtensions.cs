@@ -49,6 +49,8 @@ public static class TelemetryExtensions
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IUsageObserver>(sp => sp.GetRequiredService<GatewayMetrics>());
             services.AddSingleton<QueueMetrics>();
+            // Its gauges register when the host starts, after start-up validation (the stores it reads need valid Storage settings).
+            services.AddHostedService<QueueMetrics.Starter>();
             // ASP.NET Core's own meters add HTTP request durations and open connections for every route, at no cost
             // to write; the runtime's adds GC, thread pool and memory figures.
             otel.WithMetrics(m => m
@@ -84,7 +86,6 @@ public static class TelemetryExtensions
         {
             return app;
         }
-        _ = app.Services.GetRequiredService<QueueMetrics>(); // registers its gauges
         app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null,
             configureBranchedPipeline: branch => branch.Use(MetricsAccessCheck.Create(metrics)), optionsName: null)
             .WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET"]))
