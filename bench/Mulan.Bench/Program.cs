@@ -7,7 +7,8 @@ using Mulan.Bench.Hosting;
 // with `assistant` first, what an assistant run's tool-calling loop costs per step and how many runs/s two cores serve;
 // with `evaluations` first, evaluation items/s against direct calls and a pilot report's time at 1k–100k usage records;
 // with `speech` first, speech and OCR latency over direct vendor calls, local OCR pages/s and the local round trips' word error rates;
-// with `console` first, the console pages' time to first byte and the dashboard's queries over a million usage records.
+// with `console` first, the console pages' time to first byte and the dashboard's queries over a million usage records;
+// with `telemetry` first, what the gateway's metrics add to each request.
 // See bench/README.md.
 if (args.Length > 0 && args[0] == "retrieval")
 {
@@ -42,6 +43,11 @@ if (args.Length > 0 && args[0] == "speech")
 if (args.Length > 0 && args[0] == "console")
 {
     return await Mulan.Bench.Dashboard.ConsoleBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "telemetry")
+{
+    return await Mulan.Bench.Telemetry.TelemetryBenchmark.RunAsync(args);
 }
 
 if (args.Length > 0 && args[0] == "ingestion")

@@ -176,6 +176,10 @@ public static class MulanCli
                 admin.AddCommand<AdminResetKeyCommand>("reset-key").WithDescription("Replace a lost administrator key (needs the data folder; audited).")
                     .WithExample("admin", "reset-key", "--data", "./mulan-data");
             });
+            c.AddCommand<BackupCommand>("backup").WithDescription("Back up a data folder (online: the server may keep running) into one .tar.gz.")
+                .WithExample("backup", "--data", "./mulan-data", "-o", "/backups/mulan.tar.gz");
+            c.AddCommand<RestoreCommand>("restore").WithDescription("Restore a backup into a data folder no server is using (checked before anything changes).")
+                .WithExample("restore", "/backups/mulan.tar.gz", "--data", "./mulan-data");
             c.SetExceptionHandler((e, _) => Report(e, json));
         });
         return app.RunAsync(args);

@@ -41,6 +41,12 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     /// <summary>Speech and OCR: what the request is metered by (seconds, characters, pages) and how much; null for tokens.</summary>
     public (MeteredUnit Unit, decimal Amount)? Metered { get; set; }
 
+    /// <summary>The request's span (null when it is not traced).</summary>
+    public Activity? Span { get; set; }
+
+    /// <summary>The record made last for this request: what its span and the attempt that served it report.</summary>
+    public UsageRecord? LastRecord { get; private set; }
+
     public double ElapsedMs => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 
     public void MarkFirstToken() => TimeToFirstTokenMs ??= ElapsedMs;
@@ -49,7 +55,7 @@ public sealed class Exchange(string requestId, VirtualKey key, DateTimeOffset at
     {
         // The price in force when the request arrived, kept on the record: a later price change does not rewrite it.
         var price = Deployment?.PriceAt(StartedAt);
-        return new UsageRecord
+        return LastRecord = new UsageRecord
         {
             RequestId = RequestId,
             At = StartedAt,

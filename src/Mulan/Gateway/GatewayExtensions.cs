@@ -16,6 +16,14 @@ public static class GatewayExtensions
         services.AddSingleton<ModelReferences>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TokenCounter>();
+        // The host's stop waits this long for requests in flight (Kestrel stops first: it was registered last).
+        // Read from the configuration itself, not the validated options: the host reads its options when it is built,
+        // before start-up validation reports a bad Gateway setting with its name (a bad value here is reported then too).
+        services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(
+                int.TryParse(configuration[$"{GatewayOptions.Section}:{nameof(GatewayOptions.ShutdownDrainSeconds)}"], out var seconds) && seconds is >= 0 and <= 3600
+                    ? seconds
+                    : new GatewayOptions().ShutdownDrainSeconds));
         services.AddSingleton<UsageLedger>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddHostedService<UsageRollupService>();

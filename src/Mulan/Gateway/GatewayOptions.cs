@@ -42,6 +42,11 @@ public sealed class GatewayOptions
     /// attempt begins and the client gets 504. A response already streaming is not cut. Default 600.</summary>
     public int TotalDeadlineSeconds { get; set; } = 600;
 
+    /// <summary>On SIGTERM (or any host stop) the server stops accepting connections and lets requests in flight,
+    /// streams included, finish for up to this many seconds; then it closes what is left (each still gets its one usage
+    /// record, as an aborted request). Default 30; 0 to 3600. A service manager's stop timeout should be longer.</summary>
+    public int ShutdownDrainSeconds { get; set; } = 30;
+
     /// <summary>Memory the exact response cache may hold, in bytes. Default 64 MiB.</summary>
     public long CacheMaxBytes { get; set; } = 64L * 1024 * 1024;
 }
@@ -71,6 +76,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Range(o.FailuresBeforeCooldown, 1, 100, nameof(o.FailuresBeforeCooldown));
         Range(o.CooldownSeconds, 1, 3600, nameof(o.CooldownSeconds));
         Range(o.TotalDeadlineSeconds, 1, 7200, nameof(o.TotalDeadlineSeconds));
+        Range(o.ShutdownDrainSeconds, 0, 3600, nameof(o.ShutdownDrainSeconds));
         Range(o.CacheMaxBytes, 0, 64L * 1024 * 1024 * 1024, nameof(o.CacheMaxBytes));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

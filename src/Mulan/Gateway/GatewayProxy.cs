@@ -27,7 +27,7 @@ namespace Mulan.Gateway;
 public sealed partial class GatewayProxy(
     AccessService access, CatalogState catalog, UpstreamCaller upstream, UsageLedger ledger, TokenCounter tokens,
     StreamRelay relay, DeploymentHealth health, Governance.Governor governor, Caching.ResponseCache cache, Governance.Pii.PiiGuard pii,
-    IAppModels apps, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayProxy> logger)
+    IAppModels apps, IOptions<GatewayOptions> options, IOptions<Telemetry.TelemetryOptions> telemetry, TimeProvider time, ILogger<GatewayProxy> logger)
 {
     public const string RequestIdHeader = "x-mulan-request-id";
     /// <summary>Names the provider whose deployment served the request.</summary>
@@ -36,6 +36,7 @@ public sealed partial class GatewayProxy(
     public const string CacheHeader = "x-mulan-cache";
     private const long DrainCapBytes = 64L * 1024 * 1024;
     private readonly GatewayOptions _options = options.Value;
+    private readonly bool _recordContent = telemetry.Value.Traces.RecordContent;
 
     /// <summary>Serves an in-process request whose response the caller reads while it is written: the response body is
     /// <paramref name="pipe"/>'s writer, completed when the call ends (however it ends). Await the task after reading.</summary>
@@ -57,6 +58,13 @@ public sealed partial class GatewayProxy(
 
     public async Task HandleAsync(HttpContext ctx, GatewayEndpoint endpoint)
     {
+        using var span = Telemetry.GatewayTracing.StartRequest(endpoint);
+        var x = await HandleCoreAsync(ctx, endpoint, span);
+        Telemetry.GatewayTracing.Ended(span, x?.LastRecord);
+    }
+
+    private async Task<Exchange?> HandleCoreAsync(HttpContext ctx, GatewayEndpoint endpoint, Activity? span)
+    {
         var requestId = KeyMaterial.NewId("req");
         ctx.Response.Headers[RequestIdHeader] = requestId;
         // An app's model call carries its caller's key (already authenticated) and the app it is made for.
@@ -65,9 +73,9 @@ public sealed partial class GatewayProxy(
         if (key is null)
         {
             await OpenAIError.InvalidKey().WriteAsync(ctx.Response);
-            return;
+            return null;
         }
-        var x = new Exchange(requestId, key, time.GetUtcNow(), Stopwatch.GetTimestamp(), endpoint);
+        var x = new Exchange(requestId, key, time.GetUtcNow(), Stopwatch.GetTimestamp(), endpoint) { Span = span };
         if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
             // The gateway enforces its own (configurable) limit below; Kestrel's only stops a body past the drain cap.
@@ -77,21 +85,22 @@ public sealed partial class GatewayProxy(
         if (tooLarge)
         {
             await RejectAsync(ctx, x, OpenAIError.TooLarge(_options.MaxRequestBodyBytes));
-            return;
+            return x;
         }
         if (body is null)
         {
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.ClientAborted, default, 499, "client closed the connection while sending"));
-            return;
+            return x;
         }
         var request = GatewayRequest.Parse(endpoint, new ReadOnlySequence<byte>(body), out var error);
         if (error is not null)
         {
             await RejectAsync(ctx, x, error);
-            return;
+            return x;
         }
         x.Request = request;
         x.Model = request.Model;
+        Telemetry.GatewayTracing.Requested(span, x, request, _recordContent);
         x.App = call?.App ?? SelfCallScope.AppOf(ctx.Request, key);
         x.EvaluationRunId = ctx.Features.Get<EvaluationCall>()?.RunId ?? call?.App.EvaluationRunId ?? SelfCallScope.EvaluationRunOf(ctx.Request, key);
         x.EndUser = call?.App.EndUser ?? EndUserOf(request);
@@ -100,28 +109,28 @@ public sealed partial class GatewayProxy(
             if (endpoint != GatewayEndpoint.ChatCompletions)
             {
                 await RejectAsync(ctx, x, OpenAIError.ModelNotFound(request.Model));
-                return;
+                return x;
             }
             await apps.HandleAsync(ctx, x, request);
-            return;
+            return x;
         }
         var snapshot = catalog.Current;
         if (!snapshot.Models.TryGetValue(request.Model, out var route))
         {
             await RejectAsync(ctx, x, OpenAIError.ModelNotFound(request.Model));
-            return;
+            return x;
         }
         if (!key.AllowsModel(route.Name) && call?.GrantedRoute != route.Name)
         {
             await RejectAsync(ctx, x, OpenAIError.ModelNotAllowed(request.Model));
-            return;
+            return x;
         }
         if (route.Kind != ModelKind.Chat)
         {
             await RejectAsync(ctx, x, new OpenAIError(400, $"The model '{route.Name}' is a {ModelKinds.Name(route.Kind)} route; use " +
                 (route.Kind == ModelKind.Ocr ? "/v1/ocr" : route.Kind == ModelKind.Speech ? "/v1/audio/speech" : "/v1/audio/transcriptions") + ".",
                 "invalid_request_error", "model", "model_kind_mismatch"));
-            return;
+            return x;
         }
         // Disabled deployments are out of routing; so are external ones when the model, the key or its workspace keeps
         // its data on local providers (a local-only model is refused an external deployment when configured; checked
@@ -141,14 +150,14 @@ public sealed partial class GatewayProxy(
             await RejectAsync(ctx, x, new OpenAIError(403,
                 $"This key's requests must stay on local providers, and model '{route.Name}' has no enabled local deployment.",
                 "permission_error", "model", "data_residency"));
-            return;
+            return x;
         }
         if (callable.Count == 0)
         {
             var failure = UpstreamFailure.AllDisabled(route);
             await ledger.TryRecordAsync(x.ToRecord(UsageStatus.UpstreamError, default, failure.Status, failure.Message));
             await failure.WriteAsync(ctx.Response);
-            return;
+            return x;
         }
         // An identical earlier answer of a caching route is served as is: no vendor, no cost, no limits spent.
         if (route.CacheTtl is { } ttl && !request.Stream && pinned is null)
@@ -157,7 +166,7 @@ public sealed partial class GatewayProxy(
             if (cache.Find(cacheKey) is { } hit)
             {
                 await AnswerFromCacheAsync(ctx, x, hit);
-                return;
+                return x;
             }
             x.CacheEntry = (cacheKey, ttl);
             ctx.Response.Headers[CacheHeader] = "miss";
@@ -166,13 +175,13 @@ public sealed partial class GatewayProxy(
         if (GuardPersonalData(x, request, workspace, callable) is { } piiRefusal)
         {
             await RejectAsync(ctx, x, piiRefusal);
-            return;
+            return x;
         }
         // The key's rate limits and budget, before anything is sent.
         if (await governor.AdmitAsync(ctx, x, workspace, callable) is { } refusal)
         {
             await RejectAsync(ctx, x, refusal);
-            return;
+            return x;
         }
         // The route's strategy order (priority, weighted, lowest-cost, lowest-latency), deployments cooling down after
         // failures last; at most MaxAttempts of them, each tried 1 + its retries: bounded by construction.
@@ -196,14 +205,14 @@ public sealed partial class GatewayProxy(
                     context, (Proxy: this, Ctx: ctx, X: x, Request: request, Deployment: deployment, Deadline: deadline));
                 if (result.Failure is not { } failure)
                 {
-                    return; // served, or answered from within the attempt
+                    return x; // served, or answered from within the attempt
                 }
                 // Timers may fire a little early: an attempt is not started with less than MinAttemptTime left.
                 var late = time.GetUtcNow() >= deadline - MinAttemptTime;
                 if (result.Next == UpstreamFailure.Next.Answer || i + 1 == count || late)
                 {
                     await AnswerAsync(ctx, x, late && result.Next != UpstreamFailure.Next.Answer ? DeadlinePassed(x, failure) : failure);
-                    return;
+                    return x;
                 }
             }
         }
@@ -215,6 +224,7 @@ public sealed partial class GatewayProxy(
         {
             ResilienceContextPool.Shared.Return(context);
         }
+        return x;
     }
 
     /// <summary>The end user a request names in <c>user</c> (OpenAI's field), cut to 128 characters.</summary>
@@ -310,6 +320,14 @@ public sealed partial class GatewayProxy(
     }
 
     private async Task<AttemptResult> ForwardAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, DateTimeOffset deadline)
+    {
+        using var span = Telemetry.GatewayTracing.StartAttempt(x, deployment);
+        var result = await ForwardCoreAsync(ctx, x, request, deployment, deadline);
+        Telemetry.GatewayTracing.AttemptEnded(span, x, result.Failure);
+        return result;
+    }
+
+    private async Task<AttemptResult> ForwardCoreAsync(HttpContext ctx, Exchange x, GatewayRequest request, Deployment deployment, DateTimeOffset deadline)
     {
         var settings = deployment.Settings;
         var idle = TimeSpan.FromSeconds(_options.UpstreamTimeoutSeconds);
@@ -417,6 +435,17 @@ public sealed partial class GatewayProxy(
     private async Task CompleteAsync(HttpContext ctx, Exchange x, HttpResponseMessage response, byte[] bytes)
     {
         var usage = ReadUsage(x, bytes);
+        if (_recordContent && x.Span is not null)
+        {
+            try
+            {
+                Telemetry.GatewayTracing.Answered(x.Span, JsonNode.Parse(bytes)?["choices"]);
+            }
+            catch (JsonException)
+            {
+                // Not JSON: the answer is passed on as it is, and its span has no text.
+            }
+        }
         if (x.PiiVault is { } vault && x.Deployment is { Provider.IsLocal: false } && JsonNode.Parse(bytes) is JsonObject answer)
         {
             // The placeholders the vendor saw become the client's own data again.

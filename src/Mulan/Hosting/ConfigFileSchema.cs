@@ -32,6 +32,7 @@ public static class ConfigFileSchema
         [Speech.SpeechOptions.Section] = typeof(Speech.SpeechOptions),
         [People.PeopleOptions.Section] = typeof(People.PeopleOptions),
         [Console.Chat.ChatPageOptions.Section] = typeof(Console.Chat.ChatPageOptions),
+        [Telemetry.TelemetryOptions.Section] = typeof(Telemetry.TelemetryOptions),
         ["Logging"] = null,
         ["$schema"] = null,
     };

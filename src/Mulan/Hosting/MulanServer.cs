@@ -9,6 +9,7 @@ using Mulan.Apps.Packages;
 using Mulan.Apps.Templates;
 using Mulan.Assistant;
 using Mulan.Audit;
+using Mulan.Backup;
 using Mulan.Cluster;
 using Mulan.Console;
 using Mulan.Console.Chat;
@@ -28,6 +29,7 @@ using Mulan.People;
 using Mulan.Pilots;
 using Mulan.Speech;
 using Mulan.Storage;
+using Mulan.Telemetry;
 
 namespace Mulan.Hosting;
 
@@ -62,6 +64,7 @@ public static class MulanServer
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddApiProblems();
         builder.Services.AddStorage();
+        builder.Services.AddSingleton<DataFolderHold>();
         builder.Services.AddDataProtection().SetApplicationName("mulan");
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>>((o, storage) =>
             o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
@@ -85,12 +88,15 @@ public static class MulanServer
         builder.Services.AddConsole();
         builder.Services.AddChatPage();
         configure?.Invoke(builder);
+        // Last: which exporters run follows from the finished configuration.
+        builder.AddTelemetry();
 
         var app = builder.Build();
         app.UseApiProblems();
         app.UseApiAccess();
         app.UseOutputCache();
         app.MapGet("/healthz", HealthAsync).WithName("Health").WithSummary("200 when storage is reachable.");
+        app.MapTelemetry();
         app.MapApiReference();
         app.MapGateway();
         app.MapSpeech();
@@ -132,6 +138,7 @@ public static class MulanServer
             _ = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
             _ = services.GetRequiredService<IOptions<OutboundOptions>>().Value;
             _ = services.GetRequiredService<IOptions<PeopleOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<Telemetry.TelemetryOptions>>().Value;
         }
         catch (OptionsValidationException e)
         {
@@ -142,6 +149,8 @@ public static class MulanServer
             throw new StartupException(e.Message);
         }
         await services.GetRequiredService<SqliteDatabase>().InitializeAsync(ct);
+        // Held until the host is disposed: mulan restore refuses the folder while it is held.
+        services.GetRequiredService<DataFolderHold>().Take(Path.GetFullPath(services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory));
         await services.GetRequiredService<AccessService>().InitializeAsync(ct);
         await services.GetRequiredService<AdminKey>().InitializeAsync(env(AdminKey.EnvironmentVariable), ct);
         try

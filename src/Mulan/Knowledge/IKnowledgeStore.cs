@@ -35,6 +35,8 @@ public interface IKnowledgeStore
     Task RequeueAsync(string documentId, CancellationToken ct);
     /// <summary>After a crash, documents left "processing" go back to the queue.</summary>
     Task<int> RequeueInterruptedAsync(CancellationToken ct);
+    /// <summary>The ingestion queue's depth: documents waiting and being processed (by any node).</summary>
+    Task<(int Queued, int Processing)> CountQueueAsync(CancellationToken ct);
     /// <summary>
     /// Replaces the document's chunks (and their vectors, one list per model, in chunk order) and marks it ready, in
     /// one transaction that also deletes the version it replaces (<see cref="KnowledgeDocument.Replaces"/>); re-running is

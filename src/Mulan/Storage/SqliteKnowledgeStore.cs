@@ -235,6 +235,14 @@ public sealed class SqliteKnowledgeStore(SqliteDatabase db) : IKnowledgeStore
         return await c.ExecuteAsync("UPDATE documents SET status = 'queued' WHERE status = 'processing'");
     }
 
+    public async Task<(int Queued, int Processing)> CountQueueAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var counts = (await c.QueryAsync<(string Status, int Count)>(
+            "SELECT status, count(*) FROM documents WHERE status IN ('queued', 'processing') GROUP BY status")).ToDictionary(r => r.Status, r => r.Count);
+        return (counts.GetValueOrDefault("queued"), counts.GetValueOrDefault("processing"));
+    }
+
     public async Task<IReadOnlyList<StoredChunk>?> CompleteAsync(string documentId, string title,
         IReadOnlyList<(string Text, string? Section, int? Page)> chunks, IReadOnlyDictionary<string, float[][]> vectors, DateTimeOffset now, CancellationToken ct)
     {

@@ -123,6 +123,15 @@ public sealed class MulanProcess : IAsyncDisposable
         return Stdout;
     }
 
+    /// <summary>SIGTERM, as a service manager stops a service: the server drains and exits.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    public Task WaitForExitAsync(CancellationToken ct) => _process.WaitForExitAsync(ct);
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what survives.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 

@@ -30,8 +30,9 @@ public sealed class RunConflictException(string message, string code) : Exceptio
 public sealed partial class RunService(
     IRunStore store, IAppStore apps, AppModelCaller models, ToolCatalog catalog, IKnowledgeStore knowledge, KnowledgeSearch search,
     IAccessStore access, ServiceKeys serviceKeys, AuditLog audit, RunEvents events, IOptions<AssistantOptions> options, TimeProvider time,
-    IHostApplicationLifetime lifetime, Schedules.ScheduleDelivery delivery, ILogger<RunService> logger)
+    IHostApplicationLifetime lifetime, Schedules.ScheduleDelivery delivery, IOptions<Telemetry.TelemetryOptions> telemetry, ILogger<RunService> logger)
 {
+    private readonly bool _recordContent = telemetry.Value.Traces.RecordContent;
     public const int MaxInputLength = 32_000;
     private const string Interrupted = "the server stopped while this run was executing; its last step may not have completed";
     /// <summary>Stored per step (input and output each); the model still gets the whole tool output.</summary>
@@ -125,7 +126,10 @@ public sealed partial class RunService(
             await _slots.WaitAsync(cts.Token);
             try
             {
-                return await LoopAsync(runId, onStep, cts.Token);
+                using var span = Telemetry.AgentTracing.StartRun(runId);
+                var ended = await LoopAsync(runId, onStep, span, cts.Token);
+                Telemetry.AgentTracing.RunEnded(span, ended);
+                return ended;
             }
             finally
             {
@@ -172,7 +176,7 @@ public sealed partial class RunService(
         public long StartActiveMs { get; } = state.ActiveMs;
     }
 
-    private async Task<Run> LoopAsync(string runId, Func<RunStep, Task>? onStep, CancellationToken ct)
+    private async Task<Run> LoopAsync(string runId, Func<RunStep, Task>? onStep, System.Diagnostics.Activity? span, CancellationToken ct)
     {
         var run = await store.FindAsync(runId, CancellationToken.None) ?? throw new RunConflictException($"No run '{runId}'.", "run_not_found");
         if (run.Status != RunStatuses.Running)
@@ -186,6 +190,7 @@ public sealed partial class RunService(
             return await EndAsync(run, state, RunStatuses.Failed, null, "the app version of this run no longer exists", [], RunStatuses.Running);
         }
         var definition = JsonSerializer.Deserialize<AppDefinition>(version.Definition, AppDefinition.Json)!;
+        Telemetry.AgentTracing.Described(span, run, definition.Name);
         if (await KeyOfAsync(run) is not { } key)
         {
             return await EndAsync(run, state, RunStatuses.Failed, null, $"the key '{run.KeyId}' this run is charged to was revoked or has expired", [],
@@ -375,6 +380,7 @@ public sealed partial class RunService(
     {
         p.State.Work++;
         var started = Stopwatch.GetTimestamp();
+        using var span = Telemetry.AgentTracing.StartTool(p.Run.Id, call, _recordContent);
         ToolResult result;
         try
         {
@@ -391,6 +397,7 @@ public sealed partial class RunService(
         }
         var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var output = result.Ok ? result.Output : "error: " + result.Error;
+        Telemetry.AgentTracing.ToolEnded(span, result.Ok, output, _recordContent);
         p.State.Messages.Add(new JsonObject { ["role"] = "tool", ["tool_call_id"] = call.Id, ["content"] = output });
         await SaveStepAsync(p, new RunStep(0, StepKinds.Tool, call.Name, result.Ok ? StepStatuses.Ok : StepStatuses.Failed, Trace(arguments.ToJsonString()),
             result.Ok ? Trace(result.Output) : null, result.Ok ? null : RunRedaction.Redact(result.Error), elapsed, 0, null, time.GetUtcNow()), onStep);

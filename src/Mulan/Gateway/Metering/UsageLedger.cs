@@ -52,13 +52,18 @@ public sealed partial class UsageLedger(IUsageStore store, IEnumerable<IUsageObs
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Drain what is queued: requests already answered must keep their records.
+        // Drain what is queued: requests already answered must keep their records. Not cut short when the host's
+        // drain time has passed (the streams it closed then are recorded just before): a record is money, and the
+        // queue is written in a few milliseconds unless storage is down, which the writer's retries bound.
         _queue.Writer.TryComplete();
         if (_writer is not null)
         {
-            await _writer.WaitAsync(cancellationToken);
+            await _writer.WaitAsync(DrainLimit, CancellationToken.None);
         }
     }
+
+    /// <summary>The longest the stop waits for the queue: past three failed attempts of a batch the writer gives up anyway.</summary>
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(30);
 
     private async Task WriteLoopAsync()
     {

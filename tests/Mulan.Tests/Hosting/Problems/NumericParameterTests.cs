@@ -345,7 +345,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         "GET /api/workspaces/{workspace}/usage", "GET /api/workspaces/{workspace}/audit", "POST /api/knowledge-bases/{id}/search",
         "POST /api/knowledge-bases/{id}/ask", "GET /api/knowledge-bases/{id}/documents", "POST /api/models", "POST /api/reconciliation", "PATCH /api/keys/{id}", "POST /api/exchange-rates",
         // No numeric input (any id in the path is text).
-        "GET /healthz", "GET /openapi/{documentName}.json", "GET /reference/{documentName?}", "GET /reference/favicon.svg",
+        "GET /healthz", "GET /metrics", "GET /openapi/{documentName}.json", "GET /reference/{documentName?}", "GET /reference/favicon.svg",
         "GET /reference/scalar.aspnetcore.js", "GET /reference/scalar.js", "GET /api/usage/summary", "GET /api/workspaces/{workspace}/usage/summary", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
         "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
         "DELETE /api/providers/{name}", "GET /api/models", "DELETE /api/models/{name}", "GET /api/deployments", "GET /api/exchange-rates",
