@@ -22,5 +22,12 @@ public sealed class StorageOptions
     /// </summary>
     public LedgerSync LedgerSync { get; set; } = LedgerSync.Full;
 
+    /// <summary>A PostgreSQL connection string (<c>Host=db;Database=mulan;Username=mulan;Password=...</c>). When set, every store
+    /// lives in that database instead of the SQLite file; the data folder still holds the key ring and uploaded files.
+    /// <c>--database</c> or env <c>MULAN_STORAGE__POSTGRES</c> override it. Never logged; the start-up summary masks the password.</summary>
+    public string? Postgres { get; set; }
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres);
+
     public string DatabasePath => Path.Combine(Path.GetFullPath(DataDirectory), "mulan.db");
 }

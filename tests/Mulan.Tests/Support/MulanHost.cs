@@ -12,13 +12,15 @@ using Mulan.Hosting;
 
 namespace Mulan.Tests.Support;
 
-/// <summary>A real Mulan server (Kestrel on 127.0.0.1:0, SQLite in a temp folder) wired to a fake vendor.</summary>
+/// <summary>A real Mulan server (Kestrel on 127.0.0.1:0, SQLite in a temp folder, or a database of its own on the test run's
+/// PostgreSQL server) wired to a fake vendor.</summary>
 public sealed class MulanHost : IAsyncDisposable
 {
     public const string AdminKey = "mka-test-admin-key-0123456789";
 
-    private MulanHost(WebApplication app, FakeVendorServer vendor, string dataDirectory, CapturedLogs logs)
+    private MulanHost(WebApplication app, FakeVendorServer vendor, string dataDirectory, CapturedLogs logs, string? postgres)
     {
+        Postgres = postgres;
         App = app;
         Vendor = vendor;
         DataDirectory = dataDirectory;
@@ -37,10 +39,13 @@ public sealed class MulanHost : IAsyncDisposable
     public Uri V1 => new(BaseUrl, "v1/");
     public HttpClient Admin { get; }
 
+    /// <summary>The PostgreSQL connection string this host's stores use, or null on SQLite.</summary>
+    public string? Postgres { get; }
+
     /// <summary>Starts a vendor and a Mulan whose catalog points at it. <paramref name="catalogJson"/> may use
     /// <c>{VENDOR}</c> for the vendor's OpenAI base URL and <c>{ORIGIN}</c> for its origin (native protocols), <c>{KEY}</c> for its key (inside composite credentials); by default it defines the usual test routes.</summary>
     public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null,
-        string? dataDirectory = null, bool seedDemo = false)
+        string? dataDirectory = null, bool seedDemo = false, bool? postgres = null)
     {
         vendor ??= await FakeVendorServer.StartAsync();
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("mulan-test-").FullName;
@@ -49,7 +54,9 @@ public sealed class MulanHost : IAsyncDisposable
             .Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal).Replace("{ORIGIN}", vendor.Origin.ToString().TrimEnd('/'), StringComparison.Ordinal)
             .Replace("{KEY}", vendor.ApiKey, StringComparison.Ordinal));
         var logs = new CapturedLogs();
-        var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath);
+        // PostgreSQL when asked for, or for every host when the run says so (MULAN_TEST_POSTGRES=1).
+        var database = postgres ?? PostgresServer.ForAllHosts ? await (await PostgresServer.SharedAsync()).DatabaseForAsync(data) : null;
+        var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath, database);
         var file = MulanServer.ReadCatalog(configPath);
         var app = MulanServer.Build(arguments, builder =>
         {
@@ -62,7 +69,7 @@ public sealed class MulanHost : IAsyncDisposable
         var env = new Dictionary<string, string?> { ["MULAN_ADMIN_KEY"] = AdminKey, ["FAKE_VENDOR_KEY"] = vendor.ApiKey };
         await MulanServer.InitializeAsync(app, arguments, file, name => env.GetValueOrDefault(name));
         await app.StartAsync();
-        return new MulanHost(app, vendor, data, logs);
+        return new MulanHost(app, vendor, data, logs, database);
     }
 
     /// <summary>Routes used across tests; each fake-vendor behaviour is a deployment of its own.</summary>
@@ -148,6 +155,10 @@ public sealed class MulanHost : IAsyncDisposable
         await App.DisposeAsync();
         await Vendor.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Postgres is not null)
+        {
+            await (await PostgresServer.SharedAsync()).DropAsync(Postgres);
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
