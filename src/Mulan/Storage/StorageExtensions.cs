@@ -31,6 +31,8 @@ public static class StorageExtensions
         services.AddStore<Evaluations.IEvaluationStore, SqliteEvaluationStore, PostgresEvaluationStore>();
         services.AddStore<Pilots.IPilotStore, SqlitePilotStore, PostgresPilotStore>();
         services.AddStore<People.IPeopleStore, SqlitePeopleStore, PostgresPeopleStore>();
+        // Other nodes' knowledge changes, into this node's indexes (does nothing on SQLite).
+        services.AddHostedService<PostgresKnowledgeSync>();
         return services;
     }
 

@@ -136,7 +136,41 @@ public sealed class PostgresBackendTests
         var found = (await (await again.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/search", new { query = "paid leave", topK = 1 }))
             .Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Contains("fifteen days", found["results"]![0]!["text"]!.GetValue<string>());
-        Assert.Equal(8, await CountAsync(again, "SELECT MAX(version) FROM mulan_schema"));
+        Assert.Equal(Mulan.Storage.Postgres.PostgresMigrations.Latest, await CountAsync(again, "SELECT MAX(version) FROM mulan_schema"));
+        Assert.Equal(Mulan.Storage.Postgres.PostgresMigrations.Latest, await CountAsync(again, "SELECT count(*) FROM mulan_schema")); // each step once, over two starts
+    }
+
+    [PostgresFact]
+    public async Task Keys_are_stored_as_hashes_and_provider_secrets_encrypted_in_every_row()
+    {
+        await using var host = await MulanHost.StartAsync(postgres: true);
+        var key = await host.CreateKeyAsync();
+        const string secret = "sk-deepseek-at-rest-0123456789abcdef";
+        Assert.Equal(HttpStatusCode.Created, (await host.Admin.PostAsJsonAsync("api/providers", new { name = "deep", kind = "deepseek", apiKey = secret })).StatusCode);
+        await using var c = new NpgsqlConnection(host.Postgres);
+        await c.OpenAsync();
+        // Every row of every table as text (bytea as hex, so the encrypted secret is there, only not in clear).
+        await using var tables = new NpgsqlCommand("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", c);
+        var names = new List<string>();
+        await using (var reader = await tables.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                names.Add(reader.GetString(0));
+            }
+        }
+        Assert.Contains("virtual_keys", names);
+        Assert.Contains("providers", names);
+        foreach (var table in names)
+        {
+            await using var scan = new NpgsqlCommand(
+                $"SELECT count(*) FROM {table} t WHERE strpos(row_to_json(t)::text, $1) > 0 OR strpos(row_to_json(t)::text, $2) > 0 OR strpos(row_to_json(t)::text, $3) > 0", c)
+            {
+                Parameters = { new() { Value = key }, new() { Value = secret }, new() { Value = host.Vendor.ApiKey } },
+            };
+            Assert.Equal(0L, (long)(await scan.ExecuteScalarAsync())!);
+        }
+        Assert.Equal(1, await CountAsync(host, "SELECT count(*) FROM providers WHERE name = 'deep' AND secret IS NOT NULL"));
     }
 
     [PostgresFact]
@@ -175,5 +209,68 @@ public sealed class PostgresBackendTests
         Assert.Contains("Password=***", summary);
         Assert.DoesNotContain("test-password", summary);
         Assert.DoesNotContain("test-password", host.Logs.Text);
+    }
+}
+
+/// <summary>Several nodes over one PostgreSQL database and one data folder: each node's in-memory indexes follow the others' changes.</summary>
+public sealed class PostgresNodesTests
+{
+    private static async Task<JsonArray> SearchAsync(MulanHost node, string kb, string query) =>
+        (await (await node.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/search", new { query, topK = 3 })).Content.ReadFromJsonAsync<JsonObject>())!["results"]!.AsArray();
+
+    private static async Task<JsonArray> WaitForSearchAsync(MulanHost node, string kb, string query, Func<JsonArray, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var results = await SearchAsync(node, kb, query);
+            if (until(results) || DateTime.UtcNow > deadline)
+            {
+                return results;
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_document_ingested_on_one_node_is_found_on_another_its_deletion_too_and_a_node_started_later_catches_up()
+    {
+        await using var a = await MulanHost.StartAsync(postgres: true);
+        var b = await MulanHost.StartAsync(vendor: a.Vendor, dataDirectory: a.DataDirectory, postgres: true);
+        MulanHost? c = null;
+        try
+        {
+            Assert.Equal(a.Postgres, b.Postgres);
+            var kb = (await (await a.Admin.PostAsJsonAsync("api/knowledge-bases", new { name = "handbook" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            // Nothing of it on the other node yet: the search there finds nothing.
+            Assert.Empty(await SearchAsync(b, kb, "receipts"));
+            var added = await a.Admin.PostAsJsonAsync($"api/knowledge-bases/{kb}/documents",
+                new { title = "expenses.md", text = "# Expenses\n\nReceipts are due by the 25th of the month. Hotels cost at most 600 a night." });
+            var doc = (await added.Content.ReadFromJsonAsync<JsonObject>())!["documents"]![0]!["id"]!.GetValue<string>();
+            Assert.Equal("ready", (await Knowledge.KnowledgeApiTests.WaitForDocumentAsync(a.Admin, kb, doc))["status"]!.GetValue<string>());
+
+            var onB = await WaitForSearchAsync(b, kb, "when are receipts due", r => r.Count > 0);
+            Assert.Contains("Receipts are due", Assert.Single(onB)!["text"]!.GetValue<string>());
+            var onA = await SearchAsync(a, kb, "when are receipts due");
+            Assert.Contains("Receipts are due", Assert.Single(onA)!["text"]!.GetValue<string>());
+
+            // A node started now loads what is stored and follows the log from there.
+            c = await MulanHost.StartAsync(vendor: a.Vendor, dataDirectory: a.DataDirectory, postgres: true);
+            Assert.Single(await SearchAsync(c, kb, "when are receipts due"));
+
+            // Deleted on the other node: gone from every index within a few seconds.
+            Assert.Equal(HttpStatusCode.OK, (await b.Admin.DeleteAsync($"api/knowledge-bases/{kb}/documents/{doc}")).StatusCode);
+            Assert.Empty(await WaitForSearchAsync(a, kb, "when are receipts due", r => r.Count == 0));
+            Assert.Empty(await WaitForSearchAsync(c, kb, "when are receipts due", r => r.Count == 0));
+            Assert.Empty(await SearchAsync(b, kb, "when are receipts due"));
+        }
+        finally
+        {
+            if (c is not null)
+            {
+                await c.StopKeepingDataAsync();
+            }
+            await b.StopKeepingDataAsync();
+        }
     }
 }

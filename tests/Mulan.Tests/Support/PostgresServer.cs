@@ -24,6 +24,21 @@ public sealed class PostgresFactAttribute : FactAttribute
 }
 
 /// <summary>
+/// A fact about the SQLite file itself (it opens <c>mulan.db</c>, or breaks it on purpose). Skipped, with the reason, when
+/// MULAN_TEST_POSTGRES=1 puts every host on PostgreSQL; <see cref="Storage.PostgresBackendTests"/> covers that backend.
+/// </summary>
+public sealed class SqliteFactAttribute : FactAttribute
+{
+    public SqliteFactAttribute()
+    {
+        if (PostgresServer.ForAllHosts)
+        {
+            Skip = "reads or breaks the SQLite file itself; this run keeps every host's data in PostgreSQL (MULAN_TEST_POSTGRES=1)";
+        }
+    }
+}
+
+/// <summary>
 /// One real PostgreSQL server for the test run: initdb into a temp folder, started on a free loopback port, stopped when
 /// the test process exits. Each Mulan host gets a database of its own, named after its data folder, so that a host
 /// restarted over the same folder finds its data again. PostgreSQL refuses to run as root: as root the server runs as

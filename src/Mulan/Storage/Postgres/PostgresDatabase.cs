@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -31,6 +32,9 @@ public sealed class PostgresDatabase : IStorageDatabase, IAsyncDisposable
 
     public LedgerSync LedgerSync { get; }
 
+    /// <summary>The oldest running transaction when this node started (see <see cref="PostgresKnowledgeSync"/>).</summary>
+    public long StartHorizon { get; private set; }
+
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct = default) => await _source.OpenConnectionAsync(ct);
 
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -48,6 +52,23 @@ public sealed class PostgresDatabase : IStorageDatabase, IAsyncDisposable
         await using (connection)
         {
             await PostgresMigrations.ApplyAsync(connection, ct);
+            // Taken before the in-memory indexes load what is stored: the knowledge change log is followed from here.
+            StartHorizon = await connection.ExecuteScalarAsync<long>("SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint");
+        }
+    }
+
+    /// <summary>True when the database holds Mulan's tables (migrated at least once); connection failures throw <see cref="Hosting.StartupException"/>.</summary>
+    public async Task<bool> HasSchemaAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await using var c = await OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand("SELECT to_regclass('mulan_schema') IS NOT NULL AND to_regclass('settings') IS NOT NULL", c);
+            return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            throw new Hosting.StartupException($"Storage:Postgres: cannot connect to PostgreSQL at {_host}: {e.Message}");
         }
     }
 

@@ -8,7 +8,7 @@ namespace Mulan.Storage.Postgres;
 
 /// <summary>The knowledge store on PostgreSQL; the same rows as <see cref="SqliteKnowledgeStore"/>, vectors as bytea. The queue is
 /// claimed with FOR UPDATE SKIP LOCKED, so that workers on several nodes never take the same document.</summary>
-public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStore
+public sealed partial class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStore
 {
     private const string DocumentColumns = """
         id AS Id, kb_id AS KbId, title AS Title, source AS Source, media_type AS MediaType, size AS Size, sha256 AS Sha256,
@@ -123,6 +123,10 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
         var row = await c.QuerySingleOrDefaultAsync<DocRow>(
             $"UPDATE documents SET title = @title, renamed = 1, updated_at = @now WHERE id = @documentId AND kb_id = @knowledgeBaseId RETURNING {DocumentColumns}",
             new { knowledgeBaseId, documentId, title, now = now.ToUnixTimeMilliseconds() });
+        if (row is not null)
+        {
+            await ChangedAsync(c, null, KnowledgeChange.Document, knowledgeBaseId, documentId);
+        }
         return row?.ToModel();
     }
 
@@ -158,6 +162,7 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
             DELETE FROM documents WHERE kb_id = @knowledgeBaseId;
             DELETE FROM knowledge_bases WHERE id = @knowledgeBaseId;
             """, new { knowledgeBaseId }, tx);
+        await ChangedAsync(c, tx, KnowledgeChange.KnowledgeBase, knowledgeBaseId, null);
         await tx.CommitAsync(ct);
         return ids;
     }
@@ -185,6 +190,10 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
         }
         // Vectors go with their chunks (ON DELETE CASCADE).
         await c.ExecuteAsync(new CommandDefinition("DELETE FROM chunks WHERE document_id = ANY(@ids)", new { ids = ids.ToArray() }, tx, cancellationToken: ct));
+        foreach (var id in ids)
+        {
+            await ChangedAsync(c, tx, KnowledgeChange.Document, null, id);
+        }
         await c.ExecuteAsync(new CommandDefinition("DELETE FROM documents WHERE id = ANY(@ids)", new { ids = ids.ToArray() }, tx, cancellationToken: ct));
     }
 
@@ -307,6 +316,7 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
             WHERE id = @documentId
             """,
             new { documentId, title, n = chunks.Count, now = now.ToUnixTimeMilliseconds() }, tx);
+        await ChangedAsync(c, tx, KnowledgeChange.Document, kb.KbId, documentId, replaces: kb.Replaces);
         await tx.CommitAsync(ct);
         return stored;
     }
@@ -340,6 +350,7 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
             DELETE FROM chunk_vectors WHERE (@active IS NULL OR model <> @active) AND (@pending IS NULL OR model <> @pending)
               AND chunk_id IN (SELECT id FROM chunks WHERE kb_id = @knowledgeBaseId)
             """, new { knowledgeBaseId, active, pending }, tx);
+        await ChangedAsync(c, tx, KnowledgeChange.KnowledgeBase, knowledgeBaseId, null);
         await tx.CommitAsync(ct);
     }
 
@@ -379,6 +390,7 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
             new { knowledgeBaseId, pending }, tx);
         await c.ExecuteAsync("DELETE FROM chunk_vectors WHERE model <> @pending AND chunk_id IN (SELECT id FROM chunks WHERE kb_id = @knowledgeBaseId)",
             new { knowledgeBaseId, pending }, tx);
+        await ChangedAsync(c, tx, KnowledgeChange.KnowledgeBase, knowledgeBaseId, null);
         await tx.CommitAsync(ct);
         return true;
     }
@@ -413,6 +425,10 @@ public sealed class PostgresKnowledgeStore(PostgresDatabase db) : IKnowledgeStor
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await InsertVectorsAsync(c, (NpgsqlTransaction)tx, model, vectors, onlyExisting: true, ct);
+        if (vectors.Count > 0)
+        {
+            await ChangedAsync(c, tx, KnowledgeChange.Vectors, null, null, model: model, fromChunk: vectors.Min(v => v.ChunkId), toChunk: vectors.Max(v => v.ChunkId));
+        }
         await tx.CommitAsync(ct);
     }
 

@@ -487,6 +487,22 @@ internal static class PostgresMigrations
             revoked_at bigint NULL);
         CREATE INDEX chat_shares_app ON chat_shares (app_id, created_at);
         """,
+        // 9: the knowledge change log each node's in-memory indexes follow (PostgresKnowledgeSync). seq orders the changes;
+        // tx is the writing transaction's id, so that a reader takes only changes of transactions that have all ended.
+        """
+        CREATE TABLE knowledge_changes (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            tx bigint NOT NULL DEFAULT (pg_current_xact_id()::text)::bigint,
+            kind text NOT NULL,
+            kb_id text NULL,
+            document_id text NULL,
+            replaces text NULL,
+            model text NULL,
+            from_chunk bigint NULL,
+            to_chunk bigint NULL,
+            at bigint NOT NULL DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+        CREATE INDEX knowledge_changes_tx ON knowledge_changes (tx);
+        """,
     ];
 
     /// <summary>How many steps this build knows; a database migrated further by a newer build is refused.</summary>
