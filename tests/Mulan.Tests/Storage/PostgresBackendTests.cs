@@ -174,6 +174,57 @@ public sealed class PostgresBackendTests
     }
 
     [PostgresFact]
+    public async Task With_the_database_down_requests_fail_closed_and_after_it_restarts_every_answer_has_its_record()
+    {
+        await using var server = await PostgresServer.StartDedicatedAsync();
+        await using var host = await MulanHost.StartAsync(PriceyCatalog, postgres: true, postgresServer: server);
+        using var client = host.Client(await host.CreateKeyAsync());
+        var answered = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.PostAsJsonAsync("v1/chat/completions", Chat("chat", i, stream: false));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            answered++;
+        }
+
+        server.Kill();
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await client.PostAsJsonAsync("v1/chat/completions", Chat("chat", 100 + i, stream: false));
+            // Never served unmetered: with no ledger there is no answer.
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await host.Admin.GetAsync("healthz")).StatusCode);
+
+        await server.RestartAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            // The pool's broken connections are dropped as they are found; the server recovers without a restart of its own.
+            using var response = await client.PostAsJsonAsync("v1/chat/completions", Chat("chat", 200, stream: false));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                answered++;
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"still {response.StatusCode} after the database came back");
+            await Task.Delay(200);
+        }
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.PostAsJsonAsync("v1/chat/completions", Chat("chat", 300 + i, stream: i % 2 == 0));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await response.Content.ReadAsStringAsync();
+            answered++;
+        }
+        Assert.Equal(HttpStatusCode.OK, (await host.Admin.GetAsync("healthz")).StatusCode);
+        // Every answer given has exactly one record, none of a refused request.
+        var records = await host.WaitForRecordsAsync(answered);
+        Assert.Equal(answered, records.Count(r => r["status"]!.GetValue<string>() == "ok"));
+        Assert.Equal(records.Count, records.Select(r => r["requestId"]!.GetValue<string>()).Distinct().Count());
+    }
+
+    [PostgresFact]
     public async Task An_unreachable_database_stops_start_up_naming_the_host_and_never_the_password()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -18,9 +18,10 @@ public sealed class MulanHost : IAsyncDisposable
 {
     public const string AdminKey = "mka-test-admin-key-0123456789";
 
-    private MulanHost(WebApplication app, FakeVendorServer vendor, string dataDirectory, CapturedLogs logs, string? postgres)
+    private MulanHost(WebApplication app, FakeVendorServer vendor, string dataDirectory, CapturedLogs logs, string? postgres, PostgresServer? server)
     {
         Postgres = postgres;
+        _postgresServer = server;
         App = app;
         Vendor = vendor;
         DataDirectory = dataDirectory;
@@ -42,10 +43,12 @@ public sealed class MulanHost : IAsyncDisposable
     /// <summary>The PostgreSQL connection string this host's stores use, or null on SQLite.</summary>
     public string? Postgres { get; }
 
+    private readonly PostgresServer? _postgresServer;
+
     /// <summary>Starts a vendor and a Mulan whose catalog points at it. <paramref name="catalogJson"/> may use
     /// <c>{VENDOR}</c> for the vendor's OpenAI base URL and <c>{ORIGIN}</c> for its origin (native protocols), <c>{KEY}</c> for its key (inside composite credentials); by default it defines the usual test routes.</summary>
     public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null,
-        string? dataDirectory = null, bool seedDemo = false, bool? postgres = null)
+        string? dataDirectory = null, bool seedDemo = false, bool? postgres = null, PostgresServer? postgresServer = null)
     {
         vendor ??= await FakeVendorServer.StartAsync();
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("mulan-test-").FullName;
@@ -55,7 +58,8 @@ public sealed class MulanHost : IAsyncDisposable
             .Replace("{KEY}", vendor.ApiKey, StringComparison.Ordinal));
         var logs = new CapturedLogs();
         // PostgreSQL when asked for, or for every host when the run says so (MULAN_TEST_POSTGRES=1).
-        var database = postgres ?? PostgresServer.ForAllHosts ? await (await PostgresServer.SharedAsync()).DatabaseForAsync(data) : null;
+        var server = postgres ?? PostgresServer.ForAllHosts ? postgresServer ?? await PostgresServer.SharedAsync() : null;
+        var database = server is null ? null : await server.DatabaseForAsync(data);
         var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath, database);
         var file = MulanServer.ReadCatalog(configPath);
         var app = MulanServer.Build(arguments, builder =>
@@ -69,7 +73,7 @@ public sealed class MulanHost : IAsyncDisposable
         var env = new Dictionary<string, string?> { ["MULAN_ADMIN_KEY"] = AdminKey, ["FAKE_VENDOR_KEY"] = vendor.ApiKey };
         await MulanServer.InitializeAsync(app, arguments, file, name => env.GetValueOrDefault(name));
         await app.StartAsync();
-        return new MulanHost(app, vendor, data, logs, database);
+        return new MulanHost(app, vendor, data, logs, database, server);
     }
 
     /// <summary>Routes used across tests; each fake-vendor behaviour is a deployment of its own.</summary>
@@ -155,9 +159,9 @@ public sealed class MulanHost : IAsyncDisposable
         await App.DisposeAsync();
         await Vendor.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Postgres is not null)
+        if (Postgres is not null && _postgresServer is not null)
         {
-            await (await PostgresServer.SharedAsync()).DropAsync(Postgres);
+            await _postgresServer.DropAsync(Postgres);
         }
         try
         {

@@ -44,18 +44,19 @@ public sealed class SqliteFactAttribute : FactAttribute
 /// restarted over the same folder finds its data again. PostgreSQL refuses to run as root: as root the server runs as
 /// <c>nobody</c>. With MULAN_TEST_POSTGRES=1 every <see cref="MulanHost"/> runs on it, so the whole suite runs on this backend.
 /// </summary>
-public sealed class PostgresServer
+public sealed class PostgresServer : IAsyncDisposable
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static PostgresServer? _shared;
 
-    private readonly Process _process;
     private readonly string _root;
+    private readonly string _data;
+    private Process? _process;
 
-    private PostgresServer(Process process, string root, int port)
+    private PostgresServer(string root, string data, int port)
     {
-        _process = process;
         _root = root;
+        _data = data;
         Port = port;
     }
 
@@ -67,23 +68,35 @@ public sealed class PostgresServer
     /// <summary>True when every Mulan host of this run keeps its data in PostgreSQL.</summary>
     public static bool ForAllHosts { get; } = Environment.GetEnvironmentVariable("MULAN_TEST_POSTGRES") == "1";
 
+    private static bool AsRoot => Environment.UserName == "root";
+
     public int Port { get; }
 
     public string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "mulan", Password = "test-password", Database = database }.ConnectionString;
 
+    /// <summary>The run's server, shared by every test; stopped when the test process exits.</summary>
     public static async Task<PostgresServer> SharedAsync()
     {
         await Gate.WaitAsync();
         try
         {
-            return _shared ??= await StartAsync();
+            if (_shared is null)
+            {
+                var server = await StartAsync();
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop(deleteFiles: true);
+                _shared = server;
+            }
+            return _shared;
         }
         finally
         {
             Gate.Release();
         }
     }
+
+    /// <summary>A server of the test's own, for tests that stop and restart it; disposing it stops it and deletes its files.</summary>
+    public static Task<PostgresServer> StartDedicatedAsync() => StartAsync();
 
     /// <summary>The database of the Mulan host whose data folder is <paramref name="dataDirectory"/>, created if missing.</summary>
     public async Task<string> DatabaseForAsync(string dataDirectory)
@@ -111,39 +124,46 @@ public sealed class PostgresServer
         await drop.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Kills the server at once (as a crash would), keeping its files.</summary>
+    public void Kill() => Stop(deleteFiles: false);
+
+    /// <summary>Starts the server again over the same files and port (crash recovery runs first).</summary>
+    public Task RestartAsync() => LaunchAsync();
+
     private static async Task<PostgresServer> StartAsync()
     {
         var bin = BinDirectory ?? throw new XunitException("MULAN_REQUIRE_POSTGRES=1 but PostgreSQL was not found under /usr/lib/postgresql: apt-get install -y postgresql");
         var root = Directory.CreateTempSubdirectory("mulan-pg-").FullName;
-        var asRoot = Environment.UserName == "root";
-        if (asRoot)
-        {
-            await RunAsync("chown", ["nobody", root]);
-        }
         var passwordFile = Path.Combine(root, "pw");
         await File.WriteAllTextAsync(passwordFile, "test-password");
-        if (asRoot)
+        if (AsRoot)
         {
-            await RunAsync("chown", ["nobody", passwordFile]);
+            await RunAsync("chown", ["-R", "nobody", root]);
         }
         var data = Path.Combine(root, "data");
         // The C locale sorts text by bytes, as SQLite does; password authentication over TCP, as a deployment would use.
-        await RunAsync(asRoot ? "runuser" : Path.Combine(bin, "initdb"),
-            [.. asRoot ? ["-u", "nobody", "--", Path.Combine(bin, "initdb")] : Array.Empty<string>(),
-             "-D", data, "-U", "mulan", "--pwfile", passwordFile, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "-N"]);
+        string[] initdb = [Path.Combine(bin, "initdb"), "-D", data, "-U", "mulan", "--pwfile", passwordFile, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "-N"];
+        await RunAsync(AsRoot ? "runuser" : initdb[0], AsRoot ? ["-u", "nobody", "--", .. initdb] : initdb[1..]);
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
+        var server = new PostgresServer(root, data, port);
+        await server.LaunchAsync();
+        return server;
+    }
+
+    private async Task LaunchAsync()
+    {
         string[] serverArgs =
         [
-            Path.Combine(bin, "postgres"), "-D", data, "-k", root, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Path.Combine(BinDirectory!, "postgres"), "-D", _data, "-k", _root, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=1000", "-c", "shared_buffers=32MB",
-            // Test data is thrown away: no fsync, the tests measure behaviour, not durability of the test server itself.
+            // Test data is thrown away: no fsync; the tests measure Mulan's behaviour, not the test server's durability.
             "-c", "fsync=off", "-c", "full_page_writes=off",
         ];
-        var process = Process.Start(new ProcessStartInfo(asRoot ? "runuser" : serverArgs[0],
-            asRoot ? ["-u", "nobody", "--", .. serverArgs] : serverArgs[1..])
+        // PostgreSQL refuses to run as root.
+        var process = Process.Start(new ProcessStartInfo(AsRoot ? "runuser" : serverArgs[0], AsRoot ? ["-u", "nobody", "--", .. serverArgs] : serverArgs[1..])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -152,45 +172,53 @@ public sealed class PostgresServer
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new PostgresServer(process, root, port);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        _process = process;
         for (var i = 0; i < 200; i++)
         {
             try
             {
-                await using var c = new NpgsqlConnection(server.ConnectionString("postgres"));
+                await using var c = new NpgsqlConnection(ConnectionString("postgres") + ";Pooling=false");
                 await c.OpenAsync();
-                return server;
+                return;
             }
             catch (Exception e) when (e is NpgsqlException or SocketException)
             {
+                if (process.HasExited)
+                {
+                    break;
+                }
                 await Task.Delay(50);
             }
         }
-        server.Stop();
-        throw new XunitException($"PostgreSQL did not start on port {port}");
+        Stop(deleteFiles: true);
+        throw new XunitException($"PostgreSQL did not start on port {Port}");
     }
 
-    private void Stop()
+    private void Stop(bool deleteFiles)
     {
-        if (!_process.HasExited)
+        if (_process is { HasExited: false } process)
         {
-            // SIGTERM through runuser: the server's smart shutdown; the process tree follows.
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+        if (!deleteFiles)
+        {
+            return;
         }
         try
         {
             Directory.Delete(_root, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Left for the OS's temp cleanup.
         }
-        catch (UnauthorizedAccessException)
-        {
-            // Left for the OS's temp cleanup.
-        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Stop(deleteFiles: true);
+        return ValueTask.CompletedTask;
     }
 
     private static async Task RunAsync(string file, string[] args)

@@ -111,7 +111,7 @@ public sealed class PostgresUsageStore(PostgresDatabase db, Microsoft.Extensions
             $"""
             SELECT currency, COUNT(*), COALESCE(SUM(input_tokens),0)::bigint, COALESCE(SUM(cached_tokens)::bigint,0), COALESCE(SUM(output_tokens)::bigint,0),
               COALESCE(SUM(cost_nanos)::bigint,0)
-            FROM usage_records {Filter} GROUP BY currency ORDER BY COUNT(*) DESC, currency
+            FROM usage_records {Filter} GROUP BY currency ORDER BY COUNT(*) DESC, currency NULLS FIRST
             """, args);
         var rows = await c.QueryAsync<Row>(
             $"""
@@ -204,18 +204,20 @@ public sealed class PostgresUsageStore(PostgresDatabase db, Microsoft.Extensions
 
     private const long DayMs = 86_400_000;
 
+    // NULLS FIRST wherever a nullable column is sorted: SQLite puts NULL first, PostgreSQL last, and the lists must be the same.
+
     private const string AttributedSpendByRecord = """
         SELECT at / 86400000, model, provider, vendor_model, app_id, currency, COUNT(*), COALESCE(SUM(cost_nanos)::bigint, 0)
         FROM usage_records
         WHERE at >= @From AND at < @To AND workspace_id = @WorkspaceId AND (app_id = ANY(@AppIds) OR key_id = ANY(@KeyIds) OR evaluation_run_id = ANY(@RunIds))
-        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST, 5 NULLS FIRST, 6 NULLS FIRST
         """;
 
     private const string AttributedSpendByDay = """
         SELECT day, model, NULLIF(provider, ''), NULLIF(vendor_model, ''), NULLIF(app_id, ''), NULLIF(currency, ''), SUM(requests)::bigint, SUM(cost_nanos)::bigint
         FROM usage_daily
         WHERE workspace_id = @WorkspaceId AND day >= @FromDay AND day < @ToDay AND (app_id = ANY(@AppIds) OR key_id = ANY(@KeyIds) OR evaluation_run_id = ANY(@RunIds))
-        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST, 5 NULLS FIRST, 6 NULLS FIRST
         """;
 
     public async Task<IReadOnlyList<AttributedSpend>> AttributedSpendAsync(string workspaceId, IReadOnlyCollection<string> appIds,
