@@ -15,7 +15,7 @@ public sealed partial class AuditLog(IAuditStore store, TimeProvider time, ILogg
             // Not the request's token: the change is already made, and its record must not be lost because the client left.
             await store.AppendAsync(entry, time.GetUtcNow(), CancellationToken.None);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException)
         {
             // The change stands but has no record: the server log keeps what the audit log could not.
             LogNotRecorded(logger, e, entry.Action, entry.TargetType, entry.TargetId, entry.Actor);

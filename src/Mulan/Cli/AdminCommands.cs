@@ -21,6 +21,10 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
         [Description("The server's data folder. Default env MULAN_DATA, else ./mulan-data.")]
         public string? Data { get; init; }
 
+        [CommandOption("--database <CONNECTION>")]
+        [Description("The server's PostgreSQL connection string, when it runs on PostgreSQL. Default env MULAN_STORAGE__POSTGRES.")]
+        public string? Database { get; init; }
+
         [CommandOption("--json")]
         [Description("Print {\"key\", \"dataFolder\"} as JSON.")]
         public bool Json { get; init; }
@@ -29,7 +33,20 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(settings.Data ?? Environment.GetEnvironmentVariable("MULAN_DATA") ?? new StorageOptions().DataDirectory);
-        var storage = new StorageOptions { DataDirectory = folder };
+        var storage = new StorageOptions { DataDirectory = folder, Postgres = settings.Database ?? Environment.GetEnvironmentVariable("MULAN_STORAGE__POSTGRES") };
+        var key = KeyMaterial.NewAdminKey();
+        if (storage.UsesPostgres)
+        {
+            // On PostgreSQL the right to reset is the right to the database: its credentials.
+            await using var pg = new Storage.Postgres.PostgresDatabase(Options.Create(storage));
+            if (!await pg.HasSchemaAsync(cancellationToken))
+            {
+                throw new CliUserException("--database: no Mulan data in that database (no Mulan schema); pass the connection string the server runs with");
+            }
+            await new Storage.Postgres.PostgresAccessStore(pg).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
+            await new Storage.Postgres.PostgresAuditStore(pg).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
+            return Print(key, folder, settings.Json);
+        }
         if (!File.Exists(storage.DatabasePath))
         {
             // Never create an empty database here: that would look like a reset and change nothing.
@@ -37,10 +54,14 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
         }
         var db = new SqliteDatabase(Options.Create(storage));
         await db.InitializeAsync(cancellationToken);
-        var key = KeyMaterial.NewAdminKey();
         await new SqliteAccessStore(db).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
         await new SqliteAuditStore(db).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
-        if (settings.Json)
+        return Print(key, folder, settings.Json);
+    }
+
+    private static int Print(string key, string folder, bool json)
+    {
+        if (json)
         {
             JsonTables.Print(new JsonObject { ["key"] = key, ["dataFolder"] = folder });
             return 0;

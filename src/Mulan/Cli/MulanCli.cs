@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Mulan.Hosting;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -193,7 +192,7 @@ public static class MulanCli
             CliUserException or StartupException => (ExitCodes.UserError, e.Message),
             HttpRequestException h when h.HttpRequestError == HttpRequestError.ConnectionError =>
                 (ExitCodes.SystemError, $"Cannot reach the server: {e.Message}"),
-            SqliteException => (ExitCodes.SystemError, $"Storage failed: {e.Message}"),
+            System.Data.Common.DbException => (ExitCodes.SystemError, $"Storage failed: {e.Message}"),
             IOException when e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
                 (ExitCodes.SystemError, e.Message),
             _ => (ExitCodes.SystemError, e.Message),

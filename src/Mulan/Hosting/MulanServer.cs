@@ -50,6 +50,10 @@ public static class MulanServer
         {
             builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"] = data;
         }
+        if (arguments.Database is not null)
+        {
+            builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.Postgres)}"] = arguments.Database;
+        }
         builder.WebHost.UseUrls(arguments.Urls);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -148,7 +152,7 @@ public static class MulanServer
         {
             throw new StartupException(e.Message);
         }
-        await services.GetRequiredService<SqliteDatabase>().InitializeAsync(ct);
+        await services.GetRequiredService<IStorageDatabase>().InitializeAsync(ct);
         // Held until the host is disposed: mulan restore refuses the folder while it is held.
         services.GetRequiredService<DataFolderHold>().Take(Path.GetFullPath(services.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory));
         await services.GetRequiredService<AccessService>().InitializeAsync(ct);
@@ -207,19 +211,6 @@ public static class MulanServer
         await console.FlushAsync(ct);
     }
 
-    private static async Task<IResult> HealthAsync(SqliteDatabase db, CancellationToken ct)
-    {
-        try
-        {
-            await using var c = await db.OpenAsync(ct);
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT 1";
-            await cmd.ExecuteScalarAsync(ct);
-            return Results.Text("ok");
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException)
-        {
-            return Results.Text("storage unavailable", statusCode: 503);
-        }
-    }
+    private static async Task<IResult> HealthAsync(IStorageDatabase db, CancellationToken ct) =>
+        await db.PingAsync(ct) ? Results.Text("ok") : Results.Text("storage unavailable", statusCode: 503);
 }

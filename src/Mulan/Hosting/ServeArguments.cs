@@ -1,7 +1,7 @@
 namespace Mulan.Hosting;
 
 /// <summary>What <c>mulan serve</c> was asked for.</summary>
-public sealed record ServeArguments(string Urls, string? DataDirectory, string? ConfigFile)
+public sealed record ServeArguments(string Urls, string? DataDirectory, string? ConfigFile, string? Database = null)
 {
     public const string DefaultUrls = "http://127.0.0.1:5080";
 }

@@ -19,12 +19,16 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [CommandOption("--config <FILE>")]
         [Description("JSON file of providers and models (and optional Gateway/Storage settings).")]
         public string? Config { get; init; }
+
+        [CommandOption("--database <CONNECTION>")]
+        [Description("PostgreSQL connection string (Host=...;Database=...;Username=...;Password=...) instead of SQLite. Or Storage:Postgres.")]
+        public string? Database { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var arguments = new ServeArguments(settings.Urls ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? ServeArguments.DefaultUrls,
-            settings.Data, settings.Config);
+            settings.Data, settings.Config, settings.Database);
         var file = MulanServer.ReadCatalog(arguments.ConfigFile);
         await using var app = MulanServer.Build(arguments);
         await MulanServer.InitializeAsync(app, arguments, file, ct: cancellationToken);

@@ -28,7 +28,7 @@ public static class StartupSummary
         w.WriteLine($"Mulan {MulanVersion.Current} is running.");
         Line(w, "url", string.Join(", ", urls));
         Line(w, "data", Path.GetFullPath(storage.DataDirectory));
-        Line(w, "storage", $"SQLite ({storage.DatabasePath}); rate limits {(governance.Redis is null ? "in this process" : "shared through Redis")}");
+        Line(w, "storage", $"{(storage.UsesPostgres ? "PostgreSQL (" + services.GetRequiredService<IStorageDatabase>().Describe() + ")" : $"SQLite ({storage.DatabasePath})")}; rate limits {(governance.Redis is null ? "in this process" : "shared through Redis")}");
         Line(w, "admin key", services.GetRequiredService<AdminKey>().Origin);
         // The built-in provider "local" (the speech and OCR engines) is on its own line below.
         var configured = catalog.Providers.Values.Where(p => p.Kind.Protocol != WireProtocol.Local).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();

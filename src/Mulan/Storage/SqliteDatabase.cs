@@ -7,10 +7,11 @@ namespace Mulan.Storage;
 /// Opens connections to the embedded SQLite database. WAL lets readers run beside the single writer;
 /// <c>synchronous=FULL</c> makes every commit durable (the usage ledger relies on it).
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : IStorageDatabase
 {
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
+    private readonly string _path;
 
     public SqliteDatabase(IOptions<StorageOptions> options)
     {
@@ -26,6 +27,7 @@ public sealed class SqliteDatabase
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         _busyTimeoutMs = o.BusyTimeoutMs;
+        _path = o.DatabasePath;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = o.DatabasePath,
@@ -58,4 +60,22 @@ public sealed class SqliteDatabase
         }
         await SqliteMigrations.ApplyAsync(connection, ct);
     }
+
+    public async Task<bool> PingAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await using var c = await OpenAsync(ct);
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT 1";
+            await cmd.ExecuteScalarAsync(ct);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    public string Describe() => _path;
 }

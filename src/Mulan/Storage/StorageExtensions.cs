@@ -5,31 +5,43 @@ using Mulan.Audit;
 using Mulan.Gateway.Catalog;
 using Mulan.Gateway.Metering;
 using Mulan.Knowledge;
+using Mulan.Storage.Postgres;
 
 namespace Mulan.Storage;
 
 public static class StorageExtensions
 {
-    /// <summary>The embedded SQLite backend behind the storage seams.</summary>
+    /// <summary>The storage seams: embedded SQLite by default, PostgreSQL when <c>Storage:Postgres</c> is set.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<IAccessStore, SqliteAccessStore>();
-        services.AddSingleton<ICatalogStore, SqliteCatalogStore>();
-        services.AddSingleton<IUsageStore, SqliteUsageStore>();
-        services.AddSingleton<IKnowledgeStore, SqliteKnowledgeStore>();
-        services.AddSingleton<IAuditStore, SqliteAuditStore>();
-        services.AddSingleton<Apps.IAppStore, SqliteAppStore>();
-        services.AddSingleton<IComplianceStore, SqliteComplianceStore>();
-        services.AddSingleton<Assistant.Runs.IRunStore, SqliteRunStore>();
-        services.AddSingleton<Assistant.Tools.IToolStore, SqliteToolStore>();
-        services.AddSingleton<Evaluations.IEvaluationStore, SqliteEvaluationStore>();
-        services.AddSingleton<Pilots.IPilotStore, SqlitePilotStore>();
-        services.AddSingleton<People.IPeopleStore, SqlitePeopleStore>();
+        services.AddSingleton<PostgresDatabase>();
+        services.AddSingleton<IStorageDatabase>(sp => UsesPostgres(sp) ? sp.GetRequiredService<PostgresDatabase>() : sp.GetRequiredService<SqliteDatabase>());
+        services.AddStore<IAccessStore, SqliteAccessStore, PostgresAccessStore>();
+        services.AddStore<ICatalogStore, SqliteCatalogStore, PostgresCatalogStore>();
+        services.AddStore<IUsageStore, SqliteUsageStore, PostgresUsageStore>();
+        services.AddStore<IKnowledgeStore, SqliteKnowledgeStore, PostgresKnowledgeStore>();
+        services.AddStore<IAuditStore, SqliteAuditStore, PostgresAuditStore>();
+        services.AddStore<Apps.IAppStore, SqliteAppStore, PostgresAppStore>();
+        services.AddStore<IComplianceStore, SqliteComplianceStore, PostgresComplianceStore>();
+        services.AddStore<Assistant.Runs.IRunStore, SqliteRunStore, PostgresRunStore>();
+        services.AddStore<Assistant.Tools.IToolStore, SqliteToolStore, PostgresToolStore>();
+        services.AddStore<Evaluations.IEvaluationStore, SqliteEvaluationStore, PostgresEvaluationStore>();
+        services.AddStore<Pilots.IPilotStore, SqlitePilotStore, PostgresPilotStore>();
+        services.AddStore<People.IPeopleStore, SqlitePeopleStore, PostgresPeopleStore>();
+        // Other nodes' knowledge changes, into this node's indexes (does nothing on SQLite).
+        services.AddHostedService<PostgresKnowledgeSync>();
         return services;
     }
+
+    /// <summary>Registers a seam's two implementations; the configured backend's is created on first use.</summary>
+    public static IServiceCollection AddStore<TSeam, TSqlite, TPostgres>(this IServiceCollection services)
+        where TSeam : class where TSqlite : class, TSeam where TPostgres : class, TSeam =>
+        services.AddSingleton<TSeam>(sp => UsesPostgres(sp) ? ActivatorUtilities.CreateInstance<TPostgres>(sp) : ActivatorUtilities.CreateInstance<TSqlite>(sp));
+
+    private static bool UsesPostgres(IServiceProvider sp) => sp.GetRequiredService<IOptions<StorageOptions>>().Value.UsesPostgres;
 
     private sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     {
@@ -47,6 +59,22 @@ public static class StorageExtensions
             if (o.BusyTimeoutMs is < 0 or > 600_000)
             {
                 errors.Add($"{StorageOptions.Section}:{nameof(o.BusyTimeoutMs)}: must be between 0 and 600000 (got {o.BusyTimeoutMs})");
+            }
+            if (o.Postgres is { } pg && !string.IsNullOrWhiteSpace(pg))
+            {
+                try
+                {
+                    var parsed = new Npgsql.NpgsqlConnectionStringBuilder(pg);
+                    if (string.IsNullOrWhiteSpace(parsed.Host))
+                    {
+                        errors.Add($"{StorageOptions.Section}:{nameof(o.Postgres)} (--database): names no Host");
+                    }
+                }
+                catch (ArgumentException e)
+                {
+                    // The parser's message names the bad keyword, never the value.
+                    errors.Add($"{StorageOptions.Section}:{nameof(o.Postgres)} (--database): not a PostgreSQL connection string ({e.Message})");
+                }
             }
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
         }

@@ -22,6 +22,13 @@ public sealed class StorageOptions
     /// </summary>
     public LedgerSync LedgerSync { get; set; } = LedgerSync.Full;
 
+    /// <summary>A PostgreSQL connection string (<c>Host=db;Database=mulan;Username=mulan;Password=...</c>). When set, every store
+    /// lives in that database instead of the SQLite file; the data folder still holds the key ring and uploaded files.
+    /// <c>--database</c> or env <c>MULAN_STORAGE__POSTGRES</c> override it. Never logged; the start-up summary masks the password.</summary>
+    public string? Postgres { get; set; }
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres);
+
     /// <summary>A Redis server (StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>) that several
     /// nodes share: rate-limit counters, budget accounts and change notices. Default none (one node, all in process).
     /// <c>Governance:Redis</c> is its earlier name and still works.</summary>

@@ -39,7 +39,7 @@ public sealed class KeysApiTests : IAsyncLifetime
         Assert.NotEqual(key, other);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Keys_are_stored_only_as_hashes()
     {
         var key = await _host.CreateKeyAsync();

@@ -112,7 +112,7 @@ public sealed class UpstreamFailureTests : IAsyncLifetime
         Assert.True(record["timeToFirstTokenMs"]!.GetValue<double>() < record["latencyMs"]!.GetValue<double>() - 500);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Unavailable_ledger_fails_closed_with_503_and_recovers()
     {
         await using (var blocker = new SqliteConnection($"Data Source={Path.Combine(_host.DataDirectory, "mulan.db")};Pooling=False"))

@@ -46,7 +46,9 @@ public sealed class IngestionRestartTests
             Assert.All(docs, d => Assert.Equal("ready", d!["status"]!.GetValue<string>()));
             var expected = docs.Sum(d => d!["chunks"]!.GetValue<int>());
 
-            await using var db = new SqliteConnection($"Data Source={Path.Combine(data, "mulan.db")};Pooling=False");
+            await using System.Data.Common.DbConnection db = second.Postgres is { } pg
+                ? new Npgsql.NpgsqlConnection(pg)
+                : new SqliteConnection($"Data Source={Path.Combine(data, "mulan.db")};Pooling=False");
             await db.OpenAsync();
             await using var count = db.CreateCommand();
             count.CommandText = "SELECT COUNT(*), COUNT(DISTINCT document_id || ':' || ordinal), COUNT(DISTINCT text) FROM chunks";

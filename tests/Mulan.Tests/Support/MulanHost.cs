@@ -12,13 +12,16 @@ using Mulan.Hosting;
 
 namespace Mulan.Tests.Support;
 
-/// <summary>A real Mulan server (Kestrel on 127.0.0.1:0, SQLite in a temp folder) wired to a fake vendor.</summary>
+/// <summary>A real Mulan server (Kestrel on 127.0.0.1:0, SQLite in a temp folder, or a database of its own on the test run's
+/// PostgreSQL server) wired to a fake vendor.</summary>
 public sealed class MulanHost : IAsyncDisposable
 {
     public const string AdminKey = "mka-test-admin-key-0123456789";
 
-    private MulanHost(WebApplication app, FakeVendorServer vendor, string dataDirectory, CapturedLogs logs)
+    private MulanHost(WebApplication app, FakeVendorServer vendor, string dataDirectory, CapturedLogs logs, string? postgres, PostgresServer? server)
     {
+        Postgres = postgres;
+        _postgresServer = server;
         App = app;
         Vendor = vendor;
         DataDirectory = dataDirectory;
@@ -37,10 +40,15 @@ public sealed class MulanHost : IAsyncDisposable
     public Uri V1 => new(BaseUrl, "v1/");
     public HttpClient Admin { get; }
 
+    /// <summary>The PostgreSQL connection string this host's stores use, or null on SQLite.</summary>
+    public string? Postgres { get; }
+
+    private readonly PostgresServer? _postgresServer;
+
     /// <summary>Starts a vendor and a Mulan whose catalog points at it. <paramref name="catalogJson"/> may use
     /// <c>{VENDOR}</c> for the vendor's OpenAI base URL and <c>{ORIGIN}</c> for its origin (native protocols), <c>{KEY}</c> for its key (inside composite credentials); by default it defines the usual test routes.</summary>
     public static async Task<MulanHost> StartAsync(string? catalogJson = null, Action<WebApplicationBuilder>? configure = null, FakeVendorServer? vendor = null,
-        string? dataDirectory = null, bool seedDemo = false)
+        string? dataDirectory = null, bool seedDemo = false, bool? postgres = null, PostgresServer? postgresServer = null)
     {
         vendor ??= await FakeVendorServer.StartAsync();
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("mulan-test-").FullName;
@@ -49,7 +57,10 @@ public sealed class MulanHost : IAsyncDisposable
             .Replace("{VENDOR}", vendor.BaseUrl.ToString(), StringComparison.Ordinal).Replace("{ORIGIN}", vendor.Origin.ToString().TrimEnd('/'), StringComparison.Ordinal)
             .Replace("{KEY}", vendor.ApiKey, StringComparison.Ordinal));
         var logs = new CapturedLogs();
-        var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath);
+        // PostgreSQL when asked for, or for every host when the run says so (MULAN_TEST_POSTGRES=1).
+        var server = postgres ?? PostgresServer.ForAllHosts ? postgresServer ?? await PostgresServer.SharedAsync() : null;
+        var database = server is null ? null : await server.DatabaseForAsync(data);
+        var arguments = new ServeArguments("http://127.0.0.1:0", data, configPath, database);
         var file = MulanServer.ReadCatalog(configPath);
         var app = MulanServer.Build(arguments, builder =>
         {
@@ -62,7 +73,7 @@ public sealed class MulanHost : IAsyncDisposable
         var env = new Dictionary<string, string?> { ["MULAN_ADMIN_KEY"] = AdminKey, ["FAKE_VENDOR_KEY"] = vendor.ApiKey };
         await MulanServer.InitializeAsync(app, arguments, file, name => env.GetValueOrDefault(name));
         await app.StartAsync();
-        return new MulanHost(app, vendor, data, logs);
+        return new MulanHost(app, vendor, data, logs, database, server);
     }
 
     /// <summary>Routes used across tests; each fake-vendor behaviour is a deployment of its own.</summary>
@@ -148,6 +159,10 @@ public sealed class MulanHost : IAsyncDisposable
         await App.DisposeAsync();
         await Vendor.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Postgres is not null && _postgresServer is not null)
+        {
+            await _postgresServer.DropAsync(Postgres);
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -431,7 +431,7 @@ public sealed partial class AppGateway(
         {
             await turns.SaveAsync(turn);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
         {
             LogTurnLost(logger, call.X.RequestId, e);
             await ledger.TryRecordAsync(call.X.ToRecord(UsageStatus.UpstreamError, default, 503, "the conversation could not be stored"));

@@ -58,7 +58,7 @@ public sealed class TurnWriter(IAppStore store) : IAsyncDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
                 foreach (var (_, done) in batch)
                 {

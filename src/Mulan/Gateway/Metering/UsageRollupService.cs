@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 
 namespace Mulan.Gateway.Metering;
 
@@ -35,7 +34,7 @@ public sealed partial class UsageRollupService(IUsageStore store, TimeProvider t
                     RolledUp(folded);
                 }
             }
-            catch (SqliteException e)
+            catch (System.Data.Common.DbException e)
             {
                 // The next pass retries from the same mark: nothing is counted twice or lost.
                 PassFailed(e.Message);

@@ -99,7 +99,7 @@ public sealed partial class BudgetGuard(IUsageStore store, IBudgetAccounts accou
             {
                 await audit.RecordAsync(new AuditEntry(AuditActor.System, action, scope.TargetType, scope.TargetId, scope.WorkspaceId, details));
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException)
             {
                 LogAlertLost(logger, action, scope.TargetId, e);
             }

@@ -53,7 +53,7 @@ public sealed partial class ReembeddingWorker(IKnowledgeStore store, KnowledgeIn
             {
                 return;
             }
-            catch (Exception e) when (e is EmbeddingException or Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (e is EmbeddingException or System.Data.Common.DbException or IOException)
             {
                 // The vendor or the disk is in trouble: try again later, longer each time; searches are unaffected.
                 failures++;

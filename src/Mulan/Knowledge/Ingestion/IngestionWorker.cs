@@ -62,7 +62,7 @@ public sealed partial class IngestionWorker(
             {
                 return;
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException)
             {
                 // Storage trouble: the claimed document stays "processing" and is requeued at the next start.
                 LogStorageFailure(logger, e);

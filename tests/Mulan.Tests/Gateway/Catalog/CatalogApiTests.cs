@@ -53,7 +53,7 @@ public sealed class CatalogApiTests : IAsyncLifetime
         Assert.Contains("\"source\":\"config\"", list);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Provider_secrets_are_encrypted_at_rest()
     {
         var response = await _host.Admin.PostAsJsonAsync("api/providers", new { name = "deep", kind = "deepseek", apiKey = SecretVendorKey });

@@ -232,7 +232,7 @@ public sealed class UsageSummaryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await _host.Admin.GetAsync("/api/usage?format=xml")).StatusCode);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Rollups_that_have_not_seen_an_existing_ledger_fold_it_all_in_at_start_to_the_same_figures()
     {
         var before = await SummaryAsync($"by=model&{Window(Start, Start.AddDays(3))}");

@@ -48,20 +48,25 @@ internal static class LifecycleTestKit
     /// <summary>Rows of a document in storage: (documents, chunks, vectors).</summary>
     public static async Task<(long Documents, long Chunks, long Vectors)> RowsAsync(MulanHost host, string column, string value)
     {
-        await using var db = new SqliteConnection($"Data Source={Path.Combine(host.DataDirectory, "mulan.db")};Pooling=False");
+        await using System.Data.Common.DbConnection db = host.Postgres is { } pg
+            ? new Npgsql.NpgsqlConnection(pg)
+            : new SqliteConnection($"Data Source={Path.Combine(host.DataDirectory, "mulan.db")};Pooling=False");
         await db.OpenAsync();
         async Task<long> CountAsync(string sql)
         {
             await using var command = db.CreateCommand();
             command.CommandText = sql;
-            command.Parameters.AddWithValue("$v", value);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@v";
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
             return (long)(await command.ExecuteScalarAsync())!;
         }
         var documentColumn = column == "document" ? "id" : "kb_id";
         var chunkColumn = column == "document" ? "document_id" : "kb_id";
-        return (await CountAsync($"SELECT count(*) FROM documents WHERE {documentColumn} = $v"),
-            await CountAsync($"SELECT count(*) FROM chunks WHERE {chunkColumn} = $v"),
-            await CountAsync($"SELECT count(*) FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id WHERE c.{chunkColumn} = $v"));
+        return (await CountAsync($"SELECT count(*) FROM documents WHERE {documentColumn} = @v"),
+            await CountAsync($"SELECT count(*) FROM chunks WHERE {chunkColumn} = @v"),
+            await CountAsync($"SELECT count(*) FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id WHERE c.{chunkColumn} = @v"));
     }
 
     public static bool FileExists(MulanHost host, string documentId) => File.Exists(Path.Combine(host.DataDirectory, "documents", documentId));
