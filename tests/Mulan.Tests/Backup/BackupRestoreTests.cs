@@ -22,7 +22,7 @@ public sealed class BackupRestoreTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [Fact]
+    [SqliteFact] // backs up the SQLite file; PostgreSQL is backed up with its own tools (docs/operations.md)
     public async Task A_backup_taken_while_serving_restores_into_a_folder_that_serves_the_same_keys_usage_and_documents()
     {
         var source = Path.Combine(_dir, "source");
@@ -84,7 +84,7 @@ public sealed class BackupRestoreTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task A_damaged_or_cut_off_archive_is_refused_and_changes_nothing()
     {
         var source = Path.Combine(_dir, "source");
