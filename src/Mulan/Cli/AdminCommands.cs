@@ -44,7 +44,7 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
                 throw new CliUserException("--database: no Mulan data in that database (no Mulan schema); pass the connection string the server runs with");
             }
             await new Storage.Postgres.PostgresAccessStore(pg).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
-            await new Storage.Postgres.PostgresAuditStore(pg).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
+            await new Storage.AuditStore(pg).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
             return Print(key, folder, settings.Json);
         }
         if (!File.Exists(storage.DatabasePath))
@@ -55,7 +55,7 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
         var db = new SqliteDatabase(Options.Create(storage));
         await db.InitializeAsync(cancellationToken);
         await new SqliteAccessStore(db).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
-        await new SqliteAuditStore(db).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        await new AuditStore(db).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
         return Print(key, folder, settings.Json);
     }
 

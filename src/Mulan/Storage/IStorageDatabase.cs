@@ -7,6 +7,9 @@ public interface IStorageDatabase
     /// database cannot be reached, naming where it was looked for (never the password).</summary>
     Task InitializeAsync(CancellationToken ct = default);
 
+    /// <summary>An open connection, for the stores whose SQL is the same on both backends (Dapper over DbConnection).</summary>
+    Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct = default);
+
     /// <summary>True when one trivial query succeeds.</summary>
     Task<bool> PingAsync(CancellationToken ct = default);
 

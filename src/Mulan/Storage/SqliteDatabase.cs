@@ -38,6 +38,8 @@ public sealed class SqliteDatabase : IStorageDatabase
         }.ToString();
     }
 
+    public async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct = default) => await OpenAsync(ct);
+
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
     {
         var connection = new SqliteConnection(_connectionString);

@@ -20,16 +20,16 @@ public static class StorageExtensions
         services.AddSingleton<PostgresDatabase>();
         services.AddSingleton<IStorageDatabase>(sp => UsesPostgres(sp) ? sp.GetRequiredService<PostgresDatabase>() : sp.GetRequiredService<SqliteDatabase>());
         services.AddStore<IAccessStore, SqliteAccessStore, PostgresAccessStore>();
-        services.AddStore<ICatalogStore, SqliteCatalogStore, PostgresCatalogStore>();
+        services.AddSingleton<ICatalogStore, CatalogStore>();
         services.AddStore<IUsageStore, SqliteUsageStore, PostgresUsageStore>();
         services.AddStore<IKnowledgeStore, SqliteKnowledgeStore, PostgresKnowledgeStore>();
-        services.AddStore<IAuditStore, SqliteAuditStore, PostgresAuditStore>();
+        services.AddSingleton<IAuditStore, AuditStore>();
         services.AddStore<Apps.IAppStore, SqliteAppStore, PostgresAppStore>();
-        services.AddStore<IComplianceStore, SqliteComplianceStore, PostgresComplianceStore>();
+        services.AddSingleton<IComplianceStore, ComplianceStore>();
         services.AddStore<Assistant.Runs.IRunStore, SqliteRunStore, PostgresRunStore>();
-        services.AddStore<Assistant.Tools.IToolStore, SqliteToolStore, PostgresToolStore>();
-        services.AddStore<Evaluations.IEvaluationStore, SqliteEvaluationStore, PostgresEvaluationStore>();
-        services.AddStore<Pilots.IPilotStore, SqlitePilotStore, PostgresPilotStore>();
+        services.AddSingleton<Assistant.Tools.IToolStore, ToolStore>();
+        services.AddSingleton<Evaluations.IEvaluationStore, EvaluationStore>();
+        services.AddSingleton<Pilots.IPilotStore, PilotStore>();
         services.AddStore<People.IPeopleStore, SqlitePeopleStore, PostgresPeopleStore>();
         // Other nodes' knowledge changes, into this node's indexes (does nothing on SQLite).
         services.AddHostedService<PostgresKnowledgeSync>();

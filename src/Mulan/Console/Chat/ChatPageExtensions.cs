@@ -10,7 +10,7 @@ public static class ChatPageExtensions
     {
         services.AddOptions<ChatPageOptions>().BindConfiguration(ChatPageOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ChatPageOptions>, ChatPageOptionsValidator>();
-        services.AddStore<IChatStore, SqliteShareStore, Storage.Postgres.PostgresShareStore>();
+        services.AddSingleton<IChatStore, Storage.ShareStore>();
         services.AddSingleton<ConsoleServiceKey>();
         services.AddSingleton<ChatAccess>();
         services.AddSingleton<ChatApps>();

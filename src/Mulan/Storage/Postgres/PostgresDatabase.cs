@@ -37,6 +37,8 @@ public sealed class PostgresDatabase : IStorageDatabase, IAsyncDisposable
 
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct = default) => await _source.OpenConnectionAsync(ct);
 
+    public async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct = default) => await OpenAsync(ct);
+
     public async Task InitializeAsync(CancellationToken ct = default)
     {
         NpgsqlConnection connection;

@@ -11,7 +11,7 @@ public sealed class WorkspaceRuleSourceTests
         var folder = Directory.CreateTempSubdirectory("mulan-rules-").FullName;
         var db = new Mulan.Storage.SqliteDatabase(Microsoft.Extensions.Options.Options.Create(new Mulan.Storage.StorageOptions { DataDirectory = folder }));
         await db.InitializeAsync();
-        var store = new Mulan.Storage.SqliteComplianceStore(db);
+        var store = new Mulan.Storage.ComplianceStore(db);
         var source = new WorkspaceRuleSource(store);
         Assert.Empty(await source.RulesAsync("ws", default));
 

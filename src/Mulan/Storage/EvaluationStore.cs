@@ -3,9 +3,10 @@ using Dapper;
 using Mulan.Evaluations;
 using Mulan.Gateway.Metering;
 
-namespace Mulan.Storage.Postgres;
+namespace Mulan.Storage;
 
-public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationStore
+/// <remarks>The same SQL on SQLite and PostgreSQL: one store over either database.</remarks>
+public sealed class EvaluationStore(IStorageDatabase db) : IEvaluationStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -19,7 +20,7 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task CreateSetAsync(EvaluationSet set, EvaluationSetVersion version, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(
             "INSERT INTO evaluation_sets (id, workspace_id, name, latest_version, created_at, updated_at) VALUES (@Id, @WorkspaceId, @Name, @LatestVersion, @CreatedAt, @UpdatedAt)",
@@ -34,7 +35,7 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<bool> AddVersionAsync(string setId, EvaluationSetVersion version, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         // Only on top of the version it was made from: two concurrent edits cannot both become version n+1.
         var updated = await c.ExecuteAsync("UPDATE evaluation_sets SET latest_version = @Version, updated_at = @At WHERE id = @setId AND latest_version = @Version - 1",
@@ -50,13 +51,13 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<EvaluationSet?> FindSetAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<SetRow>($"SELECT {SetColumns} FROM evaluation_sets WHERE id = @id", new { id }))?.ToModel();
     }
 
     public async Task<IReadOnlyList<EvaluationSet>> SetsAsync(string? workspaceId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<SetRow>(
             $"SELECT {SetColumns} FROM evaluation_sets WHERE (@workspaceId IS NULL OR workspace_id = @workspaceId) ORDER BY created_at, id", new { workspaceId });
         return [.. rows.Select(r => r.ToModel())];
@@ -64,7 +65,7 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<EvaluationSetVersion?> VersionAsync(string setId, int version, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<(string Items, long At)?>(
             "SELECT items, created_at FROM evaluation_set_versions WHERE set_id = @setId AND version = @version", new { setId, version });
         return row is { } r
@@ -74,13 +75,13 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<bool> DeleteSetAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM evaluation_sets WHERE id = @id", new { id }) > 0;
     }
 
     public async Task CreateRunAsync(EvaluationRun run, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO evaluation_runs (id, workspace_id, set_id, set_version, target, app_id, judge, concurrency, max_cost_nanos, status, reason, item_count,
@@ -97,13 +98,13 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<EvaluationRun?> FindRunAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<RunRow>($"SELECT {RunColumns} FROM evaluation_runs WHERE id = @id", new { id }))?.ToModel();
     }
 
     public async Task<IReadOnlyList<EvaluationRun>> RunsAsync(string? workspaceId, string? setId, string? status, int limit, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<RunRow>(
             $"""
             SELECT {RunColumns} FROM evaluation_runs
@@ -115,7 +116,7 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<bool> EndRunAsync(string id, string status, string? reason, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var ms = at.ToUnixTimeMilliseconds();
         return await c.ExecuteAsync(
             "UPDATE evaluation_runs SET status = @status, reason = @reason, updated_at = @ms, ended_at = @ms WHERE id = @id AND status = 'running'",
@@ -124,7 +125,7 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<bool> SaveItemAsync(string runId, EvaluationItemResult result, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var inserted = await c.ExecuteAsync(
             "INSERT INTO evaluation_run_items (run_id, idx, result, cost_nanos, judge_cost_nanos) VALUES (@runId, @Index, @Result, @CostNanos, @JudgeNanos) ON CONFLICT DO NOTHING",
@@ -136,7 +137,7 @@ public sealed class PostgresEvaluationStore(PostgresDatabase db) : IEvaluationSt
 
     public async Task<IReadOnlyList<EvaluationItemResult>> ItemsAsync(string runId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<string>("SELECT result FROM evaluation_run_items WHERE run_id = @runId ORDER BY idx", new { runId });
         return [.. rows.Select(r => JsonSerializer.Deserialize<EvaluationItemResult>(r, Json)!)];
     }

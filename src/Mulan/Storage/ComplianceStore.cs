@@ -2,10 +2,11 @@ using System.Text.Json;
 using Dapper;
 using Mulan.Apps.Compliance;
 
-namespace Mulan.Storage.Postgres;
+namespace Mulan.Storage;
 
 /// <summary>One row per workspace, its rules as one JSON array: they are always read and replaced whole.</summary>
-public sealed class PostgresComplianceStore(PostgresDatabase db) : IComplianceStore
+/// <remarks>The same SQL on SQLite and PostgreSQL: one store over either database.</remarks>
+public sealed class ComplianceStore(IStorageDatabase db) : IComplianceStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -14,7 +15,7 @@ public sealed class PostgresComplianceStore(PostgresDatabase db) : IComplianceSt
 
     public async Task<WorkspaceComplianceRules?> GetAsync(string workspaceId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<Row>(
             "SELECT workspace_id AS WorkspaceId, rules AS Rules, updated_at AS UpdatedAt FROM compliance_rules WHERE workspace_id = @workspaceId",
             new { workspaceId });
@@ -24,13 +25,13 @@ public sealed class PostgresComplianceStore(PostgresDatabase db) : IComplianceSt
 
     public async Task DeleteAsync(string workspaceId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("DELETE FROM compliance_rules WHERE workspace_id = @workspaceId", new { workspaceId });
     }
 
     public async Task SaveAsync(WorkspaceComplianceRules rules, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO compliance_rules (workspace_id, rules, updated_at) VALUES (@WorkspaceId, @Rules, @At)

@@ -4,7 +4,8 @@ using Mulan.Audit;
 
 namespace Mulan.Storage;
 
-public sealed class SqliteAuditStore(SqliteDatabase db) : IAuditStore
+/// <remarks>The same SQL on SQLite and PostgreSQL: one store over either database.</remarks>
+public sealed class AuditStore(IStorageDatabase db) : IAuditStore
 {
     private const string Filter = """
         WHERE (@WorkspaceId IS NULL OR workspace_id = @WorkspaceId) AND (@Action IS NULL OR action = @Action)
@@ -13,7 +14,7 @@ public sealed class SqliteAuditStore(SqliteDatabase db) : IAuditStore
 
     public async Task AppendAsync(AuditEntry entry, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO audit_log (at, actor, action, target_type, target_id, workspace_id, details)
@@ -33,7 +34,7 @@ public sealed class SqliteAuditStore(SqliteDatabase db) : IAuditStore
             q.WorkspaceId, q.Action, From = q.From?.ToUnixTimeMilliseconds(), To = q.To?.ToUnixTimeMilliseconds(),
             Limit = q.PageSize, Offset = (long)(q.Page - 1) * q.PageSize,
         };
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var count = await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM audit_log {Filter}", args);
         var rows = await c.QueryAsync<Row>(
             $"""

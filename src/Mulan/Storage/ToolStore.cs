@@ -5,7 +5,8 @@ using Mulan.Assistant.Tools;
 namespace Mulan.Storage;
 
 /// <summary>One row per tool source: how to reach it and its tools as JSON, its credential encrypted (never in clear).</summary>
-public sealed class SqliteToolStore(SqliteDatabase db) : IToolStore
+/// <remarks>The same SQL on SQLite and PostgreSQL: one store over either database.</remarks>
+public sealed class ToolStore(IStorageDatabase db) : IToolStore
 {
     private const string Columns = """
         id AS Id, workspace_id AS WorkspaceId, name AS Name, kind AS Kind, definition AS Definition, tools AS Tools, credential AS Credential,
@@ -14,7 +15,7 @@ public sealed class SqliteToolStore(SqliteDatabase db) : IToolStore
 
     public async Task<bool> CreateAsync(ToolSource source, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return await c.ExecuteAsync(
             """
             INSERT INTO tool_sources (id, workspace_id, name, kind, definition, tools, credential, created_at, updated_at)
@@ -33,7 +34,7 @@ public sealed class SqliteToolStore(SqliteDatabase db) : IToolStore
 
     public async Task<IReadOnlyList<ToolSource>> ListAsync(string? workspaceId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<Row>(
             $"SELECT {Columns} FROM tool_sources WHERE (@workspaceId IS NULL OR workspace_id = @workspaceId) ORDER BY name, id", new { workspaceId });
         return [.. rows.Select(r => r.ToModel())];
@@ -41,20 +42,20 @@ public sealed class SqliteToolStore(SqliteDatabase db) : IToolStore
 
     public async Task<ToolSource?> FindAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM tool_sources WHERE id = @id", new { id }))?.ToModel();
     }
 
     public async Task<ToolSource?> FindByNameAsync(string workspaceId, string name, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM tool_sources WHERE workspace_id = @workspaceId AND name = @name",
             new { workspaceId, name }))?.ToModel();
     }
 
     public async Task<bool> DeleteAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return await c.ExecuteAsync("DELETE FROM tool_sources WHERE id = @id", new { id }) == 1;
     }
 
