@@ -115,7 +115,7 @@ public static class MulanServer
         api.MapReconciliation();
         api.MapExchangeRates();
         // Read by the administrator or by the workspace's own keys.
-        app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceUsageSummary().MapWorkspaceAudit().MapWorkspaceLimits();
+        app.MapWorkspaceScope().MapWorkspaceUsage().MapWorkspaceUsageSummary().MapWorkspaceAudit().MapWorkspaceLimits().MapWorkspaceExport();
         app.MapKnowledge();
         app.MapAppTemplates();
         app.MapApps();

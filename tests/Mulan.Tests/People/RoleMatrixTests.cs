@@ -42,6 +42,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         ["POST /api/tools/"] = Instance, ["GET /api/tools/"] = Instance, ["GET /api/tools/{id}"] = Instance, ["DELETE /api/tools/{id}"] = Instance,
         // One workspace's own reads
         ["GET /api/workspaces/{workspace}/usage"] = Viewer, ["GET /api/workspaces/{workspace}/audit"] = Viewer, ["GET /api/workspaces/{workspace}/limits"] = Viewer,
+        ["GET /api/workspaces/{workspace}/export"] = Owner,
         // Knowledge
         ["POST /api/knowledge-bases/"] = Admin, ["GET /api/knowledge-bases/"] = Viewer, ["GET /api/knowledge-bases/{id}"] = Viewer,
         ["PATCH /api/knowledge-bases/{id}"] = Admin, ["DELETE /api/knowledge-bases/{id}"] = Admin,

@@ -347,7 +347,7 @@ public sealed class NumericParameterTests : IAsyncLifetime
         // No numeric input (any id in the path is text).
         "GET /healthz", "GET /metrics", "GET /openapi/{documentName}.json", "GET /reference/{documentName?}", "GET /reference/favicon.svg",
         "GET /reference/scalar.aspnetcore.js", "GET /reference/scalar.js", "GET /api/usage/summary", "GET /api/workspaces/{workspace}/usage/summary", "GET /v1/models", "GET /v1/models/{id}", "GET /api/keys", "DELETE /api/keys/{id}", "GET /api/workspaces",
-        "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "POST /api/providers", "GET /api/providers",
+        "PUT /api/workspaces/{workspace}/pii", "GET /api/workspaces/{workspace}/limits", "GET /api/workspaces/{workspace}/export", "POST /api/providers", "GET /api/providers",
         "DELETE /api/providers/{name}", "GET /api/models", "DELETE /api/models/{name}", "GET /api/deployments", "GET /api/exchange-rates",
         "POST /api/knowledge-bases/", "GET /api/knowledge-bases/", "GET /api/knowledge-bases/{id}", "PATCH /api/knowledge-bases/{id}",
         "POST /api/knowledge-bases/{id}/documents", "GET /api/knowledge-bases/{id}/documents/{docId}",
