@@ -36,7 +36,7 @@ internal sealed class BenchStore : IAsyncDisposable
         await db.InitializeAsync(ct);
         var now = DateTimeOffset.UtcNow;
         var workspace = new Workspace("ws_bench", "bench", now);
-        await new SqliteAccessStore(db).TryCreateWorkspaceAsync(workspace, ct);
+        await new AccessStore(db).TryCreateWorkspaceAsync(workspace, ct);
         var kb = new KnowledgeBase("kb_bench", workspace.Id, "ingestion benchmark", null, now, embeddingModel);
         var store = new SqliteKnowledgeStore(db);
         await store.TryCreateKnowledgeBaseAsync(kb, ct);

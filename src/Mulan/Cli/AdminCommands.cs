@@ -43,7 +43,7 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
             {
                 throw new CliUserException("--database: no Mulan data in that database (no Mulan schema); pass the connection string the server runs with");
             }
-            await new Storage.Postgres.PostgresAccessStore(pg).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
+            await new Storage.AccessStore(pg).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
             await new Storage.AuditStore(pg).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
             return Print(key, folder, settings.Json);
         }
@@ -54,7 +54,7 @@ public sealed class AdminResetKeyCommand : AsyncCommand<AdminResetKeyCommand.Set
         }
         var db = new SqliteDatabase(Options.Create(storage));
         await db.InitializeAsync(cancellationToken);
-        await new SqliteAccessStore(db).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
+        await new AccessStore(db).SetSettingAsync(AdminKey.SettingName, KeyMaterial.Hash(key), cancellationToken);
         await new AuditStore(db).AppendAsync(AuditEntries.AdminKeyReset(folder), TimeProvider.System.GetUtcNow(), CancellationToken.None);
         return Print(key, folder, settings.Json);
     }

@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -39,6 +40,20 @@ public sealed class SqliteDatabase : IStorageDatabase
     }
 
     public async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct = default) => await OpenAsync(ct);
+
+    public async Task<System.Data.Common.DbTransaction> BeginWriteAsync(System.Data.Common.DbConnection c, bool relaxed, CancellationToken ct)
+    {
+        if (relaxed)
+        {
+            // Before the transaction: SQLite does not change synchronous inside one.
+            await c.ExecuteAsync("PRAGMA synchronous=NORMAL;");
+        }
+        return await c.BeginTransactionAsync(ct);
+    }
+
+    public bool IsConstraintViolation(Exception e) => e is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT
+
+    public Task LockRowAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string table, string id) => Task.CompletedTask;
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
     {

@@ -19,18 +19,18 @@ public static class StorageExtensions
         services.AddSingleton<SqliteDatabase>();
         services.AddSingleton<PostgresDatabase>();
         services.AddSingleton<IStorageDatabase>(sp => UsesPostgres(sp) ? sp.GetRequiredService<PostgresDatabase>() : sp.GetRequiredService<SqliteDatabase>());
-        services.AddStore<IAccessStore, SqliteAccessStore, PostgresAccessStore>();
+        services.AddSingleton<IAccessStore, AccessStore>();
         services.AddSingleton<ICatalogStore, CatalogStore>();
         services.AddStore<IUsageStore, SqliteUsageStore, PostgresUsageStore>();
         services.AddStore<IKnowledgeStore, SqliteKnowledgeStore, PostgresKnowledgeStore>();
         services.AddSingleton<IAuditStore, AuditStore>();
-        services.AddStore<Apps.IAppStore, SqliteAppStore, PostgresAppStore>();
+        services.AddSingleton<Apps.IAppStore, AppStore>();
         services.AddSingleton<IComplianceStore, ComplianceStore>();
-        services.AddStore<Assistant.Runs.IRunStore, SqliteRunStore, PostgresRunStore>();
+        services.AddSingleton<Assistant.Runs.IRunStore, RunStore>();
         services.AddSingleton<Assistant.Tools.IToolStore, ToolStore>();
         services.AddSingleton<Evaluations.IEvaluationStore, EvaluationStore>();
         services.AddSingleton<Pilots.IPilotStore, PilotStore>();
-        services.AddStore<People.IPeopleStore, SqlitePeopleStore, PostgresPeopleStore>();
+        services.AddSingleton<People.IPeopleStore, PeopleStore>();
         // Other nodes' knowledge changes, into this node's indexes (does nothing on SQLite).
         services.AddHostedService<PostgresKnowledgeSync>();
         return services;

@@ -39,6 +39,22 @@ public sealed class PostgresDatabase : IStorageDatabase, IAsyncDisposable
 
     public async Task<System.Data.Common.DbConnection> OpenConnectionAsync(CancellationToken ct = default) => await OpenAsync(ct);
 
+    public async Task<System.Data.Common.DbTransaction> BeginWriteAsync(System.Data.Common.DbConnection c, bool relaxed, CancellationToken ct)
+    {
+        var tx = await c.BeginTransactionAsync(ct);
+        if (relaxed)
+        {
+            await c.ExecuteAsync("SET LOCAL synchronous_commit = off", transaction: tx);
+        }
+        return tx;
+    }
+
+    // Class 23: integrity constraint violation.
+    public bool IsConstraintViolation(Exception e) => e is PostgresException p && p.SqlState.StartsWith("23", StringComparison.Ordinal);
+
+    public async Task LockRowAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string table, string id) =>
+        await c.ExecuteAsync($"SELECT 1 FROM {table} WHERE id = @id FOR UPDATE", new { id }, tx);
+
     public async Task InitializeAsync(CancellationToken ct = default)
     {
         NpgsqlConnection connection;

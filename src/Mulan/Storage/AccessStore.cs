@@ -3,14 +3,14 @@ using System.Text.Json;
 using Dapper;
 using Mulan.Access;
 
-namespace Mulan.Storage.Postgres;
+namespace Mulan.Storage;
 
-/// <summary>The access store on PostgreSQL; the same rows as <see cref="SqliteAccessStore"/>. Workspace names compare without regard to case.</summary>
-public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
+/// <summary>Workspaces, keys and settings on SQLite or PostgreSQL. Workspace names compare without regard to (ASCII) case on both.</summary>
+public sealed class AccessStore(IStorageDatabase db) : IAccessStore
 {
     public async Task<Workspace?> FindWorkspaceAsync(string idOrName, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<WorkspaceRow>(
             $"SELECT {WorkspaceColumns} FROM workspaces WHERE (id = @v OR lower(name) = lower(@v)) AND deleted_at IS NULL LIMIT 1", new { v = idOrName });
         return row?.ToModel();
@@ -18,7 +18,7 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<Workspace?> FindWorkspaceIncludingDeletedAsync(string idOrName, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         // A live workspace of that name comes first: a name freed by a deletion belongs to whoever took it next.
         var row = await c.QuerySingleOrDefaultAsync<WorkspaceRow>(
             $"SELECT {WorkspaceColumns} FROM workspaces WHERE id = @v OR lower(name) = lower(@v) ORDER BY deleted_at IS NOT NULL LIMIT 1", new { v = idOrName });
@@ -27,12 +27,12 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<bool> TryRenameWorkspaceAsync(string id, string name, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         try
         {
             return await c.ExecuteAsync("UPDATE workspaces SET name = @name WHERE id = @id AND deleted_at IS NULL", new { id, name }) == 1;
         }
-        catch (Npgsql.PostgresException e) when (PostgresDatabase.IsUniqueViolation(e)) // the name is taken
+        catch (System.Data.Common.DbException e) when (db.IsConstraintViolation(e)) // the name is taken
         {
             return false;
         }
@@ -40,7 +40,7 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<IReadOnlyList<VirtualKey>> DeleteWorkspaceAsync(string id, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var revoked = (await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE workspace_id = @id AND revoked_at IS NULL", new { id }, tx)).ToList();
         var ms = at.ToUnixTimeMilliseconds();
@@ -54,14 +54,14 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<IReadOnlyList<Workspace>> ListWorkspacesAsync(CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<WorkspaceRow>($"SELECT {WorkspaceColumns} FROM workspaces WHERE deleted_at IS NULL ORDER BY created_at, id");
         return [.. rows.Select(r => r.ToModel())];
     }
 
     public async Task<bool> TryCreateWorkspaceAsync(Workspace workspace, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var n = await c.ExecuteAsync(
             """
             INSERT INTO workspaces (id, name, created_at, budget_amount, budget_currency, budget_period, rpm, tpm, local_only)
@@ -78,7 +78,7 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task SetWorkspaceLimitsAsync(string id, KeyBudget? budget, int? rpm, int? tpm, bool localOnly, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             UPDATE workspaces SET budget_amount = @BudgetAmount, budget_currency = @BudgetCurrency, budget_period = @BudgetPeriod,
@@ -93,7 +93,7 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task SetWorkspacePiiAsync(string id, PiiSettings? pii, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE workspaces SET pii = @Pii WHERE id = @Id", new { Id = id, Pii = pii is null ? null : JsonSerializer.Serialize(pii) });
     }
 
@@ -104,7 +104,7 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task CreateKeyAsync(VirtualKey key, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO virtual_keys (id, workspace_id, name, key_hash, display_prefix, models, budget_amount, budget_currency,
@@ -127,20 +127,20 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<IReadOnlyList<VirtualKey>> ListKeysAsync(string? workspaceId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE (@w IS NULL OR workspace_id = @w) ORDER BY created_at, id", new { w = workspaceId });
         return [.. rows.Select(r => r.ToModel())];
     }
 
     public async Task<VirtualKey?> FindKeyAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<KeyRow>(KeyRow.Select + " WHERE id = @id", new { id }))?.ToModel();
     }
 
     public async Task<bool> UpdateKeyAsync(VirtualKey key, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var n = await c.ExecuteAsync(
             """
             UPDATE virtual_keys SET name = @Name, models = @Models, budget_amount = @BudgetAmount, budget_currency = @BudgetCurrency,
@@ -162,21 +162,21 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<bool> RotateKeyAsync(string id, string keyHash, string displayPrefix, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return await c.ExecuteAsync("UPDATE virtual_keys SET key_hash = @keyHash, display_prefix = @displayPrefix WHERE id = @id AND revoked_at IS NULL",
             new { id, keyHash, displayPrefix }) == 1;
     }
 
     public async Task<IReadOnlyList<VirtualKey>> LoadActiveKeysAsync(CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<KeyRow>(KeyRow.Select + " WHERE revoked_at IS NULL");
         return [.. rows.Select(r => r.ToModel())];
     }
 
     public async Task<VirtualKey?> RevokeKeyAsync(string id, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("UPDATE virtual_keys SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL",
             new { id, at = at.ToUnixTimeMilliseconds() });
         var row = await c.QuerySingleOrDefaultAsync<KeyRow>(KeyRow.Select + " WHERE id = @id", new { id });
@@ -185,13 +185,13 @@ public sealed class PostgresAccessStore(PostgresDatabase db) : IAccessStore
 
     public async Task<string?> GetSettingAsync(string key, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<string>("SELECT value FROM settings WHERE key = @key", new { key });
     }
 
     public async Task SetSettingAsync(string key, string value, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             new { key, value });
     }

@@ -3,7 +3,8 @@ using Mulan.Apps;
 
 namespace Mulan.Storage;
 
-public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IAppStore
+/// <remarks>One store over SQLite or PostgreSQL; what differs is <see cref="IStorageDatabase"/>'s.</remarks>
+public sealed class AppStore(IStorageDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IAppStore
 {
     private const string AppColumns = """
         id AS Id, workspace_id AS WorkspaceId, slug AS Slug, name AS Name, kind AS Kind, latest_version AS LatestVersion,
@@ -22,7 +23,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<bool> CreateAsync(App app, AppVersion first, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var inserted = await c.ExecuteAsync(
             """
@@ -45,7 +46,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<App?> AddVersionAsync(string appId, int expectedLatest, string name, string definition, string? note, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var updated = await c.ExecuteAsync(
             "UPDATE apps SET latest_version = latest_version + 1, name = @name, updated_at = @at WHERE id = @appId AND latest_version = @expectedLatest",
@@ -62,7 +63,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<App?> SetPublishedAsync(string appId, int version, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var updated = await c.ExecuteAsync(
             """
             UPDATE apps SET published_version = @version, updated_at = @at
@@ -73,20 +74,20 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<App?> FindAsync(string appId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<AppRow>($"SELECT {AppColumns} FROM apps WHERE id = @appId", new { appId }))?.ToModel();
     }
 
     public async Task<App?> FindBySlugAsync(string workspaceId, string slug, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<AppRow>($"SELECT {AppColumns} FROM apps WHERE workspace_id = @workspaceId AND slug = @slug",
             new { workspaceId, slug }))?.ToModel();
     }
 
     public async Task<IReadOnlyList<App>> ListAsync(string? workspaceId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<AppRow>($"SELECT {AppColumns} FROM apps WHERE (@workspaceId IS NULL OR workspace_id = @workspaceId) ORDER BY slug, id",
             new { workspaceId });
         return [.. rows.Select(r => r.ToModel())];
@@ -94,7 +95,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<IReadOnlyList<AppVersion>> VersionsAsync(string appId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<VersionRow>(
             "SELECT app_id AS AppId, version AS Version, definition AS Definition, note AS Note, created_at AS CreatedAt FROM app_versions WHERE app_id = @appId ORDER BY version",
             new { appId });
@@ -103,7 +104,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<AppVersion?> VersionAsync(string appId, int version, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<VersionRow>(
             "SELECT app_id AS AppId, version AS Version, definition AS Definition, note AS Note, created_at AS CreatedAt FROM app_versions WHERE app_id = @appId AND version = @version",
             new { appId, version });
@@ -112,7 +113,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<bool> DeleteAsync(string appId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         // Versions, conversations, answers and feedback go with it (foreign keys cascade); usage records stay.
         return await c.ExecuteAsync("DELETE FROM apps WHERE id = @appId", new { appId }) == 1;
     }
@@ -120,13 +121,9 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
     public async Task<IReadOnlyList<Exception?>> SaveTurnsAsync(IReadOnlyList<ConversationTurn> turns, CancellationToken ct)
     {
         var results = new Exception?[turns.Count];
-        await using var c = await db.OpenAsync(ct);
-        if (options.Value.LedgerSync == LedgerSync.Normal)
-        {
-            // The same durability as the usage ledger's: what LedgerSync says for the ledger holds for conversations.
-            await c.ExecuteAsync("PRAGMA synchronous=NORMAL;");
-        }
-        await using var tx = await c.BeginTransactionAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
+        // The same durability as the usage ledger's: what LedgerSync says for the ledger holds for conversations.
+        await using var tx = await db.BeginWriteAsync(c, options.Value.LedgerSync == LedgerSync.Normal, ct);
         for (var i = 0; i < turns.Count; i++)
         {
             await c.ExecuteAsync("SAVEPOINT turn", transaction: tx);
@@ -135,7 +132,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
                 await InsertTurnAsync(c, tx, turns[i]);
                 await c.ExecuteAsync("RELEASE turn", transaction: tx);
             }
-            catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
+            catch (System.Data.Common.DbException e) when (db.IsConstraintViolation(e))
             {
                 // A constraint: the app (or the conversation) was deleted meanwhile. Only this turn is lost.
                 await c.ExecuteAsync("ROLLBACK TO turn; RELEASE turn", transaction: tx);
@@ -146,7 +143,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
         return results;
     }
 
-    private static async Task InsertTurnAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, ConversationTurn turn)
+    private async Task InsertTurnAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, ConversationTurn turn)
     {
         var conversation = turn.Conversation;
         if (turn.IsNew)
@@ -158,6 +155,8 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
                 """,
                 new { conversation.Id, conversation.AppId, conversation.WorkspaceId, conversation.EndUser, conversation.Title, At = conversation.CreatedAt.ToUnixTimeMilliseconds() }, tx);
         }
+        // The conversation's row first: two requests continuing one conversation at once number their messages one after the other.
+        await db.LockRowAsync(c, tx, "conversations", conversation.Id);
         foreach (var m in turn.Messages)
         {
             // Numbered here, not by the request: two requests continuing one conversation at once both get stored.
@@ -182,14 +181,14 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<Conversation?> FindConversationAsync(string conversationId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<ConversationRow>($"SELECT {ConversationColumns} FROM conversations WHERE id = @conversationId",
             new { conversationId }))?.ToModel();
     }
 
     public async Task<IReadOnlyList<ConversationMessage>> MessagesAsync(string conversationId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<MessageRow>(
             """
             SELECT seq AS Seq, role AS Role, content AS Content, request_id AS RequestId, app_version AS AppVersion, citations AS Citations, at AS At
@@ -201,7 +200,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<(IReadOnlyList<Conversation> Items, int Count)> ConversationsAsync(string appId, string? endUser, int page, int pageSize, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var args = new { appId, endUser, limit = pageSize, offset = (long)(page - 1) * pageSize };
         var count = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM conversations WHERE app_id = @appId AND (@endUser IS NULL OR end_user = @endUser)", args);
         var rows = await c.QueryAsync<ConversationRow>(
@@ -214,7 +213,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<bool> DeleteConversationAsync(string conversationId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         // Answers keep their feedback (a rating outlives the history it was given in); they just lose the conversation.
         await c.ExecuteAsync("UPDATE app_answers SET conversation_id = NULL WHERE conversation_id = @conversationId", new { conversationId }, tx);
@@ -225,7 +224,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<AppAnswer?> FindAnswerAsync(string requestId, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<AnswerRow>(
             """
             SELECT request_id AS RequestId, app_id AS AppId, app_version AS AppVersion, workspace_id AS WorkspaceId, key_id AS KeyId, end_user AS EndUser,
@@ -238,7 +237,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task SaveFeedbackAsync(AppFeedback f, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO app_feedback (request_id, app_id, app_version, workspace_id, end_user, rating, comment, correction, question, answer, at)
@@ -250,7 +249,7 @@ public sealed class SqliteAppStore(SqliteDatabase db, Microsoft.Extensions.Optio
 
     public async Task<IReadOnlyList<AppFeedback>> FeedbackAsync(string? workspaceId, string? appId, string? rating, int limit, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<FeedbackRow>(
             $"""
             SELECT {FeedbackColumns} FROM app_feedback

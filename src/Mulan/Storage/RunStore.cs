@@ -2,9 +2,10 @@ using Dapper;
 using Mulan.Assistant.Runs;
 using Mulan.Gateway.Metering;
 
-namespace Mulan.Storage.Postgres;
+namespace Mulan.Storage;
 
-public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IRunStore
+/// <remarks>One store over SQLite or PostgreSQL; what differs is <see cref="IStorageDatabase"/>'s.</remarks>
+public sealed class RunStore(IStorageDatabase db, Microsoft.Extensions.Options.IOptions<StorageOptions> options) : IRunStore
 {
     private const string Columns = """
         id AS Id, app_id AS AppId, app_version AS AppVersion, workspace_id AS WorkspaceId, key_id AS KeyId, origin AS Origin,
@@ -15,7 +16,7 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task CreateAsync(Run run, RunState state, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(
             """
@@ -41,13 +42,9 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task<bool> SaveAsync(Run run, RunState state, IReadOnlyList<RunStep> newSteps, string? expectedStatus, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         // A step is as durable as the usage record of its model call: what LedgerSync says for the ledger holds here.
-        await using var tx = await c.BeginTransactionAsync(ct);
-        if (options.Value.LedgerSync == LedgerSync.Normal)
-        {
-            await c.ExecuteAsync("SET LOCAL synchronous_commit = off", transaction: tx);
-        }
+        await using var tx = await db.BeginWriteAsync(c, options.Value.LedgerSync == LedgerSync.Normal, ct);
         var args = new DynamicParameters(Args(run, state));
         args.Add("Expected", expectedStatus);
         var updated = await c.ExecuteAsync(
@@ -89,13 +86,13 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task<Run?> FindAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return (await c.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM runs WHERE id = @id", new { id }))?.ToModel();
     }
 
     public async Task<RunState?> StateAsync(string id, CancellationToken ct, bool conversation = true)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var json = await c.QuerySingleOrDefaultAsync<string>("SELECT state FROM runs WHERE id = @id", new { id });
         if (json is null)
         {
@@ -116,7 +113,7 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task<IReadOnlyList<RunStep>> StepsAsync(string id, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<StepRow>(
             """
             SELECT seq AS Seq, kind AS Kind, name AS Name, status AS Status, input AS Input, output AS Output, error AS Error, duration_ms AS DurationMs,
@@ -129,7 +126,7 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task<IReadOnlyList<Run>> ListAsync(RunQuery q, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<Row>(
             $"""
             SELECT {Columns} FROM runs
@@ -141,14 +138,14 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task<IReadOnlyList<Run>> InStatusAsync(string status, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<Row>($"SELECT {Columns} FROM runs WHERE status = @status ORDER BY created_at", new { status });
         return [.. rows.Select(r => r.ToModel())];
     }
 
     public async Task<bool> ScheduleBusyAsync(string appId, string schedule, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         return await c.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM runs WHERE app_id = @appId AND schedule = @schedule AND status IN ('running', 'awaiting_approval')",
             new { appId, schedule }) > 0;
@@ -156,7 +153,7 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task<DateTimeOffset?> LastFiredAsync(string appId, string schedule, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         var at = await c.QuerySingleOrDefaultAsync<long?>("SELECT last_fired_at FROM schedule_state WHERE app_id = @appId AND schedule = @schedule",
             new { appId, schedule });
         return at is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
@@ -164,7 +161,7 @@ public sealed class PostgresRunStore(PostgresDatabase db, Microsoft.Extensions.O
 
     public async Task SetLastFiredAsync(string appId, string schedule, DateTimeOffset at, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO schedule_state (app_id, schedule, last_fired_at) VALUES (@appId, @schedule, @at)
